@@ -1,0 +1,174 @@
+"""Records that flow through the pipeline.
+
+Every record is a small frozen dataclass; the pipeline passes these between its pure
+stages (normalise, validate, build_master) and the I/O stages (backends, archive).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class CellFormat(StrEnum):
+    """What the spreadsheet says about how a cell is formatted, where the backend knows."""
+
+    PERCENT = "percent"
+    DATE = "date"
+    NUMBER = "number"
+    TEXT = "text"
+
+
+CellValue = str | int | float | bool | dt.date | dt.datetime | None
+"""A stored cell value as a backend delivers it (never a display string when a number
+or date is stored)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RawCell:
+    value: CellValue
+    """The stored value (Sheets UNFORMATTED_VALUE; openpyxl's cell.value)."""
+    fmt: CellFormat | None = None
+    """The cell's number format where the backend knows it; None when unknown."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RawRow:
+    sheet_row: int
+    """1-based row number as the clerk sees it in the sheet."""
+    cells: dict[str, RawCell]
+    """Cells by column key (columns are found by their header title)."""
+    explanation: str | None = None
+    """What the unit typed in the "Giải trình" column of this row, if anything."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TabLayout:
+    """Where things are in a unit's tab, as found when it was read."""
+
+    columns: dict[str, int]
+    """Column key -> 1-based column index of the header cell holding its title."""
+    explanation_col: int | None = None
+    """1-based index of the "Giải trình" column, if present."""
+    status_col: int | None = None
+    """1-based index of the software-owned status column, if present."""
+    header_row: int = 1
+    """Row holding the titles."""
+    unknown_titles: tuple[str, ...] = ()
+    """Header titles the template does not know (kept, reported once)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RawTable:
+    """One template table as read from a unit's sheet, before any interpretation."""
+
+    table: str
+    """Template table key, e.g. "tthc"."""
+    tab_found: bool
+    """False when the unit's sheet has no tab with the table's title."""
+    layout: TabLayout | None = None
+    rows: tuple[RawRow, ...] = ()
+    """Non-blank data rows, in sheet order."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UnitRead:
+    """Everything read from one unit's sheet in one cycle."""
+
+    unit: str
+    tables: dict[str, RawTable]
+    template_version: str | None = None
+    """Template version recorded in the sheet when it was created."""
+    version_token: str | None = None
+    """Backend change token observed at read time (mtime/size, Drive version)."""
+    modified_at: dt.datetime | None = None
+    """When the sheet was last modified, where the backend knows."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Finding:
+    """A problem found in the data. Findings are data, never exceptions."""
+
+    rule: str
+    """Stable rule id, e.g. "tthc.tong-tiep-nhan" or "cell.int.decimal"."""
+    severity: Severity
+    message: str
+    """Vietnamese, for the clerk: what is wrong, with the numbers, and what to do."""
+    unit: str = ""
+    table: str = ""
+    row: int | None = None
+    """Sheet row number the clerk sees, when the finding is about a row."""
+    column: str | None = None
+    """Column key, when the finding is about one cell."""
+    value: Any = None
+    """The value seen (as typed, or normalised when more telling)."""
+    row_key: str | None = None
+    """The row's key within its table (archive identity), when known."""
+    explained: str | None = None
+    """The unit's explanation of a warning ("Giải trình"), if it gave one."""
+
+    def identity(self) -> tuple:
+        """What makes two findings 'the same open problem' across cycles."""
+        return (self.unit, self.table, self.row_key, self.column, self.rule, self.message)
+
+    def to_json(self) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, dt.date | dt.datetime):
+            value = value.isoformat()
+        return {
+            "unit": self.unit,
+            "table": self.table,
+            "row": self.row,
+            "column": self.column,
+            "severity": str(self.severity),
+            "rule": self.rule,
+            "message": self.message,
+            "value": value,
+            "row_key": self.row_key,
+            "explained": self.explained,
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TypedRow:
+    """A row after normalisation: values by column key, typed."""
+
+    table: str
+    key: str
+    """Row identity within the unit's table ("" for one-row tables)."""
+    sheet_row: int
+    values: dict[str, Any]
+    """Normalised values (int, float, str, ISO date str, bool); blanks are absent."""
+    explanation: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Unit:
+    """A reporting unit from the registry (units.csv)."""
+
+    code: str
+    name: str
+    level: str
+    parent: str = ""
+    emails: tuple[str, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+    """Columns of units.csv the software does not know: kept, not rejected."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Period:
+    """A reporting period: its DHIS2-style code and explicit closing window."""
+
+    code: str
+    start: dt.date
+    end: dt.date
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "from": self.start.isoformat(), "to": self.end.isoformat()}

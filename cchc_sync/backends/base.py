@@ -112,7 +112,10 @@ class FlagPlan:
                 "tabs": {
                     k: [
                         sorted(t.row_status.items()),
-                        sorted((f"{r}:{c}", m.severity, m.note) for (r, c), m in t.cell_marks.items()),
+                        sorted(
+                            (f"{r}:{c}", m.severity, m.note)
+                            for (r, c), m in t.cell_marks.items()
+                        ),
                     ]
                     for k, t in sorted(self.tabs.items())
                 },

@@ -1,0 +1,227 @@
+"""The command line: parse, call the library, render, exit.
+
+Exit codes: 0 done (findings are not failures), 2 usage or configuration error, 1
+operational failure. Known errors become one clear line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import json
+import logging
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import click
+
+from . import render
+from .archive import ArchiveError
+from .backends.base import SourceError
+from .config import ConfigError, GoogleSettings, load_config
+from .periods import PeriodError
+from .pipeline import Workspace, open_workspace, sync_once
+from .registry import RegistryError
+from .templates import TemplateError
+
+log = logging.getLogger("cchc_sync")
+
+USAGE_ERRORS = (ConfigError, TemplateError, RegistryError, PeriodError, ArchiveError)
+
+
+def _boundary(func):
+    """Turn known errors into one line and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except USAGE_ERRORS as exc:
+            click.echo(f"cchc-sync: {exc}", err=True)
+            sys.exit(2)
+        except SourceError as exc:
+            click.echo(f"cchc-sync: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _progress_factory(quiet: bool):
+    """A progress bar on a terminal; nothing in logs, pipes or under --quiet."""
+    if quiet or not sys.stderr.isatty():
+        return lambda items, label: iter(items)
+
+    def progress(items: Iterable, label: str) -> Iterator:
+        items = list(items)
+        with click.progressbar(items, label=label, file=sys.stderr) as bar:
+            yield from bar
+
+    return progress
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bars.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.version_option(package_name="cchc-sync")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+    """cchc-sync: collect, check and consolidate CCHC figures from units' spreadsheets."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    for noisy in ("apscheduler", "urllib3", "google", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    ctx.obj = {"quiet": quiet}
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default ./cchc-sync.toml, or $CCHC_SYNC_CONFIG).",
+)
+
+
+@contextlib.contextmanager
+def _workspace(config_file: str | None) -> Iterator[Workspace]:
+    ws = open_workspace(load_config(config_file))
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--units", "units_csv", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--period", required=True, help="Period code: 2022S1, 2022Q2, 202206, 2022, 2022N9")
+@click.option("--backend", type=click.Choice(["local", "google"]), default="local")
+@click.option("--name", default="", help='The district or province, e.g. "huyện Mẫu Sơn".')
+@click.option("--credentials", type=click.Path(dir_okay=False), help="Service-account key (google)")
+@click.option("--folder", default="", help="Drive folder id (google)")
+@click.option("--endpoint", default="", help="Emulator base URL (google; tests and demo)")
+@click.option("--coordinator", "coordinators", multiple=True, help="Email that may read the master")
+@click.pass_context
+@_boundary
+def init(ctx, directory, units_csv, period, backend, name, credentials, folder, endpoint,
+         coordinators):
+    """Create a workspace: config, one sheet per unit from the templates, and the master."""
+    from .initialise import init_workspace
+
+    google = GoogleSettings(
+        credentials=Path(credentials).resolve() if credentials else None,
+        folder=folder,
+        endpoint=endpoint,
+        coordinators=tuple(coordinators),
+    )
+    if backend == "google" and not credentials:
+        raise ConfigError("--backend google needs --credentials KEY.json")
+    ws = init_workspace(
+        directory, units_csv=units_csv, period=period, backend=backend, name=name,
+        google=google, progress=_progress_factory(ctx.obj["quiet"]),
+    )
+    try:
+        click.echo(render.init_summary(ws))
+    finally:
+        ws.close()
+
+
+@cli.command()
+@config_option
+@click.pass_context
+@_boundary
+def sync(ctx, config_file):
+    """One poll cycle: read changed sheets, validate, archive, master, flags."""
+    with _workspace(config_file) as ws:
+        result = sync_once(ws, progress=_progress_factory(ctx.obj["quiet"]))
+        if not ctx.obj["quiet"]:
+            click.echo(render.cycle_summary(result))
+
+
+@cli.command()
+@config_option
+@_boundary
+def run(config_file):
+    """The daemon: `sync` on the configured schedule until SIGTERM or SIGINT."""
+    from .daemon import run_forever
+
+    with _workspace(config_file) as ws:
+        run_forever(
+            lambda stop: sync_once(ws, should_stop=stop.is_set),
+            ws.config.interval_minutes,
+        )
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
+@click.option("--unit", default=None, help="Only this unit.")
+@_boundary
+def findings(config_file, as_json, unit):
+    """Open findings: unit, table, row, column, severity, rule, message, value."""
+    with _workspace(config_file) as ws:
+        items = ws.archive.open_findings(ws.period.code, unit)
+        if as_json:
+            click.echo(json.dumps([f.to_json() for f in items], ensure_ascii=False, indent=2))
+        else:
+            click.echo(render.findings_table(items, ws.templates, ws.units_by_code))
+
+
+@cli.command()
+@config_option
+@click.option("--table", "table", required=True, help="Table key, e.g. tthc")
+@click.option("--json", "fmt", flag_value="json", help="A JSON list of row objects.")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row.")
+@_boundary
+def export(config_file, table, fmt):
+    """The merged rows of one table, normalised, with unit and period."""
+    with _workspace(config_file) as ws:
+        try:
+            spec = ws.templates.table(table)
+        except KeyError as exc:
+            raise ConfigError(str(exc.args[0])) from None
+        records = render.export_records(ws, spec)
+        keys = ["unit", "period", *[c.key for c in spec.columns]]
+        if fmt == "json":
+            click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        else:
+            writer = csv.DictWriter(sys.stdout, fieldnames=keys, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(records)
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
+@_boundary
+def status(config_file, as_json):
+    """Per unit: state, last edit, last check, open errors and warnings."""
+    from .pipeline import unit_progress
+
+    with _workspace(config_file) as ws:
+        progress = unit_progress(ws)
+        if as_json:
+            click.echo(json.dumps(render.status_json(ws, progress), ensure_ascii=False, indent=2))
+        else:
+            click.echo(render.status_table(ws, progress))
+
+
+@cli.command()
+@click.argument("directory", required=False, default="cchc-sync-demo",
+                type=click.Path(file_okay=False))
+@click.option("--backend", type=click.Choice(["local", "google"]), default="local")
+@click.pass_context
+@_boundary
+def demo(ctx, directory, backend):
+    """A sample district on the local backend: realistic data, a few mistakes, one cycle."""
+    from .demo import run_demo
+
+    click.echo(run_demo(Path(directory), backend=backend, quiet=ctx.obj["quiet"]))
+
+
+def main() -> None:
+    cli(prog_name="cchc-sync")

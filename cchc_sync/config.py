@@ -1,0 +1,176 @@
+"""The workspace configuration: cchc-sync.toml, written by `init`, read by every command."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_CONFIG_NAME = "cchc-sync.toml"
+CONFIG_ENV = "CCHC_SYNC_CONFIG"
+
+
+class ConfigError(Exception):
+    """The configuration is missing or wrong; the message says which key and file."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GoogleSettings:
+    credentials: Path | None = None
+    """Service-account key file."""
+    folder: str = ""
+    """Drive folder id that holds the unit spreadsheets and the master."""
+    endpoint: str = ""
+    """Base URL of an emulator of Google's APIs (tests, demo); empty for Google itself."""
+    coordinators: tuple[str, ...] = ()
+    """Emails that get read access to the master."""
+    reads_per_minute: int = 60
+    writes_per_minute: int = 60
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Config:
+    path: Path
+    """The config file; relative paths in it are relative to its folder."""
+    name: str
+    """The district or province, e.g. "huyện Mẫu Sơn"."""
+    period: str
+    units_file: Path
+    archive_file: Path
+    backend: str = "local"
+    templates_dir: Path | None = None
+    cutoff_day: int = 15
+    calendar_periods: bool = False
+    interval_minutes: float = 10.0
+    level_order: tuple[str, ...] = ()
+    level_names: dict[str, str] = field(default_factory=dict)
+    google: GoogleSettings = field(default_factory=GoogleSettings)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def area_total(self) -> str:
+        """Title of the all-units column, e.g. "Toàn huyện"."""
+        return f"Toàn {self.name}" if self.name else "Tổng cộng"
+
+
+def config_path(given: str | os.PathLike | None) -> Path:
+    if given:
+        return Path(given)
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+
+
+def load_config(given: str | os.PathLike | None = None) -> Config:
+    path = config_path(given).resolve()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no configuration here; run `cchc-sync init DIR --units units.csv "
+            "--period 2022S1` first, or pass --config"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    root = path.parent
+
+    def rel(value: str | None) -> Path | None:
+        if not value:
+            return None
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else root / p
+
+    ws = data.get("workspace", {})
+    for key in ("period", "units"):
+        if key not in ws:
+            raise ConfigError(f"{path}: [workspace] {key} is missing")
+    backend = data.get("backend", {}).get("kind", "local")
+    if backend not in ("local", "google"):
+        raise ConfigError(f"{path}: [backend] kind must be 'local' or 'google', not {backend!r}")
+    g = data.get("google", {})
+    levels = data.get("levels", {})
+    period_cfg = data.get("period", {})
+    schedule = data.get("schedule", {})
+    interval = float(schedule.get("interval_minutes", 10))
+    if interval <= 0:
+        raise ConfigError(f"{path}: [schedule] interval_minutes must be positive")
+    return Config(
+        path=path,
+        name=str(ws.get("name", "")),
+        period=str(ws["period"]),
+        units_file=rel(ws["units"]),
+        archive_file=rel(ws.get("archive", "cchc-sync.sqlite")),
+        backend=backend,
+        templates_dir=rel(ws.get("templates", "")),
+        cutoff_day=int(period_cfg.get("cutoff_day", 15)),
+        calendar_periods=bool(period_cfg.get("calendar", False)),
+        interval_minutes=interval,
+        level_order=tuple(levels.get("order", ())),
+        level_names=dict(levels.get("names", {})),
+        google=GoogleSettings(
+            credentials=rel(g.get("credentials", "")),
+            folder=str(g.get("folder", "")),
+            endpoint=str(g.get("endpoint", "")),
+            coordinators=tuple(g.get("coordinators", ())),
+            reads_per_minute=int(g.get("reads_per_minute", 60)),
+            writes_per_minute=int(g.get("writes_per_minute", 60)),
+        ),
+    )
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_config(
+    *,
+    name: str,
+    period: str,
+    units_file: str,
+    backend: str,
+    level_order: list[str],
+    level_names: dict[str, str],
+    google: GoogleSettings | None = None,
+    interval_minutes: float = 10,
+) -> str:
+    """The text of a fresh cchc-sync.toml, commented for the administrator."""
+    g = google or GoogleSettings()
+    names = "\n".join(f"{k} = {_toml_str(v)}" for k, v in level_names.items())
+    return f"""# cchc-sync workspace. Relative paths are relative to this file.
+
+[workspace]
+name = {_toml_str(name)}          # the district or province, as in "Toàn {name}"
+# current reporting period: 2022S1, 2022S2, 2022Q2, 202206, 2022, 2022N9
+period = {_toml_str(period)}
+units = {_toml_str(units_file)}           # the units registry: ma,ten,cap,cha,email
+archive = "cchc-sync.sqlite"     # the archive (SQLite): every row version ever seen
+templates = ""                   # a template-set folder; empty = the built-in set
+
+[period]
+cutoff_day = 15                  # windows start on this day of the month before (Decree 09/2019)
+calendar = false                 # true: plain calendar periods instead
+
+[levels]
+order = [{", ".join(_toml_str(x) for x in level_order)}]
+
+[levels.names]
+{names}
+
+[schedule]
+interval_minutes = {interval_minutes:g}             # how often `cchc-sync run` polls the sheets
+
+[backend]
+kind = {_toml_str(backend)}                 # "local" (folder of .xlsx) or "google"
+
+[google]
+# service-account key file (chmod 600)
+credentials = {_toml_str(str(g.credentials or ""))}
+folder = {_toml_str(g.folder)}                     # Drive folder id for the spreadsheets
+endpoint = {_toml_str(g.endpoint)}                   # emulator URL for tests; empty = Google
+# emails that may read the master
+coordinators = [{", ".join(_toml_str(x) for x in g.coordinators)}]
+reads_per_minute = {g.reads_per_minute}
+writes_per_minute = {g.writes_per_minute}
+"""

@@ -1,0 +1,229 @@
+"""A realistic sample district for `cchc-sync demo` and the end-to-end tests.
+
+Twelve units on two levels. Figures are internally consistent except for a handful of the
+mistakes clerks really make; `MISTAKES` lists them so tests can assert exactly those are
+flagged. Clerks type in different styles (text with Vietnamese grouping, stored numbers,
+dates as text or as dates, decomposed Unicode, choice aliases) — the result must not depend
+on the style.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import unicodedata
+from typing import Any
+
+DISTRICT = "huyện Sông Mây"
+PERIOD = "2022S1"
+
+UNITS_CSV = """ma,ten,cap,cha,email
+VP,Văn phòng HĐND và UBND huyện,huyen,,vanphong@songmay.example.gov.vn
+NV,Phòng Nội vụ,huyen,,noivu@songmay.example.gov.vn
+TP,Phòng Tư pháp,huyen,,tuphap@songmay.example.gov.vn
+TCKH,Phòng Tài chính - Kế hoạch,huyen,,tckh@songmay.example.gov.vn
+TNMT,Phòng Tài nguyên và Môi trường,huyen,,tnmt@songmay.example.gov.vn
+LDTBXH,"Phòng Lao động - Thương binh và Xã hội",huyen,,ldtbxh@songmay.example.gov.vn
+XA_LT,UBND xã Long Trị,xa,,ubnd.longtri@songmay.example.gov.vn
+XA_HT,UBND xã Hòa Thuận,xa,,ubnd.hoathuan@songmay.example.gov.vn
+XA_TH,UBND xã Tân Hòa,xa,,ubnd.tanhoa@songmay.example.gov.vn
+XA_PH,UBND xã Phú Hưng,xa,,ubnd.phuhung@songmay.example.gov.vn
+TT_SM,UBND thị trấn Sông Mây,xa,,ubnd.ttsongmay@songmay.example.gov.vn
+XA_AB,UBND xã An Bình,xa,,ubnd.anbinh@songmay.example.gov.vn
+"""
+
+# (unit, table, column) of every deliberate mistake, with the rule that must catch it.
+MISTAKES = [
+    ("XA_LT", "tthc", "tong_tiep_nhan", "tthc.tong-tiep-nhan"),
+    ("TNMT", "dvctt", "ty_le", "dvctt.ty-le"),
+    ("XA_TH", "bien_che", "hien_co", "cell.int.two-numbers"),
+    ("LDTBXH", "tthc", "dang_qua_han", "cell.int.decimal"),
+    ("VP", "van_ban", "ngay_ban_hanh", "van_ban.so-hai-ngay"),
+    ("XA_HT", "van_ban", "ngay_ban_hanh", "van_ban.so-hai-ngay"),
+    ("NV", "van_ban", "loai_van_ban", "van_ban.loai-khong-khop"),
+    ("XA_PH", "dvctt", "so_thu_tuc", "dvctt.so_thu_tuc.khac-cap"),
+]
+
+FIELDS = {
+    "huyen": {
+        "VP": ["Thi đua - khen thưởng"],
+        "NV": ["Tôn giáo", "Công chức, viên chức"],
+        "TP": ["Chứng thực", "Hộ tịch", "Nuôi con nuôi"],
+        "TCKH": ["Thành lập và hoạt động của hộ kinh doanh", "Hợp tác xã"],
+        "TNMT": ["Đất đai", "Môi trường"],
+        "LDTBXH": ["Bảo trợ xã hội", "Người có công"],
+    },
+    "xa": ["Chứng thực", "Hộ tịch", "Đất đai", "Bảo trợ xã hội"],
+}
+CATALOGUE = {"huyen": {"mot_phan": 85, "toan_trinh": 126}, "xa": {"mot_phan": 42, "toan_trinh": 68}}
+TRAINING = [
+    "Bồi dưỡng kỹ năng số cho cán bộ, công chức",
+    "Tập huấn nghiệp vụ một cửa, một cửa liên thông",
+    "Bồi dưỡng quản lý nhà nước",
+]
+
+
+def _nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+def _tthc_row(rng: random.Random, field: str, scale: int) -> dict[str, int | str]:
+    carried = rng.randint(0, scale // 10)
+    online = rng.randint(scale // 4, scale)
+    direct = rng.randint(scale // 4, scale)
+    total = carried + online + direct
+    late = rng.randint(0, max(1, total // 60))
+    pending_late = rng.randint(0, max(1, total // 80))
+    pending = rng.randint(0, total // 10)
+    early = rng.randint(total // 5, total // 2)
+    on_time = total - early - late - pending - pending_late
+    return {
+        "linh_vuc": field, "tu_ky_truoc": carried, "truc_tuyen": online, "truc_tiep": direct,
+        "tong_tiep_nhan": total, "truoc_han": early, "dung_han": on_time, "qua_han": late,
+        "dang_trong_han": pending, "dang_qua_han": pending_late,
+    }
+
+
+def _style_number(n: int, style: int) -> Any:
+    """How this unit's clerk types a count: stored number, or text with grouping."""
+    if style == 0:
+        return n
+    return f"{n:,}".replace(",", ".")  # Vietnamese grouping, typed as text: "27.554"
+
+
+def _style_date(d: dt.date, style: int) -> Any:
+    if style == 0:
+        return d
+    if style == 1:
+        return f"{d.day:02d}/{d.month}/{d.year}"
+    return f"ngày {d.day:02d} tháng {d.month} năm {d.year}"
+
+
+def _style_pct(p: float, style: int) -> Any:
+    if style == 0:
+        return round(p / 100, 6)  # stored in a percent-formatted cell as a fraction
+    return f"{p:.2f}%".replace(".", ",")  # typed text "96,16%"
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part * 100 / whole, 2) if whole else 0.0
+
+
+def demo_rows(units: list[tuple[str, str, str]], seed: int = 2022) -> dict[str, dict[str, list]]:
+    """unit code -> table key -> rows of {column key: typed value}.
+
+    units: (code, name, level) in registry order.
+    """
+    rng = random.Random(seed)
+    out: dict[str, dict[str, list]] = {}
+    for i, (code, name, level) in enumerate(units):
+        style = i % 3
+        if code == "XA_AB":
+            out[code] = {}  # has not started yet
+            continue
+        fields = FIELDS["huyen"][code] if level == "huyen" else FIELDS["xa"]
+        scale = 400 if level == "huyen" else 150
+        tthc = [_tthc_row(rng, f, scale) for f in fields]
+        tables: dict[str, list] = {"tthc": tthc}
+        dv = []
+        for kind in ("mot_phan", "toan_trinh"):
+            arising = rng.randint(scale // 2, scale * 2)
+            online = rng.randint(arising // 3, arising)
+            dv.append({
+                "loai": {"mot_phan": "mức 3", "toan_trinh": "Toàn trình (mức độ 4)"}[kind],
+                "so_thu_tuc": CATALOGUE[level][kind],
+                "ho_so_phat_sinh": arising, "ho_so_truc_tuyen": online,
+                "ty_le": _style_pct(_rate(online, arising), style),
+            })
+        tables["dvctt"] = dv
+        whole = sum(r["tong_tiep_nhan"] for r in tthc)
+        part = whole - rng.randint(0, whole // 20)
+        tables["mot_cua"] = [{
+            "ho_so_tren_he_thong": part, "tong_ho_so": whole,
+            "ty_le": _style_pct(_rate(part, whole), style),
+        }]
+        sent = rng.randint(300, 2500)
+        signed = sent - rng.randint(0, sent // 10)
+        tables["ky_so"] = [{
+            "van_ban_di": sent, "van_ban_ky_so": signed,
+            "ty_le": _style_pct(_rate(signed, sent), style),
+            "chung_thu_to_chuc": 1, "chung_thu_ca_nhan": rng.randint(2, 6),
+        }]
+        assigned = rng.randint(7, 14) if level == "huyen" else rng.randint(19, 23)
+        tables["bien_che"] = [{
+            "co_quan": name, "loai": "Công chức", "duoc_giao": assigned,
+            "hien_co": assigned - rng.randint(0, 2), "hop_dong": rng.randint(0, 3),
+        }]
+        tables["dao_tao"] = [
+            {"noi_dung": t, "so_nguoi": rng.randint(3, 25)} for t in TRAINING[: 1 + i % 3]
+        ]
+        number = 10 + i
+        tables["van_ban"] = [{
+            "so_ky_hieu": f"{number}/KH-UBND",
+            "ngay_ban_hanh": _style_date(dt.date(2022, 1, 10 + i), style),
+            "loai_van_ban": "Kế hoạch",
+            "trich_yeu": "Kế hoạch cải cách hành chính năm 2022",
+        }]
+        tables["iso"] = [{
+            "ap_dung": "Có" if level == "huyen" or i % 2 else "Không",
+            **({"so_quyet_dinh": f"{100 + i}/QĐ-UBND", "ngay_cong_bo": _style_date(
+                dt.date(2021, 11, 2 + i), style)} if level == "huyen" or i % 2 else {}),
+        }]
+        tables["thong_tin"] = [{
+            "nguoi_lap": "Nguyễn Thị Lan" if i % 2 else "Trần Văn Hùng",
+            "dien_thoai": f"0912 345 {600 + i}",
+            "trang_thai": "Đang nhập" if code in ("TCKH", "TT_SM") else "Hoàn thành",
+        }]
+        if style == 1:
+            # This clerk's keyboard tool produces decomposed Unicode (NFD).
+            for rows in tables.values():
+                for row in rows:
+                    for k, v in row.items():
+                        if isinstance(v, str):
+                            row[k] = _nfd(v)
+        for rows in tables.values():
+            for row in rows:
+                for k, v in row.items():
+                    if isinstance(v, int) and not isinstance(v, bool):
+                        row[k] = _style_number(v, style)
+        out[code] = tables
+    _add_mistakes(out)
+    return out
+
+
+def _add_mistakes(out: dict[str, dict[str, list]]) -> None:
+    # A total that is not the sum of its parts.
+    row = out["XA_LT"]["tthc"][0]
+    row["tong_tiep_nhan"] = _bump(row["tong_tiep_nhan"], 10)
+    # A rate that does not match its own numbers: "22,43%" for 83/270.
+    row = out["TNMT"]["dvctt"][1]
+    row.update({"ho_so_phat_sinh": 270, "ho_so_truc_tuyen": 83, "ty_le": "22,43%"})
+    # "present/assigned" typed in one cell.
+    out["XA_TH"]["bien_che"][0]["hien_co"] = "15/16"
+    # A decimal in a count.
+    out["LDTBXH"]["tthc"][0]["dang_qua_han"] = "1,5"
+    # One document cited with two dates, by two units.
+    out["VP"]["van_ban"].append({
+        "so_ky_hieu": "175/KH-UBND", "ngay_ban_hanh": "07/01/2022", "loai_van_ban": "Kế hoạch",
+        "trich_yeu": "Kế hoạch cải cách hành chính huyện Sông Mây năm 2022",
+    })
+    out["XA_HT"]["van_ban"].append({
+        "so_ky_hieu": "175 / KH - UBND", "ngay_ban_hanh": "10/01/2022",
+        "loai_van_ban": "Kế hoạch", "trich_yeu": "Triển khai Kế hoạch CCHC năm 2022 của huyện",
+    })
+    # A decision number under the type "Kế hoạch".
+    out["NV"]["van_ban"].append({
+        "so_ky_hieu": "15/QĐ-UBND", "ngay_ban_hanh": "14/02/2022", "loai_van_ban": "Kế hoạch",
+        "trich_yeu": "Kiện toàn tổ công tác cải cách hành chính",
+    })
+    # A catalogue size that differs from the level's, with the unit's explanation.
+    row = out["XA_PH"]["dvctt"][1]
+    row["so_thu_tuc"] = 65
+    row["__explanation__"] = "Xã chưa triển khai 3 thủ tục lĩnh vực đất đai"
+
+
+def _bump(value: Any, by: int) -> Any:
+    if isinstance(value, str):
+        n = int(value.replace(".", "")) + by
+        return f"{n:,}".replace(",", ".")
+    return value + by

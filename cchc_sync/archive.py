@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS row_versions (
     id INTEGER PRIMARY KEY,
     period TEXT NOT NULL, unit TEXT NOT NULL, tbl TEXT NOT NULL, row_key TEXT NOT NULL,
     version INTEGER NOT NULL,
-    data TEXT,                 -- JSON of the normalised values; NULL for a tombstone
+    data TEXT,                 -- JSON of the normalised values, NULL for a tombstone
     deleted INTEGER NOT NULL DEFAULT 0,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,

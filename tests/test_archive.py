@@ -1,0 +1,98 @@
+"""The archive keeps every row version, tombstones deletions and never loses a row."""
+
+import sqlite3
+
+import pytest
+
+from cchc_sync.archive import Archive, ArchiveError
+from cchc_sync.models import Finding, Severity, TabLayout, TypedRow
+
+LAYOUT = TabLayout(columns={"linh_vuc": 1, "tong_tiep_nhan": 2})
+
+
+def row(key, total, sheet_row=2):
+    return TypedRow(table="tthc", key=key, sheet_row=sheet_row,
+                    values={"linh_vuc": key, "tong_tiep_nhan": total})
+
+
+def test_versions_tombstones_and_history(tmp_path):
+    a = Archive(tmp_path / "a.sqlite")
+    run = a.start_run("2022S1")
+    added = a.record_rows("2022S1", "XA", {"tthc": [row("ho tich", 10), row("dat dai", 5, 3)]},
+                          {"tthc": LAYOUT}, run, seen_at="2022-06-01T00:00:00+00:00")
+    assert added == 2
+    # The same content again adds nothing, only refreshes last_seen.
+    assert a.record_rows("2022S1", "XA", {"tthc": [row("ho tich", 10), row("dat dai", 5, 3)]},
+                         {"tthc": LAYOUT}, run, seen_at="2022-06-02T00:00:00+00:00") == 0
+    # A change is a new version; a vanished row is a tombstone.
+    assert a.record_rows("2022S1", "XA", {"tthc": [row("ho tich", 12)]}, {"tthc": LAYOUT}, run,
+                         seen_at="2022-06-03T00:00:00+00:00") == 2
+    current = a.current_rows("2022S1")
+    assert [(r.key, r.values["tong_tiep_nhan"]) for r in current] == [("ho tich", 12)]
+    versions = a.row_versions("2022S1")
+    assert [(v["row_key"], v["version"], v["deleted"]) for v in versions] == [
+        ("ho tich", 1, 0), ("dat dai", 1, 0), ("ho tich", 2, 0), ("dat dai", 2, 1),
+    ]
+    first = next(v for v in versions if v["row_key"] == "ho tich" and v["version"] == 1)
+    assert first["last_seen"] == "2022-06-02T00:00:00+00:00"
+    # Any past state can be rebuilt.
+    past = a.current_rows("2022S1", as_of="2022-06-02T12:00:00+00:00")
+    assert sorted((r.key, r.values["tong_tiep_nhan"]) for r in past) == [
+        ("dat dai", 5), ("ho tich", 10),
+    ]
+    # A row that comes back gets a new version after its tombstone.
+    a.record_rows("2022S1", "XA", {"tthc": [row("ho tich", 12), row("dat dai", 5, 3)]},
+                  {"tthc": LAYOUT}, run)
+    assert [v["version"] for v in a.row_versions("2022S1") if v["row_key"] == "dat dai"] == [1, 2, 3]
+
+
+def test_a_missing_tab_keeps_its_rows(tmp_path):
+    a = Archive(tmp_path / "a.sqlite")
+    run = a.start_run("2022S1")
+    a.record_rows("2022S1", "XA", {"tthc": [row("ho tich", 10)]}, {"tthc": LAYOUT}, run)
+    # The clerk deleted or renamed the tab: nothing is read, nothing is tombstoned.
+    assert a.record_rows("2022S1", "XA", {"tthc": []}, {"tthc": None}, run) == 0
+    assert [r.key for r in a.current_rows("2022S1")] == ["ho tich"]
+
+
+def finding(msg, unit="XA", severity=Severity.ERROR):
+    return Finding(rule="r", severity=severity, message=msg, unit=unit, table="tthc", row=2,
+                   column="tong_tiep_nhan", row_key="ho tich", value=10)
+
+
+def test_findings_open_close_and_scope(tmp_path):
+    a = Archive(tmp_path / "a.sqlite")
+    r1 = a.start_run("2022S1")
+    changed = a.replace_findings("2022S1", "unit", [finding("a"), finding("b", unit="YB")], r1)
+    assert changed == {"XA", "YB"}
+    r2 = a.start_run("2022S1")
+    # Re-checking unit XA alone leaves YB's findings open.
+    assert a.replace_findings("2022S1", "unit", [], r2, units=["XA"]) == {"XA"}
+    assert [f.unit for f in a.open_findings("2022S1")] == ["YB"]
+    # The same finding again changes nothing and keeps its first run.
+    assert a.replace_findings("2022S1", "unit", [finding("b", unit="YB")], r2, units=["YB"]) == set()
+    rows = a.db.execute("SELECT first_seen_run, closed_run, unit FROM findings").fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [(r1, r2, "XA"), (r1, None, "YB")]
+
+
+def test_schema_is_versioned(tmp_path):
+    path = tmp_path / "a.sqlite"
+    a = Archive(path)
+    assert a.schema_version() == 1
+    a.close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(ArchiveError, match="newer"):
+        Archive(path)
+
+
+def test_record_rows_is_all_or_nothing(tmp_path):
+    a = Archive(tmp_path / "a.sqlite")
+    run = a.start_run("2022S1")
+    bad = TypedRow(table="tthc", key="x", sheet_row=2, values={"v": object()})
+    with pytest.raises(TypeError):
+        a.record_rows("2022S1", "XA", {"tthc": [row("ho tich", 1), bad]}, {"tthc": LAYOUT}, run)
+    assert a.row_versions("2022S1") == []
+    assert a.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

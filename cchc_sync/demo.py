@@ -16,9 +16,9 @@ DEMO_MARKER = ".cchc-sync-demo"
 EXPLANATION_KEY = "__explanation__"
 
 
-def fill_demo_workbooks(ws: Workspace) -> None:
+def fill_demo_workbooks(ws: Workspace, style: int | None = None) -> None:
     """Type the sample figures into every unit's workbook, by column title."""
-    rows = demo_rows([(u.code, u.name, u.level) for u in ws.units])
+    rows = demo_rows([(u.code, u.name, u.level) for u in ws.units], style=style)
     sheets = ws.archive.sheets(ws.period.code)
     for code, tables in rows.items():
         by_tab = {}

@@ -109,15 +109,20 @@ def _rate(part: int, whole: int) -> float:
     return round(part * 100 / whole, 2) if whole else 0.0
 
 
-def demo_rows(units: list[tuple[str, str, str]], seed: int = 2022) -> dict[str, dict[str, list]]:
+def demo_rows(
+    units: list[tuple[str, str, str]], seed: int = 2022, style: int | None = None
+) -> dict[str, dict[str, list]]:
     """unit code -> table key -> rows of {column key: typed value}.
 
-    units: (code, name, level) in registry order.
+    units: (code, name, level) in registry order. style: force one typing style for every
+    unit (0 stored numbers and dates, 1 Vietnamese text in NFD, 2 text with long dates);
+    by default units alternate. The figures are the same whatever the style.
     """
+    forced = style
     rng = random.Random(seed)
     out: dict[str, dict[str, list]] = {}
     for i, (code, name, level) in enumerate(units):
-        style = i % 3
+        style = i % 3 if forced is None else forced
         if code == "XA_AB":
             out[code] = {}  # has not started yet
             continue

@@ -1,0 +1,53 @@
+"""The request as the endpoint handlers see it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ApiError
+from .model import Store
+
+Response = tuple[int, Any, dict[str, str]]
+
+
+@dataclass
+class Ctx:
+    store: Store
+    method: str
+    parts: list[str]  # path segments, percent-decoded
+    raw_parts: list[str]  # path segments as sent
+    query: dict[str, list[str]]
+    body: bytes
+    caller: str = ""
+    scopes: set[str] = field(default_factory=set)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+    def args(self, name: str) -> list[str]:
+        return list(self.query.get(name, []))
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.arg(name)
+        if value is None or value == "":
+            return default
+        return value.lower() in ("true", "1", "yes")
+
+    def json(self) -> dict[str, Any]:
+        if not self.body or not self.body.strip():
+            return {}
+        try:
+            data = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "Invalid JSON payload received. Unexpected token.") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "Invalid JSON payload received. Expected an object.")
+        return data
+
+
+def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return status, body, headers or {}

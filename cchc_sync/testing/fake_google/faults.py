@@ -1,0 +1,185 @@
+"""Fault injection and request statistics for the fake.
+
+Stats count every Sheets, Drive and token request that reaches the fake, including the ones
+answered with an injected fault, a 401 or any other error (a request whose connection is
+dropped by ``reset_connection_rate`` is counted too). Control requests (``/_fake/...``) and
+the Python helpers (``edit_cells``, ``spreadsheet()``...) are never counted. Kinds are
+``"<METHOD> <api method>"``: ``GET spreadsheets.get``, ``POST spreadsheets.create``,
+``POST spreadsheets.batchUpdate``, ``GET values.get``, ``GET values.batchGet``,
+``PUT values.update``, ``POST values.batchUpdate``, ``POST values.clear``,
+``POST values.batchClear``, ``POST values.append``, ``POST sheets.copyTo``,
+``GET drive.files.list``, ``GET drive.files.get``, ``POST drive.files.create``,
+``POST drive.files.copy``, ``PATCH drive.files.update``, ``DELETE drive.files.delete``,
+``GET drive.files.export``, ``GET|POST drive.permissions.*``, ``DELETE
+drive.permissions.delete``, ``GET|POST drive.comments.*``, ``PUT drive.files.import``,
+``POST token``; anything else is ``<METHOD> unknown``.
+
+Faults (``set_faults``): ``status`` + ``rate`` (fraction of Sheets/Drive requests answered
+with that status and Google's body for it: 429 RESOURCE_EXHAUSTED "Quota exceeded for quota
+metric 'Read requests' ...", 500 INTERNAL, 503 UNAVAILABLE, Drive's ``errors`` list for
+Drive), ``retry_after`` (seconds, sent as ``Retry-After``), ``count`` (fail exactly the next N
+eligible requests instead of a rate), ``kinds`` (only these kinds, e.g. ``["GET
+values.batchGet"]``), ``latency_ms`` (every API and token request waits), ``reset_connection_rate``
+(close the socket without answering), ``token_status`` (the token endpoint answers that
+status), ``seed`` (deterministic draws).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ApiError
+
+PROJECT = "project_number:000000000000"
+
+
+@dataclass
+class FaultConfig:
+    status: int | None = None
+    rate: float = 0.0
+    retry_after: float | None = None
+    count: int | None = None
+    kinds: list[str] | None = None
+    latency_ms: float = 0.0
+    reset_connection_rate: float = 0.0
+    token_status: int | None = None
+    seed: int | None = None
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+
+class Faults:
+    KEYS = ("status", "rate", "retry_after", "count", "kinds", "latency_ms",
+            "reset_connection_rate", "token_status", "seed")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.cfg = FaultConfig()
+
+    def set(self, **options: Any) -> dict[str, Any]:
+        unknown = set(options) - set(self.KEYS)
+        if unknown:
+            raise ValueError(f"unknown fault options: {sorted(unknown)}")
+        with self.lock:
+            for key, value in options.items():
+                setattr(self.cfg, key, value)
+            if "seed" in options:
+                self.cfg.rng = random.Random(options["seed"])
+            if options.get("status") is not None and "rate" not in options and \
+                    options.get("count") is None and self.cfg.rate == 0:
+                self.cfg.rate = 1.0
+            return self.describe()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.cfg = FaultConfig()
+
+    def describe(self) -> dict[str, Any]:
+        return {k: getattr(self.cfg, k) for k in self.KEYS}
+
+    def latency(self) -> float:
+        return self.cfg.latency_ms / 1000.0
+
+    def drop_connection(self) -> bool:
+        with self.lock:
+            rate = self.cfg.reset_connection_rate
+            return rate > 0 and self.cfg.rng.random() < rate
+
+    def token_failure(self) -> int | None:
+        return self.cfg.token_status
+
+    def api_failure(self, kind: str) -> int | None:
+        """Status to answer instead of serving this request, or None."""
+        with self.lock:
+            cfg = self.cfg
+            if cfg.status is None:
+                return None
+            if cfg.kinds and not any(kind == k or kind.endswith(" " + k) for k in cfg.kinds):
+                return None
+            if cfg.count is not None:
+                if cfg.count <= 0:
+                    return None
+                cfg.count -= 1
+                return cfg.status
+            if cfg.rate > 0 and cfg.rng.random() < cfg.rate:
+                return cfg.status
+            return None
+
+    def error(self, status: int, method: str, family: str) -> ApiError:
+        headers = {}
+        if self.cfg.retry_after is not None:
+            value = self.cfg.retry_after
+            headers["Retry-After"] = str(int(value)) if float(value).is_integer() else str(value)
+        if status == 429:
+            if family == "drive":
+                return ApiError(429, "Rate Limit Exceeded", domain="usageLimits",
+                                reason="rateLimitExceeded", headers=headers)
+            what = "Read" if method == "GET" else "Write"
+            metric = "read_requests" if what == "Read" else "write_requests"
+            message = (f"Quota exceeded for quota metric '{what} requests' and limit '{what} "
+                       f"requests per minute per user' of service 'sheets.googleapis.com' for "
+                       f"consumer '{PROJECT}'.")
+            details = [
+                {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                 "reason": "RATE_LIMIT_EXCEEDED", "domain": "googleapis.com",
+                 "metadata": {"quota_metric": f"sheets.googleapis.com/{metric}",
+                              "quota_limit": f"{what}RequestsPerMinutePerUser",
+                              "quota_limit_value": "60", "service": "sheets.googleapis.com",
+                              "consumer": "projects/000000000000",
+                              "quota_location": "global"}},
+                {"@type": "type.googleapis.com/google.rpc.Help",
+                 "links": [{"description": "Request a higher quota limit.",
+                            "url": "https://cloud.google.com/docs/quotas/help/request_increase"}]},
+            ]
+            return ApiError(429, message, details=details, headers=headers)
+        if status == 403 and family == "drive":
+            return ApiError(403, "User rate limit exceeded.", domain="usageLimits",
+                            reason="userRateLimitExceeded", headers=headers)
+        messages = {
+            500: "Internal error encountered.",
+            502: "Bad Gateway",
+            503: "The service is currently unavailable.",
+            504: "The request timed out. Please try again.",
+            408: "The request timed out. Please try again.",
+        }
+        return ApiError(status, messages.get(status, "Injected fault."), headers=headers)
+
+
+class Stats:
+    def __init__(self, keep: int = 2000) -> None:
+        self.lock = threading.Lock()
+        self.by_kind: Counter[str] = Counter()
+        self.by_status: Counter[int] = Counter()
+        self.log: list[dict[str, Any]] = []
+        self.keep = keep
+
+    def count(self, kind: str) -> None:
+        with self.lock:
+            self.by_kind[kind] += 1
+
+    def record(self, kind: str, method: str, path: str, status: int, faulted: bool) -> None:
+        with self.lock:
+            self.by_status[status] += 1
+            self.log.append({"kind": kind, "method": method, "path": path, "status": status,
+                             "faulted": faulted})
+            del self.log[: -self.keep]
+
+    def reset(self) -> None:
+        with self.lock:
+            self.by_kind.clear()
+            self.by_status.clear()
+            self.log.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            by_kind = dict(sorted(self.by_kind.items()))
+            out: dict[str, Any] = {
+                "total": sum(by_kind.values()),
+                "by_kind": by_kind,
+                "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
+            }
+            out.update(by_kind)
+            return out

@@ -1,0 +1,277 @@
+"""Spreadsheet model -> the JSON of ``spreadsheets.get`` (metadata and grid data).
+
+Faithful: keys as recorded (``spreadsheetId``, ``properties`` with ``defaultFormat`` and
+``spreadsheetTheme``, ``sheets[].properties`` with ``gridProperties``, ``merges``,
+``protectedRanges``, ``basicFilter``, ``rowGroups``/``columnGroups``, ``namedRanges``,
+``spreadsheetUrl``); a GridRange leaves out ``sheetId`` when it is 0 (proto3 default);
+colours are stored as float32 and zero components dropped (``{"red": 1, "blue":
+0.49803922}``); ``backgroundColor`` and ``backgroundColorStyle`` (and the text colour pair)
+mirror each other; grid data trims trailing empty rows and cells and leaves ``rowData`` out
+when the range holds nothing; ``ranges=`` limits the sheets returned to the ones named.
+Simplified: ``effectiveFormat`` is the default format overlaid with the user format (no
+conditional formatting); auto-resized column widths are an estimate from the text length.
+"""
+
+from __future__ import annotations
+
+import copy
+import struct
+from typing import Any
+
+from . import cellvalues
+from .model import Cell, Sheet, Spreadsheet
+
+ROW_PX = 21
+COL_PX = 100
+
+
+def f32(x: float) -> float:
+    y = struct.unpack("f", struct.pack("f", float(x)))[0]
+    for digits in range(1, 10):
+        s = float(f"{y:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", s))[0] == y:
+            return s
+    return y
+
+
+def color(value: dict[str, Any] | None) -> dict[str, Any]:
+    out = {}
+    for key in ("red", "green", "blue", "alpha"):
+        v = (value or {}).get(key)
+        if v:
+            out[key] = f32(v)
+    return out
+
+
+def color_style(value: dict[str, Any] | None) -> dict[str, Any]:
+    if not value:
+        return {}
+    if "themeColor" in value:
+        return {"themeColor": value["themeColor"]}
+    return {"rgbColor": color(value.get("rgbColor"))}
+
+
+def normalize_format(fmt: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Store a userEnteredFormat as Google does (colour pairs mirrored, float32 colours)."""
+    if not fmt:
+        return None
+    fmt = copy.deepcopy(fmt)
+    _mirror(fmt, "backgroundColor", "backgroundColorStyle")
+    text = fmt.get("textFormat")
+    if isinstance(text, dict):
+        _mirror(text, "foregroundColor", "foregroundColorStyle")
+        if not text:
+            fmt.pop("textFormat")
+    borders = fmt.get("borders")
+    if isinstance(borders, dict):
+        for side in borders.values():
+            if isinstance(side, dict):
+                _mirror(side, "color", "colorStyle")
+    return {k: v for k, v in fmt.items() if v is not None and v != {}} or None
+
+
+def _mirror(obj: dict[str, Any], plain: str, style: str) -> None:
+    if obj.get(plain) is not None:
+        obj[plain] = color(obj[plain])
+        if obj.get(style) is None:
+            obj[style] = {"rgbColor": dict(obj[plain])}
+    if obj.get(style) is not None:
+        obj[style] = color_style(obj[style])
+        if obj.get(plain) is None and "rgbColor" in obj[style]:
+            obj[plain] = dict(obj[style]["rgbColor"])
+    for key in (plain, style):
+        if key in obj and obj[key] is None:
+            obj.pop(key)
+
+
+def grid_range(rng: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in rng.items() if v is not None}
+    if out.get("sheetId") == 0:
+        out.pop("sheetId")
+    return out
+
+
+def dim_range(rng: dict[str, Any]) -> dict[str, Any]:
+    return grid_range(rng)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def effective_format(ss: Spreadsheet, cell: Cell) -> dict[str, Any]:
+    fmt = copy.deepcopy(ss.props.get("defaultFormat") or {})
+    ev = cell.ev or {}
+    if "numberValue" in ev:
+        fmt["horizontalAlignment"] = "RIGHT"
+    elif "boolValue" in ev or "errorValue" in ev:
+        fmt["horizontalAlignment"] = "CENTER"
+    elif ev:
+        fmt["horizontalAlignment"] = "LEFT"
+    fmt["hyperlinkDisplayType"] = "PLAIN_TEXT"
+    return _deep_merge(fmt, cell.fmt or {})
+
+
+def cell_data(ss: Spreadsheet, cell: Cell | None) -> dict[str, Any]:
+    if cell is None or cell.is_empty():
+        return {}
+    out: dict[str, Any] = {}
+    if cell.uev is not None:
+        out["userEnteredValue"] = copy.deepcopy(cell.uev)
+    if cell.ev is not None:
+        out["effectiveValue"] = copy.deepcopy(cell.ev)
+        text = cell.formatted()
+        if text is not None:
+            out["formattedValue"] = text
+    if cell.fmt:
+        out["userEnteredFormat"] = copy.deepcopy(cell.fmt)
+    if cell.uev is not None or cell.fmt:
+        out["effectiveFormat"] = effective_format(ss, cell)
+    if cell.note:
+        out["note"] = cell.note
+    if cell.dv:
+        out["dataValidation"] = copy.deepcopy(cell.dv)
+    return out
+
+
+def column_width(sheet: Sheet, col: int) -> int:
+    widest = 0
+    for (_, c), cell in sheet.cells.items():
+        if c == col and cell.ev is not None:
+            widest = max(widest, len(cell.formatted() or ""))
+    return max(COL_PX, 7 * widest + 10) if widest else COL_PX
+
+
+def grid_data(ss: Spreadsheet, sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> dict:
+    out: dict[str, Any] = {}
+    if r0:
+        out["startRow"] = r0
+    if c0:
+        out["startColumn"] = c0
+    rows: dict[int, int] = {}
+    for (r, c), cell in sheet.cells.items():
+        if r0 <= r < r1 and c0 <= c < c1 and not cell.is_empty():
+            rows[r] = max(rows.get(r, -1), c)
+    if rows:
+        row_data = []
+        for r in range(r0, max(rows) + 1):
+            if r not in rows:
+                row_data.append({})
+                continue
+            row_data.append({"values": [
+                cell_data(ss, sheet.cells.get((r, c))) for c in range(c0, rows[r] + 1)
+            ]})
+        out["rowData"] = row_data
+    out["rowMetadata"] = [
+        {"pixelSize": ROW_PX, **sheet.row_meta.get(r, {})} for r in range(r0, r1)
+    ]
+    out["columnMetadata"] = [
+        {"pixelSize": COL_PX, **sheet.col_meta.get(c, {})} for c in range(c0, c1)
+    ]
+    return out
+
+
+def protected_range(pr: dict[str, Any], caller: str, owner: str,
+                    reply: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"protectedRangeId": pr["protectedRangeId"]}
+    if pr.get("range") is not None:
+        out["range"] = grid_range(pr["range"])
+    if pr.get("namedRangeId"):
+        out["namedRangeId"] = pr["namedRangeId"]
+    if pr.get("description"):
+        out["description"] = pr["description"]
+    if pr.get("warningOnly"):
+        out["warningOnly"] = True
+    users = list((pr.get("editors") or {}).get("users") or [])
+    groups = list((pr.get("editors") or {}).get("groups") or [])
+    can_edit = bool(pr.get("warningOnly")) or caller == owner or caller in users
+    out["requestingUserCanEdit"] = can_edit
+    if pr.get("unprotectedRanges"):
+        out["unprotectedRanges"] = [grid_range(r) for r in pr["unprotectedRanges"]]
+    editors: dict[str, Any] = {}
+    if not reply:
+        if users:
+            editors["users"] = users
+        if groups:
+            editors["groups"] = groups
+        if pr.get("editors", {}).get("domainUsersCanEdit"):
+            editors["domainUsersCanEdit"] = True
+    if not pr.get("warningOnly") or reply:
+        out["editors"] = editors
+    return out
+
+
+def sheet_json(ss: Spreadsheet, sheet: Sheet, caller: str, owner: str,
+               data: list[tuple[int, int, int, int]] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"properties": copy.deepcopy(sheet.props)}
+    if data is not None:
+        out["data"] = [grid_data(ss, sheet, *rect) for rect in data]
+    if sheet.merges:
+        out["merges"] = [grid_range(m) for m in sheet.merges]
+    if sheet.protected:
+        out["protectedRanges"] = [protected_range(p, caller, owner) for p in sheet.protected]
+    if sheet.basic_filter is not None:
+        bf = copy.deepcopy(sheet.basic_filter)
+        bf["range"] = grid_range(bf["range"])
+        out["basicFilter"] = bf
+    if sheet.row_groups:
+        out["rowGroups"] = [_group(g) for g in sheet.row_groups]
+    if sheet.col_groups:
+        out["columnGroups"] = [_group(g) for g in sheet.col_groups]
+    return out
+
+
+def _group(group: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(group)
+    out["range"] = dim_range(out["range"])
+    return out
+
+
+def named_range(nr: dict[str, Any]) -> dict[str, Any]:
+    return {"namedRangeId": nr["namedRangeId"], "name": nr["name"],
+            "range": grid_range(nr["range"])}
+
+
+def spreadsheet_json(ss: Spreadsheet, caller: str, owner: str,
+                     data: dict[int, list[tuple[int, int, int, int]]] | None = None,
+                     only_sheets: set[int] | None = None) -> dict[str, Any]:
+    """``data`` maps sheetId -> rectangles of grid data to include (None: metadata only)."""
+    sheets = []
+    for sheet in ss.sheets:
+        if only_sheets is not None and sheet.sheet_id not in only_sheets:
+            continue
+        rects = None if data is None else data.get(sheet.sheet_id, [])
+        sheets.append(sheet_json(ss, sheet, caller, owner, rects))
+    out: dict[str, Any] = {
+        "spreadsheetId": ss.id,
+        "properties": copy.deepcopy(ss.props),
+        "sheets": sheets,
+    }
+    if ss.named_ranges:
+        out["namedRanges"] = [named_range(nr) for nr in ss.named_ranges]
+    out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{ss.id}/edit"
+    return out
+
+
+def value_rows_render(sheet: Sheet, rect: tuple[int, int, int, int], render: str,
+                      date_render: str, major: str = "ROWS") -> list[list[Any]]:
+    rows = sheet.value_rows(*rect, render=render, date_render=date_render)
+    if major != "COLUMNS" or not rows:
+        return rows
+    width = max(len(r) for r in rows)
+    cols = []
+    for c in range(width):
+        col = [r[c] if c < len(r) else "" for r in rows]
+        while col and col[-1] == "":
+            col.pop()
+        cols.append(col)
+    return cols
+
+
+__all__ = ["cellvalues", "spreadsheet_json", "normalize_format", "grid_range"]

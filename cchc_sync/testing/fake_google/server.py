@@ -1,0 +1,422 @@
+"""HTTP server of the fake Google APIs: routing, authentication, faults, stats, control
+endpoints, and the ``FakeGoogle`` object tests use.
+
+Serves, on one loopback port, what ``https://sheets.googleapis.com``,
+``https://www.googleapis.com`` (Drive v3, and Drive v2 upload for ``import_csv``) and
+``https://oauth2.googleapis.com/token`` would. Real gspread 6.2 and google-auth talk to it
+unchanged over HTTP/1.1 keep-alive (see ``cchc_sync.google_client``).
+
+Control endpoints (not Google's; never counted in stats):
+``GET /_fake/stats`` (``{"total", "by_kind", "by_status", <kind>: n...}``),
+``POST /_fake/stats/reset``, ``GET /_fake/requests`` (recent request log),
+``POST /_fake/faults`` (JSON options, see faults.py), ``POST /_fake/faults/clear``,
+``POST /_fake/unshare/{id}``, ``POST /_fake/share/{id}`` (``{"email", "role"}``),
+``POST /_fake/delete/{id}``, ``GET /_fake/spreadsheets/{id}`` (full dump),
+``POST /_fake/spreadsheets`` (seed a file owned by someone else: ``{"title", "owner",
+"share_with", "role", "tabs", "parents", "mimeType"}`` -> ``{"id"}``),
+``POST /_fake/edit/{id}`` (a person typing: ``{"tab", "a1", "values", "user"}``),
+``POST /_fake/tokens/expire``, ``GET /_fake/health``.
+Errors raised by a handler bug answer 500 INTERNAL and are kept in ``FakeGoogle.errors``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from . import auth, batch, control, drive, drive_extra, sheets, values
+from .ctx import Ctx
+from .errors import ApiError
+from .faults import Faults, Stats
+from .model import SHEETS_MIME, Store
+
+DEFAULT_PERSON = "clerk@example.com"
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, float) and obj.is_integer() and abs(obj) < 2**53:
+        return int(obj)
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
+    """-> (kind, family, handler, args) for a Google API path, or None."""
+    raw = raw_path.split("/")[1:]
+    seg = [unquote(s) for s in raw]
+    n = len(seg)
+    if raw_path in ("/token", "/oauth2/v4/token") and method == "POST":
+        return "POST token", "token", None, []
+    if n >= 2 and seg[0] == "v4" and seg[1] == "spreadsheets":
+        if n == 2 and method == "POST":
+            return "POST spreadsheets.create", "sheets", sheets.create, []
+        if n == 3:
+            sid, _, verb = seg[2].partition(":")
+            if verb == "batchUpdate" and method == "POST":
+                return "POST spreadsheets.batchUpdate", "sheets", batch.batch_update, [sid]
+            if not verb and method == "GET":
+                return "GET spreadsheets.get", "sheets", sheets.get, [sid]
+            return None
+        sid = seg[2]
+        if n == 4 and seg[3].startswith("values:"):
+            verb = seg[3].split(":", 1)[1]
+            table = {("GET", "batchGet"): ("values.batchGet", values.batch_get),
+                     ("POST", "batchUpdate"): ("values.batchUpdate", values.batch_update),
+                     ("POST", "batchClear"): ("values.batchClear", values.batch_clear)}
+            hit = table.get((method, verb))
+            return (f"{method} {hit[0]}", "sheets", hit[1], [sid]) if hit else None
+        if n == 5 and seg[3] == "values":
+            last = raw[4]
+            for suffix, name, fn in ((":clear", "values.clear", values.clear),
+                                     (":append", "values.append", values.append)):
+                if last.endswith(suffix) and method == "POST":
+                    return f"POST {name}", "sheets", fn, [sid, unquote(last[: -len(suffix)])]
+            if method == "GET":
+                return "GET values.get", "sheets", values.get, [sid, seg[4]]
+            if method == "PUT":
+                return "PUT values.update", "sheets", values.update, [sid, seg[4]]
+            return None
+        if n == 5 and seg[3] == "sheets" and seg[4].endswith(":copyTo") and method == "POST":
+            return "POST sheets.copyTo", "sheets", sheets.copy_to, [sid, seg[4][:-7]]
+        return None
+    if seg[:3] == ["drive", "v3", "files"]:
+        if n == 3:
+            table = {"GET": ("drive.files.list", drive.list_files),
+                     "POST": ("drive.files.create", drive.create_file)}
+            hit = table.get(method)
+            return (f"{method} {hit[0]}", "drive", hit[1], []) if hit else None
+        fid = seg[3]
+        if n == 4:
+            table = {"GET": ("drive.files.get", drive.get_file),
+                     "PATCH": ("drive.files.update", drive.update_file),
+                     "DELETE": ("drive.files.delete", drive.delete_file)}
+            hit = table.get(method)
+            return (f"{method} {hit[0]}", "drive", hit[1], [fid]) if hit else None
+        sub = {
+            ("POST", "copy"): ("drive.files.copy", drive.copy_file),
+            ("GET", "export"): ("drive.files.export", drive_extra.export),
+            ("GET", "permissions"): ("drive.permissions.list", drive.list_permissions),
+            ("POST", "permissions"): ("drive.permissions.create", drive.create_permission),
+            ("GET", "comments"): ("drive.comments.list", drive_extra.list_comments),
+            ("POST", "comments"): ("drive.comments.create", drive_extra.create_comment),
+        }
+        if n == 5 and (method, seg[4]) in sub:
+            name, fn = sub[(method, seg[4])]
+            return f"{method} {name}", "drive", fn, [fid]
+        if n == 6 and seg[4] == "permissions":
+            table = {"GET": ("drive.permissions.get", drive.get_permission),
+                     "DELETE": ("drive.permissions.delete", drive.delete_permission)}
+            hit = table.get(method)
+            return (f"{method} {hit[0]}", "drive", hit[1], [fid, seg[5]]) if hit else None
+        return None
+    if seg[:4] == ["upload", "drive", "v2", "files"] and n == 5 and method == "PUT":
+        return "PUT drive.files.import", "drive", drive_extra.import_v2, [seg[4]]
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ESF"
+    sys_version = ""
+    fake: FakeGoogle  # set on the subclass made per server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        if self.fake.verbose:
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._handle("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._handle("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._handle("DELETE")
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        headers = dict(headers or {})
+        if body is None:
+            data = b""
+        elif isinstance(body, bytes):
+            data = body
+        else:
+            data = json.dumps(_jsonable(body), ensure_ascii=False, indent=2).encode("utf-8")
+            headers.setdefault("Content-Type", "application/json; charset=UTF-8")
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data and self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _handle(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        fake = self.fake
+        if parts.path.startswith("/_fake/"):
+            status, out = fake._control(method, parts.path, body)
+            self._send(status, out)
+            return
+        hit = route(method, parts.path)
+        kind = hit[0] if hit else f"{method} unknown"
+        family = hit[1] if hit else "sheets"
+        fake.stats_.count(kind)
+        if fake.faults.latency():
+            time.sleep(fake.faults.latency())
+        if fake.faults.drop_connection():
+            fake.stats_.record(kind, method, parts.path, 0, True)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        status, out, headers, faulted = self._serve(method, kind, family, hit, parts, query, body)
+        fake.stats_.record(kind, method, parts.path, status, faulted)
+        self._send(status, out, headers)
+
+    def _serve(self, method, kind, family, hit, parts, query, body):
+        fake = self.fake
+        if hit is None:
+            err = ApiError(404, f"Method not found: {method} {parts.path}")
+            return 404, err.sheets_body(), {}, False
+        if family == "token":
+            failing = fake.faults.token_failure()
+            if failing:
+                return failing, {"error": "internal_failure",
+                                 "error_description": "Injected token endpoint failure."}, {}, True
+            status, out, headers = auth.token(fake.store, body)
+            return status, out, headers, False
+        failing = fake.faults.api_failure(kind)
+        if failing:
+            err = fake.faults.error(failing, method, family)
+            return (err.code, err.drive_body() if family == "drive" else err.sheets_body(),
+                    err.headers, True)
+        try:
+            service = "drive.googleapis.com" if family == "drive" else "sheets.googleapis.com"
+            if fake.require_auth:
+                caller, scopes = auth.authenticate(fake.store, self.headers.get("Authorization"),
+                                                   service)
+            else:
+                caller, scopes = fake.default_account, set(fake.default_scopes)
+            ctx = Ctx(store=fake.store, method=method, parts=parts.path.split("/")[1:],
+                      raw_parts=parts.path.split("/")[1:], query=query, body=body,
+                      caller=caller, scopes=scopes, headers=dict(self.headers.items()))
+            with fake.store.lock:
+                status, out, headers = hit[2](ctx, *hit[3])
+            return status, out, headers, False
+        except ApiError as err:
+            body_out = err.drive_body() if family == "drive" else err.sheets_body()
+            return err.code, body_out, err.headers, False
+        except Exception:  # a bug in the fake: answer like Google's 500, keep the traceback
+            text = traceback.format_exc()
+            fake.errors.append(text)
+            print(text, file=sys.stderr)
+            err = ApiError(500, "Internal error encountered.")
+            return 500, err.drive_body() if family == "drive" else err.sheets_body(), {}, False
+
+
+class FakeGoogle:
+    """A local Sheets v4 + Drive v3 + OAuth token server for tests.
+
+    >>> with FakeGoogle() as fake:
+    ...     fake.url  # 'http://127.0.0.1:PORT'
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None,
+                 require_auth: bool = True,
+                 default_account: str = "cchc-sync@test-project.iam.gserviceaccount.com",
+                 verbose: bool = False):
+        self.host, self.port = host, port
+        self.store = Store(seed)
+        self.faults = Faults()
+        self.stats_ = Stats()
+        self.require_auth = require_auth
+        self.default_account = default_account
+        self.default_scopes = [sheets.SHEETS_SCOPE, sheets.DRIVE_SCOPE]
+        self.verbose = verbose
+        self.errors: list[str] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> FakeGoogle:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        name="fake-google", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeGoogle:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def token_uri(self) -> str:
+        return f"{self.url}/token"
+
+    # ------------------------------------------------------------------ stats and faults
+    def stats(self) -> dict[str, Any]:
+        return self.stats_.snapshot()
+
+    def reset_stats(self) -> None:
+        self.stats_.reset()
+
+    def requests(self) -> list[dict[str, Any]]:
+        with self.stats_.lock:
+            return list(self.stats_.log)
+
+    def set_faults(self, **options: Any) -> dict[str, Any]:
+        return self.faults.set(**options)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    # ------------------------------------------------------------------ state helpers
+    def register_key(self, service_account_info: dict[str, Any]) -> None:
+        """Verify JWT signatures of this service account from now on."""
+        email, key = auth.load_public_key(service_account_info)
+        with self.store.lock:
+            self.store.keys[email] = key
+
+    def expire_tokens(self) -> None:
+        with self.store.lock:
+            for info in self.store.tokens.values():
+                info["expires"] = 0
+
+    def accounts(self) -> dict[str, Any]:
+        with self.store.lock:
+            return json.loads(json.dumps(self.store.accounts))
+
+    def create_spreadsheet(self, title: str, owner: str = DEFAULT_PERSON,
+                           share_with: list[str] | str | None = None, role: str = "writer",
+                           tabs: list[dict[str, Any]] | None = None,
+                           parents: list[str] | None = None, shared: bool = True) -> str:
+        """Seed a spreadsheet made by a person (not app-created). It is shared with
+        ``share_with`` (default: the default service account) unless ``shared=False``.
+        ``tabs``: ``[{"title": "Data", "rows": 100, "cols": 10}, ...]``."""
+        if isinstance(share_with, str):
+            share_with = [share_with]
+        if share_with is None:
+            share_with = [self.default_account] if shared else []
+        return control.create(self.store, title, owner, SHEETS_MIME, share_with, role, parents,
+                              tabs)
+
+    def create_folder(self, name: str, owner: str = DEFAULT_PERSON,
+                      share_with: list[str] | str | None = None, role: str = "writer") -> str:
+        if isinstance(share_with, str):
+            share_with = [share_with]
+        return control.create(self.store, name, owner, "application/vnd.google-apps.folder",
+                              share_with, role)
+
+    def share(self, file_id: str, email: str | None = None, role: str = "writer") -> None:
+        control.share(self.store, file_id, email or self.default_account, role)
+
+    def unshare(self, file_id: str) -> None:
+        control.unshare(self.store, file_id)
+
+    def delete(self, file_id: str) -> None:
+        control.delete(self.store, file_id)
+
+    def spreadsheet(self, file_id: str) -> dict[str, Any]:
+        return control.dump(self.store, file_id)
+
+    def edit_cells(self, file_id: str, tab: str, a1: str, values: Any,
+                   user: str = DEFAULT_PERSON) -> None:
+        """A person types ``values`` (USER_ENTERED) at ``tab!a1``; bumps modifiedTime."""
+        control.edit_cells(self.store, file_id, tab, a1, values, user)
+
+    # ------------------------------------------------------------------ control over HTTP
+    def _control(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        parts = [unquote(p) for p in path.split("/")[2:]]
+        try:
+            data = json.loads(body) if body.strip() else {}
+        except ValueError:
+            return 400, {"error": "invalid JSON"}
+        try:
+            return self._control_route(method, parts, data)
+        except KeyError as err:
+            return 404, {"error": str(err)}
+        except PermissionError as err:
+            return 403, {"error": str(err)}
+        except (ValueError, IndexError, TypeError) as err:
+            return 400, {"error": str(err)}
+
+    def _control_route(self, method: str, parts: list[str], data: dict) -> tuple[int, Any]:
+        key = (method, parts[0] if parts else "", len(parts))
+        if key == ("GET", "health", 1):
+            return 200, {"ok": True, "url": self.url}
+        if key == ("GET", "stats", 1):
+            return 200, self.stats()
+        if key == ("POST", "stats", 2) and parts[1] == "reset":
+            self.reset_stats()
+            return 200, {}
+        if key == ("GET", "requests", 1):
+            return 200, {"requests": self.requests()}
+        if key == ("POST", "faults", 1):
+            return 200, self.set_faults(**data)
+        if key == ("POST", "faults", 2) and parts[1] == "clear":
+            self.clear_faults()
+            return 200, {}
+        if key == ("POST", "unshare", 2):
+            self.unshare(parts[1])
+            return 200, {}
+        if key == ("POST", "share", 2):
+            self.share(parts[1], data.get("email"), data.get("role", "writer"))
+            return 200, {}
+        if key == ("POST", "delete", 2):
+            self.delete(parts[1])
+            return 200, {}
+        if key == ("GET", "spreadsheets", 2):
+            return 200, self.spreadsheet(parts[1])
+        if key == ("POST", "spreadsheets", 1):
+            file_id = control.create(self.store, data.get("title", "Untitled spreadsheet"),
+                                     data.get("owner", DEFAULT_PERSON),
+                                     data.get("mimeType", SHEETS_MIME), data.get("share_with"),
+                                     data.get("role", "writer"), data.get("parents"),
+                                     data.get("tabs"))
+            return 200, {"id": file_id}
+        if key == ("POST", "edit", 2):
+            self.edit_cells(parts[1], data.get("tab", ""), data["a1"], data["values"],
+                            data.get("user", DEFAULT_PERSON))
+            return 200, {}
+        if key == ("POST", "tokens", 2) and parts[1] == "expire":
+            self.expire_tokens()
+            return 200, {}
+        return 404, {"error": f"unknown control endpoint {method} /_fake/{'/'.join(parts)}"}

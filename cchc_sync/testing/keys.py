@@ -1,0 +1,57 @@
+"""Service-account key files for tests, generated on the spot (no secrets in the repo).
+
+``make_service_account_key`` writes a key file shaped like the JSON Google Cloud hands out
+(type, project_id, private_key_id, private_key, client_email, client_id, auth_uri,
+token_uri, auth_provider_x509_cert_url, client_x509_cert_url, universe_domain) with a fresh
+RSA key, so google-auth's real service-account flow (sign a JWT, post it to ``token_uri``)
+runs unchanged against the fake's token endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+DEFAULT_EMAIL = "cchc-sync@test-project.iam.gserviceaccount.com"
+
+
+def make_service_account_key(path: str | Path, token_uri: str,
+                             email: str = DEFAULT_EMAIL) -> dict[str, Any]:
+    """Write a real-shaped service-account key file (mode 0600) and return its content."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        encoding=serialization.Encoding.PEM,
+        format=serialization.PrivateFormat.PKCS8,
+        encryption_algorithm=serialization.NoEncryption(),
+    ).decode("ascii")
+    domain = email.split("@", 1)[1] if "@" in email else "test-project.iam.gserviceaccount.com"
+    project = domain.split(".", 1)[0]
+    info: dict[str, Any] = {
+        "type": "service_account",
+        "project_id": project,
+        "private_key_id": secrets.token_hex(20),
+        "private_key": pem,
+        "client_email": email,
+        "client_id": str(secrets.randbelow(10**21 - 10**20) + 10**20),
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": token_uri,
+        "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+        "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/"
+        + quote(email, safe=""),
+        "universe_domain": "googleapis.com",
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        json.dump(info, handle, indent=2)
+        handle.write("\n")
+    return info

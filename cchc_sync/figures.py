@@ -94,11 +94,16 @@ def compute_figures(
     return list(results.values())
 
 
+def _where(frame: pd.DataFrame, keep) -> pd.DataFrame:
+    """Rows whose values dict satisfies keep (an explicit bool mask: an empty frame keeps
+    its columns)."""
+    mask = pd.Series([bool(keep(v)) for v in frame["values"]], index=frame.index, dtype=bool)
+    return frame.loc[mask]
+
+
 def _select(spec: FigureSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    sel = frame[frame["table"] == spec.table]
-    for col, wanted in spec.where.items():
-        sel = sel[sel["values"].map(lambda v, c=col, w=wanted: v.get(c) == w)]
-    return sel
+    sel = frame.loc[frame["table"] == spec.table]
+    return _where(sel, lambda v: all(v.get(c) == w for c, w in spec.where.items()))
 
 
 def _compute(spec, frame, levels, done, error_rows) -> FigureValue:
@@ -123,17 +128,15 @@ def _compute(spec, frame, levels, done, error_rows) -> FigureValue:
     sel = _select(spec, frame)
     values, reporting, tainted = {}, {}, {}
     for g in groups:
-        part = sel if g == TOTAL else sel[sel["level"] == g]
+        part = sel if g == TOTAL else sel.loc[sel["level"] == g]
         if spec.sum:
-            contributing = part[
-                part["values"].map(lambda v: any(v.get(c) is not None for c in spec.sum))
-            ]
+            contributing = _where(part, lambda v: any(v.get(c) is not None for c in spec.sum))
             total = sum(
                 sum(v.get(c) or 0 for c in spec.sum) for v in contributing["values"]
             )
             values[g] = int(total) if len(contributing) else None
         elif spec.common:
-            contributing = part[part["values"].map(lambda v: v.get(spec.common) is not None)]
+            contributing = _where(part, lambda v: v.get(spec.common) is not None)
             if g == TOTAL:
                 per_level = [values[lv] for lv in levels if values.get(lv) is not None]
                 values[g] = sum(per_level) if per_level else None
@@ -146,11 +149,9 @@ def _compute(spec, frame, levels, done, error_rows) -> FigureValue:
             contributing = part
             values[g] = part["unit"].nunique()
         elif spec.units_where:
-            contributing = part[
-                part["values"].map(
-                    lambda v: all(v.get(c) == w for c, w in spec.units_where.items())
-                )
-            ]
+            contributing = _where(
+                part, lambda v: all(v.get(c) == w for c, w in spec.units_where.items())
+            )
             values[g] = contributing["unit"].nunique()
         else:  # pragma: no cover - the loader rejects figures of no kind
             raise ValueError(spec.id)

@@ -9,10 +9,24 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.cell.cell import Cell
+from openpyxl.utils import get_column_letter
 
 
 def _key(text: object) -> str:
     return unicodedata.normalize("NFC", str(text)).strip().casefold()
+
+
+def _put(cell: Cell, value: Any) -> None:
+    """Store a typed value the way a spreadsheet program does: a new cell takes its
+    column's style (number format), and typed text stays text, even "=..."."""
+    ws = cell.parent
+    column_format = ws.column_dimensions[get_column_letter(cell.column)].number_format
+    if cell.number_format == "General" and column_format not in (None, "General"):
+        cell.number_format = column_format
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
 
 
 def type_rows(
@@ -42,10 +56,7 @@ def type_rows(
                     col = header.get(_key(title))
                     if col is None:
                         raise KeyError(f"no column {title!r} in tab {tab!r}")
-                    cell = ws.cell(row=start_row + offset, column=col)
-                    cell.value = value
-                    if isinstance(value, str):
-                        cell.data_type = "s"  # typed text stays text, even "=..."
+                    _put(ws.cell(row=start_row + offset, column=col), value)
         wb.save(path)
     finally:
         wb.close()
@@ -59,10 +70,7 @@ def set_cell(workbook: str | Path, tab: str, row: int, column_title: str, value:
         ws = next(w for w in wb.worksheets if _key(w.title) == _key(tab))
         col = next(c.column for c in ws[1] if c.value is not None and
                    _key(c.value) == _key(column_title))
-        cell = ws.cell(row=row, column=col)
-        cell.value = value
-        if isinstance(value, str):
-            cell.data_type = "s"
+        _put(ws.cell(row=row, column=col), value)
         wb.save(path)
     finally:
         wb.close()

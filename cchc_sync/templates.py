@@ -176,6 +176,8 @@ def load_template_set(directory: str | Path | None = None) -> TemplateSet:
             raise TemplateError(f"{path}: key {spec.key!r} does not match file name {key!r}")
         tables[key] = spec
     _check_unique([t.tab for t in tables.values()], set_file, "tab title")
+    for spec in tables.values():
+        _check_tab_title(spec.tab, base / f"{spec.key}.yaml", spec.key)
     signoff = meta.get("signoff") or {}
     _need(signoff, ("table", "column", "done"), set_file, "signoff")
     st = tables.get(signoff["table"])
@@ -201,6 +203,23 @@ def load_template_set(directory: str | Path | None = None) -> TemplateSet:
         signoff_done=signoff["done"],
         required_tables=required,
     )
+
+
+# Tab titles the software uses for itself (see backends/base.py).
+_RESERVED_TABS = {"hướng dẫn", "kiểm tra", "_cchc"}
+
+
+def _check_tab_title(title: str, path: Path, table: str) -> None:
+    """Excel refuses a workbook whose tab titles break these rules (Google accepts them,
+    but a unit may download its sheet as .xlsx)."""
+    where = f"{path}: table {table}: tab title {title!r}"
+    if not title.strip() or len(title) > 31:
+        raise TemplateError(f"{where} must have 1 to 31 characters")
+    bad = sorted(set(title) & set("[]:*?/\\"))
+    if bad:
+        raise TemplateError(f"{where} may not contain {' '.join(bad)}")
+    if title.strip().casefold() in _RESERVED_TABS:
+        raise TemplateError(f"{where} is reserved for the software's own tab")
 
 
 def _read_yaml(path: Path) -> dict:

@@ -33,7 +33,9 @@ def test_default_set_matches_the_data_dictionary():
     assert loai.choice("cong_van").doc_type is None
     # `by` figures expand into one figure per choice.
     ids = {f.id for f in t.figures}
-    assert {"dvctt.ty_le.toan_trinh", "dvctt.ty_le.mot_phan", "bien_che.chua_su_dung.cong_chuc"} <= ids
+    assert {
+        "dvctt.ty_le.toan_trinh", "dvctt.ty_le.mot_phan", "bien_che.chua_su_dung.cong_chuc",
+    } <= ids
     assert t.figure("dvctt.ty_le.toan_trinh").ratio == (
         "dvctt.truc_tuyen.toan_trinh", "dvctt.phat_sinh.toan_trinh",
     )
@@ -82,4 +84,20 @@ def test_choice_column_without_choices(template_copy):
     text = path.read_text(encoding="utf-8")
     path.write_text(text.split("    choices:")[0], encoding="utf-8")
     with pytest.raises(TemplateError, match="column trang_thai: a choice column needs choices"):
+        load_template_set(template_copy)
+
+
+@pytest.mark.parametrize(
+    ("title", "problem"),
+    [
+        ("Giải quyết thủ tục hành chính các cấp", "1 to 31 characters"),
+        ("TTHC: giải quyết", "may not contain :"),
+        ("Kiểm tra", "reserved"),
+    ],
+)
+def test_tab_titles_excel_would_refuse(template_copy, title, problem):
+    path = template_copy / "tthc.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "tab: Giải quyết TTHC", f"tab: '{title}'"), encoding="utf-8")
+    with pytest.raises(TemplateError, match=problem):
         load_template_set(template_copy)

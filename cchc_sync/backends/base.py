@@ -177,7 +177,8 @@ class Backend(Protocol):
         sheet changed since (a person edited it), write nothing and return None: the next
         cycle re-reads it. Returns the sheet's token after the write when the backend knows
         it (so its own write is not mistaken for a person's edit), else "".
-        Raises UnitUnreachable when the sheet is locked, gone or unshared."""
+        A sheet open in Excel or LibreOffice (lock file) also returns None.
+        Raises UnitUnreachable when the sheet is gone or unshared."""
         ...
 
     def write_master(self, sheet: SheetRef, book: MasterBook) -> bool:

@@ -71,6 +71,10 @@ def _tidy_props(props: dict[str, Any]) -> None:
         props["tabColorStyle"] = style
         if "rgbColor" in style:
             props["tabColor"] = dict(style["rgbColor"])
+        elif not style:
+            props.pop("tabColorStyle")
+    elif props.get("tabColor") is None:
+        props.pop("tabColor", None)
     elif "tabColor" in props:
         props["tabColor"] = render.color(props["tabColor"])
         props["tabColorStyle"] = {"rgbColor": dict(props["tabColor"])}
@@ -258,11 +262,11 @@ def do_add_protected(ss: Spreadsheet, req: dict[str, Any], prefix: str, store=No
         given["range"] = copy.deepcopy(named["range"])
     sheet, rect = batch_cells.grid_rect(ss, given.get("range"), prefix)
     editors = copy.deepcopy(given.get("editors") or {})
-    if not given.get("warningOnly"):
-        users = list(editors.get("users") or [])
-        for who in (caller, owner):
-            if who and who not in users:
-                users.append(who)
+    users = list(editors.get("users") or [])
+    for who in (caller, owner):
+        if who and who not in users:
+            users.append(who)
+    editors["users"] = users
     entry = {
         "protectedRangeId": given.get("protectedRangeId") or store.new_int_id(),
         "range": {"sheetId": sheet.sheet_id, "startRowIndex": rect[0], "endRowIndex": rect[2],

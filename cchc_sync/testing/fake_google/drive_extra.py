@@ -105,6 +105,7 @@ def import_v2(ctx: Ctx, file_id: str) -> Response:
             set_cell(sheet, r, c, value, "USER_ENTERED")
     ss.sheets = [sheet]
     ss.named_ranges = []
+    ss.props["timeZone"] = "America/Los_Angeles"  # what the Drive v2 conversion sets
     ss.recalc()
     ctx.store.bump(file, ctx.caller)
     return ok(_v2_resource(ctx, file))

@@ -15,6 +15,7 @@ conditional formatting); auto-resized column widths are an estimate from the tex
 from __future__ import annotations
 
 import copy
+import math
 import struct
 from typing import Any
 
@@ -35,19 +36,24 @@ def f32(x: float) -> float:
 
 
 def color(value: dict[str, Any] | None) -> dict[str, Any]:
+    """Google keeps colour channels as 8-bit values, shown as float32 (0.5 -> 0.49803922)."""
     out = {}
     for key in ("red", "green", "blue", "alpha"):
         v = (value or {}).get(key)
         if v:
-            out[key] = f32(v)
+            level = max(0, min(255, math.ceil(float(v) * 255 - 0.5)))
+            if level:
+                out[key] = f32(level / 255)
     return out
 
 
 def color_style(value: dict[str, Any] | None) -> dict[str, Any]:
     if not value:
         return {}
-    if "themeColor" in value:
+    if value.get("themeColor"):
         return {"themeColor": value["themeColor"]}
+    if value.get("rgbColor") is None:
+        return {}
     return {"rgbColor": color(value.get("rgbColor"))}
 
 
@@ -202,8 +208,7 @@ def protected_range(pr: dict[str, Any], caller: str, owner: str,
             editors["groups"] = groups
         if pr.get("editors", {}).get("domainUsersCanEdit"):
             editors["domainUsersCanEdit"] = True
-    if not pr.get("warningOnly") or reply:
-        out["editors"] = editors
+    out["editors"] = editors
     return out
 
 

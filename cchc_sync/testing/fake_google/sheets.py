@@ -23,7 +23,7 @@ from typing import Any
 
 from . import a1, cellvalues, fieldmask, render
 from .ctx import Ctx, Response, ok
-from .errors import NO_PERMISSION, NOT_FOUND, ApiError
+from .errors import NO_PERMISSION, NOT_FOUND, ApiError, invalid_value
 from .model import SHEETS_MIME, DriveFile, Sheet, Spreadsheet
 
 SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
@@ -96,7 +96,10 @@ def resolve(ss: Spreadsheet, text: str) -> tuple[Sheet, a1.Ref]:
     try:
         return sheet, a1.parse_ref(ref)
     except a1.A1Error:
-        raise ApiError(400, f"Unable to parse range: {text}") from None
+        named = next((n for n in ss.named_ranges if n["name"] == ref.strip()), None)
+        if named is None:
+            raise ApiError(400, f"Unable to parse range: {text}") from None
+        return resolve(ss, named["name"])
 
 
 def grid_error(sheet: Sheet, rect: tuple[int, int, int, int], prefix: str = "") -> ApiError:
@@ -261,14 +264,21 @@ def copy_to(ctx: Ctx, spreadsheet_id: str, sheet_id: str) -> Response:
     return ok(reply)
 
 
+def check_values(values: Any, field: str) -> None:
+    """``values`` must be a list of lists (Google checks this before the range)."""
+    if not isinstance(values, list):
+        raise invalid_value(field, values, "type.googleapis.com/google.protobuf.ListValue")
+    for i, row in enumerate(values):
+        if not isinstance(row, list):
+            raise invalid_value(f"{field}[{i}]", row,
+                                "type.googleapis.com/google.protobuf.ListValue")
+
+
 def write_rows(ss: Spreadsheet, sheet: Sheet, ref: a1.Ref, values: Any, major: str | None,
                input_option: str, who: str, owner: str, field: str = "data.values",
                range_text: str = "") -> tuple[tuple[int, int, int, int], int]:
     """Write a values array at a range; returns (written rectangle, cells written)."""
-    if not isinstance(values, list) or any(not isinstance(row, list) for row in values):
-        from .errors import invalid_value
-
-        raise invalid_value(field, values, "type.googleapis.com/google.protobuf.ListValue")
+    check_values(values, field)
     rows = values
     if major == "COLUMNS":
         width = max((len(col) for col in values), default=0)

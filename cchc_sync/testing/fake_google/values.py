@@ -25,7 +25,7 @@ from . import a1, render
 from .batch_dims import insert_dimension
 from .ctx import Ctx, Response, ok
 from .errors import ApiError
-from .sheets import Edit, clamp, open_file, resolve, write_rows
+from .sheets import Edit, check_values, clamp, open_file, resolve, write_rows
 
 RENDER_OPTIONS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
 DATE_OPTIONS = ("SERIAL_NUMBER", "FORMATTED_STRING")
@@ -105,13 +105,27 @@ def _update_response(ctx: Ctx, spreadsheet_id: str, sheet, rect, count: int, row
     return out
 
 
+def _written(values: Any, major: str | None) -> tuple[set[int], set[int]]:
+    """Row and column offsets holding at least one non-null value (what Google counts)."""
+    if not isinstance(values, list):
+        return set(), set()
+    cells = {(i, j) for i, row in enumerate(values) if isinstance(row, list)
+             for j, v in enumerate(row) if v is not None}
+    rows, cols = {i for i, _ in cells}, {j for _, j in cells}
+    return (cols, rows) if major == "COLUMNS" else (rows, cols)
+
+
 def _shape(values: Any, major: str | None) -> tuple[int, int]:
+    rows, cols = _written(values, major)
+    return len(rows), len(cols)
+
+
+def _extent(values: Any, major: str | None) -> tuple[int, int]:
     if not isinstance(values, list) or not values:
         return 0, 0
-    rows = [r for r in values if isinstance(r, list)]
-    if major == "COLUMNS":
-        return max((len(r) for r in rows), default=0), len(rows)
-    return len(rows), max((len(r) for r in rows), default=0)
+    lists = [r for r in values if isinstance(r, list)]
+    height, width = len(lists), max((len(r) for r in lists), default=0)
+    return (width, height) if major == "COLUMNS" else (height, width)
 
 
 def update(ctx: Ctx, spreadsheet_id: str, range_text: str) -> Response:
@@ -120,6 +134,7 @@ def update(ctx: Ctx, spreadsheet_id: str, range_text: str) -> Response:
     body = ctx.json()
     vr, dr, _ = _render_args(ctx, "response")
     major = body.get("majorDimension") or "ROWS"
+    check_values(body.get("values", []), "data.values")
     with Edit(ctx, file) as ss:
         sheet, ref = resolve(ss, range_text)
         clamp(sheet, ref)
@@ -149,17 +164,19 @@ def batch_update(ctx: Ctx, spreadsheet_id: str) -> Response:
     total = 0
     with Edit(ctx, file) as ss:
         for i, item in enumerate(data):
+            check_values(item.get("values", []), f"data[{i}].values")
             text = item.get("range") or ""
             sheet, ref = resolve(ss, text)
             clamp(sheet, ref)
             major = item.get("majorDimension") or "ROWS"
             rect, count = write_rows(ss, sheet, ref, item.get("values", []), major, option,
                                      ctx.caller, file.owner, f"data[{i}].values", text)
-            rows, cols = _shape(item.get("values"), major)
+            row_set, col_set = _written(item.get("values"), major)
+            rows, cols = len(row_set), len(col_set)
             total += count
             sheets.add(sheet.sheet_id)
-            touched_rows.update((sheet.sheet_id, r) for r in range(rect[0], rect[0] + rows))
-            touched_cols.update((sheet.sheet_id, c) for c in range(rect[1], rect[1] + cols))
+            touched_rows.update((sheet.sheet_id, rect[0] + r) for r in row_set)
+            touched_cols.update((sheet.sheet_id, rect[1] + c) for c in col_set)
             responses.append(_update_response(ctx, spreadsheet_id, sheet, rect, count, rows,
                                               cols, include, vr, dr))
     out.update(totalUpdatedRows=len(touched_rows), totalUpdatedColumns=len(touched_cols),
@@ -237,7 +254,9 @@ def append(ctx: Ctx, spreadsheet_id: str, range_text: str) -> Response:
         else:
             out["tableRange"] = a1.format_range(sheet.title, *table)
             row, col = table[2], table[1]
-        height, width = _shape(body.get("values"), major)
+        check_values(body.get("values", []), "data.values")
+        height, _ = _extent(body.get("values"), major)
+        rows_written, width = _shape(body.get("values"), major)
         if insert and height:
             insert_dimension(ss, sheet, "ROWS", row, row + height, False)
         elif row + height > sheet.rows:
@@ -245,6 +264,7 @@ def append(ctx: Ctx, spreadsheet_id: str, range_text: str) -> Response:
         target = a1.Ref(row, col, None, None)
         written, count = write_rows(ss, sheet, target, body.get("values", []), major, option,
                                     ctx.caller, file.owner, "data.values", range_text)
-        out["updates"] = _update_response(ctx, spreadsheet_id, sheet, written, count, height,
-                                          width, ctx.flag("includeValuesInResponse"), vr, dr)
+        include = ctx.flag("includeValuesInResponse")
+        out["updates"] = _update_response(ctx, spreadsheet_id, sheet, written, count,
+                                          rows_written, width, include, vr, dr)
     return ok(out)

@@ -43,7 +43,8 @@ def test_versions_tombstones_and_history(tmp_path):
     # A row that comes back gets a new version after its tombstone.
     a.record_rows("2022S1", "XA", {"tthc": [row("ho tich", 12), row("dat dai", 5, 3)]},
                   {"tthc": LAYOUT}, run)
-    assert [v["version"] for v in a.row_versions("2022S1") if v["row_key"] == "dat dai"] == [1, 2, 3]
+    versions = [v["version"] for v in a.row_versions("2022S1") if v["row_key"] == "dat dai"]
+    assert versions == [1, 2, 3]
 
 
 def test_a_missing_tab_keeps_its_rows(tmp_path):
@@ -70,7 +71,8 @@ def test_findings_open_close_and_scope(tmp_path):
     assert a.replace_findings("2022S1", "unit", [], r2, units=["XA"]) == {"XA"}
     assert [f.unit for f in a.open_findings("2022S1")] == ["YB"]
     # The same finding again changes nothing and keeps its first run.
-    assert a.replace_findings("2022S1", "unit", [finding("b", unit="YB")], r2, units=["YB"]) == set()
+    again = a.replace_findings("2022S1", "unit", [finding("b", unit="YB")], r2, units=["YB"])
+    assert again == set()
     rows = a.db.execute("SELECT first_seen_run, closed_run, unit FROM findings").fetchall()
     assert [(r[0], r[1], r[2]) for r in rows] == [(r1, r2, "XA"), (r1, None, "YB")]
 

@@ -1,0 +1,65 @@
+"""`cchc-sync run` as a real process: cycles on schedule, picks up edits, stops on signals."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cchc_sync.testing.typist import type_rows
+
+from .conftest import make_district
+
+
+def _wait_for(proc_log, pattern, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = proc_log.read_text(encoding="utf-8", errors="replace")
+        if re.search(pattern, text):
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"{pattern!r} not in log:\n{proc_log.read_text()}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_daemon_runs_cycles_and_stops_cleanly(tmp_path, sig):
+    ws = make_district(tmp_path / "d")
+    config = ws.config.path
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("interval_minutes = 10", "interval_minutes = 0.02"),
+                      encoding="utf-8")
+    ws.close()
+    log = tmp_path / "daemon.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cchc_sync", "run", "--config", str(config)],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        _wait_for(log, r"cycle: read 12/12 units")
+        # An edit made while the daemon runs is picked up by a later cycle.
+        path = tmp_path / "d" / "don-vi" / "2022S1"
+        workbook = next(path.glob("XA_AB-*.xlsx"))
+        type_rows(workbook, {"Đào tạo, bồi dưỡng": [
+            {"Nội dung đào tạo, bồi dưỡng": "Tập huấn", "Số lượt người": "1,5"}]})
+        _wait_for(log, r"cycle: read 1/12 units")
+        # Idle cycles read nothing.
+        _wait_for(log, r"cycle: read 0/12 units")
+        started = time.monotonic()
+        proc.send_signal(sig)
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert "daemon stopped" in text
+    assert "Traceback" not in text
+    # One log line per cycle, with units, rows, errors, warnings and duration.
+    line = next(ln for ln in text.splitlines() if "cycle: read 1/12" in ln)
+    assert re.search(r"\d+ rows .*\d+ errors, \d+ warnings.* s$", line)

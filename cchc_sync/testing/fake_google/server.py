@@ -208,7 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
         if family == "token":
             failing = fake.faults.token_failure()
             if failing:
-                return failing, {"error": "internal_failure",
+                error = "internal_failure" if failing >= 429 else "invalid_grant"
+                return failing, {"error": error,
                                  "error_description": "Injected token endpoint failure."}, {}, True
             status, out, headers = auth.token(fake.store, body)
             return status, out, headers, False

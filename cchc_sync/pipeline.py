@@ -213,7 +213,8 @@ def sync_once(
             # Our own write coming back, or a save that changed nothing we read.
             archive.update_sheet(period, code, **fields)
             continue
-        check = check_unit(read, ws.templates, ws.period)
+        level = ws.units_by_code[code].level
+        check = check_unit(read, ws.templates, ws.period, level)
         layouts = {t: (raw.layout if raw.tab_found else None) for t, raw in read.tables.items()}
         result.rows_changed += archive.record_rows(
             period, code, check.rows, layouts, run_id, seen_at=now.isoformat()

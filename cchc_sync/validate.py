@@ -33,7 +33,9 @@ class UnitCheck:
     findings: list[Finding] = field(default_factory=list)
 
 
-def check_unit(read: UnitRead, templates: TemplateSet, period: Period) -> UnitCheck:
+def check_unit(
+    read: UnitRead, templates: TemplateSet, period: Period, level: str = ""
+) -> UnitCheck:
     """Normalise and validate every template table of one unit's sheet."""
     result = UnitCheck(unit=read.unit)
     for spec in templates.tables.values():
@@ -41,7 +43,29 @@ def check_unit(read: UnitRead, templates: TemplateSet, period: Period) -> UnitCh
         rows, findings = check_table(raw, spec, period, unit=read.unit)
         result.rows[spec.key] = rows
         result.findings.extend(findings)
+    result.findings.extend(_signoff_findings(result, templates, level))
     return result
+
+
+def _signoff_findings(check: UnitCheck, templates: TemplateSet, level: str) -> Iterator[Finding]:
+    """A unit that signs off must have filled the tabs its level is required to fill."""
+    signed = any(
+        r.values.get(templates.signoff_column) == templates.signoff_done
+        for r in check.rows.get(templates.signoff_table, [])
+    )
+    if not signed:
+        return
+    for table in templates.required_tables.get(level, ()):
+        if not check.rows.get(table):
+            tab = templates.table(table).tab
+            yield Finding(
+                rule="signoff.missing-table",
+                severity=Severity.ERROR,
+                unit=check.unit,
+                table=table,
+                message=f'Đơn vị đã chọn "Hoàn thành" nhưng trang "{tab}" chưa có số liệu. '
+                f'Cấp của đơn vị phải báo cáo trang này: hãy nhập số liệu rồi chọn lại.',
+            )
 
 
 def check_table(

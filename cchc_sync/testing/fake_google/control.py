@@ -119,7 +119,7 @@ def edit_cells(store: Store, file_id: str, tab: str, a1_range: str,
         file = get_file(store, file_id)
         if file.spreadsheet is None:
             raise KeyError(f"not a spreadsheet: {file_id}")
-        ss = copy.deepcopy(file.spreadsheet)
+        ss = file.spreadsheet.clone()
         text = f"{a1.quote_title(tab)}!{a1_range}" if tab else a1_range
         try:
             sheet, ref = resolve(ss, text)

@@ -155,6 +155,22 @@ class Spreadsheet:
     sheets: list[Sheet] = field(default_factory=list)
     named_ranges: list[dict[str, Any]] = field(default_factory=list)
 
+    def clone(self) -> Spreadsheet:
+        """A copy to edit atomically. Cells are copied one level deep: the edit code replaces
+        a cell's value/format dicts and never mutates them in place."""
+        sheets = []
+        for s in self.sheets:
+            sheets.append(Sheet(
+                props=copy.deepcopy(s.props),
+                cells={k: copy.copy(v) for k, v in s.cells.items()},
+                merges=copy.deepcopy(s.merges), protected=copy.deepcopy(s.protected),
+                basic_filter=copy.deepcopy(s.basic_filter),
+                row_groups=copy.deepcopy(s.row_groups), col_groups=copy.deepcopy(s.col_groups),
+                row_meta=copy.deepcopy(s.row_meta), col_meta=copy.deepcopy(s.col_meta),
+            ))
+        return Spreadsheet(id=self.id, props=copy.deepcopy(self.props), sheets=sheets,
+                           named_ranges=copy.deepcopy(self.named_ranges))
+
     def sheet_by_id(self, sheet_id: int) -> Sheet | None:
         return next((s for s in self.sheets if s.sheet_id == sheet_id), None)
 

@@ -164,7 +164,8 @@ class Edit:
         self.ctx = ctx
         self.file = file
         self.who = who or ctx.caller
-        self.ss: Spreadsheet = copy.deepcopy(file.spreadsheet)  # type: ignore[arg-type]
+        assert file.spreadsheet is not None
+        self.ss: Spreadsheet = file.spreadsheet.clone()
 
     def __enter__(self) -> Spreadsheet:
         return self.ss

@@ -194,3 +194,30 @@ def test_readers_and_protected_ranges_refuse_api_writes(api):
     assert got.json()["error"]["message"].startswith("You are trying to edit a protected cell")
     ok = api("PUT", f"/v4/spreadsheets/{clerks}/values/A2", params=put, json={"values": [["y"]]})
     assert ok.status_code == 200
+
+
+def test_concurrent_writes_are_serialised(api):
+    import threading
+
+    fake = api.fake
+    sid = _new_sheet(api, "Busy")["spreadsheetId"]
+    start = int(fake.spreadsheet(sid)["version"])
+    errors = []
+
+    def writer(col: str) -> None:
+        session = requests.Session()
+        for row in range(1, 6):
+            got = session.put(f"{fake.url}/v4/spreadsheets/{sid}/values/Data!{col}{row}",
+                              params={"valueInputOption": "RAW"}, json={"values": [[row]]})
+            if got.status_code != 200:
+                errors.append(got.text)
+
+    threads = [threading.Thread(target=writer, args=(c,)) for c in "ABC"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    dump = fake.spreadsheet(sid)
+    assert int(dump["version"]) == start + 15
+    assert dump["sheets"][0]["values"] == [[str(r)] * 3 for r in range(1, 6)]

@@ -210,7 +210,9 @@ def sync_once(
             "modified_at": modified.isoformat() if modified else None,
         }
         if digest == sheets[code].content_hash:
-            # Our own write coming back, or a save that changed nothing we read.
+            # Our own write coming back, or a save that changed nothing we read: not a
+            # person's edit, so "last edit" and "last check" stay as they were.
+            del fields["modified_at"]
             archive.update_sheet(period, code, **fields)
             continue
         level = ws.units_by_code[code].level

@@ -1,0 +1,78 @@
+"""The coordinator's report: a .docx draft in the format of Decree 30/2020/NĐ-CP (or
+Markdown, or the coordinator's own docxtpl template), every figure from the archive.
+
+    from cchc_sync.report import write_report, report_text
+    write_report(ws, "2022S1", Path("bao-cao.docx"), compare_with="2021S1")
+    print(report_text(ws, "2022S1"))
+
+The figures are those of the master's "Tổng hợp" (`figures.compute_figures` over the
+period's current rows); a figure resting on rows with open errors is marked "(*)" and
+listed on the last page. See docs/report.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .content import assemble, build_report
+from .data import ReportError, period_title
+from .model import Letterhead, Report
+
+FORMATS = ("docx", "md")
+
+__all__ = [
+    "FORMATS",
+    "Letterhead",
+    "Report",
+    "ReportError",
+    "build_report",
+    "period_title",
+    "report_text",
+    "write_report",
+]
+
+
+def write_report(
+    ws,
+    period: str,
+    output: Path,
+    fmt: str = "docx",
+    compare_with: str | None = None,
+    template: Path | None = None,
+    *,
+    letterhead: Letterhead | None = None,
+) -> Path:
+    """Write the report of `period` to `output` and return the path written.
+
+    fmt: "docx" (Decree 30 layout, or `template` filled with docxtpl) or "md".
+    compare_with: an archived earlier period ("2021S1"): totals show the change.
+    Raises ReportError (no rows for a period, unknown format, unusable template) and
+    PeriodError (a malformed period code).
+    """
+    if fmt not in FORMATS:
+        raise ReportError(f"định dạng {fmt!r} không được hỗ trợ; chọn một trong: "
+                          f"{', '.join(FORMATS)}")
+    if template is not None and fmt != "docx":
+        raise ReportError("--template chỉ dùng với định dạng docx")
+    output = Path(output)
+    report, sentences = assemble(ws, period, compare_with, letterhead)
+    if fmt == "md":
+        from .markdown import render_markdown
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(render_markdown(report), encoding="utf-8")
+        return output
+    if template is not None:
+        from .custom_template import render_template
+
+        return render_template(report, sentences, Path(template), output)
+    from .docx_writer import write_docx
+
+    return write_docx(report, output)
+
+
+def report_text(ws, period: str, compare_with: str | None = None) -> str:
+    """The report as Markdown (for `--format md` to stdout)."""
+    from .markdown import render_markdown
+
+    return render_markdown(build_report(ws, period, compare_with))

@@ -20,6 +20,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError
 
 from ..figures import TOTAL, FigureValue
 from ..vnformat import format_date, format_date_long
+from .content import issuer_phrase
 from .data import PeriodData, ReportError, format_value
 from .docx_writer import DocxWriter
 from .model import TAINT_MARK, Para, Report, Table
@@ -144,6 +145,7 @@ def template_context(report: Report, s: Sentences, images: dict[str, Any]) -> di
         "area": data.config.name,
         "area_total": data.config.area_total,
         "issuer": list(lh.issuer),
+        "issuer_name": issuer_phrase(lh, data.config),
         "symbol": lh.symbol,
         "place": lh.place,
         "date_line": report.date_line,

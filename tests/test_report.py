@@ -111,7 +111,7 @@ def test_online_one_stop_and_signature_sentences(md, exp):
     for level in ("huyen", "xa"):
         assert (f"{t('mot_cua.tren_he_thong', level)}/{t('mot_cua.tong', level)} hồ sơ, đạt "
                 f"{t('mot_cua.ty_le', level)}") in md
-    assert (f"Tổng số văn bản đi: {t('ky_so.van_ban_di')} văn bản đi, trong đó "
+    assert (f"Tổng số văn bản đi là {t('ky_so.van_ban_di')} văn bản, trong đó "
             f"{t('ky_so.ky_so')} văn bản được ký số, đạt {t('ky_so.ty_le')}; chứng thư số đã "
             f"cấp: {t('ky_so.chung_thu_to_chuc')} cho tổ chức, "
             f"{t('ky_so.chung_thu_ca_nhan')} cho cá nhân.") in md

@@ -305,8 +305,14 @@ class DocxWriter:
 
     def closing(self, report: Report) -> None:
         lh = report.letterhead
+        # The signature block never splits across pages, and the last paragraph of the
+        # body stays with it (keep_with_next), so no page holds a signature alone.
+        body = [p for p in self.doc.paragraphs if p.text]
+        if body:
+            body[-1].paragraph_format.keep_with_next = True
         t = self.doc.add_table(rows=1, cols=2)
         no_borders(t)
+        row_flags(t.rows[0])
         set_widths(t, [7.5, TEXT_WIDTH_CM - 7.5])
         left, right = t.cell(0, 0), t.cell(0, 1)
         p = compact(left.paragraphs[0], align=WD_ALIGN_PARAGRAPH.LEFT, before=12)

@@ -343,13 +343,14 @@ def signature_section(s: Sentences) -> list[Para]:
 
     def line(group: str, compare: bool = False) -> list:
         return [
-            s.value(ids[0], group), " văn bản đi, trong đó ", s.value(ids[1], group),
+            s.value(ids[0], group), " văn bản" if compare else " văn bản đi",
+            ", trong đó ", s.value(ids[1], group),
             " văn bản được ký số, đạt ", s.value(ids[2], group),
             s.comparison(ids[2]) if compare else [], "; chứng thư số đã cấp: ",
             s.value(certs[0], group), " cho tổ chức, ", s.value(certs[1], group), " cho cá nhân",
         ]
 
-    lead = ["Tổng số văn bản đi: ", *line(TOTAL, compare=True), "."]
+    lead = ["Tổng số văn bản đi là ", *line(TOTAL, compare=True), "."]
     if not s.has_levels():
         return [para(*lead)]
     return [para(*lead, " Trong đó:"),

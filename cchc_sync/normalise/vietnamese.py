@@ -68,13 +68,25 @@ def _tone_position(base: str, old_style: bool = False) -> int | None:
     return i
 
 
-@lru_cache(maxsize=8192)
 def canonical_tone(word: str) -> str:
     """The word (lower-case expected) with its tone mark on the canonical vowel, NFC.
 
     Two spellings that differ only in where the tone mark sits ("hoà"/"hòa",
     "thuỷ"/"thủy") give the same result; different tones or letters never do, because
     the toneless base and the tone marks are both kept."""
+    # Cache real words only: a 50,000-letter "word" must not sit in memory.
+    return _canonical_tone(word) if len(word) <= _CACHED_WORD else _place_tone(word)
+
+
+_CACHED_WORD = 40
+
+
+@lru_cache(maxsize=8192)
+def _canonical_tone(word: str) -> str:
+    return _place_tone(word)
+
+
+def _place_tone(word: str) -> str:
     base, tones = split_tones(word)
     if not tones:
         return base
@@ -122,11 +134,18 @@ _NUCLEI = sorted(_RHYMES, key=len, reverse=True)
 _LETTERS_ONLY = re.compile(r"[a-zđăâêôơư]+")
 
 
-@lru_cache(maxsize=8192)
+_LONGEST_SYLLABLE = 8  # "nghiêng", "nghiệp" have 7 letters
+
+
 def is_syllable(word: str) -> bool:
     """True when `word` (any case) is spelled like one Vietnamese syllable: a known onset,
     a known nucleus with a coda it takes, at most one tone, on the vowel that carries it
     (old or new placement), and only sắc or nặng before a stop (-c, -ch, -p, -t)."""
+    return len(word) <= _LONGEST_SYLLABLE * 2 and _is_syllable(word)
+
+
+@lru_cache(maxsize=8192)
+def _is_syllable(word: str) -> bool:
     lower = unicodedata.normalize("NFC", word.lower())
     base, tones = split_tones(lower)
     if len(tones) > 1 or not _LETTERS_ONLY.fullmatch(base) or len(base) != len(lower):

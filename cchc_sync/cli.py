@@ -146,24 +146,15 @@ def sync(ctx, config_file):
 @config_option
 @_boundary
 def run(config_file):
-    """The daemon: `sync` on the configured schedule until SIGTERM or SIGINT."""
-    from .daemon import run_forever
-    from .pipeline import make_backend
+    """The daemon: `sync` on the configured schedule until SIGTERM or SIGINT.
 
-    config = load_config(config_file)
-    backend = make_backend(config)  # kept across cycles: one client, one token
-    open_workspace(config, backend=backend).close()  # a bad config fails now, not later
+    One daemon per archive: a second `run` on the same archive exits 1 with one line.
+    Under systemd (Type=notify) it reports READY, STATUS and watchdog pings; see
+    docs/service.md.
+    """
+    from .daemon import serve
 
-    def cycle(stop):
-        # Each cycle opens the workspace afresh in the scheduler's thread (SQLite objects
-        # stay in their thread) and re-reads units.csv, so registry edits need no restart.
-        ws = open_workspace(load_config(config_file), backend=backend)
-        try:
-            sync_once(ws, should_stop=stop.is_set)
-        finally:
-            ws.close()
-
-    run_forever(cycle, config.interval_minutes)
+    serve(config_file)
 
 
 @cli.command()

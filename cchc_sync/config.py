@@ -110,7 +110,7 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
         level_order=tuple(levels.get("order", ())),
         level_names=dict(levels.get("names", {})),
         google=GoogleSettings(
-            credentials=rel(g.get("credentials", "")),
+            credentials=google_credentials(g.get("credentials", ""), rel, path),
             folder=str(g.get("folder", "")),
             endpoint=str(g.get("endpoint", "")),
             coordinators=tuple(g.get("coordinators", ())),
@@ -118,6 +118,36 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
             writes_per_minute=int(g.get("writes_per_minute", 60)),
         ),
     )
+
+
+CREDENTIALS_DIRECTORY_ENV = "CREDENTIALS_DIRECTORY"
+GOOGLE_KEY_CREDENTIAL = "google-key"
+"""The credential name the systemd unit gives the key: LoadCredential=google-key:/etc/..."""
+
+
+def google_credentials(value: object, rel, path: Path) -> Path | None:
+    """Where the service-account key is: [google] credentials, relative to the config file.
+
+    systemd's LoadCredential= hands the key over in $CREDENTIALS_DIRECTORY, a private
+    directory only the service can read: "${CREDENTIALS_DIRECTORY}/google-key" in the config
+    is expanded (that variable only), and an empty setting falls back to that file when
+    systemd provides it.
+    """
+    text = str(value or "").strip()
+    creds_dir = os.environ.get(CREDENTIALS_DIRECTORY_ENV, "")
+    for token in ("${" + CREDENTIALS_DIRECTORY_ENV + "}", "$" + CREDENTIALS_DIRECTORY_ENV):
+        if token in text:
+            if not creds_dir:
+                raise ConfigError(
+                    f"{path}: [google] credentials = {text!r} needs $CREDENTIALS_DIRECTORY, "
+                    "which systemd sets for LoadCredential=; it is not set here (run it as the "
+                    "service, or give the key file's path)"
+                )
+            text = text.replace(token, creds_dir)
+    if text:
+        return rel(text)
+    fallback = Path(creds_dir) / GOOGLE_KEY_CREDENTIAL if creds_dir else None
+    return fallback if fallback is not None and fallback.is_file() else None
 
 
 def _toml_str(value: str) -> str:

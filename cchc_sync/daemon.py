@@ -2,63 +2,151 @@
 
 APScheduler 3.x with one instance at a time and coalescing: a slow cycle is never run
 twice at once, and missed runs collapse into one instead of a burst.
+
+Around the loop: one daemon per archive (a file lock), systemd's notification protocol
+(READY=1 once the scheduler runs, STATUS=<the last cycle line>, WATCHDOG=1 while the loop
+is healthy, STOPPING=1 on a signal), and optional /metrics and /healthz on a loopback port.
+SIGTERM lets the unit at hand finish (the pipeline checks between units), then the cycle
+archives and flags what it read; if that takes longer than `stop_timeout` the process
+exits anyway — every write is a SQLite transaction or an atomic file replace, so nothing
+is left half-written and the next start resumes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import signal
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from . import metrics
+from .service import (
+    RUN_WAITS_FOR_SYNC,
+    Health,
+    Notifier,
+    ServiceSettings,
+    Watchdog,
+    acquire_archive_lock,
+    load_service_settings,
+)
+
 log = logging.getLogger("cchc_sync")
+T = TypeVar("T")
+
+IDLE_TICK_SECONDS = 10.0
+"""How often the scheduler proves its loop alive when no watchdog asks for more."""
+
+
+class CycleControl:
+    """What the daemon hands each cycle: a stop check and a progress wrapper that also
+    tell the watchdog the cycle is moving, and show "unit i/n" in systemctl status."""
+
+    def __init__(self, stop: threading.Event, health: Health, notifier: Notifier) -> None:
+        self.stop = stop
+        self._health = health
+        self._notifier = notifier
+
+    def should_stop(self) -> bool:
+        self._health.cycle_beat()
+        return self.stop.is_set()
+
+    def progress(self, items: Iterable[T], label: str) -> Iterator[T]:
+        items = list(items)
+        total = len(items)
+        for index, item in enumerate(items, start=1):
+            self._health.cycle_beat()
+            self._notifier.status(f"{label} {index}/{total}")
+            yield item
+
+
+Cycle = Callable[[CycleControl], Any]
 
 
 def run_forever(
-    cycle: Callable[[threading.Event], object],
+    cycle: Cycle,
     interval_minutes: float,
     stop: threading.Event | None = None,
+    *,
+    notifier: Notifier | None = None,
+    settings: ServiceSettings | None = None,
+    registry: metrics.Registry | None = None,
 ) -> None:
-    """Call cycle(stop_event) now and then every interval until a stop signal.
+    """Call cycle(control) now and then every interval until a stop signal.
 
-    The cycle receives the stop event so it can finish the unit at hand and return early.
+    The cycle passes control.should_stop and control.progress to sync_once, so it can
+    finish the unit at hand and return early. Its result (a CycleResult) feeds the
+    metrics and systemd's STATUS line.
     """
     stop = stop or threading.Event()
+    notifier = notifier or Notifier()
+    settings = settings or ServiceSettings()
+    registry = registry or metrics.REGISTRY
+    ping = notifier.watchdog_interval
+    tick = max(0.2, min(IDLE_TICK_SECONDS, ping)) if ping else IDLE_TICK_SECONDS
+    health = Health(tick_seconds=tick, stall_seconds=settings.stall_minutes * 60)
+    control = CycleControl(stop, health, notifier)
     scheduler = BlockingScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone="UTC",
     )
-
     running = threading.Lock()
+    watchdogs: list[Watchdog] = []
 
     def guarded() -> None:
         if stop.is_set():
             return
         with running:
+            if stop.is_set():  # the signal came while this job waited for its turn
+                return
+            health.cycle_started()
             try:
-                cycle(stop)
-            except Exception:  # a failed cycle is logged; the daemon keeps its schedule
+                result = cycle(control)
+            except Exception as exc:  # a failed cycle is logged; the daemon keeps its schedule
                 log.exception("cycle failed; the next one will run as scheduled")
+                metrics.observe_failure(registry)
+                notifier.status(f"cycle failed: {type(exc).__name__}; next one as scheduled")
+            else:
+                if result is not None and hasattr(result, "log_line"):
+                    metrics.observe_cycle(result, registry)
+                    notifier.status(result.log_line())
+            finally:
+                health.cycle_finished()
 
     def on_signal(signum, _frame) -> None:
         log.info("received %s: finishing the current unit, then stopping",
                  signal.Signals(signum).name)
         stop.set()
+        for watchdog in watchdogs:
+            watchdog.stop()  # systemd disarms the watchdog once it is stopping us
+        notifier.stopping("stopping: finishing the current unit")
         # wait=False: shutdown from a signal handler must not block the main loop; the
         # running job sees the stop event and returns between units.
         scheduler.shutdown(wait=False)
 
+    def on_started(_event) -> None:
+        notifier.ready(f"started: a cycle every {interval_minutes:g} min; first cycle running")
+        if ping:
+            watchdogs.append(Watchdog(notifier, health, ping).start())
+
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    scheduler.add_listener(on_started, EVENT_SCHEDULER_STARTED)
     scheduler.add_job(
         guarded,
         IntervalTrigger(minutes=interval_minutes),
         id="sync",
         next_run_time=dt.datetime.now(dt.UTC),
     )
+    # The loop's own heartbeat: it only runs while the scheduler and its workers do.
+    scheduler.add_job(health.loop_beat, IntervalTrigger(seconds=tick), id="tick")
+    server = _start_metrics(settings, health, registry)
     log.info("daemon started: a cycle every %g min", interval_minutes)
     try:
         scheduler.start()
@@ -66,6 +154,74 @@ def run_forever(
         for s, handler in previous.items():
             signal.signal(s, handler)
     # The scheduler returns at once on shutdown; the cycle in flight finishes its unit.
-    with running:
-        pass
+    finished = running.acquire(timeout=settings.stop_timeout)
+    for watchdog in watchdogs:
+        watchdog.close()
+    if server:
+        server.close()
+    if not finished:
+        log.warning(
+            "the cycle did not finish within %g s of the stop signal; exiting now (every "
+            "write is atomic: the next start re-reads what this cycle did not finish)",
+            settings.stop_timeout,
+        )
+        _hard_exit()
+    running.release()
     log.info("daemon stopped")
+    notifier.close()
+
+
+def _start_metrics(
+    settings: ServiceSettings, health: Health, registry: metrics.Registry
+) -> metrics.MetricsServer | None:
+    if not settings.metrics_port:
+        return None
+    try:
+        server = metrics.MetricsServer(settings.metrics_port, health.healthy, registry).start()
+    except OSError as exc:
+        # Metrics are optional: a taken port must not stop the collection.
+        log.error("metrics: cannot listen on 127.0.0.1:%d: %s; continuing without /metrics",
+                  settings.metrics_port, exc)
+        return None
+    host, port = server.address
+    log.info("metrics: http://%s:%d/metrics and /healthz", host, port)
+    return server
+
+
+def _hard_exit() -> None:
+    """Leave now, although a worker thread is still busy (a normal exit would join it)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def serve(config_file: str | None) -> None:
+    """The whole `cchc-sync run`: lock the archive, check the workspace, loop until a signal.
+
+    Raises ArchiveBusy (another daemon holds this archive) and the usual configuration
+    errors before anything is read or written.
+    """
+    from .config import load_config
+    from .pipeline import make_backend, open_workspace, sync_once
+
+    config = load_config(config_file)
+    settings = load_service_settings(config)
+    # The lock comes first: two daemons on one archive would write every flag twice.
+    lock = acquire_archive_lock(config.archive_file, "run", wait_for_sync=RUN_WAITS_FOR_SYNC)
+    try:
+        backend = make_backend(config)  # kept across cycles: one client, one token
+        open_workspace(config, backend=backend).close()  # a bad config fails now, not later
+
+        def cycle(control: CycleControl):
+            # Each cycle opens the workspace afresh in the scheduler's thread (SQLite objects
+            # stay in their thread) and re-reads units.csv, so registry edits need no restart.
+            ws = open_workspace(load_config(config_file), backend=backend)
+            try:
+                return sync_once(ws, progress=control.progress, should_stop=control.should_stop)
+            finally:
+                ws.close()
+
+        run_forever(cycle, config.interval_minutes, settings=settings)
+    finally:
+        lock.release()

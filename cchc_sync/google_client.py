@@ -28,6 +28,8 @@ app-created).
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,8 @@ import gspread
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 from gspread.http_client import HTTPClient
+
+from .backends.base import SourceError
 
 SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 DRIVE_FILE_SCOPE = "https://www.googleapis.com/auth/drive.file"
@@ -106,6 +110,7 @@ def build_gspread_client(
     ``endpoint``: base URL replacing Google's hosts (e.g. ``FakeGoogle.url``); None for the
     real APIs. ``timeout``: per-request timeout in seconds (connect, read) given to requests.
     """
+    check_key_file(key_file)
     credentials = service_account.Credentials.from_service_account_file(
         str(key_file), scopes=list(scopes))
     session = EndpointAuthorizedSession(credentials, endpoint=endpoint)
@@ -113,3 +118,46 @@ def build_gspread_client(
     client.http_client.auth = credentials  # gspread leaves it unset when a session is given
     client.set_timeout(timeout)
     return client
+
+
+def check_key_file(key_file: str | Path) -> Path:
+    """Refuse a service-account key that group or others may read or write.
+
+    The key is the service account's password: anybody who can read it can edit every
+    unit's spreadsheet. Raises SourceError (one line at the CLI, exit 1) with the exact
+    `chmod 600` to run. A key systemd delivered with LoadCredential= is exempt: it lives in
+    $CREDENTIALS_DIRECTORY, which only the service can enter, and systemd grants the service
+    read access with an ACL, which makes the group bits of its mode show the ACL mask.
+    """
+    path = Path(key_file)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SourceError(
+            f"không tìm thấy tệp khoá tài khoản dịch vụ {path} / "
+            f"service-account key file not found: {path}"
+        ) from None
+    except OSError as exc:
+        raise SourceError(
+            f"không đọc được tệp khoá {path} / cannot read the key file {path}: {exc.strerror}"
+        ) from None
+    if _delivered_by_systemd(path):
+        return path
+    mode = st.st_mode & 0o777
+    if mode & 0o077:
+        raise SourceError(
+            f"tệp khoá {path} đang cho người khác đọc được (quyền {mode:04o}) / the key file "
+            f"is readable by group or others (mode {mode:04o}); run: chmod 600 "
+            f"{shlex.quote(str(path))}"
+        )
+    return path
+
+
+def _delivered_by_systemd(path: Path) -> bool:
+    creds_dir = os.environ.get("CREDENTIALS_DIRECTORY", "")
+    if not creds_dir:
+        return False
+    try:
+        return path.resolve().parent == Path(creds_dir).resolve()
+    except OSError:
+        return False

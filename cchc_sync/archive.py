@@ -19,7 +19,7 @@ from typing import Any
 from .cross_rules import CurrentRow
 from .models import Finding, Severity, TabLayout, TypedRow, Unit
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,6 +92,34 @@ CREATE INDEX IF NOT EXISTS findings_open ON findings (period, unit, closed_run);
 """
 
 
+# Each step brings an archive from the version before to its own; never edit a released
+# step, add one.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        # Periods, their deadlines and state; per-unit reopen and approval; the audit log.
+        """CREATE TABLE periods (
+            code TEXT PRIMARY KEY, start TEXT NOT NULL, end_ TEXT NOT NULL,
+            deadline TEXT NOT NULL, lock_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'open',          -- 'open' | 'final'
+            opened_at TEXT, closed_at TEXT
+        )""",
+        """CREATE TABLE unit_states (
+            period TEXT NOT NULL, unit TEXT NOT NULL,
+            reopen_until TEXT,            -- ISO date: editable until the end of that day
+            approved_at TEXT, approved_by TEXT,
+            read_only INTEGER NOT NULL DEFAULT 0,   -- what the sheet is now
+            PRIMARY KEY (period, unit)
+        )""",
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,
+            action TEXT NOT NULL, period TEXT, unit TEXT, detail TEXT DEFAULT ''
+        )""",
+        # When the sheet itself says it was modified, for the version first seen then.
+        "ALTER TABLE row_versions ADD COLUMN source_modified_at TEXT",
+    ),
+}
+
+
 class ArchiveError(Exception):
     """The archive cannot be used (newer schema, unreadable file)."""
 
@@ -156,15 +184,19 @@ class Archive:
                 if statement.strip():
                     db.execute(statement)
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
-            elif int(row[0]) > SCHEMA_VERSION:
+            current = int(row[0]) if row else 1
+            if current > SCHEMA_VERSION:
                 raise ArchiveError(
-                    f"{self.path}: archive schema {row[0]} is newer than this cchc-sync "
+                    f"{self.path}: archive schema {current} is newer than this cchc-sync "
                     f"({SCHEMA_VERSION}); upgrade cchc-sync"
                 )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[version]:
+                    db.execute(statement)
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
 
     def schema_version(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -277,9 +309,13 @@ class Archive:
         layouts: dict[str, TabLayout | None],
         run_id: int,
         seen_at: str | None = None,
+        source_modified_at: str | None = None,
     ) -> int:
         """Archive one unit's rows as read now. Returns how many row versions were added
-        (new rows, changed rows and tombstones). One transaction: all or nothing."""
+        (new rows, changed rows and tombstones). One transaction: all or nothing.
+
+        source_modified_at: when the sheet says it was last modified (the new versions
+        existed at least since then: a truer submission time than our first sight)."""
         seen_at = seen_at or _now()
         added = 0
         with self.transaction() as db:
@@ -309,12 +345,12 @@ class Archive:
                     else:
                         db.execute(
                             "INSERT INTO row_versions (period, unit, tbl, row_key, version, "
-                            "data, deleted, first_seen, last_seen, run_id) "
-                            "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                            "data, deleted, first_seen, last_seen, run_id, source_modified_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
                             (
                                 period, unit, table, row.key,
                                 (prev["version"] + 1) if prev is not None else 1,
-                                data, seen_at, seen_at, run_id,
+                                data, seen_at, seen_at, run_id, source_modified_at,
                             ),
                         )
                         added += 1
@@ -331,10 +367,10 @@ class Archive:
                     continue
                 db.execute(
                     "INSERT INTO row_versions (period, unit, tbl, row_key, version, data, "
-                    "deleted, first_seen, last_seen, run_id) VALUES (?, ?, ?, ?, ?, NULL, 1, "
-                    "?, ?, ?)",
+                    "deleted, first_seen, last_seen, run_id, source_modified_at) "
+                    "VALUES (?, ?, ?, ?, ?, NULL, 1, ?, ?, ?, ?)",
                     (period, unit, ident[0], ident[1], prev["version"] + 1, seen_at, seen_at,
-                     run_id),
+                     run_id, source_modified_at),
                 )
                 added += 1
             for table, layout in layouts.items():

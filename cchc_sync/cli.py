@@ -24,11 +24,14 @@ from .config import ConfigError, GoogleSettings, load_config
 from .periods import PeriodError
 from .pipeline import Workspace, open_workspace, sync_once
 from .registry import RegistryError
+from .report import ReportError
 from .templates import TemplateError
 
 log = logging.getLogger("cchc_sync")
 
-USAGE_ERRORS = (ConfigError, TemplateError, RegistryError, PeriodError, ArchiveError)
+USAGE_ERRORS = (
+    ConfigError, TemplateError, RegistryError, PeriodError, ArchiveError, ReportError,
+)
 
 
 def _boundary(func):
@@ -105,10 +108,12 @@ def _workspace(config_file: str | None) -> Iterator[Workspace]:
 @click.option("--folder", default="", help="Drive folder id (google)")
 @click.option("--endpoint", default="", help="Emulator base URL (google; tests and demo)")
 @click.option("--coordinator", "coordinators", multiple=True, help="Email that may read the master")
+@click.option("--successors", "successors_csv", type=click.Path(exists=True, dir_okay=False),
+              help="Merged/split units: CSV ma_cu,ma_moi,ngay_hieu_luc")
 @click.pass_context
 @_boundary
 def init(ctx, directory, units_csv, period, backend, name, credentials, folder, endpoint,
-         coordinators):
+         coordinators, successors_csv):
     """Create a workspace: config, one sheet per unit from the templates, and the master."""
     from .initialise import init_workspace
 
@@ -123,6 +128,7 @@ def init(ctx, directory, units_csv, period, backend, name, credentials, folder, 
     ws = init_workspace(
         directory, units_csv=units_csv, period=period, backend=backend, name=name,
         google=google, progress=_progress_factory(ctx.obj["quiet"]),
+        successors_csv=successors_csv,
     )
     try:
         click.echo(render.init_summary(ws))
@@ -209,6 +215,106 @@ def status(config_file, as_json):
             click.echo(json.dumps(render.status_json(ws, progress), ensure_ascii=False, indent=2))
         else:
             click.echo(render.status_table(ws, progress))
+
+
+@cli.command()
+@config_option
+@click.option("--period", "period_code", default=None, help="Period code (default: current).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Output file (.docx); for --format md, stdout when omitted.")
+@click.option("--format", "fmt", type=click.Choice(["docx", "md"]), default="docx")
+@click.option("--compare-with", default=None, help="An archived earlier period, e.g. 2021S1.")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Your own .docx with docxtpl placeholders (see docs/report.md).")
+@_boundary
+def report(config_file, period_code, output, fmt, compare_with, template):
+    """The coordinator's report draft, every figure from the archive."""
+    from .report import report_text, write_report
+
+    with _workspace(config_file) as ws:
+        code = period_code or ws.period.code
+        if fmt == "md" and not output:
+            click.echo(report_text(ws, code, compare_with=compare_with))
+            return
+        if not output:
+            raise ConfigError("-o FILE.docx is required for --format docx")
+        path = write_report(ws, code, Path(output), fmt=fmt, compare_with=compare_with,
+                            template=Path(template) if template else None)
+        click.echo(f"Đã ghi báo cáo: {path}")
+
+
+@cli.group()
+def period():
+    """Open the next period, reopen a unit after the deadline."""
+
+
+@period.command("open")
+@click.argument("code")
+@config_option
+@click.option("--by", "actor", default=None, help="Who does it (audit log); default: you.")
+@_boundary
+def period_open(code, config_file, actor):
+    """Open the next period: new unit sheets with what carries forward."""
+    from .workflow import open_period
+
+    with _workspace(config_file) as ws:
+        view = open_period(ws, code, actor)
+        click.echo(render.period_opened(view))
+
+
+@period.command("reopen")
+@click.argument("code")
+@click.option("--unit", required=True, help="Unit code.")
+@click.option("--until", "until", required=True, help="Last day of editing (YYYY-MM-DD).")
+@config_option
+@click.option("--by", "actor", default=None, help="Who does it (audit log); default: you.")
+@_boundary
+def period_reopen(code, unit, until, config_file, actor):
+    """Let one unit edit a closed period again until a day."""
+    import datetime as dt
+
+    from .workflow import reopen_unit
+
+    try:
+        day = dt.date.fromisoformat(until)
+    except ValueError:
+        raise ConfigError(f"--until {until!r}: use YYYY-MM-DD, e.g. 2022-07-10") from None
+    with _workspace(config_file) as ws:
+        reopen_unit(ws, code.upper(), unit, day, actor)
+        click.echo(f"Đã mở lại kỳ {code.upper()} cho đơn vị {unit} đến hết ngày "
+                   f"{day:%d/%m/%Y}.")
+
+
+@period.command("log")
+@click.argument("code", required=False)
+@config_option
+@click.option("--json", "as_json", is_flag=True)
+@_boundary
+def period_log(code, config_file, as_json):
+    """The audit log: who opened, closed, reopened, approved, and when."""
+    from .period_state import audit_log
+
+    with _workspace(config_file) as ws:
+        entries = audit_log(ws.archive, code.upper() if code else None)
+        if as_json:
+            click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        else:
+            click.echo(render.audit_table(entries))
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--unit", required=True, help="Unit code.")
+@config_option
+@click.option("--by", "actor", default=None, help="Who approves (audit log); default: you.")
+@_boundary
+def approve(code, unit, config_file, actor):
+    """Approve a unit's figures for a period: they are locked and shown as approved."""
+    from .workflow import approve_unit
+
+    with _workspace(config_file) as ws:
+        approve_unit(ws, code.upper(), unit, actor)
+        click.echo(f"Đã phê duyệt số liệu kỳ {code.upper()} của đơn vị {unit}.")
 
 
 @cli.command()

@@ -42,6 +42,20 @@ class Config:
     templates_dir: Path | None = None
     cutoff_day: int = 15
     calendar_periods: bool = False
+    deadline_days: int = 3
+    """Units sign off on time up to this many days after the period's window ends."""
+    lock_grace_days: int = 2
+    """Sheets become read-only this many days after the deadline (when auto_lock)."""
+    auto_lock: bool = True
+    successors_file: Path | None = None
+    """Optional successor mapping (ma_cu,ma_moi,ngay_hieu_luc) for merged or split units."""
+    history_change_share: float = 0.5
+    """Warn when a figure moves by more than this share against the same period a year
+    earlier."""
+    history_min_base: int = 20
+    """... but only when the earlier figure is at least this (small numbers swing)."""
+    outlier_z: float = 3.5
+    """Modified z-score above which a unit's rate is an outlier among its level."""
     interval_minutes: float = 10.0
     level_order: tuple[str, ...] = ()
     level_names: dict[str, str] = field(default_factory=dict)
@@ -106,6 +120,13 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
         templates_dir=rel(ws.get("templates", "")),
         cutoff_day=int(period_cfg.get("cutoff_day", 15)),
         calendar_periods=bool(period_cfg.get("calendar", False)),
+        deadline_days=int(period_cfg.get("deadline_days", 3)),
+        lock_grace_days=int(period_cfg.get("lock_grace_days", 2)),
+        auto_lock=bool(period_cfg.get("auto_lock", True)),
+        successors_file=rel(ws.get("successors", "")),
+        history_change_share=float(data.get("checks", {}).get("change_share", 0.5)),
+        history_min_base=int(data.get("checks", {}).get("min_base", 20)),
+        outlier_z=float(data.get("checks", {}).get("outlier_z", 3.5)),
         interval_minutes=interval,
         level_order=tuple(levels.get("order", ())),
         level_names=dict(levels.get("names", {})),
@@ -164,6 +185,8 @@ def render_config(
     level_names: dict[str, str],
     google: GoogleSettings | None = None,
     interval_minutes: float = 10,
+    auto_lock: bool = True,
+    successors_file: str = "",
 ) -> str:
     """The text of a fresh cchc-sync.toml, commented for the administrator."""
     g = google or GoogleSettings()
@@ -177,10 +200,20 @@ period = {_toml_str(period)}
 units = {_toml_str(units_file)}           # the units registry: ma,ten,cap,cha,email
 archive = "cchc-sync.sqlite"     # the archive (SQLite): every row version ever seen
 templates = ""                   # a template-set folder; empty = the built-in set
+# merged or split units: CSV ma_cu,ma_moi,ngay_hieu_luc (dd/mm/yyyy)
+successors = {_toml_str(successors_file)}
 
 [period]
 cutoff_day = 15                  # windows start on this day of the month before (Decree 09/2019)
 calendar = false                 # true: plain calendar periods instead
+deadline_days = 3                # units sign off on time up to N days after the window
+lock_grace_days = 2              # sheets become read-only N days after the deadline
+auto_lock = {str(auto_lock).lower()}
+
+[checks]
+change_share = 0.5               # warn when a figure moves >50% against a year earlier
+min_base = 20                    # ... if the earlier figure is at least this
+outlier_z = 3.5                  # modified z-score for rates among units of one level
 
 [levels]
 order = [{", ".join(_toml_str(x) for x in level_order)}]

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .config import ConfigError
-from .demo_data import DISTRICT, PERIOD, UNITS_CSV, demo_rows
+from .demo_data import DISTRICT, UNITS_CSV, demo_rows
 from .initialise import init_workspace
+from .periods import half_year_containing
 from .pipeline import Workspace, sync_once, unit_progress
 from .registry import parse_units
 from .testing.typist import type_rows
 
 DEMO_MARKER = ".cchc-sync-demo"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 EXPLANATION_KEY = "__explanation__"
 
 
 def fill_demo_workbooks(ws: Workspace, style: int | None = None) -> None:
     """Type the sample figures into every unit's workbook, by column title."""
-    rows = demo_rows([(u.code, u.name, u.level) for u in ws.units], style=style)
+    rows = demo_rows(
+        [(u.code, u.name, u.level) for u in ws.units], style=style, year=ws.period.end.year
+    )
     sheets = ws.archive.sheets(ws.period.code)
     for code, tables in rows.items():
         by_tab = {}
@@ -57,7 +63,9 @@ def run_demo(directory: Path, backend: str = "local", quiet: bool = False) -> st
     _prepare(directory)
     units_file = directory / "units.csv"
     units_file.write_text(UNITS_CSV, encoding="utf-8")
-    ws = init_workspace(directory, units_csv=units_file, period=PERIOD, name=DISTRICT)
+    # The period under way today, so the sample is open for editing and on time.
+    period = half_year_containing(dt.datetime.now(VIETNAM).date())
+    ws = init_workspace(directory, units_csv=units_file, period=period, name=DISTRICT)
     try:
         fill_demo_workbooks(ws)
         result = sync_once(ws)

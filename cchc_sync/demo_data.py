@@ -38,6 +38,8 @@ MISTAKES = [
     ("XA_LT", "tthc", "tong_tiep_nhan", "tthc.tong-tiep-nhan"),
     ("XA_LT", "tthc", "tong_tiep_nhan", "tthc.tong-giai-quyet"),
     ("TNMT", "dvctt", "ty_le", "dvctt.ty-le"),
+    # ... and 83/270 = 30,74% online is far below the other offices (80-97%): an outlier.
+    ("TNMT", "dvctt", "ty_le", "history.outlier"),
     ("XA_TH", "bien_che", "hien_co", "cell.int.two-numbers"),
     ("LDTBXH", "tthc", "dang_qua_han", "cell.int.decimal"),
     ("VP", "van_ban", "ngay_ban_hanh", "van_ban.so-hai-ngay"),
@@ -112,13 +114,15 @@ def _rate(part: int, whole: int) -> float:
 
 
 def demo_rows(
-    units: list[tuple[str, str, str]], seed: int = 2022, style: int | None = None
+    units: list[tuple[str, str, str]], seed: int = 2022, style: int | None = None,
+    year: int = 2022,
 ) -> dict[str, dict[str, list]]:
     """unit code -> table key -> rows of {column key: typed value}.
 
     units: (code, name, level) in registry order. style: force one typing style for every
     unit (0 stored numbers and dates, 1 Vietnamese text in NFD, 2 text with long dates);
-    by default units alternate. The figures are the same whatever the style.
+    by default units alternate. The figures are the same whatever the style. year: the
+    year the documents are dated in (the period's end year).
     """
     forced = style
     rng = random.Random(seed)
@@ -135,7 +139,9 @@ def demo_rows(
         dv = []
         for kind in ("mot_phan", "toan_trinh"):
             arising = rng.randint(scale // 2, scale * 2)
-            online = rng.randint(arising // 3, arising)
+            # Units of one level have similar online shares (no outliers by accident).
+            low, high = {"mot_phan": (0.55, 0.75), "toan_trinh": (0.80, 0.97)}[kind]
+            online = round(arising * rng.uniform(low, high))
             dv.append({
                 "loai": {"mot_phan": "mức 3", "toan_trinh": "Toàn trình (mức độ 4)"}[kind],
                 "so_thu_tuc": CATALOGUE[level][kind],
@@ -167,14 +173,14 @@ def demo_rows(
         number = 10 + i
         tables["van_ban"] = [{
             "so_ky_hieu": f"{number}/KH-UBND",
-            "ngay_ban_hanh": _style_date(dt.date(2022, 1, 10 + i), style),
+            "ngay_ban_hanh": _style_date(dt.date(year, 1, 10 + i), style),
             "loai_van_ban": "Kế hoạch",
-            "trich_yeu": "Kế hoạch cải cách hành chính năm 2022",
+            "trich_yeu": f"Kế hoạch cải cách hành chính năm {year}",
         }]
         tables["iso"] = [{
             "ap_dung": "Có" if level == "huyen" or i % 2 else "Không",
             **({"so_quyet_dinh": f"{100 + i}/QĐ-UBND", "ngay_cong_bo": _style_date(
-                dt.date(2021, 11, 2 + i), style)} if level == "huyen" or i % 2 else {}),
+                dt.date(year - 1, 11, 2 + i), style)} if level == "huyen" or i % 2 else {}),
         }]
         tables["thong_tin"] = [{
             "nguoi_lap": "Nguyễn Thị Lan" if i % 2 else "Trần Văn Hùng",
@@ -194,11 +200,11 @@ def demo_rows(
                     if isinstance(v, int) and not isinstance(v, bool):
                         row[k] = _style_number(v, style)
         out[code] = tables
-    _add_mistakes(out)
+    _add_mistakes(out, year)
     return out
 
 
-def _add_mistakes(out: dict[str, dict[str, list]]) -> None:
+def _add_mistakes(out: dict[str, dict[str, list]], year: int) -> None:
     # A total that is not the sum of its parts.
     row = out["XA_LT"]["tthc"][0]
     row["tong_tiep_nhan"] = _bump(row["tong_tiep_nhan"], 10)
@@ -211,16 +217,17 @@ def _add_mistakes(out: dict[str, dict[str, list]]) -> None:
     out["LDTBXH"]["tthc"][0]["dang_qua_han"] = "1,5"
     # One document cited with two dates, by two units.
     out["VP"]["van_ban"].append({
-        "so_ky_hieu": "175/KH-UBND", "ngay_ban_hanh": "07/01/2022", "loai_van_ban": "Kế hoạch",
-        "trich_yeu": "Kế hoạch cải cách hành chính huyện Sông Mây năm 2022",
+        "so_ky_hieu": "175/KH-UBND", "ngay_ban_hanh": f"07/01/{year}", "loai_van_ban": "Kế hoạch",
+        "trich_yeu": f"Kế hoạch cải cách hành chính huyện Sông Mây năm {year}",
     })
     out["XA_HT"]["van_ban"].append({
-        "so_ky_hieu": "175 / KH - UBND", "ngay_ban_hanh": "10/01/2022",
-        "loai_van_ban": "Kế hoạch", "trich_yeu": "Triển khai Kế hoạch CCHC năm 2022 của huyện",
+        "so_ky_hieu": "175 / KH - UBND", "ngay_ban_hanh": f"10/01/{year}",
+        "loai_van_ban": "Kế hoạch",
+        "trich_yeu": f"Triển khai Kế hoạch CCHC năm {year} của huyện",
     })
     # A decision number under the type "Kế hoạch".
     out["NV"]["van_ban"].append({
-        "so_ky_hieu": "15/QĐ-UBND", "ngay_ban_hanh": "14/02/2022", "loai_van_ban": "Kế hoạch",
+        "so_ky_hieu": "15/QĐ-UBND", "ngay_ban_hanh": f"14/02/{year}", "loai_van_ban": "Kế hoạch",
         "trich_yeu": "Kiện toàn tổ công tác cải cách hành chính",
     })
     # A catalogue size that differs from the level's, with the unit's explanation.

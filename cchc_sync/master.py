@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -15,6 +16,7 @@ from .figures import TOTAL, FigureValue, level_name
 from .models import Finding, Severity, Unit
 from .templates import ColumnType, TemplateSet
 
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SUMMARY_TAB = "Tổng hợp"
 FINDINGS_TAB = "Bất thường"
 PROGRESS_TAB = "Tiến độ"
@@ -40,6 +42,13 @@ class UnitProgress:
     sheet: str
     """Where the unit's sheet is (path or URL)."""
     sheet_ref: str
+    on_time: bool | None = None
+    """Submitted by the deadline (None: not submitted)."""
+    deadline: str | None = None
+    approved_at: str | None = None
+    approved_by: str | None = None
+    reopen_until: str | None = None
+    read_only: bool = False
 
 
 def unit_state(rows: list[CurrentRow], templates: TemplateSet) -> str:
@@ -166,6 +175,12 @@ def findings_frame(
     return pd.DataFrame.from_records(records, columns=columns)
 
 
+def _timeliness(p: UnitProgress) -> str | None:
+    if p.on_time is None:
+        return None
+    return "Đúng hạn" if p.on_time else "Trễ hạn"
+
+
 def progress_frame(progress: list[UnitProgress], level_names: Mapping[str, str]) -> pd.DataFrame:
     records = [
         {
@@ -173,9 +188,15 @@ def progress_frame(progress: list[UnitProgress], level_names: Mapping[str, str])
             "Tên đơn vị": p.unit.name,
             "Cấp": level_name(p.unit.level, level_names),
             "Trạng thái": p.state,
-            "Thời điểm nộp": p.submitted_at,
-            "Sửa lần cuối": p.last_edit,
-            "Kiểm tra lần cuối": p.last_check,
+            "Thời điểm nộp": _vn_time(p.submitted_at),
+            "Hạn nộp": _vn_day(p.deadline),
+            "Đúng hạn": _timeliness(p),
+            "Phê duyệt": (f"Đã duyệt {_vn_time(p.approved_at)} ({p.approved_by})"
+                          if p.approved_at else None),
+            "Mở lại đến": _vn_day(p.reopen_until),
+            "Khoá": "Chỉ xem" if p.read_only else None,
+            "Sửa lần cuối": _vn_time(p.last_edit),
+            "Kiểm tra lần cuối": _vn_time(p.last_check),
             "Số lỗi": p.errors,
             "Số cảnh báo": p.warnings,
             "Kết nối": "Được" if p.reachable else f"Không truy cập được: {p.reason}",
@@ -183,9 +204,49 @@ def progress_frame(progress: list[UnitProgress], level_names: Mapping[str, str])
         }
         for p in progress
     ]
-    columns = ["Mã đơn vị", "Tên đơn vị", "Cấp", "Trạng thái", "Thời điểm nộp", "Sửa lần cuối",
+    columns = ["Mã đơn vị", "Tên đơn vị", "Cấp", "Trạng thái", "Thời điểm nộp", "Hạn nộp",
+               "Đúng hạn", "Phê duyệt", "Mở lại đến", "Khoá", "Sửa lần cuối",
                "Kiểm tra lần cuối", "Số lỗi", "Số cảnh báo", "Kết nối", "Bảng tính"]
-    return pd.DataFrame.from_records(records, columns=columns)
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    # Below the units: submitted / expected by level, on time or late.
+    summary = [{"Mã đơn vị": None}]
+    for level, line in level_progress(progress, level_names):
+        summary.append({"Mã đơn vị": level, "Tên đơn vị": line})
+    return pd.concat([frame, pd.DataFrame.from_records(summary, columns=columns)],
+                     ignore_index=True)
+
+
+def level_progress(
+    progress: list[UnitProgress], level_names: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """("Cấp xã", "5/6 đơn vị đã nộp (4 đúng hạn, 1 trễ hạn); 1 đã duyệt") per level."""
+    levels: dict[str, list[UnitProgress]] = {}
+    for p in progress:
+        levels.setdefault(p.unit.level, []).append(p)
+    out = []
+    for level, items in levels.items():
+        submitted = [p for p in items if p.state == STATE_SUBMITTED]
+        late = sum(1 for p in submitted if p.on_time is False)
+        approved = sum(1 for p in items if p.approved_at)
+        line = (f"{len(submitted)}/{len(items)} đơn vị đã nộp "
+                f"({len(submitted) - late} đúng hạn, {late} trễ hạn)")
+        if approved:
+            line += f"; {approved} đã duyệt"
+        out.append((level_name(level, level_names), line))
+    return out
+
+
+def _vn_time(iso: str | None) -> str | None:
+    if not iso:
+        return None
+    t = dt.datetime.fromisoformat(iso)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
+
+
+def _vn_day(iso: str | None) -> str | None:
+    return dt.date.fromisoformat(iso).strftime("%d/%m/%Y") if iso else None
 
 
 def build_master(

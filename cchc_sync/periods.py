@@ -72,3 +72,59 @@ def parse_period(code: str, cutoff_day: int = 15, calendar: bool = False) -> Per
     raise PeriodError(
         f"unknown period code {code!r}: use e.g. 2022S1, 2022S2, 2022Q2, 202206, 2022, 2022N9"
     )
+
+
+def _shift(code: str, step: int) -> str:
+    """The period `step` periods before (negative) or after (positive) `code`, same kind."""
+    code = code.strip().upper()
+    for kind, pattern in _PATTERNS:
+        m = pattern.match(code)
+        if not m:
+            continue
+        year = int(m.group(1))
+        if kind == "half":
+            n = (year * 2 + int(m.group(2)) - 1) + step
+            return f"{n // 2}S{n % 2 + 1}"
+        if kind == "quarter":
+            n = (year * 4 + int(m.group(2)) - 1) + step
+            return f"{n // 4}Q{n % 4 + 1}"
+        if kind == "month":
+            n = (year * 12 + int(m.group(2)) - 1) + step
+            return f"{n // 12}{n % 12 + 1:02d}"
+        if kind == "nine":
+            return f"{year + step}N9"
+        return f"{year + step}"
+    raise PeriodError(f"unknown period code {code!r}")
+
+
+def previous_period(code: str) -> str:
+    """The period just before: 2022S1 -> 2021S2, 2022Q1 -> 2021Q4, 202201 -> 202112."""
+    return _shift(code, -1)
+
+
+def next_period(code: str) -> str:
+    return _shift(code, 1)
+
+
+def year_earlier(code: str) -> str:
+    """The same period a year earlier: 2022S1 -> 2021S1, 202206 -> 202106."""
+    code = code.strip().upper()
+    per_year = {"half": 2, "quarter": 4, "month": 12, "nine": 1, "year": 1}
+    for kind, pattern in _PATTERNS:
+        if pattern.match(code):
+            return _shift(code, -per_year[kind])
+    raise PeriodError(f"unknown period code {code!r}")
+
+
+def deadline(period: Period, days_after_end: int) -> dt.date:
+    """The last day a unit may sign off on time."""
+    return period.end + dt.timedelta(days=days_after_end)
+
+
+def half_year_containing(day: dt.date, cutoff_day: int = 15) -> str:
+    """The half-year period whose closing window contains `day` (15/12 starts next S1)."""
+    if (day.month, day.day) >= (12, cutoff_day):
+        return f"{day.year + 1}S1"
+    if (day.month, day.day) >= (6, cutoff_day):
+        return f"{day.year}S2"
+    return f"{day.year}S1"

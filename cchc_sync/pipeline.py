@@ -6,6 +6,7 @@ Normalising, validating and merging never know which backend fed them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -16,17 +17,19 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .archive import Archive
-from .backends.base import Backend, ScanState, SheetRef, UnitUnreachable
+from .backends.base import Backend, ScanEntry, ScanState, SheetRef, UnitUnreachable
 from .config import Config
 from .cross_rules import cross_unit_findings
-from .figures import compute_figures, ordered_levels
-from .flags import plan_flags
-from .master import UnitProgress, build_master, unit_state
+from .figures import ordered_levels
+from .history_rules import history_findings
 from .models import Finding, Period, Severity, Unit, UnitRead
 from .periods import parse_period
-from .registry import load_units
+from .publish import unit_progress, write_flags, write_master
+from .registry import active_units, load_successions, load_units
 from .templates import TemplateSet, load_template_set
 from .validate import check_unit
+
+__all__ = ["Workspace", "open_workspace", "sync_once", "unit_progress", "CycleResult"]
 
 log = logging.getLogger("cchc_sync")
 T = TypeVar("T")
@@ -61,6 +64,14 @@ class Workspace:
     def levels(self) -> list[str]:
         return ordered_levels(self.units, self.config.level_order)
 
+    def for_period(self, code: str) -> Workspace:
+        """The same workspace looking at another period (its own units and window)."""
+        if code == self.period.code:
+            return self
+        period = parse_period(code, self.config.cutoff_day, self.config.calendar_periods)
+        units = self.archive.units(code) or expected_units(self.config, period)
+        return dataclasses.replace(self, period=period, units=units)
+
     def close(self) -> None:
         self.archive.close()
 
@@ -75,13 +86,23 @@ def make_backend(config: Config) -> Backend:
     return GoogleBackend.from_config(config)
 
 
+def expected_units(config: Config, period: Period) -> list[Unit]:
+    """The registry's units that exist at the end of the period (mergers and splits
+    applied through the successor mapping)."""
+    registry = load_units(config.units_file)
+    successions = load_successions(config.successors_file, registry)
+    return active_units(registry, successions, period.end)
+
+
 def open_workspace(
     config: Config, backend: Backend | None = None, clock: Callable[[], dt.datetime] = utcnow
 ) -> Workspace:
     templates = load_template_set(config.templates_dir)
     period = parse_period(config.period, config.cutoff_day, config.calendar_periods)
-    units = load_units(config.units_file)
+    units = expected_units(config, period)
     archive = Archive(config.archive_file)
+    # The registry is re-read at every open: units added to units.csv join the current
+    # period (their sheets are made by the next cycle).
     archive.save_units(period.code, units)
     return Workspace(
         config=config,
@@ -161,22 +182,63 @@ def sync_once(
 ) -> CycleResult:
     """One poll cycle. Findings are not failures; an unreachable unit does not stop others.
 
+    Reads the current period, and earlier periods where a unit was reopened, in one scan.
     should_stop is checked between units: a stop request finishes the unit at hand, then
     archives, flags and writes the master for what was read, and returns.
     """
+    from .workflow import (
+        apply_locks,
+        period_record,
+        periods_to_lock,
+        readable_units,
+        reopened_periods,
+    )
+
     started = time.monotonic()
+    result = CycleResult()
+    run_id = ws.archive.start_run(ws.period.code)
+    if period_record(ws).state == "open":
+        create_missing_sheets(ws)  # units added to units.csv since the last cycle
+    views = [ws, *(ws.for_period(code) for code in reopened_periods(ws))]
+    watched: dict[str, tuple[SheetRef, str | None]] = {}
+    for view in views:
+        readable = readable_units(view)
+        for code, s in view.archive.sheets(view.period.code).items():
+            if code in readable and code in view.units_by_code:
+                watched[f"{view.period.code}/{code}"] = (SheetRef(ref=s.ref, url=s.url), s.token)
+    # One scan for everything watched: for Google, one Drive listing per cycle.
+    scan = ws.backend.scan(watched)
+    for view in views:
+        prefix = f"{view.period.code}/"
+        entries = {k[len(prefix):]: e for k, e in scan.items() if k.startswith(prefix)}
+        _sync_period(view, entries, run_id, result, progress, should_stop)
+    for view in views + [ws.for_period(c) for c in periods_to_lock(ws) if c not in
+                         {v.period.code for v in views}]:
+        apply_locks(view)
+    result.units_total = len(ws.units)
+    result.duration = time.monotonic() - started
+    ws.archive.finish_run(
+        run_id,
+        units_read=result.units_read,
+        rows_changed=result.rows_changed,
+        errors=result.errors,
+        warnings=result.warnings,
+    )
+    log.info(result.log_line())
+    return result
+
+
+def _sync_period(
+    ws: Workspace,
+    scan: dict[str, ScanEntry],
+    run_id: int,
+    result: CycleResult,
+    progress: Progress,
+    should_stop: Callable[[], bool],
+) -> None:
     period = ws.period.code
     archive = ws.archive
-    result = CycleResult(units_total=len(ws.units))
-    run_id = archive.start_run(period)
     sheets = archive.sheets(period)
-    known = {u.code for u in ws.units}
-    watched = {
-        code: (SheetRef(ref=s.ref, url=s.url), s.token)
-        for code, s in sheets.items()
-        if code in known
-    }
-    scan = ws.backend.scan(watched)
     touched: set[str] = set()
     now = ws.clock()
     to_read = [code for code, entry in scan.items() if entry.state is ScanState.CHANGED]
@@ -186,14 +248,13 @@ def sync_once(
             archive.update_sheet(period, code, reachable=0, reason=entry.reason)
         elif not sheets[code].reachable:
             archive.update_sheet(period, code, reachable=1, reason="")
-    for code in progress(to_read, "Đọc bảng tính đơn vị"):
+    for done, code in enumerate(progress(to_read, "Đọc bảng tính đơn vị")):
         if should_stop():
-            log.info("stop requested: %d units left for the next cycle", len(to_read))
+            log.info("stop requested: %d units left for the next cycle", len(to_read) - done)
             break
-        entry = scan[code]
-        ref, _token = watched[code]
+        entry, sheet = scan[code], sheets[code]
         try:
-            read = ws.backend.read_unit(code, ref, ws.templates)
+            read = ws.backend.read_unit(code, SheetRef(ref=sheet.ref, url=sheet.url), ws.templates)
         except UnitUnreachable as exc:
             log.warning("unit %s unreachable: %s", code, exc)
             result.units_unreachable.append(code)
@@ -201,7 +262,7 @@ def sync_once(
             continue
         result.units_read += 1
         digest = content_hash(read)
-        modified = (read.modified_at or entry.modified_at)
+        modified = read.modified_at or entry.modified_at
         fields = {
             "token": read.version_token or entry.token,
             "read_at": now.isoformat(),
@@ -209,7 +270,7 @@ def sync_once(
             "reason": "",
             "modified_at": modified.isoformat() if modified else None,
         }
-        if digest == sheets[code].content_hash:
+        if digest == sheet.content_hash:
             # Our own write coming back, or a save that changed nothing we read: not a
             # person's edit, so "last edit" and "last check" stay as they were.
             del fields["modified_at"]
@@ -219,7 +280,8 @@ def sync_once(
         check = check_unit(read, ws.templates, ws.period, level)
         layouts = {t: (raw.layout if raw.tab_found else None) for t, raw in read.tables.items()}
         result.rows_changed += archive.record_rows(
-            period, code, check.rows, layouts, run_id, seen_at=now.isoformat()
+            period, code, check.rows, layouts, run_id, seen_at=now.isoformat(),
+            source_modified_at=fields["modified_at"],
         )
         unit_findings = check.findings + _template_version_findings(ws, read)
         archive.replace_findings(period, "unit", unit_findings, run_id, units=[code])
@@ -232,162 +294,37 @@ def sync_once(
     rows = archive.current_rows(period)
     if touched:
         cross = cross_unit_findings(rows, ws.templates, ws.units_by_code)
+        cross += history_findings(ws, rows)
         touched |= archive.replace_findings(period, "cross", cross, run_id)
 
-    result.flags_written, result.flags_pending = _write_flags(ws, touched)
+    written, pending = write_flags(ws, touched)
+    result.flags_written += written
+    result.flags_pending += pending
     findings = archive.open_findings(period)
-    result.rows = len(rows)
-    result.errors = sum(1 for f in findings if f.severity is Severity.ERROR)
-    result.warnings = sum(1 for f in findings if f.severity is Severity.WARNING)
-    result.master_written = _write_master(ws, rows, findings)
-    result.duration = time.monotonic() - started
-    archive.finish_run(
-        run_id,
-        units_read=result.units_read,
-        rows_changed=result.rows_changed,
-        errors=result.errors,
-        warnings=result.warnings,
-    )
-    log.info(result.log_line())
-    return result
+    result.rows += len(rows)
+    result.errors += sum(1 for f in findings if f.severity is Severity.ERROR)
+    result.warnings += sum(1 for f in findings if f.severity is Severity.WARNING)
+    result.master_written |= write_master(ws, rows, findings)
 
 
-def _write_flags(ws: Workspace, touched: set[str]) -> tuple[int, list[str]]:
-    """Write flags for every unit whose plan differs from what its sheet shows."""
+def create_missing_sheets(
+    ws: Workspace, progress: Progress = no_progress, prefill: dict | None = None
+) -> int:
+    """Create each expected unit's sheet and the master where they do not exist yet."""
     period = ws.period.code
-    sheets = ws.archive.sheets(period)
-    units = ws.units_by_code
-    written, pending = 0, []
-    for code, state in sheets.items():
-        if code not in units or not state.reachable or state.checked_at is None:
-            continue
-        if code not in touched and state.flags_hash is not None:
-            continue
-        positions: dict[str, list[int]] = {}
-        for r in ws.archive.current_rows(period, unit=code):
-            if r.sheet_row is not None:
-                positions.setdefault(r.table, []).append(r.sheet_row)
-        plan = plan_flags(
-            unit=code,
-            unit_name=units[code].name,
-            period=period,
-            checked_at=dt.datetime.fromisoformat(state.checked_at),
-            templates=ws.templates,
-            layouts=ws.archive.layouts(period, code),
-            row_positions=positions,
-            findings=ws.archive.open_findings(period, code),
+    existing = ws.archive.sheets(period)
+    missing = [u for u in ws.units if u.code not in existing]
+    for unit in progress(missing, "Tạo bảng tính cho đơn vị"):
+        ref = ws.backend.create_unit_sheet(
+            unit, ws.period, ws.templates, (prefill or {}).get(unit.code)
         )
-        fingerprint = plan.fingerprint()
-        if fingerprint == state.flags_hash:
-            continue
-        try:
-            token = ws.backend.write_flags(
-                SheetRef(ref=state.ref, url=state.url), plan, expect_token=state.token
-            )
-        except UnitUnreachable as exc:
-            log.warning("flags for %s not written: %s", code, exc)
-            ws.archive.update_sheet(period, code, flags_hash=None)
-            pending.append(code)
-            continue
-        if token is None:
-            # Open in Excel, or edited since we read it: the next cycle tries again.
-            ws.archive.update_sheet(period, code, flags_hash=None)
-            pending.append(code)
-            continue
-        fields = {"flags_hash": fingerprint, "flags_written_at": ws.clock().isoformat()}
-        if token:
-            fields["token"] = token
-        ws.archive.update_sheet(period, code, **fields)
-        written += 1
-    return written, pending
-
-
-def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]:
-    period = ws.period.code
-    rows = rows if rows is not None else ws.archive.current_rows(period)
-    findings = findings if findings is not None else ws.archive.open_findings(period)
-    sheets = ws.archive.sheets(period)
-    by_unit: dict[str, list] = {}
-    for r in rows:
-        by_unit.setdefault(r.unit, []).append(r)
-    out = []
-    for unit in ws.units:
-        s = sheets.get(unit.code)
-        unit_rows = by_unit.get(unit.code, [])
-        state = unit_state(unit_rows, ws.templates)
-        submitted_at = None
-        if state == "Đã nộp":
-            submitted_at = _signoff_time(ws, unit.code)
-        out.append(
-            UnitProgress(
-                unit=unit,
-                state=state,
-                submitted_at=submitted_at,
-                last_edit=s.modified_at if s else None,
-                last_check=s.checked_at if s else None,
-                errors=sum(1 for f in findings
-                           if f.unit == unit.code and f.severity is Severity.ERROR),
-                warnings=sum(1 for f in findings
-                             if f.unit == unit.code and f.severity is Severity.WARNING),
-                reachable=bool(s.reachable) if s else False,
-                reason=(s.reason if s else "chưa có bảng tính"),
-                sheet=(s.url or s.ref) if s else "",
-                sheet_ref=s.ref if s else "",
-            )
+        ws.archive.register_sheet(
+            period, unit.code, ws.backend.kind, ref.ref, ref.url, ws.templates.version
         )
-    return out
-
-
-def _signoff_time(ws: Workspace, unit: str) -> str | None:
-    """When the unit's current sign-off was first seen (the version that set it)."""
-    t = ws.templates
-    rows = ws.archive.db.execute(
-        "SELECT data, first_seen, deleted FROM row_versions WHERE period = ? AND unit = ? "
-        "AND tbl = ? ORDER BY version",
-        (ws.period.code, unit, t.signoff_table),
-    ).fetchall()
-    since = None
-    for r in rows:
-        done = (not r["deleted"]) and json.loads(r["data"] or "{}").get(t.signoff_column) == (
-            t.signoff_done
-        )
-        if done and since is None:
-            since = r["first_seen"]
-        elif not done:
-            since = None
-    return since
-
-
-def _write_master(ws: Workspace, rows, findings) -> bool:
-    period = ws.period.code
-    master = ws.archive.master(period)
-    if master is None:
-        return False
-    units = ws.units_by_code
-    error_rows = {
-        (f.unit, f.table, f.row_key)
-        for f in findings
-        if f.severity is Severity.ERROR and f.row_key is not None
-    }
-    figures = compute_figures(rows, ws.templates, units, ws.levels, error_rows)
-    book = build_master(
-        title=f"Tổng hợp CCHC {ws.config.name} kỳ {period}",
-        area_total=ws.config.area_total,
-        period=period,
-        templates=ws.templates,
-        units=units,
-        rows=rows,
-        figures=figures,
-        findings=findings,
-        progress=unit_progress(ws, rows, findings),
-        levels=ws.levels,
-        level_names=ws.config.level_names,
-    )
-    fingerprint = book.fingerprint()
-    if fingerprint == master["book_hash"]:
-        return False
-    if not ws.backend.write_master(SheetRef(ref=master["ref"], url=master["url"]), book):
-        log.warning("master not written (open in a spreadsheet program); next cycle retries")
-        return False
-    ws.archive.set_master_hash(period, fingerprint)
-    return True
+    if ws.archive.master(period) is None:
+        title = " ".join(f"Tổng hợp CCHC {ws.config.name} kỳ {period}".split())
+        ref = ws.backend.create_master(title, ws.period)
+        ws.archive.register_master(period, ws.backend.kind, ref.ref, ref.url)
+    if missing:
+        log.info("%d unit sheets created for %s", len(missing), period)
+    return len(missing)

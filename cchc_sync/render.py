@@ -6,7 +6,13 @@ import datetime as dt
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
-from .master import STATE_ENTERING, STATE_NOT_STARTED, STATE_SUBMITTED, UnitProgress
+from .master import (
+    STATE_ENTERING,
+    STATE_NOT_STARTED,
+    STATE_SUBMITTED,
+    UnitProgress,
+    level_progress,
+)
 from .models import Finding, Severity, Unit
 from .pipeline import CycleResult, Workspace
 from .templates import TableSpec, TemplateSet
@@ -112,6 +118,12 @@ def status_json(ws: Workspace, progress: list[UnitProgress]) -> list[dict]:
             "reachable": p.reachable,
             "reason": p.reason or None,
             "sheet": p.sheet,
+            "deadline": p.deadline,
+            "on_time": p.on_time,
+            "approved_at": p.approved_at,
+            "approved_by": p.approved_by,
+            "reopen_until": p.reopen_until,
+            "read_only": p.read_only,
         }
         if ws.backend.kind == "local":
             item["workbook"] = p.sheet
@@ -128,6 +140,8 @@ def status_table(ws: Workspace, progress: list[UnitProgress]) -> str:
             p.unit.name,
             p.state,
             local_time(p.submitted_at) if p.submitted_at else "—",
+            {True: "Đúng hạn", False: "Trễ hạn"}.get(p.on_time, "—"),
+            "Đã duyệt" if p.approved_at else ("Chỉ xem" if p.read_only else "—"),
             local_time(p.last_check),
             str(p.errors),
             str(p.warnings),
@@ -136,14 +150,45 @@ def status_table(ws: Workspace, progress: list[UnitProgress]) -> str:
         for p in progress
     ]
     submitted = sum(1 for p in progress if p.state == STATE_SUBMITTED)
+    deadline = next((p.deadline for p in progress if p.deadline), None)
     head = (
         f"Kỳ {ws.period.code} — {ws.config.name or 'tất cả đơn vị'}: "
-        f"{submitted}/{len(progress)} đơn vị đã nộp.\n"
+        f"{submitted}/{len(progress)} đơn vị đã nộp"
+        + (f" (hạn nộp {dt.date.fromisoformat(deadline):%d/%m/%Y})" if deadline else "")
+        + ".\n"
     )
+    head += "".join(f"  {name}: {line}.\n"
+                    for name, line in level_progress(progress, ws.config.level_names))
     return head + _table(
-        ["Mã", "Đơn vị", "Trạng thái", "Nộp lúc", "Kiểm tra lúc", "Lỗi", "Cảnh báo", "Kết nối"],
+        ["Mã", "Đơn vị", "Trạng thái", "Nộp lúc", "Hạn", "Duyệt/khoá", "Kiểm tra lúc", "Lỗi",
+         "Cảnh báo", "Kết nối"],
         rows,
     )
+
+
+ACTIONS = {
+    "open": "Mở kỳ", "close": "Đóng kỳ", "reopen": "Mở lại cho đơn vị",
+    "approve": "Phê duyệt", "lock": "Khoá bảng tính", "unlock": "Mở khoá bảng tính",
+}
+
+
+def audit_table(entries: list[dict]) -> str:
+    if not entries:
+        return "Chưa có thao tác nào."
+    rows = [[local_time(e["at"]), e["actor"], ACTIONS.get(e["action"], e["action"]),
+             e["period"] or "", e["unit"] or "", e["detail"] or ""] for e in entries]
+    return _table(["Thời điểm", "Người thực hiện", "Thao tác", "Kỳ", "Đơn vị", "Ghi chú"], rows)
+
+
+def period_opened(ws: Workspace) -> str:
+    sheets = ws.archive.sheets(ws.period.code)
+    master = ws.archive.master(ws.period.code)
+    return "\n".join([
+        f"Đã mở kỳ {ws.period.code} (từ {ws.period.start:%d/%m/%Y} đến "
+        f"{ws.period.end:%d/%m/%Y}) cho {len(sheets)} đơn vị.",
+        f"Bảng tổng hợp: {master['url'] if master else '—'}",
+        "Kỳ trước đã được chốt: bảng tính của kỳ trước chỉ còn xem, không sửa được.",
+    ])
 
 
 def export_records(ws: Workspace, spec: TableSpec) -> list[dict]:

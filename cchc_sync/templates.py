@@ -63,6 +63,8 @@ class ColumnSpec:
     choices: tuple[Choice, ...] = ()
     aggregate: Aggregate = Aggregate.SUM
     width: int | None = None
+    history: bool = False
+    """Compared with the same period a year earlier (a warning on a large change)."""
 
     def choice(self, code: str) -> Choice | None:
         return next((c for c in self.choices if c.code == code), None)
@@ -316,6 +318,7 @@ def _parse_column(raw: dict, path: Path, table: str) -> ColumnSpec:
         choices=choices,
         aggregate=agg,
         width=raw.get("width"),
+        history=bool(raw.get("history", False)),
     )
 
 

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from cchc_sync.archive import Archive, ArchiveError
+from cchc_sync.archive import _SCHEMA, SCHEMA_VERSION, Archive, ArchiveError
 from cchc_sync.models import Finding, Severity, TabLayout, TypedRow
 
 LAYOUT = TabLayout(columns={"linh_vuc": 1, "tong_tiep_nhan": 2})
@@ -80,7 +80,7 @@ def test_findings_open_close_and_scope(tmp_path):
 def test_schema_is_versioned(tmp_path):
     path = tmp_path / "a.sqlite"
     a = Archive(path)
-    assert a.schema_version() == 1
+    assert a.schema_version() == SCHEMA_VERSION == 2
     a.close()
     db = sqlite3.connect(path)
     db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
@@ -97,4 +97,26 @@ def test_record_rows_is_all_or_nothing(tmp_path):
     with pytest.raises(TypeError):
         a.record_rows("2022S1", "XA", {"tthc": [row("ho tich", 1), bad]}, {"tthc": LAYOUT}, run)
     assert a.row_versions("2022S1") == []
+    assert a.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_version_1_archive_is_migrated_without_loss(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    db = sqlite3.connect(path)
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    db.execute(
+        "INSERT INTO row_versions (period, unit, tbl, row_key, version, data, deleted, "
+        "first_seen, last_seen) VALUES ('2022S1', 'XA', 'tthc', 'k', 1, '{\"a\": 1}', 0, "
+        "'2022-06-01T00:00:00+00:00', '2022-06-01T00:00:00+00:00')"
+    )
+    db.commit()
+    db.close()
+    a = Archive(path)
+    assert a.schema_version() == 2
+    assert [r.values for r in a.current_rows("2022S1")] == [{"a": 1}]
+    tables = {r[0] for r in a.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"periods", "unit_states", "audit"} <= tables
     assert a.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

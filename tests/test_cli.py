@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 
 from cchc_sync.cli import cli
 from cchc_sync.demo_data import MISTAKES, UNITS_CSV
+from cchc_sync.periods import half_year_containing
 from cchc_sync.testing.typist import type_rows
 
 
@@ -95,10 +98,13 @@ def test_demo_prints_a_vietnamese_summary(runner, tmp_path):
     result = invoke(runner, "demo", str(target))
     assert result.exit_code == 0, result.output
     out = result.output
-    errors = sum(1 for m in MISTAKES if not m[3].endswith(("loai-khong-khop", "khac-cap")))
-    assert f"Lỗi: {errors}; cảnh báo: 2." in out
+    warning_rules = ("loai-khong-khop", "khac-cap", "outlier")
+    errors = sum(1 for m in MISTAKES if not m[3].endswith(warning_rules))
+    assert f"Lỗi: {errors}; cảnh báo: {len(MISTAKES) - errors}." in out
     assert "Đơn vị: 12 (6 cấp huyện, 6 cấp xã)" in out
-    assert str(target / "tong-hop" / "2022S1" / "tong-hop-2022S1.xlsx") in out
+    period = half_year_containing(dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date())
+    assert f"kỳ báo cáo {period}" in out
+    assert str(target / "tong-hop" / period / f"tong-hop-{period}.xlsx") in out
     # Running it again rebuilds the demo; a foreign folder is refused.
     assert invoke(runner, "demo", str(target)).exit_code == 0
     foreign = tmp_path / "mine"

@@ -36,6 +36,10 @@ NOTE_AUTHOR = "cchc-sync"
 """Author of the notes the software puts on cells; notes by others are never touched."""
 
 
+Prefill = dict[str, list[dict[str, Any]]]
+"""Table key -> rows of {column key: value} to type into a new sheet."""
+
+
 class SourceError(Exception):
     """The run cannot continue with this source (bad credentials, missing folder)."""
 
@@ -154,9 +158,17 @@ class Backend(Protocol):
     kind: str
     """"local" or "google"."""
 
-    def create_unit_sheet(self, unit: Unit, period: Period, templates: TemplateSet) -> SheetRef:
+    def create_unit_sheet(
+        self, unit: Unit, period: Period, templates: TemplateSet, prefill: Prefill | None = None
+    ) -> SheetRef:
         """Make the unit's sheet from the templates (tabs, headers, validation, formats,
-        instructions, owned columns, metadata tab) and return where it is."""
+        instructions, owned columns, metadata tab) and return where it is. prefill: rows
+        carried forward from the previous period, typed in as starting values."""
+        ...
+
+    def set_read_only(self, sheet: SheetRef, read_only: bool) -> None:
+        """Lock (deadline passed, approved) or unlock (reopened) a unit's sheet for its
+        editors. Raises UnitUnreachable when the sheet cannot be changed now."""
         ...
 
     def create_master(self, title: str, period: Period) -> SheetRef:

@@ -28,6 +28,7 @@ from ..templates import TemplateSet
 from .base import (
     FlagPlan,
     MasterBook,
+    Prefill,
     ScanEntry,
     ScanState,
     SheetRef,
@@ -38,7 +39,7 @@ from .xlsx_flags import apply_flag_plan
 from .xlsx_formula_cache import formula_cells, read_caches, restore_caches
 from .xlsx_master import build_empty_master, build_master_workbook
 from .xlsx_read import read_workbook
-from .xlsx_unit import build_unit_workbook
+from .xlsx_unit import build_unit_workbook, fill_rows
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,9 @@ class LocalBackend:
 
     # -- creating -----------------------------------------------------------------------------
 
-    def create_unit_sheet(self, unit: Unit, period: Period, templates: TemplateSet) -> SheetRef:
+    def create_unit_sheet(
+        self, unit: Unit, period: Period, templates: TemplateSet, prefill: Prefill | None = None
+    ) -> SheetRef:
         """Make the unit's workbook from the templates. An existing workbook is never
         overwritten (it may hold a clerk's figures): its ref is returned as it is."""
         path = self.unit_path(unit, period)
@@ -93,8 +96,25 @@ class LocalBackend:
             log.info("unit workbook %s exists; left as it is", path)
             return self._ref(path)
         wb = build_unit_workbook(unit, period, templates, created_at=dt.datetime.now(dt.UTC))
+        if prefill:
+            fill_rows(wb, templates, prefill)
         self._write_new(path, workbook_bytes(wb))
         return self._ref(path)
+
+    def set_read_only(self, sheet: SheetRef, read_only: bool) -> None:
+        """A read-only file: Excel and LibreOffice open it read-only, a share refuses saves.
+        Unlocking gives the owner and group write access back."""
+        path = self.sheet_path(sheet)
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if read_only:
+                path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+            else:
+                path.chmod(mode | stat.S_IWUSR | stat.S_IWGRP)
+        except FileNotFoundError:
+            raise UnitUnreachable(f"Không tìm thấy tệp {sheet.ref}") from None
+        except PermissionError:
+            raise UnitUnreachable(f"Không có quyền đổi thuộc tính tệp {sheet.ref}") from None
 
     def create_master(self, title: str, period: Period) -> SheetRef:
         """Make the empty master workbook (an existing one is left as it is)."""

@@ -98,6 +98,23 @@ def build_unit_workbook(
     return wb
 
 
+def fill_rows(wb: Workbook, templates: TemplateSet, prefill: dict[str, list[dict]]) -> None:
+    """Type carried-forward rows into a new workbook's table tabs (values as a clerk would
+    see them: choice labels, plain numbers), from row 2 down, in template column order."""
+    for table, rows in prefill.items():
+        spec = templates.table(table)
+        ws = wb[spec.tab]
+        index = {c.key: i for i, c in enumerate(spec.columns, start=1)}
+        for offset, row in enumerate(rows):
+            for key, value in row.items():
+                if key in index and value is not None:
+                    cell = ws.cell(row=2 + offset, column=index[key])
+                    cell.value = value
+                    fmt = ws.column_dimensions[cell.column_letter].number_format
+                    if fmt and fmt != "General":
+                        cell.number_format = fmt
+
+
 def write_check_placeholder(ws: Worksheet) -> None:
     """The "Kiểm tra" tab before the first check."""
     ws["A1"] = "Kết quả kiểm tra"

@@ -1,0 +1,375 @@
+"""The Google backend: unit spreadsheets and the master in Google Sheets, on gspread's
+authorised HTTP session (service account), within Google's per-user quota.
+
+Requests per operation (Sheets + Drive; OAuth token requests aside):
+
+- create_unit_sheet: Drive files.create (in the folder) + 1 batchUpdate (tabs, headers,
+  notes, formats, validation, protection, metadata) + 1 permission per unit e-mail;
+- create_master: files.create + 1 batchUpdate + 1 permission per coordinator;
+- scan: 1 Drive files.list for every sheet at once (a page per 1,000 files); token = Drive
+  `version`, which goes up with every edit, whoever makes it;
+- read_unit: 1 values.batchGet of every template tab and "_cchc" (+ 1 metadata read and a
+  second batchGet when a tab is missing or renamed);
+- write_flags: 1 batchUpdate (+ 1 files.list per cycle to check no one edited since the
+  read, shared by every flag write of the cycle);
+- write_master: 1 atomic batchUpdate rewriting every tab.
+
+Tab ids are fixed at creation (google_cells.fixed_sheet_ids), so writes need no metadata;
+a 400 caused by a tab a person deleted or re-made costs one metadata read and one retry.
+See docs/google-backend.md for the budget, retries, limiter, scopes and known limits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from ..models import RawTable, UnitRead
+from ..templates import TemplateSet
+from .base import (
+    CHECK_TAB,
+    META_TAB,
+    FlagPlan,
+    MasterBook,
+    ScanEntry,
+    ScanState,
+    SheetRef,
+    SourceError,
+    UnitUnreachable,
+)
+from .google_api import SHEETS, log, unreachable_reason
+from .google_cells import (
+    META_RANGE_ROWS,
+    SHEET_URL,
+    STATE_KEY,
+    FlagState,
+    find_title,
+    fixed_sheet_ids,
+    quote_title,
+    unit_tab_titles,
+)
+from .google_create import SheetMaker
+from .google_flags import SheetInfo, flag_requests
+from .google_http import GoogleApiError, GoogleUnavailable
+from .google_master import master_requests
+from .google_master import master_tab_titles as _master_titles
+from .google_read import read_meta, read_table
+from .google_unit import unit_sheet_ids
+
+GONE_REASON = (
+    "Bảng tính {id} không còn trong thư mục Drive: đã bị xoá hoặc chưa chia sẻ cho tài khoản "
+    "dịch vụ (hoặc đã bị chuyển ra khỏi thư mục)"
+)
+
+
+class GoogleBackend(SheetMaker):
+    """Unit sheets and the master as Google spreadsheets in one Drive folder."""
+
+    kind = "google"
+
+    @classmethod
+    def from_config(cls, config, **overrides: Any) -> GoogleBackend:
+        """The backend of a workspace's [google] settings (credentials, folder, endpoint,
+        coordinators, quota). `overrides`: constructor arguments to change (tests, demo)."""
+        from ..config import ConfigError
+        from ..google_client import DEFAULT_SCOPES, READONLY_DRIVE_SCOPES, build_gspread_client
+        from ..templates import load_template_set
+
+        g = config.google
+        if not g.credentials:
+            raise ConfigError(f"{config.path}: [google] credentials (the key file) is missing")
+        # A folder a person made and shared with the service account is invisible with
+        # drive.file alone: drive.readonly lets Drive see it (and list what is inside).
+        scopes = READONLY_DRIVE_SCOPES if g.folder else DEFAULT_SCOPES
+        try:
+            client = build_gspread_client(g.credentials, g.endpoint or None, scopes=scopes)
+        except (ValueError, KeyError) as exc:
+            raise ConfigError(f"{g.credentials}: not a service-account key file ({exc})") from None
+        endpoint = g.endpoint.rstrip("/")
+        settings: dict[str, Any] = {
+            "folder_id": g.folder,
+            "coordinators": g.coordinators,
+            "reads_per_minute": g.reads_per_minute,
+            "writes_per_minute": g.writes_per_minute,
+            "templates": load_template_set(config.templates_dir),
+            # An emulator sends no mail; Google needs the e-mail for addresses without a
+            # Google account.
+            "notify": not endpoint,
+            "sheet_url": f"{endpoint}/_fake/spreadsheets/{{id}}" if endpoint else SHEET_URL,
+        }
+        settings.update(overrides)
+        return cls(client, **settings)
+
+    # -- scanning and reading ---------------------------------------------------------------
+
+    def scan(self, sheets: Mapping[str, tuple[SheetRef, str | None]]) -> dict[str, ScanEntry]:
+        """One Drive listing for every sheet: changed when its `version` differs from the
+        token last seen; unreachable when it is not in the folder any more."""
+        self._versions = None  # a new cycle: the next flag write checks versions afresh
+        try:
+            files, incomplete = self._list_files()
+        except GoogleUnavailable as exc:
+            raise SourceError(f"Google Drive không trả lời: {exc}") from None
+        except GoogleApiError as exc:
+            if exc.status == 404 and self.folder_id:
+                raise SourceError(
+                    f"Không thấy thư mục Drive {self.folder_id!r}: đã bị xoá hoặc chưa chia sẻ "
+                    "cho tài khoản dịch vụ") from None
+            raise SourceError(f"Không liệt kê được các bảng tính trên Drive: {exc}") from None
+        out: dict[str, ScanEntry] = {}
+        for unit, (sheet, last_token) in sheets.items():
+            f = files.get(sheet.ref)
+            if f is None:
+                if incomplete:  # Drive gave up early: read it and let the read tell
+                    out[unit] = ScanEntry(state=ScanState.CHANGED)
+                else:
+                    out[unit] = ScanEntry(state=ScanState.UNREACHABLE,
+                                          reason=GONE_REASON.format(id=sheet.ref))
+                continue
+            token = str(f.get("version", ""))
+            state = ScanState.UNCHANGED if token and token == last_token else ScanState.CHANGED
+            out[unit] = ScanEntry(state=state, token=token or None,
+                                  modified_at=_rfc3339(f.get("modifiedTime")))
+        return out
+
+    def read_unit(self, unit: str, sheet: SheetRef, templates: TemplateSet) -> UnitRead:
+        """Every template tab and "_cchc" in one values.batchGet (stored values, dates as
+        serials). Raises UnitUnreachable when the sheet is gone, unshared or Google does
+        not answer."""
+        self.templates = self.templates or templates
+        sid = sheet.ref
+        specs = list(templates.tables.values())
+        titles = self._tab_titles.get(sid) or {s.key: s.tab for s in specs}
+        meta_title: str | None = META_TAB
+        try:
+            try:
+                ranges = self._value_ranges(sid, specs, titles, meta_title)
+            except GoogleApiError as exc:
+                if exc.status != 400:
+                    raise
+                # A tab is missing or renamed: find the tabs by title, then read again.
+                existing = [s["properties"].get("title", "") for s in self._metadata(sid)]
+                titles = {s.key: find_title(existing, s.tab) for s in specs}
+                meta_title = find_title(existing, META_TAB)
+                ranges = self._value_ranges(sid, specs, titles, meta_title)
+                self._tab_titles[sid] = titles
+        except GoogleApiError as exc:
+            raise UnitUnreachable(unreachable_reason(sid, exc)) from None
+        except GoogleUnavailable as exc:
+            raise UnitUnreachable(f"Google chưa trả lời khi đọc bảng tính {sid}: {exc}; sẽ thử "
+                                  "lại ở lần kiểm tra sau") from None
+        tables: dict[str, RawTable] = {}
+        headers: dict[tuple[str, str], str] = {}
+        for spec in specs:
+            rows = ranges.get(spec.key)
+            table = read_table(spec, rows)
+            tables[spec.key] = table
+            if rows is not None and table.layout is not None:
+                head = rows[table.layout.header_row - 1] if len(rows) >= table.layout.header_row \
+                    else []
+                for key, index in table.layout.columns.items():
+                    if index <= len(head) and str(head[index - 1]).strip():
+                        headers[(spec.key, key)] = str(head[index - 1]).strip()
+        meta = read_meta(ranges.get(META_TAB))
+        self._state[sid] = FlagState.from_json(meta[STATE_KEY]) if STATE_KEY in meta \
+            else FlagState()
+        self._headers[sid] = headers
+        return UnitRead(unit=unit, tables=tables, template_version=meta.get("template_version"))
+
+    def _value_ranges(self, sid: str, specs, titles: Mapping[str, str | None],
+                      meta_title: str | None) -> dict[str, list[list[Any]] | None]:
+        """table key (or META_TAB) -> rows; None for a tab that does not exist."""
+        wanted: list[tuple[str, str]] = [(s.key, titles[s.key]) for s in specs
+                                         if titles.get(s.key)]
+        ranges = [quote_title(t) for _, t in wanted]
+        if meta_title:
+            wanted.append((META_TAB, meta_title))
+            ranges.append(f"{quote_title(meta_title)}!A1:B{META_RANGE_ROWS}")
+        data = self._call(
+            "GET", f"{SHEETS}/{sid}/values:batchGet",
+            # UNFORMATTED_VALUE: stored values, not display strings; SERIAL_NUMBER: dates
+            # arrive as serials, whatever the locale shows.
+            params={"ranges": ranges, "valueRenderOption": "UNFORMATTED_VALUE",
+                    "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"},
+            what="values.batchGet")
+        out: dict[str, list[list[Any]] | None] = {s.key: None for s in specs}
+        out[META_TAB] = None
+        for (key, _), vr in zip(wanted, data.get("valueRanges", []), strict=False):
+            out[key] = vr.get("values", [])
+        return out
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None) -> str | None:
+        """The plan in one batchUpdate. Returns None (nothing written) when Drive says the
+        sheet changed since `expect_token`; else "" (the version after our own write is
+        not known without one more request: the next cycle re-reads the sheet once and
+        finds its content unchanged)."""
+        sid = sheet.ref
+        try:
+            if expect_token is not None:
+                current = self._current_version(sid)
+                if current is None:
+                    raise UnitUnreachable(GONE_REASON.format(id=sid))
+                if current != expect_token:
+                    log.info("%s changed since it was read (version %s, read %s); flags not "
+                             "written", sid, current, expect_token)
+                    return None
+            previous = self._state.get(sid)
+            if previous is None:
+                previous = self._read_state(sid)
+            ids = self._unit_ids(plan, previous)
+            # A tab the last read did not find gets no marks (as in the local backend): its
+            # id may now hold something else.
+            missing = self._tab_titles.get(sid, {})
+            for flags_key, flags in plan.tabs.items():
+                if flags_key in missing and missing[flags_key] is None:
+                    ids.pop(flags.tab, None)
+            titles = self._column_titles(sid, plan)
+            requests, state = flag_requests(plan, ids=ids, previous=previous, titles=titles)
+            try:
+                self._batch_update(sid, requests)
+            except GoogleApiError as exc:
+                if exc.status != 400:
+                    raise
+                log.info("%s: flag write refused (%s); reading its tabs and trying again",
+                         sid, exc.message)
+                state = self._write_flags_after_metadata(sid, plan, previous, titles)
+        except GoogleApiError as exc:
+            raise UnitUnreachable(unreachable_reason(sid, exc)) from None
+        except GoogleUnavailable as exc:
+            raise UnitUnreachable(f"Google chưa trả lời khi ghi kết quả kiểm tra vào {sid}: "
+                                  f"{exc}") from None
+        self._state[sid] = state
+        if self._versions is not None:
+            self._versions.pop(sid, None)  # our own write moved it on
+        return ""
+
+    def _current_version(self, sid: str) -> str | None:
+        """The sheet's Drive version now, from one listing per cycle made just before the
+        cycle's first flag write (scan() forgets it; our own write drops its entry)."""
+        if self._versions is None or sid not in self._versions:
+            files, _ = self._list_files()
+            self._versions = {fid: str(f.get("version", "")) for fid, f in files.items()}
+        return self._versions.get(sid)
+
+    def _read_state(self, sid: str) -> FlagState:
+        """The flag state in "_cchc" (one read; only when this process has not read the
+        sheet yet, e.g. a flag change caused by another unit)."""
+        data = self._call("GET", f"{SHEETS}/{sid}/values/"
+                          f"{quote_title(META_TAB)}!A1:B{META_RANGE_ROWS}",
+                          params={"valueRenderOption": "UNFORMATTED_VALUE"}, what="values.get")
+        meta = read_meta(data.get("values"))
+        return FlagState.from_json(meta[STATE_KEY]) if STATE_KEY in meta else FlagState()
+
+    def _unit_ids(self, plan: FlagPlan, state: FlagState) -> dict[str, int]:
+        if self.templates is not None:
+            ids = unit_sheet_ids(self.templates)
+        else:
+            tabs = [t.tab for t in plan.tabs.values()]
+            ids = fixed_sheet_ids(unit_tab_titles(tabs))
+        ids.update(state.ids)
+        return ids
+
+    def _column_titles(self, sid: str, plan: FlagPlan) -> dict[tuple[str, str], str]:
+        titles: dict[tuple[str, str], str] = {}
+        if self.templates is not None:
+            for spec in self.templates.tables.values():
+                for col in spec.columns:
+                    titles[(spec.key, col.key)] = col.title
+        titles.update(self._headers.get(sid, {}))
+        return titles
+
+    def _write_flags_after_metadata(self, sid: str, plan: FlagPlan, previous: FlagState,
+                                    titles: Mapping[tuple[str, str], str]) -> FlagState:
+        props = [s.get("properties", {}) for s in self._metadata(sid)]
+        by_title = {p.get("title", ""): p for p in props}
+        info = {
+            int(p.get("sheetId", 0)): SheetInfo(
+                sheet_id=int(p.get("sheetId", 0)),
+                rows=int(p.get("gridProperties", {}).get("rowCount", 0)),
+                cols=int(p.get("gridProperties", {}).get("columnCount", 0)))
+            for p in props
+        }
+        defaults = self._unit_ids(plan, FlagState())
+        ids: dict[str, int] = {}
+        extra: list[dict[str, Any]] = []
+        wanted = [t.tab for t in plan.tabs.values()] + [CHECK_TAB, META_TAB]
+        for tab in wanted:
+            found = find_title(by_title, tab)
+            if found is not None:
+                ids[tab] = int(by_title[found].get("sheetId", 0))
+            elif tab in (CHECK_TAB, META_TAB):
+                # The software's own tab is gone: make it again with its fixed id.
+                new_id = defaults[tab]
+                while new_id in info:
+                    new_id += 1
+                extra.append({"addSheet": {"properties": {
+                    "sheetId": new_id, "title": tab, "hidden": tab == META_TAB,
+                    "gridProperties": {"rowCount": 50, "columnCount": 7}}}})
+                info[new_id] = SheetInfo(sheet_id=new_id, rows=50, cols=7)
+                ids[tab] = new_id
+        previous = FlagState(marks=previous.marks, status_rows=previous.status_rows,
+                             overflow=previous.overflow,
+                             ids={t: i for t, i in ids.items() if defaults.get(t) != i})
+        requests, state = flag_requests(plan, ids=ids, previous=previous, titles=titles,
+                                        info=info)
+        self._batch_update(sid, extra + requests)
+        return state
+
+    def write_master(self, sheet: SheetRef, book: MasterBook) -> bool:
+        """Every master tab rewritten in one atomic batchUpdate. False (logged) when it
+        cannot be written now; the next cycle tries again."""
+        sid = sheet.ref
+        titles = _master_titles(list(book.tabs))
+        ids = self._master_ids.get(sid) or fixed_sheet_ids(titles)
+        try:
+            try:
+                self._batch_update(sid, master_requests(book, ids))
+            except GoogleApiError as exc:
+                if exc.status != 400:
+                    raise
+                log.info("master %s: tabs differ from the book (%s); reading its tabs", sid,
+                         exc.message)
+                self._write_master_after_metadata(sid, book, titles)
+        except GoogleApiError as exc:
+            log.error("master %s not written: %s", sid, unreachable_reason(sid, exc))
+            return False
+        except GoogleUnavailable as exc:
+            log.warning("master %s not written this cycle: %s", sid, exc)
+            return False
+        return True
+
+    def _write_master_after_metadata(self, sid: str, book: MasterBook, titles: list[str]
+                                     ) -> None:
+        props = [s.get("properties", {}) for s in self._metadata(sid)]
+        existing = {p.get("title", ""): int(p.get("sheetId", 0)) for p in props}
+        used = set(existing.values())
+        fixed = fixed_sheet_ids(titles)
+        ids: dict[str, int] = {}
+        adds: list[dict[str, Any]] = []
+        for title in titles:
+            if title in existing:
+                ids[title] = existing[title]
+                continue
+            new_id = fixed[title]
+            while new_id in used:
+                new_id += 1
+            used.add(new_id)
+            ids[title] = new_id
+            adds.append({"addSheet": {"properties": {"sheetId": new_id, "title": title}}})
+        # Tabs the book no longer has go, after the new ones exist (a sheet keeps one tab).
+        deletes = [{"deleteSheet": {"sheetId": i}} for t, i in existing.items()
+                   if t not in ids]
+        self._batch_update(sid, adds + master_requests(book, ids) + deletes)
+        self._master_ids[sid] = ids
+
+
+def _rfc3339(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None

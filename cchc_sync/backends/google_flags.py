@@ -1,0 +1,276 @@
+"""The one `spreadsheets.batchUpdate` that writes a FlagPlan into a unit's sheet.
+
+What it touches, and nothing else:
+
+- the status column of each table tab (values and colours; the column is a protected range
+  only the service account may edit);
+- note and background colour of the cells the software marked last time (read back from
+  the flag state in "_cchc") and of the cells it marks now. Sheets keeps no author on a
+  note, so a person's note cannot be told from ours: the software only ever removes notes
+  from cells it recorded as its own, and a note a person puts on a cell the software flags
+  is replaced by the software's (the finding is also listed in "Kiểm tra"; explanations
+  belong in the "Giải trình" column). Values are never part of a data cell's field mask,
+  so a typed value is never written, whatever happened in the sheet meanwhile;
+- the whole "Kiểm tra" tab, rewritten;
+- the flag state row of "_cchc".
+
+When a recorded state cannot be trusted (unreadable, or too many marks to record) the notes
+and colours of the template columns' data area are cleared instead — the only case where a
+person's own note there would go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from ..models import Finding, Severity
+from .base import CHECK_TAB, ERROR_FILL, META_TAB, WARNING_FILL, FlagPlan
+from .google_cells import (
+    HEADER_FILL,
+    OK_TEXT,
+    STATE_KEY,
+    FlagState,
+    cell,
+    chars_to_pixels,
+    column_width,
+    grid,
+    update_cells,
+)
+from .google_unit import SMALL_GRID, status_base
+from .xlsx_common import display_date, to_vn_time
+
+STATE_ROW = 19
+"""0-based row of the flag state in "_cchc" (below the metadata keys)."""
+MARK_FIELDS = "note,userEnteredFormat.backgroundColor"
+_MARK_FILL = {Severity.ERROR: ERROR_FILL, Severity.WARNING: WARNING_FILL}
+_STATUS_STYLE = {
+    Severity.ERROR: {"colour": "9C0006", "bold": True, "fill": "FFC7CE"},
+    Severity.WARNING: {"colour": "9C5700", "fill": "FFEB9C"},
+    None: {"colour": "006100", "fill": "C6EFCE"},
+}
+_SEVERITY_TEXT = {Severity.ERROR: "Lỗi", Severity.WARNING: "Cảnh báo"}
+CHECK_COLUMNS = (
+    ("Bảng", 26), ("Dòng", 8), ("Cột", 32), ("Mức độ", 14), ("Nội dung", 70),
+    ("Giá trị", 20), ("Giải trình", 32),
+)
+CHECK_HEADER_ROW = 6
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SheetInfo:
+    """What a metadata read told about one tab (used only after a failed write)."""
+
+    sheet_id: int
+    rows: int
+    cols: int
+
+
+def flag_requests(
+    plan: FlagPlan,
+    *,
+    ids: Mapping[str, int],
+    previous: FlagState,
+    titles: Mapping[tuple[str, str], str],
+    info: Mapping[int, SheetInfo] | None = None,
+) -> tuple[list[dict[str, Any]], FlagState]:
+    """The requests for `plan` and the flag state they leave behind.
+
+    ids: tab title -> sheet id (tabs missing from it are skipped). info: sheet id -> grid
+    size, when known (after a metadata read): marks outside the grid are skipped.
+    """
+    requests: list[dict[str, Any]] = []
+    state = FlagState(ids=dict(previous.ids))
+    marked_now: dict[int, set[tuple[int, int]]] = {}
+    for flags in plan.tabs.values():
+        sheet_id = ids.get(flags.tab)
+        if sheet_id is None or (info is not None and sheet_id not in info):
+            continue
+        layout = flags.layout
+        status_col = layout.status_col
+        marks = marked_now.setdefault(sheet_id, set())
+        if status_col is not None:
+            for row, col in sorted(flags.cell_marks):
+                if row <= layout.header_row or col < 1 or col == status_col:
+                    continue
+                if not _inside(info, sheet_id, row, col):
+                    continue
+                marks.add((row, col))
+        if previous.overflow and layout.columns:
+            first, last = min(layout.columns.values()), max(layout.columns.values())
+            requests.append({"repeatCell": {
+                "range": grid(sheet_id, layout.header_row, None, first - 1, last),
+                "cell": {}, "fields": MARK_FIELDS}})
+        if status_col is not None:
+            requests += _status_requests(flags, sheet_id, status_col, previous, state, info)
+        for (row, col), mark in sorted(flags.cell_marks.items()):
+            if (row, col) in marks:
+                requests.append(update_cells(sheet_id, row - 1, col - 1, [[cell(
+                    fill=_MARK_FILL[Severity(mark.severity)], note=mark.note)]], MARK_FIELDS))
+    clear = []
+    for sheet_id, cells in sorted(previous.marks.items()):
+        if info is not None and sheet_id not in info:
+            continue
+        if info is None and sheet_id not in ids.values():
+            continue
+        for row, col in sorted(set(cells) - marked_now.get(sheet_id, set())):
+            if _inside(info, sheet_id, row, col):
+                clear.append(update_cells(sheet_id, row - 1, col - 1, [[{}]], MARK_FIELDS))
+    state.marks = {k: sorted(v) for k, v in marked_now.items() if v}
+    # Old marks go first: a cell marked again now gets its new note after.
+    requests = clear + requests
+    check_id = ids.get(CHECK_TAB)
+    if check_id is not None:
+        requests += check_tab_requests(plan, check_id, titles)
+    meta_id = ids.get(META_TAB)
+    if meta_id is not None:
+        requests.append(update_cells(meta_id, STATE_ROW, 0,
+                                     [[cell(STATE_KEY), cell(state.to_json())]],
+                                     "userEnteredValue"))
+    return requests, state
+
+
+def _inside(info: Mapping[int, SheetInfo] | None, sheet_id: int, row: int, col: int) -> bool:
+    if info is None:
+        return True
+    tab = info.get(sheet_id)
+    return tab is not None and row <= tab.rows and col <= tab.cols
+
+
+def _status_requests(flags, sheet_id: int, status_col: int, previous: FlagState,
+                     state: FlagState, info: Mapping[int, SheetInfo] | None
+                     ) -> list[dict[str, Any]]:
+    header = flags.layout.header_row
+    rows = sorted(r for r in flags.row_status if r > header)
+    out: list[dict[str, Any]] = [{"repeatCell": {
+        # Every value of the column below the header goes (unbounded: never past the grid).
+        "range": grid(sheet_id, header, None, status_col - 1, status_col),
+        "cell": {}, "fields": "userEnteredValue"}}]
+    last = max([previous.status_rows.get(sheet_id, 0), *rows], default=0)
+    if info is not None:
+        last = min(last, info[sheet_id].rows)
+        rows = [r for r in rows if r <= last]
+    if last > header:
+        out.append({"repeatCell": {
+            "range": grid(sheet_id, header, last, status_col - 1, status_col),
+            "cell": status_base(), "fields": "userEnteredFormat"}})
+    if rows:
+        block = []
+        for row in range(rows[0], rows[-1] + 1):
+            text = flags.row_status.get(row)
+            if text is None:
+                block.append([status_base()])
+            else:
+                style = _STATUS_STYLE[_severity(flags.row_severity.get(row))]
+                block.append([cell(text, **style)])
+        out.append(update_cells(sheet_id, rows[0] - 1, status_col - 1, block,
+                                "userEnteredValue,userEnteredFormat"))
+        state.status_rows[sheet_id] = rows[-1]
+    return out
+
+
+def _severity(value: Any) -> Severity | None:
+    return None if value is None else Severity(value)
+
+
+# -- the "Kiểm tra" tab --------------------------------------------------------------------
+
+
+def check_tab_requests(plan: FlagPlan, sheet_id: int,
+                       titles: Mapping[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """Rewrite "Kiểm tra": sized to the findings, every old cell cleared."""
+    rows = check_rows(plan, titles)
+    height = max(SMALL_GRID, len(rows) + 5)
+    frozen = CHECK_HEADER_ROW if plan.findings else 0
+    out: list[dict[str, Any]] = [{"updateSheetProperties": {
+        "properties": {"sheetId": sheet_id, "gridProperties": {
+            "rowCount": height, "columnCount": len(CHECK_COLUMNS), "frozenRowCount": frozen}},
+        "fields": "gridProperties.rowCount,gridProperties.columnCount,"
+                  "gridProperties.frozenRowCount",
+    }}, {"updateCells": {
+        "range": grid(sheet_id),
+        "rows": [{"values": r} for r in rows],
+        "fields": "userEnteredValue,userEnteredFormat,note",
+    }}]
+    out += [column_width(sheet_id, i, chars_to_pixels(w))
+            for i, (_, w) in enumerate(CHECK_COLUMNS)]
+    return out
+
+
+def check_rows(plan: FlagPlan, titles: Mapping[tuple[str, str], str]) -> list[list[dict]]:
+    checked = to_vn_time(plan.checked_at)
+    errors = [f for f in plan.findings if f.severity == Severity.ERROR]
+    warnings = [f for f in plan.findings if f.severity != Severity.ERROR]
+    explained = sum(1 for f in warnings if f.explained)
+    counts = f"Số lỗi: {len(errors)}. Số cảnh báo: {len(warnings)}"
+    if explained:
+        counts += f" (đã giải trình: {explained})"
+    rows: list[list[dict]] = [
+        [cell(f"Kết quả kiểm tra lúc {checked:%H:%M} ngày {display_date(checked)}", bold=True,
+              size=14)],
+        [cell(f"Đơn vị: {plan.unit_name} ({plan.unit}) — Kỳ báo cáo: {plan.period}")],
+        [cell(counts + ".", bold=True)],
+    ]
+    if not plan.findings:
+        rows += [[], [cell("Không có lỗi nào.", bold=True, colour=OK_TEXT)]]
+        return rows
+    rows += [
+        [cell("Sửa số liệu ở các ô được đánh dấu; kết quả được cập nhật ở lần kiểm tra sau. "
+              "Cảnh báo về số liệu đúng: ghi lý do vào cột \"Giải trình\" của dòng đó.")],
+        [],
+        [cell(t, bold=True, fill=HEADER_FILL, centre=True, wrap=True) for t, _ in CHECK_COLUMNS],
+    ]
+    order: dict[str, int] = {}
+    for table in [*plan.table_titles, *plan.tabs]:
+        order.setdefault(table, len(order))
+
+    def position(f: Finding) -> int:
+        flags = plan.tabs.get(f.table)
+        if flags is None or not f.column:
+            return 10**6
+        return flags.layout.columns.get(f.column, 10**6)
+
+    findings = sorted(plan.findings, key=lambda f: (
+        f.severity != Severity.ERROR, order.get(f.table, len(order)),
+        f.row if f.row is not None else 10**9, position(f)))
+    for f in findings:
+        rows.append(_finding_row(f, plan, titles))
+    return rows
+
+
+def _finding_row(f: Finding, plan: FlagPlan, titles: Mapping[tuple[str, str], str]
+                 ) -> list[dict]:
+    flags = plan.tabs.get(f.table)
+    tab = plan.table_titles.get(f.table) or (flags.tab if flags else f.table)
+    title = titles.get((f.table, f.column or ""), f.column or "")
+    col_index = flags.layout.columns.get(f.column or "") if flags else None
+    column = f"{title} (cột {get_column_letter(col_index)})" if col_index else title
+    severity = _SEVERITY_TEXT.get(Severity(f.severity), str(f.severity))
+    if f.severity == Severity.WARNING and f.explained:
+        severity += " (đã giải trình)"
+    style = _STATUS_STYLE[Severity(f.severity)]
+    return [
+        cell(tab, wrap=True),
+        cell(f.row, wrap=True),
+        cell(column, wrap=True),
+        cell(severity, wrap=True, **style),
+        cell(f.message, wrap=True),
+        cell(_display_value(f.value), wrap=True),
+        cell(f.explained or None, wrap=True),
+    ]
+
+
+def _display_value(value: object) -> object:
+    if value is None or isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, dt.datetime):
+        return f"{display_date(value)} {value:%H:%M}" if value.time() else display_date(value)
+    if isinstance(value, dt.date):
+        return display_date(value)
+    return str(value)

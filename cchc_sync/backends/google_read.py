@@ -1,0 +1,101 @@
+"""Turning one `values.batchGet` answer into RawTables, like the local backend's reader.
+
+Values come as stored (UNFORMATTED_VALUE, dates as SERIAL_NUMBER): numbers are JSON
+numbers, text is text, a date is its serial. Cell formats are not in a values answer; the
+template formats its columns, so a number in a date column is given CellFormat.DATE, in a
+percent column PERCENT and elsewhere NUMBER (what a clerk sees there), text in a text column
+TEXT. A column a person re-formatted is not noticed (that would need the grid data: a far
+bigger read every time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..layout import match_header
+from ..models import CellFormat, RawCell, RawRow, RawTable, TabLayout
+from ..templates import ColumnType, TableSpec
+from .xlsx_read import HEADER_SEARCH_ROWS
+
+_NUMBER_FORMAT = {
+    ColumnType.DATE: CellFormat.DATE,
+    ColumnType.PCT: CellFormat.PERCENT,
+}
+_TEXT_FORMAT = {ColumnType.TEXT: CellFormat.TEXT, ColumnType.DOCNO: CellFormat.TEXT}
+
+
+def read_table(spec: TableSpec, rows: Sequence[Sequence[Any]] | None) -> RawTable:
+    """The table from the rows of its tab (None: the tab does not exist)."""
+    if rows is None:
+        return RawTable(table=spec.key, tab_found=False)
+    layout = _find_header(rows[:HEADER_SEARCH_ROWS], spec)
+    columns = sorted(layout.columns.items(), key=lambda kv: kv[1])
+    types = {c.key: c.type for c in spec.columns}
+    out: list[RawRow] = []
+    for number, row in enumerate(rows, start=1):
+        if number <= layout.header_row:
+            continue
+        raw = _raw_row(number, row, columns, types, layout.explanation_col)
+        if raw is not None:
+            out.append(raw)
+    return RawTable(table=spec.key, tab_found=True, layout=layout, rows=tuple(out))
+
+
+def read_meta(rows: Sequence[Sequence[Any]] | None) -> dict[str, str]:
+    """Key/value rows of the hidden "_cchc" tab ({} when it is missing)."""
+    out: dict[str, str] = {}
+    for row in rows or ():
+        if len(row) >= 2 and _value(row[0]) is not None and _value(row[1]) is not None:
+            out[str(row[0]).strip()] = str(row[1]).strip()
+    return out
+
+
+def _find_header(head: Sequence[Sequence[Any]], spec: TableSpec) -> TabLayout:
+    best = match_header([], spec, header_row=1)
+    for number, row in enumerate(head, start=1):
+        layout = match_header(list(row), spec, header_row=number)
+        if len(layout.columns) > len(best.columns):
+            best = layout
+    if not best.columns and head:
+        best = match_header(list(head[0]), spec, header_row=1)
+    return best
+
+
+def _raw_row(number: int, row: Sequence[Any], columns: list[tuple[str, int]],
+             types: dict[str, ColumnType], explanation_col: int | None) -> RawRow | None:
+    width = len(row)
+    cells: dict[str, RawCell] = {}
+    filled = False
+    for key, index in columns:
+        value = _value(row[index - 1]) if index <= width else None
+        if value is None:
+            cells[key] = RawCell(value=None)
+            continue
+        filled = True
+        cells[key] = RawCell(value=value, fmt=_format(value, types.get(key)))
+    if not filled:
+        return None
+    explanation = None
+    if explanation_col is not None and explanation_col <= width:
+        text = _value(row[explanation_col - 1])
+        if text is not None:
+            explanation = str(text).strip()
+    return RawRow(sheet_row=number, cells=cells, explanation=explanation)
+
+
+def _value(value: Any) -> Any:
+    """A stored value; "" (an empty cell inside a row) and spaces-only text are blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return value
+
+
+def _format(value: Any, ctype: ColumnType | None) -> CellFormat | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _NUMBER_FORMAT.get(ctype, CellFormat.NUMBER) if ctype else CellFormat.NUMBER
+    if isinstance(value, str):
+        return _TEXT_FORMAT.get(ctype) if ctype else None
+    return None

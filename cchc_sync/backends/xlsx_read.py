@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.utils.escape import unescape
 from openpyxl.workbook import Workbook
 
 from ..layout import match_header
@@ -127,6 +128,8 @@ def _value(cell: Any) -> CellValue:
     if cell is None:
         return None
     value = cell.value
+    if isinstance(value, str) and "_x" in value:
+        value = unescape(value)  # "_x0007_" is how .xlsx stores a control character
     if isinstance(value, str) and not value.strip():
         return None
     return value

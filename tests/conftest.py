@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from cchc_sync.demo import fill_demo_workbooks
 from cchc_sync.demo_data import DISTRICT, PERIOD, UNITS_CSV
 from cchc_sync.initialise import init_workspace
+from cchc_sync.periods import half_year_containing
 from cchc_sync.pipeline import Workspace
 
 
@@ -26,13 +28,19 @@ class Clock:
         self.now += dt.timedelta(minutes=minutes)
 
 
+def current_period() -> str:
+    """The half-year under way in Vietnam today (for real processes on the real clock)."""
+    return half_year_containing(dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date())
+
+
 def make_district(root: Path, *, fill: bool = True, style: int | None = None,
-                  clock: Clock | None = None) -> Workspace:
-    """The sample district in `root`: init, optionally filled as clerks would."""
+                  clock: Clock | None = None, period: str = PERIOD) -> Workspace:
+    """The sample district in `root`: init, optionally filled as clerks would. Tests on the
+    default period 2022S1 pass a Clock in June 2022; real processes use current_period()."""
     root.mkdir(parents=True, exist_ok=True)
     units = root / "units-source.csv"
     units.write_text(UNITS_CSV, encoding="utf-8")
-    ws = init_workspace(root, units_csv=units, period=PERIOD, name=DISTRICT)
+    ws = init_workspace(root, units_csv=units, period=period, name=DISTRICT)
     if clock is not None:
         ws.clock = clock
     if fill:

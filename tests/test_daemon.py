@@ -13,7 +13,7 @@ import pytest
 
 from cchc_sync.testing.typist import type_rows
 
-from .conftest import make_district
+from .conftest import current_period, make_district
 
 
 def _wait_for(proc_log, pattern, timeout=30.0):
@@ -28,7 +28,7 @@ def _wait_for(proc_log, pattern, timeout=30.0):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_daemon_runs_cycles_and_stops_cleanly(tmp_path, sig):
-    ws = make_district(tmp_path / "d")
+    ws = make_district(tmp_path / "d", period=current_period())
     config = ws.config.path
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("interval_minutes = 10", "interval_minutes = 0.02"),
@@ -43,7 +43,7 @@ def test_daemon_runs_cycles_and_stops_cleanly(tmp_path, sig):
     try:
         _wait_for(log, r"cycle: read 12/12 units")
         # An edit made while the daemon runs is picked up by a later cycle.
-        path = tmp_path / "d" / "don-vi" / "2022S1"
+        path = tmp_path / "d" / "don-vi" / current_period()
         workbook = next(path.glob("XA_AB-*.xlsx"))
         type_rows(workbook, {"Đào tạo, bồi dưỡng": [
             {"Nội dung đào tạo, bồi dưỡng": "Tập huấn", "Số lượt người": "1,5"}]})

@@ -12,7 +12,7 @@ from cchc_sync.demo_data import MISTAKES, demo_rows
 from cchc_sync.pipeline import sync_once
 from cchc_sync.testing.typist import set_cell
 
-from .conftest import make_district
+from .conftest import Clock, make_district
 
 OWNED_TITLES = {"Kết quả kiểm tra"}
 
@@ -180,8 +180,8 @@ def _exported(ws):
 
 @pytest.mark.parametrize("style", [1, 2])
 def test_same_results_whether_clerks_typed_values_or_vietnamese_text(tmp_path, style):
-    stored = make_district(tmp_path / "stored", style=0)
-    typed = make_district(tmp_path / f"typed{style}", style=style)
+    stored = make_district(tmp_path / "stored", style=0, clock=Clock())
+    typed = make_district(tmp_path / f"typed{style}", style=style, clock=Clock())
     try:
         sync_once(stored)
         sync_once(typed)

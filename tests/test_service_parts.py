@@ -356,3 +356,30 @@ def test_unit_has_the_service_contract():
     assert settings["LoadCredential"] == ["google-key:/etc/cchc-sync/key.json"]
     # SIGTERM's 10 s fit inside systemd's stop timeout.
     assert int(settings["TimeoutStopSec"][0]) > 10
+
+
+def test_a_cycle_that_ignores_the_stop_cannot_hold_the_process_past_stop_timeout(tmp_path):
+    script = (
+        "import logging, sys, time\n"
+        "from cchc_sync.daemon import run_forever\n"
+        "from cchc_sync.service import ServiceSettings\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stderr)\n"
+        "def cycle(control):\n"
+        "    print('cycle running', flush=True)\n"
+        "    time.sleep(60)  # a call that never checks should_stop\n"
+        "run_forever(cycle, 10, settings=ServiceSettings(stop_timeout=1.0))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "cycle running"
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        elapsed = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _out, err = proc.communicate()
+    assert 1.0 <= elapsed < 5, err
+    assert "did not finish within 1 s" in err

@@ -19,7 +19,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -252,7 +252,3 @@ class MetricsServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-
-def lines_of(text: str) -> Iterable[str]:
-    """Sample lines of an exposition (comments dropped): handy in tests and checks."""
-    return (ln for ln in text.splitlines() if ln and not ln.startswith("#"))

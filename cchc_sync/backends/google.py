@@ -54,8 +54,8 @@ from .google_flags import SheetInfo, flag_requests
 from .google_http import GoogleApiError, GoogleUnavailable
 from .google_master import master_requests
 from .google_master import master_tab_titles as _master_titles
-from .google_read import read_meta, read_table
-from .google_unit import unit_sheet_ids
+from .google_read import ALL_VALUES_FIELDS, grid_values, read_meta, read_table
+from .google_unit import grid_rows, unit_sheet_ids
 
 GONE_REASON = (
     "Bảng tính {id} không còn trong thư mục Drive: đã bị xoá hoặc chưa chia sẻ cho tài khoản "
@@ -141,18 +141,15 @@ class GoogleBackend(SheetMaker):
         sid = sheet.ref
         specs = list(templates.tables.values())
         titles = self._tab_titles.get(sid) or {s.key: s.tab for s in specs}
-        meta_title: str | None = META_TAB
         try:
             try:
-                ranges = self._value_ranges(sid, specs, titles, meta_title)
+                ranges = self._value_ranges(sid, specs, titles)
             except GoogleApiError as exc:
                 if exc.status != 400:
                     raise
-                # A tab is missing or renamed: find the tabs by title, then read again.
-                existing = [s["properties"].get("title", "") for s in self._metadata(sid)]
-                titles = {s.key: find_title(existing, s.tab) for s in specs}
-                meta_title = find_title(existing, META_TAB)
-                ranges = self._value_ranges(sid, specs, titles, meta_title)
+                # A tab is missing or renamed (the batchGet names a tab that is not there):
+                # read every tab's values with the grid data instead, and remember titles.
+                ranges, titles = self._all_values(sid, specs)
                 self._tab_titles[sid] = titles
         except GoogleApiError as exc:
             raise UnitUnreachable(unreachable_reason(sid, exc)) from None
@@ -177,15 +174,26 @@ class GoogleBackend(SheetMaker):
         self._headers[sid] = headers
         return UnitRead(unit=unit, tables=tables, template_version=meta.get("template_version"))
 
-    def _value_ranges(self, sid: str, specs, titles: Mapping[str, str | None],
-                      meta_title: str | None) -> dict[str, list[list[Any]] | None]:
+    def _all_values(self, sid: str, specs) -> tuple[dict[str, list[list[Any]] | None],
+                                                    dict[str, str | None]]:
+        """Every tab's stored values in one spreadsheets.get (grid data, effective values
+        only), found by title ignoring case and tone placement: (rows, titles)."""
+        data = self._metadata(sid, ALL_VALUES_FIELDS)
+        by_title = {s.get("properties", {}).get("title", ""): s for s in data}
+        titles = {s.key: find_title(by_title, s.tab) for s in specs}
+        out: dict[str, list[list[Any]] | None] = {}
+        for key, title in [*titles.items(), (META_TAB, find_title(by_title, META_TAB))]:
+            out[key] = None if title is None else grid_values(by_title[title])
+        return out, titles
+
+    def _value_ranges(self, sid: str, specs, titles: Mapping[str, str | None]
+                      ) -> dict[str, list[list[Any]] | None]:
         """table key (or META_TAB) -> rows; None for a tab that does not exist."""
         wanted: list[tuple[str, str]] = [(s.key, titles[s.key]) for s in specs
                                          if titles.get(s.key)]
         ranges = [quote_title(t) for _, t in wanted]
-        if meta_title:
-            wanted.append((META_TAB, meta_title))
-            ranges.append(f"{quote_title(meta_title)}!A1:B{META_RANGE_ROWS}")
+        wanted.append((META_TAB, META_TAB))
+        ranges.append(f"{quote_title(META_TAB)}!A1:B{META_RANGE_ROWS}")
         data = self._call(
             "GET", f"{SHEETS}/{sid}/values:batchGet",
             # UNFORMATTED_VALUE: stored values, not display strings; SERIAL_NUMBER: dates
@@ -227,7 +235,12 @@ class GoogleBackend(SheetMaker):
                 if flags_key in missing and missing[flags_key] is None:
                     ids.pop(flags.tab, None)
             titles = self._column_titles(sid, plan)
-            requests, state = flag_requests(plan, ids=ids, previous=previous, titles=titles)
+            made = {}
+            if self.templates is not None:
+                made = {ids[s.tab]: grid_rows(s, self.data_rows)
+                        for s in self.templates.tables.values() if s.tab in ids}
+            requests, state = flag_requests(plan, ids=ids, previous=previous, titles=titles,
+                                            grid_rows=made)
             try:
                 self._batch_update(sid, requests)
             except GoogleApiError as exc:

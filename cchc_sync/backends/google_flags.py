@@ -47,6 +47,8 @@ from .xlsx_common import display_date, to_vn_time
 STATE_ROW = 19
 """0-based row of the flag state in "_cchc" (below the metadata keys)."""
 MARK_FIELDS = "note,userEnteredFormat.backgroundColor"
+STATUS_MARGIN = 50
+"""Rows below the last status written that are reset too (rows a clerk inserted above)."""
 _MARK_FILL = {Severity.ERROR: ERROR_FILL, Severity.WARNING: WARNING_FILL}
 _STATUS_STYLE = {
     Severity.ERROR: {"colour": "9C0006", "bold": True, "fill": "FFC7CE"},
@@ -77,12 +79,16 @@ def flag_requests(
     previous: FlagState,
     titles: Mapping[tuple[str, str], str],
     info: Mapping[int, SheetInfo] | None = None,
+    grid_rows: Mapping[int, int] | None = None,
 ) -> tuple[list[dict[str, Any]], FlagState]:
     """The requests for `plan` and the flag state they leave behind.
 
     ids: tab title -> sheet id (tabs missing from it are skipped). info: sheet id -> grid
     size, when known (after a metadata read): marks outside the grid are skipped.
+    grid_rows: sheet id -> rows the tab was made with (ranges are kept inside; a tab a
+    person shrank makes the write fail once and come back with `info`).
     """
+    limits = {k: v.rows for k, v in info.items()} if info is not None else dict(grid_rows or {})
     requests: list[dict[str, Any]] = []
     state = FlagState(ids=dict(previous.ids))
     marked_now: dict[int, set[tuple[int, int]]] = {}
@@ -103,10 +109,12 @@ def flag_requests(
         if previous.overflow and layout.columns:
             first, last = min(layout.columns.values()), max(layout.columns.values())
             requests.append({"repeatCell": {
-                "range": grid(sheet_id, layout.header_row, None, first - 1, last),
+                "range": grid(sheet_id, layout.header_row, limits.get(sheet_id), first - 1,
+                              last),
                 "cell": {}, "fields": MARK_FIELDS}})
         if status_col is not None:
-            requests += _status_requests(flags, sheet_id, status_col, previous, state, info)
+            requests += _status_requests(flags, sheet_id, status_col, previous, state,
+                                         limits.get(sheet_id))
         for (row, col), mark in sorted(flags.cell_marks.items()):
             if (row, col) in marks:
                 requests.append(update_cells(sheet_id, row - 1, col - 1, [[cell(
@@ -142,21 +150,29 @@ def _inside(info: Mapping[int, SheetInfo] | None, sheet_id: int, row: int, col: 
 
 
 def _status_requests(flags, sheet_id: int, status_col: int, previous: FlagState,
-                     state: FlagState, info: Mapping[int, SheetInfo] | None
-                     ) -> list[dict[str, Any]]:
+                     state: FlagState, limit: int | None) -> list[dict[str, Any]]:
+    """Reset the status column below the header, then write the rows' statuses.
+
+    The column is protected (only the service account writes it), so its old values are
+    the ones recorded last time; STATUS_MARGIN more rows cover rows a clerk inserted above.
+    """
     header = flags.layout.header_row
     rows = sorted(r for r in flags.row_status if r > header)
-    out: list[dict[str, Any]] = [{"repeatCell": {
-        # Every value of the column below the header goes (unbounded: never past the grid).
-        "range": grid(sheet_id, header, None, status_col - 1, status_col),
-        "cell": {}, "fields": "userEnteredValue"}}]
-    last = max([previous.status_rows.get(sheet_id, 0), *rows], default=0)
-    if info is not None:
-        last = min(last, info[sheet_id].rows)
-        rows = [r for r in rows if r <= last]
+    styled = max([previous.status_rows.get(sheet_id, 0), *rows], default=0)
+    last = styled + STATUS_MARGIN
+    if limit is not None:
+        # Not past the grid; but a status row that exists proves the grid reaches it.
+        last = max(min(last, limit), rows[-1] if rows else 0)
+        styled = min(styled, last)
+    out: list[dict[str, Any]] = []
     if last > header:
         out.append({"repeatCell": {
             "range": grid(sheet_id, header, last, status_col - 1, status_col),
+            "cell": {}, "fields": "userEnteredValue"}})
+    if styled > header:
+        # Colours of statuses written before go back to the column's grey.
+        out.append({"repeatCell": {
+            "range": grid(sheet_id, header, styled, status_col - 1, status_col),
             "cell": status_base(), "fields": "userEnteredFormat"}})
     if rows:
         block = []

@@ -42,6 +42,37 @@ def read_table(spec: TableSpec, rows: Sequence[Sequence[Any]] | None) -> RawTabl
     return RawTable(table=spec.key, tab_found=True, layout=layout, rows=tuple(out))
 
 
+ALL_VALUES_FIELDS = "sheets(properties(sheetId,title),data(rowData(values(effectiveValue))))"
+"""spreadsheets.get mask for every tab's stored values (the fallback when a tab is missing
+or renamed: one request that cannot fail on a tab title)."""
+_ERROR_TEXT = {"DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
+               "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "NULL_VALUE": "#NULL!"}
+
+
+def grid_values(sheet: dict[str, Any]) -> list[list[Any]]:
+    """A tab's rows from grid data, as a values.batchGet with UNFORMATTED_VALUE and
+    SERIAL_NUMBER gives them (numbers, text, booleans, dates as serials)."""
+    rows: list[list[Any]] = []
+    for block in sheet.get("data") or []:
+        start = block.get("startRow", 0)
+        for offset, row in enumerate(block.get("rowData") or []):
+            while len(rows) < start + offset:
+                rows.append([])
+            rows.append([_effective(c.get("effectiveValue")) for c in row.get("values") or []])
+    return rows
+
+
+def _effective(value: dict[str, Any] | None) -> Any:
+    if not value:
+        return None
+    if "errorValue" in value:
+        return _ERROR_TEXT.get(value["errorValue"].get("type", ""), "#ERROR!")
+    for key in ("numberValue", "stringValue", "boolValue"):
+        if key in value:
+            return value[key]
+    return None
+
+
 def read_meta(rows: Sequence[Sequence[Any]] | None) -> dict[str, str]:
     """Key/value rows of the hidden "_cchc" tab ({} when it is missing)."""
     out: dict[str, str] = {}

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models import Period, Unit
-from ..templates import ColumnSpec, ColumnType, TemplateSet
+from ..templates import ColumnSpec, ColumnType, TableSpec, TemplateSet
 from .base import CHECK_TAB, EXPLANATION_TITLE, INSTRUCTIONS_TAB, META_TAB, STATUS_TITLE
 from .google_cells import (
     HEADER_FILL,
@@ -80,6 +80,11 @@ def unit_sheet_ids(templates: TemplateSet) -> dict[str, int]:
     return fixed_sheet_ids(unit_tab_titles(s.tab for s in templates.tables.values()))
 
 
+def grid_rows(spec: TableSpec, data_rows: int) -> int:
+    """Rows a table tab is made with."""
+    return SINGLE_ROW_GRID if spec.single_row else max(MULTI_ROW_GRID, data_rows + 1)
+
+
 def unit_sheet_requests(
     unit: Unit,
     period: Period,
@@ -111,8 +116,8 @@ def unit_sheet_requests(
                                rows=max(len(lines) + 5, SMALL_GRID), cols=2))
     for index, spec in enumerate(templates.tables.values(), start=1):
         width = len(spec.columns) + 2
-        rows = SINGLE_ROW_GRID if spec.single_row else max(MULTI_ROW_GRID, data_rows + 1)
-        requests.append(_add_sheet(ids[spec.tab], spec.tab, index, rows=rows, cols=width,
+        requests.append(_add_sheet(ids[spec.tab], spec.tab, index,
+                                   rows=grid_rows(spec, data_rows), cols=width,
                                    frozen=1))
     tables = len(templates.tables)
     requests.append(_add_sheet(ids[CHECK_TAB], CHECK_TAB, tables + 1, rows=SMALL_GRID, cols=7))

@@ -190,3 +190,9 @@ def test_match_choice_with_shipped_templates():
     assert match_choice("Tờ trình", loai).code == "to_trinh"
     dvctt = templates.table("dvctt").column("loai")
     assert match_choice("Dịch vụ công mức độ 4", dvctt).code == "toan_trinh"
+
+
+@pytest.mark.parametrize("s", ["aÐ0Ð", "Ðà Lạt và Guðrún", "Guðrún Ðinh", "xÐ Ð"])
+def test_clean_text_is_idempotent_with_eth(s):
+    once = clean_text(s)
+    assert clean_text(once) == once

@@ -79,10 +79,12 @@ def _fix_eth(s: str) -> str:
     """"Ð" (U+00D0, Icelandic eth) -> "Đ" (U+0110), "ð" -> "đ", where it is clearly
     Vietnamese: at the start of a word (no Icelandic word starts with eth), in a word that
     then spells a Vietnamese syllable ("Ðồng"), in an all-caps abbreviation ("HÐND",
-    "QÐ"), or anywhere in text that holds other Vietnamese-only letters."""
+    "QÐ"), or anywhere in text that holds other Vietnamese-only letters (Đ/đ not
+    counted, so that cleaning twice changes nothing more)."""
     if not _ETH.search(s):
         return s
-    if has_vietnamese_letters(s):
+    # Đ/đ themselves do not count: a second pass must see what the first one saw.
+    if has_vietnamese_letters(s.replace("\u0110", "").replace("\u0111", "")):
         return s.replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
 
     def fix(m: re.Match[str]) -> str:

@@ -37,6 +37,7 @@ from google.auth import exceptions as auth_exceptions
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
+from .. import metrics
 from .base import SourceError
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ class GoogleTransport:
         while True:
             self.limiters[kind].acquire()
             self.sent[kind] += 1
+            metrics.count_request(what or method.upper())
             try:
                 # HTTPClient.request itself, even if the client is a BackOffHTTPClient:
                 # retries happen here only, once.
@@ -177,6 +179,7 @@ class GoogleTransport:
                 )
             except APIError as exc:
                 status = exc.response.status_code
+                metrics.count_status(status)
                 reason, message = _error_details(exc)
                 retryable = status in RETRY_STATUSES or (
                     status == 403 and reason in RATE_LIMIT_REASONS)

@@ -116,6 +116,9 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         # When the sheet itself says it was modified, for the version first seen then.
         "ALTER TABLE row_versions ADD COLUMN source_modified_at TEXT",
+        # The content hash at which the software last repaired its own parts of a sheet
+        # (a deleted "Kiểm tra" tab): at most one repair per content, never a write loop.
+        "ALTER TABLE sheets ADD COLUMN repaired_for TEXT",
     ),
 }
 
@@ -143,6 +146,7 @@ class SheetState:
     reachable: bool
     reason: str
     flags_hash: str | None
+    repaired_for: str | None = None
 
 
 class Archive:
@@ -269,6 +273,7 @@ class Archive:
                 content_hash=r["content_hash"], modified_at=r["modified_at"],
                 read_at=r["read_at"], checked_at=r["checked_at"],
                 reachable=bool(r["reachable"]), reason=r["reason"], flags_hash=r["flags_hash"],
+                repaired_for=r["repaired_for"],
             )
             for r in rows
         }

@@ -141,8 +141,15 @@ def init(ctx, directory, units_csv, period, backend, name, credentials, folder, 
 @click.pass_context
 @_boundary
 def sync(ctx, config_file):
-    """One poll cycle: read changed sheets, validate, archive, master, flags."""
-    with _workspace(config_file) as ws:
+    """One poll cycle: read changed sheets, validate, archive, master, flags.
+
+    Refuses (exit 1) while `cchc-sync run` serves the same archive: the daemon's cycles
+    already do this; waits up to 10 s for another `sync` to finish."""
+    from .service import SYNC_LOCK_WAIT, hold_archive_lock
+
+    config = load_config(config_file)
+    with hold_archive_lock(config.archive_file, "sync", wait=SYNC_LOCK_WAIT), \
+            _workspace(config_file) as ws:
         result = sync_once(ws, progress=_progress_factory(ctx.obj["quiet"]))
         if not ctx.obj["quiet"]:
             click.echo(render.cycle_summary(result))

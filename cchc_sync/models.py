@@ -90,6 +90,9 @@ class UnitRead:
     """Backend change token observed at read time (mtime/size, Drive version)."""
     modified_at: dt.datetime | None = None
     """When the sheet was last modified, where the backend knows."""
+    owned_intact: bool = True
+    """False when a part the software owns is gone (the "Kiểm tra" tab was deleted): the
+    flags are rewritten even though no figure changed."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -274,6 +274,11 @@ def _sync_period(
             # Our own write coming back, or a save that changed nothing we read: not a
             # person's edit, so "last edit" and "last check" stay as they were.
             del fields["modified_at"]
+            if not read.owned_intact and sheet.repaired_for != digest:
+                # Someone deleted what the software owns (the "Kiểm tra" tab): write the
+                # flags again, once for this content.
+                fields.update(flags_hash=None, repaired_for=digest)
+                touched.add(code)
             archive.update_sheet(period, code, **fields)
             continue
         level = ws.units_by_code[code].level
@@ -285,9 +290,11 @@ def _sync_period(
         )
         unit_findings = check.findings + _template_version_findings(ws, read)
         archive.replace_findings(period, "unit", unit_findings, run_id, units=[code])
+        # flags_hash reset in the same update: if the process dies before the flags are
+        # written, the next cycle still writes them.
         archive.update_sheet(
             period, code, content_hash=digest, checked_at=now.isoformat(),
-            template_version=read.template_version, **fields,
+            template_version=read.template_version, flags_hash=None, **fields,
         )
         touched.add(code)
 

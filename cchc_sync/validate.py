@@ -19,7 +19,10 @@ from .vnformat import format_date, format_int, format_percent
 RATE_TOLERANCE = 0.01
 """A stated rate may differ from its own numbers by this many percent points (rounding)."""
 
-ORDINAL_TITLES = {"stt", "tt", "so thu tu"}
+ORDINAL_TITLES = {"stt", "tt", "số thứ tự"}
+
+MAX_CELL_TEXT = 32_767
+"""Excel's limit for one cell: longer text cannot reach the master whole."""
 """Header titles clerks add for row numbers; never reported as unknown columns."""
 
 
@@ -90,6 +93,19 @@ def check_table(
     found = layout.columns if layout else {}
     titles = layout.unknown_titles if layout else ()
     unknown = [t for t in titles if fold(t) not in ORDINAL_TITLES]
+    titles = {fold(c.title): c for c in spec.columns}
+    for title in unknown:
+        col = titles.get(fold(title))
+        if col is not None:
+            finding(
+                "tab.column-duplicate",
+                Severity.ERROR,
+                f'Trang "{spec.tab}" có hai cột cùng tiêu đề "{col.title}": chỉ cột đầu tiên '
+                "được đọc. Hãy xoá hoặc gộp cột thừa.",
+                column=col.key,
+                value=title,
+            )
+            unknown.remove(title)
     for col in spec.columns:
         if col.key not in found:
             strange = ", ".join(f'"{t}"' for t in unknown)
@@ -158,6 +174,21 @@ def _normalise_row(raw: RawRow, spec: TableSpec, unit: str) -> tuple[dict[str, A
                     row=raw.sheet_row,
                     column=col.key,
                     value=_jsonable(issue.value if issue.value is not None else cell.value),
+                )
+            )
+        if isinstance(parsed.value, str) and len(parsed.value) > MAX_CELL_TEXT:
+            findings.append(
+                Finding(
+                    rule="cell.text.too-long",
+                    severity=Severity.WARNING,
+                    message=f'Ô "{col.title}" dài {format_int(len(parsed.value))} ký tự, quá '
+                    f"giới hạn {format_int(MAX_CELL_TEXT)} ký tự của một ô bảng tính: bảng "
+                    "tổng hợp chỉ hiện phần đầu. Hãy rút gọn nội dung.",
+                    unit=unit,
+                    table=spec.key,
+                    row=raw.sheet_row,
+                    column=col.key,
+                    value=parsed.value[:80] + "…",
                 )
             )
         if parsed.value is not None:

@@ -150,7 +150,7 @@ class LocalBackend:
         st = self._stat(sheet)
         for attempt in (1, 2):
             try:
-                tables, version = self._load_tables(path, sheet, templates)
+                tables, version, intact = self._load_tables(path, sheet, templates)
             except UnitUnreachable:
                 st_now = self._stat(sheet)
                 if attempt == 2 or file_token(st_now) == file_token(st):
@@ -167,6 +167,7 @@ class LocalBackend:
             template_version=version,
             version_token=file_token(st),
             modified_at=_mtime(st),
+            owned_intact=intact,
         )
 
     def _load_tables(self, path: Path, sheet: SheetRef, templates: TemplateSet):

@@ -19,7 +19,7 @@ from openpyxl.workbook import Workbook
 from ..layout import match_header
 from ..models import CellFormat, CellValue, RawCell, RawRow, RawTable, TabLayout
 from ..templates import TableSpec, TemplateSet
-from .base import META_TAB
+from .base import CHECK_TAB, META_TAB
 from .xlsx_common import find_sheet
 
 HEADER_SEARCH_ROWS = 10
@@ -32,13 +32,17 @@ _FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.')
 _BLANK = {fmt: RawCell(value=None, fmt=fmt) for fmt in [None, *CellFormat]}
 
 
-def read_workbook(path: Path, templates: TemplateSet) -> tuple[dict[str, RawTable], str | None]:
-    """Every template table of the workbook at `path`, and the template version recorded in
-    its metadata tab. Exceptions from opening or parsing propagate to the caller."""
+def read_workbook(
+    path: Path, templates: TemplateSet
+) -> tuple[dict[str, RawTable], str | None, bool]:
+    """Every template table of the workbook at `path`, the template version recorded in
+    its metadata tab, and whether the software's "Kiểm tra" tab is still there.
+    Exceptions from opening or parsing propagate to the caller."""
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         tables = {key: read_table(wb, spec) for key, spec in templates.tables.items()}
-        return tables, read_meta(wb).get("template_version")
+        intact = find_sheet(wb, CHECK_TAB) is not None
+        return tables, read_meta(wb).get("template_version"), intact
     finally:
         wb.close()
 

@@ -357,7 +357,11 @@ def test_google_sheet_is_made_like_the_local_workbook(synced):
     for tab, rows in local_tabs.items():
         if tab not in SOFTWARE_TABS:
             assert google_tabs[tab][0] == [v for v in rows[0] if v is not None], tab
-    assert google_tabs["Hướng dẫn"][0] == local_tabs["Hướng dẫn"][0]
+    assert google_tabs["Hướng dẫn"][:4] == [
+        [v for v in row if v is not None] for row in local_tabs["Hướng dẫn"][:4]]
+    instructions = "\n".join(str(r[0]) for r in google_tabs["Hướng dẫn"] if r)
+    assert "đóng tệp" not in instructions and "tự lưu" in instructions
+    assert "Văn phòng HĐND và UBND huyện (mã đơn vị: VP)" in instructions
     meta = dict((r[0], r[1]) for r in google_tabs["_cchc"][:8])
     assert meta["unit"] == "VP" and meta["template_version"] == "1"
     dump = google.fake.spreadsheet(google.sheet_id("VP"))

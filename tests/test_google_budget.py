@@ -72,6 +72,9 @@ def type_signer(district, unit: str, name: str) -> None:
 def test_request_budget(tmp_path, n):
     district = GoogleDistrict(tmp_path / "d", units_csv=registry(n), fill=False, data_rows=3)
     try:
+        # init: per unit a files.create, one batchUpdate and one permission per e-mail; the
+        # master the same with its one coordinator.
+        assert counts(district.fake) == (0, 3 * n + 3)
         sheets = district.ws.archive.sheets(PERIOD)
         for unit in district.ws.units:
             district.fake.edit_cells(sheets[unit.code].ref, "Giải quyết TTHC", "A2", [TTHC_ROW])

@@ -8,8 +8,9 @@ Requests per operation (Sheets + Drive; OAuth token requests aside):
 - create_master: files.create + 1 batchUpdate + 1 permission per coordinator;
 - scan: 1 Drive files.list for every sheet at once (a page per 1,000 files); token = Drive
   `version`, which goes up with every edit, whoever makes it;
-- read_unit: 1 values.batchGet of every template tab and "_cchc" (+ 1 metadata read and a
-  second batchGet when a tab is missing or renamed);
+- read_unit: 1 values.batchGet of every template tab and "_cchc" (when a tab is missing
+  or renamed, that batchGet is refused and 1 spreadsheets.get of every tab's values
+  follows);
 - write_flags: 1 batchUpdate (+ 1 files.list per cycle to check no one edited since the
   read, shared by every flag write of the cycle);
 - write_master: 1 atomic batchUpdate rewriting every tab.

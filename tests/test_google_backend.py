@@ -42,9 +42,18 @@ def test_a_deleted_tab_is_one_finding_within_budget(small):
     result, (reads, writes) = cycle(small)
     assert result.units_read == 1
     assert ("U001", "bien_che", None, "tab.missing") in finding_keys(small.ws)
-    # list + refused batchGet + metadata + batchGet; flags + master
+    # list + refused batchGet + grid read + version check; flags + master
     assert reads <= 1 + 3 and writes <= 1 + 2
     assert small.fake.stats()["by_status"].get("400", 0) <= 1
+    cycle(small)  # the echo of the flag write
+    # The clerk makes the tab again: the next read sees it (one grid read, no refusal).
+    header = [c.title for c in small.ws.templates.table("bien_che").columns]
+    small.backend._batch_update(sid, [{"addSheet": {"properties": {"title": "Biên chế"}}}])
+    small.fake.edit_cells(sid, "Biên chế", "A1", [header])
+    result, (reads, writes) = cycle(small)
+    assert result.units_read == 1 and reads <= 1 + 3
+    assert ("U001", "bien_che", None, "tab.missing") not in finding_keys(small.ws)
+    assert small.fake.stats()["by_status"].get("400", 0) <= 1  # the flags' stale tab id
 
 
 def test_a_tab_made_again_by_a_person_gets_its_flags_after_one_metadata_read(small):

@@ -141,17 +141,21 @@ class GoogleBackend(SheetMaker):
         self.templates = self.templates or templates
         sid = sheet.ref
         specs = list(templates.tables.values())
-        titles = self._tab_titles.get(sid) or {s.key: s.tab for s in specs}
+        cached = self._tab_titles.get(sid)
         try:
-            try:
-                ranges = self._value_ranges(sid, specs, titles)
-            except GoogleApiError as exc:
-                if exc.status != 400:
-                    raise
-                # A tab is missing or renamed (the batchGet names a tab that is not there):
-                # read every tab's values with the grid data instead, and remember titles.
-                ranges, titles = self._all_values(sid, specs)
-                self._tab_titles[sid] = titles
+            if cached is not None and None in cached.values():
+                # A tab was missing last time: one grid read sees it if it came back.
+                ranges, self._tab_titles[sid] = self._all_values(sid, specs)
+            else:
+                try:
+                    ranges = self._value_ranges(sid, specs,
+                                                cached or {s.key: s.tab for s in specs})
+                except GoogleApiError as exc:
+                    if exc.status != 400:
+                        raise
+                    # A tab is missing or renamed (the batchGet names a tab that is not
+                    # there): every tab's values from the grid data instead; titles noted.
+                    ranges, self._tab_titles[sid] = self._all_values(sid, specs)
         except GoogleApiError as exc:
             raise UnitUnreachable(unreachable_reason(sid, exc)) from None
         except GoogleUnavailable as exc:

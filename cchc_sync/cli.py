@@ -334,6 +334,10 @@ def demo(ctx, directory, backend):
     """A sample district on the local backend: realistic data, a few mistakes, one cycle."""
     from .demo import run_demo
 
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        # The demo speaks Vietnamese to a person; the English operational log stays quiet.
+        logging.getLogger("cchc_sync").setLevel(logging.WARNING)
+
     click.echo(run_demo(Path(directory), backend=backend, quiet=ctx.obj["quiet"]))
 
 

@@ -158,8 +158,15 @@ _RULE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 def default_template_dir() -> Path:
-    """The template set shipped with the package (sheet_templates/)."""
-    return Path(str(resources.files("cchc_sync.sheet_templates")))
+    """The template set shipped with the package (sheet_templates/).
+
+    Installed, it is the package `cchc_sync.sheet_templates`; run from a source checkout
+    (pytest puts the checkout first on sys.path), it is the top-level folder beside the
+    package."""
+    try:
+        return Path(str(resources.files("cchc_sync.sheet_templates")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "sheet_templates"
 
 
 def load_template_set(directory: str | Path | None = None) -> TemplateSet:

@@ -24,7 +24,10 @@ and reported.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,8 +38,36 @@ import requests
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.fake_google.server import route
 
-RECORDINGS = (Path(__file__).resolve().parents[1].parent / "shared" / "reference"
-              / "google-api-recordings")
+SHARED_RECORDINGS = (Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+                     / "google-api-recordings")
+PACKED_RECORDINGS = Path(__file__).resolve().parent / "data" / "google-api-recordings.tar.gz"
+
+
+def _unpacked_recordings() -> Path:
+    """The recordings packed in the repository (a fresh clone has no shared/ beside it),
+    unpacked once into a temporary folder."""
+    target = Path(tempfile.gettempdir()) / f"cchc-sync-recordings-{os.getpid()}"
+    if not (target / "google-api-recordings").is_dir():
+        with tarfile.open(PACKED_RECORDINGS) as archive:
+            archive.extractall(target, filter="data")
+    return target / "google-api-recordings"
+
+
+# CI lays shared/ beside the checkout; a fresh clone uses the packed copy.
+RECORDINGS = SHARED_RECORDINGS if SHARED_RECORDINGS.is_dir() else _unpacked_recordings()
+
+
+def test_packed_recordings_are_whole_and_equal_the_shared_ones() -> None:
+    packed = _unpacked_recordings()
+    files = sorted(packed.glob("*.json"))
+    assert len(files) == 124
+    assert sum(len(json.loads(f.read_text("utf-8"))["interactions"]) for f in files) == 2130
+    if not SHARED_RECORDINGS.is_dir():
+        return  # a fresh clone: the packed copy is all there is
+    names = sorted(p.name for p in SHARED_RECORDINGS.glob("*.json"))
+    assert names == sorted(p.name for p in packed.glob("*.json"))
+    for name in names:
+        assert (packed / name).read_bytes() == (SHARED_RECORDINGS / name).read_bytes(), name
 RECORDED_ACCOUNT = "telegram-budgeter@telegram-budgeter.iam.gserviceaccount.com"
 
 ID_KEYS = {"spreadsheetId", "id", "sheetId", "namedRangeId", "protectedRangeId",

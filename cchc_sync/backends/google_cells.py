@@ -1,5 +1,6 @@
-"""The vocabulary the Google backend's request builders are written in: colours, CellData,
-GridRanges, fixed sheet ids, the software's state kept in the hidden "_cchc" tab.
+"""The vocabulary the Google backend's request builders are written in: CellData (colours
+and number formats are sheet_layout's), GridRanges, new tabs and column widths, fixed sheet
+ids, the software's state kept in the hidden "_cchc" tab.
 
 Text always goes in as `userEnteredValue.stringValue`, which Sheets stores as text even when
 it starts with "=", "+", "-" or "@": nothing the software writes can become a formula.
@@ -17,33 +18,17 @@ from typing import Any
 
 from ..normalise import fold
 from .base import CHECK_TAB, INSTRUCTIONS_TAB, META_TAB
+from .sheet_layout import NUMBER_PATTERNS
 
 # A Sheets cell holds at most 50,000 characters.
 MAX_CELL_TEXT = 50_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
-HEADER_FILL = "DDEBF7"
-OWNED_HEADER_FILL = "BFBFBF"
-OWNED_FILL = "F2F2F2"
-OWNED_TEXT = "595959"
-OK_TEXT = "006100"
-
-DATE_PATTERN = "dd/mm/yyyy"
-DATETIME_PATTERN = "dd/mm/yyyy hh:mm"
-INT_PATTERN = "#,##0"
-FLOAT_PATTERN = "#,##0.00"
-PERCENT_PATTERN = "0.00%"
-PERCENT_POINTS_PATTERN = '0.00"%"'
-
-NUMBER_FORMATS = {
-    "percent": {"type": "PERCENT", "pattern": PERCENT_PATTERN},
-    "points": {"type": "NUMBER", "pattern": PERCENT_POINTS_PATTERN},
-    "date": {"type": "DATE", "pattern": DATE_PATTERN},
-    "datetime": {"type": "DATE_TIME", "pattern": DATETIME_PATTERN},
-    "int": {"type": "NUMBER", "pattern": INT_PATTERN},
-    "float": {"type": "NUMBER", "pattern": FLOAT_PATTERN},
-    "text": {"type": "TEXT", "pattern": "@"},
-}
+_FORMAT_TYPE = {"percent": "PERCENT", "points": "NUMBER", "date": "DATE",
+                "datetime": "DATE_TIME", "int": "NUMBER", "float": "NUMBER", "text": "TEXT"}
+NUMBER_FORMATS = {kind: {"type": _FORMAT_TYPE[kind], "pattern": pattern}
+                  for kind, pattern in NUMBER_PATTERNS.items()}
+"""Sheets numberFormat by sheet_layout.NUMBER_PATTERNS kind."""
 
 SHEETS_EPOCH = dt.datetime(1899, 12, 30)
 """Day 0 of Sheets date serials."""
@@ -142,11 +127,12 @@ def update_cells(sheet_id: int, row: int, col: int, rows: list[list[dict[str, An
     }}
 
 
-def column_width(sheet_id: int, col: int, pixels: int) -> dict[str, Any]:
+def column_width(sheet_id: int, col: int, chars: float) -> dict[str, Any]:
+    """Set a column's width, given in characters as an Excel width (0-based `col`)."""
     return {"updateDimensionProperties": {
         "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": col,
                   "endIndex": col + 1},
-        "properties": {"pixelSize": pixels},
+        "properties": {"pixelSize": chars_to_pixels(chars)},
         "fields": "pixelSize",
     }}
 
@@ -154,6 +140,28 @@ def column_width(sheet_id: int, col: int, pixels: int) -> dict[str, Any]:
 def chars_to_pixels(width: float) -> int:
     """An Excel column width (characters) as Sheets pixels."""
     return int(round(width * 7 + 5))
+
+
+def spreadsheet_settings() -> dict[str, Any]:
+    """A new spreadsheet's locale and time zone: Vietnam's. In vi_VN, "27.554" typed by a
+    clerk is read as 27554 and "07/6/2022" as 7 June, as clerks mean."""
+    return {"updateSpreadsheetProperties": {
+        "properties": {"locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"},
+        "fields": "locale,timeZone",
+    }}
+
+
+def add_sheet(sheet_id: int, title: str, index: int, *, rows: int, cols: int, frozen: int = 0,
+              hidden: bool = False) -> dict[str, Any]:
+    """An addSheet with a fixed id, a grid size and optionally frozen rows, hidden."""
+    grid_props: dict[str, Any] = {"rowCount": rows, "columnCount": cols}
+    if frozen:
+        grid_props["frozenRowCount"] = frozen
+    props: dict[str, Any] = {"sheetId": sheet_id, "title": title, "index": index,
+                             "gridProperties": grid_props}
+    if hidden:
+        props["hidden"] = True
+    return {"addSheet": {"properties": props}}
 
 
 def quote_title(title: str) -> str:

@@ -21,28 +21,33 @@ person's own note there would go.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from ..models import Finding, Severity
 from .base import CHECK_TAB, ERROR_FILL, META_TAB, WARNING_FILL, FlagPlan
 from .google_cells import (
-    HEADER_FILL,
-    OK_TEXT,
     STATE_KEY,
     FlagState,
     cell,
-    chars_to_pixels,
     column_width,
     grid,
     update_cells,
 )
 from .google_unit import SMALL_GRID, status_base
-from .xlsx_common import display_date, to_vn_time
+from .sheet_layout import (
+    CHECK_COLUMNS,
+    CHECK_HEADER_ROW,
+    HEADER_FILL,
+    OK_TEXT,
+    SEVERITY_COLUMN,
+    STATUS_STYLE,
+    StatusStyle,
+    finding_values,
+    ordered_findings,
+)
+from .sheet_text import GOOGLE_CHECK_HINT, NO_FINDINGS, check_heading
 
 STATE_ROW = 19
 """0-based row of the flag state in "_cchc" (below the metadata keys)."""
@@ -50,17 +55,6 @@ MARK_FIELDS = "note,userEnteredFormat.backgroundColor"
 STATUS_MARGIN = 50
 """Rows below the last status written that are reset too (rows a clerk inserted above)."""
 _MARK_FILL = {Severity.ERROR: ERROR_FILL, Severity.WARNING: WARNING_FILL}
-_STATUS_STYLE = {
-    Severity.ERROR: {"colour": "9C0006", "bold": True, "fill": "FFC7CE"},
-    Severity.WARNING: {"colour": "9C5700", "fill": "FFEB9C"},
-    None: {"colour": "006100", "fill": "C6EFCE"},
-}
-_SEVERITY_TEXT = {Severity.ERROR: "Lỗi", Severity.WARNING: "Cảnh báo"}
-CHECK_COLUMNS = (
-    ("Bảng", 26), ("Dòng", 8), ("Cột", 32), ("Mức độ", 14), ("Nội dung", 70),
-    ("Giá trị", 20), ("Giải trình", 32),
-)
-CHECK_HEADER_ROW = 6
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -181,8 +175,8 @@ def _status_requests(flags, sheet_id: int, status_col: int, previous: FlagState,
             if text is None:
                 block.append([status_base()])
             else:
-                style = _STATUS_STYLE[_severity(flags.row_severity.get(row))]
-                block.append([cell(text, **style)])
+                style = STATUS_STYLE[_severity(flags.row_severity.get(row))]
+                block.append([cell(text, **_style(style))])
         out.append(update_cells(sheet_id, rows[0] - 1, status_col - 1, block,
                                 "userEnteredValue,userEnteredFormat"))
         state.status_rows[sheet_id] = rows[-1]
@@ -191,6 +185,11 @@ def _status_requests(flags, sheet_id: int, status_col: int, previous: FlagState,
 
 def _severity(value: Any) -> Severity | None:
     return None if value is None else Severity(value)
+
+
+def _style(style: StatusStyle) -> dict[str, Any]:
+    """`cell` keywords for a status style."""
+    return {"colour": style.colour, "fill": style.fill, "bold": style.bold}
 
 
 # -- the "Kiểm tra" tab --------------------------------------------------------------------
@@ -212,48 +211,27 @@ def check_tab_requests(plan: FlagPlan, sheet_id: int,
         "rows": [{"values": r} for r in rows],
         "fields": "userEnteredValue,userEnteredFormat,note",
     }}]
-    out += [column_width(sheet_id, i, chars_to_pixels(w))
-            for i, (_, w) in enumerate(CHECK_COLUMNS)]
+    out += [column_width(sheet_id, i, w) for i, (_, w) in enumerate(CHECK_COLUMNS)]
     return out
 
 
 def check_rows(plan: FlagPlan, titles: Mapping[tuple[str, str], str]) -> list[list[dict]]:
-    checked = to_vn_time(plan.checked_at)
-    errors = [f for f in plan.findings if f.severity == Severity.ERROR]
-    warnings = [f for f in plan.findings if f.severity != Severity.ERROR]
-    explained = sum(1 for f in warnings if f.explained)
-    counts = f"Số lỗi: {len(errors)}. Số cảnh báo: {len(warnings)}"
-    if explained:
-        counts += f" (đã giải trình: {explained})"
+    heading, unit_line, counts = check_heading(plan)
     rows: list[list[dict]] = [
-        [cell(f"Kết quả kiểm tra lúc {checked:%H:%M} ngày {display_date(checked)}", bold=True,
-              size=14)],
-        [cell(f"Đơn vị: {plan.unit_name} ({plan.unit}) — Kỳ báo cáo: {plan.period}")],
-        [cell(counts + ".", bold=True)],
+        [cell(heading, bold=True, size=14)],
+        [cell(unit_line)],
+        [cell(counts, bold=True)],
     ]
     if not plan.findings:
-        rows += [[], [cell("Không có lỗi nào.", bold=True, colour=OK_TEXT)]]
+        rows += [[], [cell(NO_FINDINGS, bold=True, colour=OK_TEXT)]]
         return rows
     rows += [
-        [cell("Sửa số liệu ở các ô được đánh dấu; kết quả được cập nhật ở lần kiểm tra sau. "
-              "Cảnh báo về số liệu đúng: ghi lý do vào cột \"Giải trình\" của dòng đó.")],
+        [cell(GOOGLE_CHECK_HINT)],
         [],
+        # Row CHECK_HEADER_ROW: the findings list's header.
         [cell(t, bold=True, fill=HEADER_FILL, centre=True, wrap=True) for t, _ in CHECK_COLUMNS],
     ]
-    order: dict[str, int] = {}
-    for table in [*plan.table_titles, *plan.tabs]:
-        order.setdefault(table, len(order))
-
-    def position(f: Finding) -> int:
-        flags = plan.tabs.get(f.table)
-        if flags is None or not f.column:
-            return 10**6
-        return flags.layout.columns.get(f.column, 10**6)
-
-    findings = sorted(plan.findings, key=lambda f: (
-        f.severity != Severity.ERROR, order.get(f.table, len(order)),
-        f.row if f.row is not None else 10**9, position(f)))
-    for f in findings:
+    for f in ordered_findings(plan):
         rows.append(_finding_row(f, plan, titles))
     return rows
 
@@ -261,32 +239,8 @@ def check_rows(plan: FlagPlan, titles: Mapping[tuple[str, str], str]) -> list[li
 def _finding_row(f: Finding, plan: FlagPlan, titles: Mapping[tuple[str, str], str]
                  ) -> list[dict]:
     flags = plan.tabs.get(f.table)
-    tab = plan.table_titles.get(f.table) or (flags.tab if flags else f.table)
     title = titles.get((f.table, f.column or ""), f.column or "")
     col_index = flags.layout.columns.get(f.column or "") if flags else None
-    column = f"{title} (cột {get_column_letter(col_index)})" if col_index else title
-    severity = _SEVERITY_TEXT.get(Severity(f.severity), str(f.severity))
-    if f.severity == Severity.WARNING and f.explained:
-        severity += " (đã giải trình)"
-    style = _STATUS_STYLE[Severity(f.severity)]
-    return [
-        cell(tab, wrap=True),
-        cell(f.row, wrap=True),
-        cell(column, wrap=True),
-        cell(severity, wrap=True, **style),
-        cell(f.message, wrap=True),
-        cell(_display_value(f.value), wrap=True),
-        cell(f.explained or None, wrap=True),
-    ]
-
-
-def _display_value(value: object) -> object:
-    if value is None or isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    if isinstance(value, dt.datetime):
-        return f"{display_date(value)} {value:%H:%M}" if value.time() else display_date(value)
-    if isinstance(value, dt.date):
-        return display_date(value)
-    return str(value)
+    style = _style(STATUS_STYLE[Severity(f.severity)])
+    return [cell(value, wrap=True, **(style if number == SEVERITY_COLUMN else {}))
+            for number, value in enumerate(finding_values(f, plan, title, col_index), start=1)]

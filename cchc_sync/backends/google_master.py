@@ -1,10 +1,11 @@
 """The master spreadsheet: its tabs at creation, and the one atomic batchUpdate that
 rewrites every tab from a MasterBook.
 
-Cell types are kept as in the local master (xlsx_master.py): numbers stay numbers
-(#,##0 for whole numbers, #,##0.00 otherwise), dates are date serials shown dd/mm/yyyy,
-percent columns hold percent points (96.16) shown `0.00"%"`, and text is always
-`stringValue`, so a unit's "=IMPORTXML(...)" stays inert text in the master.
+Cell types are kept as in the local master (xlsx_master.py; both store a column as
+sheet_layout.column_kind says): numbers stay numbers (#,##0 for whole numbers, #,##0.00
+otherwise), dates are date serials shown dd/mm/yyyy, percent columns hold percent points
+(96.16) shown `0.00"%"`, and text is always `stringValue`, so a unit's "=IMPORTXML(...)"
+stays inert text in the master.
 Each tab is resized to its content and rewritten whole (`updateCells` over the whole grid
 clears what the rows do not cover); number formats go per column (`repeatCell`), so the
 payload carries each value once: about 45 bytes a cell, ~2 MB for 200 units.
@@ -13,33 +14,30 @@ payload carries each value once: about 45 bytes a cell, ~2 MB for 200 units.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import math
 import re
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..models import Period
 from .base import MasterBook
 from .google_cells import (
-    HEADER_FILL,
+    add_sheet,
     cell,
-    chars_to_pixels,
     column_width,
     fixed_sheet_ids,
     grid,
     serial,
+    spreadsheet_settings,
     text_value,
     update_cells,
 )
-from .xlsx_common import display_date, to_vn_time
+from .sheet_layout import HEADER_FILL, SUMMARY_WIDTH, master_frame, plain, text_width
+from .sheet_text import empty_master_lines, to_vn_time
 
 SUMMARY_TAB = "Tổng hợp"
 FIXED_MASTER_TABS = ("Tổng hợp", "Tiến độ", "Bất thường")
 """Tabs every master has (master.py); the table tabs follow."""
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 _WIDTH_SAMPLE = 200
 
@@ -64,22 +62,16 @@ def master_create_requests(title: str, period: Period, tabs: list[str], *,
     """The empty master: its tabs with fixed ids, "Tổng hợp" saying there is no data yet."""
     titles = master_tab_titles(tabs)
     ids = fixed_sheet_ids(titles)
-    requests: list[dict[str, Any]] = [{"updateSpreadsheetProperties": {
-        "properties": {"locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"},
-        "fields": "locale,timeZone"}}]
-    for index, name in enumerate(titles):
-        requests.append({"addSheet": {"properties": {
-            "sheetId": ids[name], "title": name, "index": index,
-            "gridProperties": {"rowCount": 50, "columnCount": 12}}}})
+    requests: list[dict[str, Any]] = [spreadsheet_settings()]
+    requests += [add_sheet(ids[name], name, index, rows=50, cols=12)
+                 for index, name in enumerate(titles)]
     requests.append({"deleteSheet": {"sheetId": first_sheet_id}})
     summary = ids[titles[0]]
+    heading, *lines = empty_master_lines(title, period)
     requests.append(update_cells(summary, 0, 0, [
-        [cell(title, bold=True, size=14)],
-        [cell(f"Kỳ báo cáo: {period.code} (từ ngày {display_date(period.start)} "
-              f"đến ngày {display_date(period.end)})")],
-        [cell("Chưa có số liệu: bảng tổng hợp được cập nhật sau lần đồng bộ đầu tiên.")],
+        [cell(heading, bold=True, size=14)], *([cell(line)] for line in lines),
     ], "userEnteredValue,userEnteredFormat"))
-    requests.append(column_width(summary, 0, chars_to_pixels(100)))
+    requests.append(column_width(summary, 0, SUMMARY_WIDTH))
     return requests
 
 
@@ -89,18 +81,14 @@ def master_requests(book: MasterBook, ids: dict[str, int]) -> list[dict[str, Any
     titles = master_tab_titles(names)
     requests: list[dict[str, Any]] = []
     for index, (name, title) in enumerate(zip(names, titles, strict=True)):
-        df = book.tabs[name]
-        if not isinstance(df.index, pd.RangeIndex):
-            df = df.reset_index()
-        requests += _tab_requests(ids[title], title, index, df,
+        requests += _tab_requests(ids[title], title, index, book.tabs[name],
                                   set(book.percent_columns.get(name, ())))
     return requests
 
 
 def _tab_requests(sheet_id: int, title: str, index: int, df: pd.DataFrame,
                   percent: set[str]) -> list[dict[str, Any]]:
-    headers = [_column_title(c) for c in df.columns]
-    kinds = [_column_kind(df.iloc[:, i], headers[i] in percent) for i in range(len(headers))]
+    df, headers, kinds = master_frame(df, percent)
     height = len(df) + 1
     width = max(len(headers), 1)
     rows = [[cell(h, bold=True, fill=HEADER_FILL, centre=True, wrap=True) for h in headers]]
@@ -124,10 +112,8 @@ def _tab_requests(sheet_id: int, title: str, index: int, df: pd.DataFrame,
                 "range": grid(sheet_id, 1, height, col, col + 1),
                 "cell": cell(number=number), "fields": "userEnteredFormat.numberFormat"}})
     for col, header in enumerate(headers):
-        sample = df.iloc[:_WIDTH_SAMPLE, col]
-        longest = max([len(header) * 0.9, *(len(str(v)) for v in sample if _present(v))],
-                      default=8)
-        out.append(column_width(sheet_id, col, chars_to_pixels(max(8, min(60, longest + 2)))))
+        chars = text_width(header, df.iloc[:_WIDTH_SAMPLE, col])
+        out.append(column_width(sheet_id, col, chars))
     if len(headers):
         out.append({"setBasicFilter": {"filter": {"range": grid(sheet_id, 0, height, 0, width)}}})
     return out
@@ -137,53 +123,8 @@ _NUMBER_FORMAT = {"percent": "points", "int": "int", "float": "float", "date": "
                   "isodate": "date", "datetime": "datetime"}
 
 
-def _column_title(column: Any) -> str:
-    if isinstance(column, tuple):
-        return " / ".join(str(c) for c in column if str(c))
-    return str(column)
-
-
-def _present(value: Any) -> bool:
-    if value is None or value is pd.NaT or value is pd.NA:
-        return False
-    return not (isinstance(value, float) and math.isnan(value))
-
-
-def _column_kind(series: pd.Series, is_percent: bool) -> str:
-    """How a column is stored: percent | int | float | date | datetime | isodate | auto
-    (the local master's rule, xlsx_master._column_kind)."""
-    if is_percent:
-        return "percent"
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "auto"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "int"
-    if pd.api.types.is_float_dtype(dtype):
-        values = series.dropna()
-        finite = values[np.isfinite(values)]
-        return "int" if len(finite) and (finite == finite.round()).all() else "float"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        values = series.dropna()
-        if len(values) and (values.dt.normalize() == values).all():
-            return "date"
-        return "datetime"
-    values = [v for v in series if _present(v)]
-    if values and all(isinstance(v, str) and _ISO_DATE.match(v) for v in values):
-        try:
-            for v in values:
-                dt.date.fromisoformat(v)
-            return "isodate"
-        except ValueError:
-            return "auto"
-    if values and all(isinstance(v, dt.date) and not isinstance(v, dt.datetime)
-                      for v in values):
-        return "date"
-    return "auto"
-
-
 def _value_cell(value: Any, kind: str) -> dict[str, Any]:
-    value = _plain(value)
+    value = plain(value)
     if value is None:
         return {}
     if isinstance(value, str):
@@ -208,17 +149,3 @@ def _value_cell(value: Any, kind: str) -> dict[str, Any]:
     if isinstance(value, dt.date):
         return {"userEnteredValue": {"numberValue": serial(value)}}
     return {"userEnteredValue": text_value(str(value))}
-
-
-def _plain(value: Any) -> Any:
-    if not _present(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, decimal.Decimal):
-        value = float(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..layout import match_header
-from ..models import CellFormat, RawCell, RawRow, RawTable, TabLayout
+from ..models import CellFormat, RawCell, RawRow, RawTable
 from ..templates import ColumnType, TableSpec
-from .xlsx_read import HEADER_SEARCH_ROWS
+from .sheet_layout import HEADER_SEARCH_ROWS, find_header, row_explanation
 
 _NUMBER_FORMAT = {
     ColumnType.DATE: CellFormat.DATE,
@@ -29,7 +28,7 @@ def read_table(spec: TableSpec, rows: Sequence[Sequence[Any]] | None) -> RawTabl
     """The table from the rows of its tab (None: the tab does not exist)."""
     if rows is None:
         return RawTable(table=spec.key, tab_found=False)
-    layout = _find_header(rows[:HEADER_SEARCH_ROWS], spec)
+    layout = find_header(rows[:HEADER_SEARCH_ROWS], spec)
     columns = sorted(layout.columns.items(), key=lambda kv: kv[1])
     types = {c.key: c.type for c in spec.columns}
     out: list[RawRow] = []
@@ -82,17 +81,6 @@ def read_meta(rows: Sequence[Sequence[Any]] | None) -> dict[str, str]:
     return out
 
 
-def _find_header(head: Sequence[Sequence[Any]], spec: TableSpec) -> TabLayout:
-    best = match_header([], spec, header_row=1)
-    for number, row in enumerate(head, start=1):
-        layout = match_header(list(row), spec, header_row=number)
-        if len(layout.columns) > len(best.columns):
-            best = layout
-    if not best.columns and head:
-        best = match_header(list(head[0]), spec, header_row=1)
-    return best
-
-
 def _raw_row(number: int, row: Sequence[Any], columns: list[tuple[str, int]],
              types: dict[str, ColumnType], explanation_col: int | None) -> RawRow | None:
     width = len(row)
@@ -107,11 +95,7 @@ def _raw_row(number: int, row: Sequence[Any], columns: list[tuple[str, int]],
         cells[key] = RawCell(value=value, fmt=_format(value, types.get(key)))
     if not filled:
         return None
-    explanation = None
-    if explanation_col is not None and explanation_col <= width:
-        text = _value(row[explanation_col - 1])
-        if text is not None:
-            explanation = str(text).strip()
+    explanation = row_explanation(row, explanation_col, _value)
     return RawRow(sheet_row=number, cells=cells, explanation=explanation)
 
 

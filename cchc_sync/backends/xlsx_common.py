@@ -1,13 +1,13 @@
 """Small helpers shared by the local backend's .xlsx modules: styles, safe text, file I/O.
 
 Nothing here knows about templates or plans; it is the vocabulary the other `xlsx_*`
-modules are written in.
+modules are written in. Colours and number formats are sheet_layout's (shared with the
+Google backend), as openpyxl styles.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import io
 import os
 import re
@@ -22,26 +22,23 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..normalise import fold
+from . import sheet_layout as layout
 
-# Vietnam has kept UTC+7 without daylight saving since 1975: a fixed offset avoids needing
-# the tz database (absent on some Windows machines) for "Asia/Ho_Chi_Minh".
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
+DATE_FORMAT = layout.NUMBER_PATTERNS["date"]
+DATETIME_FORMAT = layout.NUMBER_PATTERNS["datetime"]
+INT_FORMAT = layout.NUMBER_PATTERNS["int"]
+FLOAT_FORMAT = layout.NUMBER_PATTERNS["float"]
+PERCENT_FORMAT = layout.NUMBER_PATTERNS["percent"]
+PERCENT_POINTS_FORMAT = layout.NUMBER_PATTERNS["points"]
+TEXT_FORMAT = layout.NUMBER_PATTERNS["text"]
 
-DATE_FORMAT = "dd/mm/yyyy"
-DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
-INT_FORMAT = "#,##0"
-FLOAT_FORMAT = "#,##0.00"
-PERCENT_FORMAT = "0.00%"
-PERCENT_POINTS_FORMAT = '0.00"%"'
-TEXT_FORMAT = "@"
-
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-OWNED_HEADER_FILL = PatternFill("solid", fgColor="BFBFBF")
-OWNED_FILL = PatternFill("solid", fgColor="F2F2F2")
+HEADER_FILL = PatternFill("solid", fgColor=layout.HEADER_FILL)
+OWNED_HEADER_FILL = PatternFill("solid", fgColor=layout.OWNED_HEADER_FILL)
+OWNED_FILL = PatternFill("solid", fgColor=layout.OWNED_FILL)
 NO_FILL = PatternFill(fill_type=None)
 BOLD = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=14)
-OWNED_FONT = Font(italic=True, color="595959")
+OWNED_FONT = Font(italic=True, color=layout.OWNED_TEXT)
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 WRAP = Alignment(wrap_text=True, vertical="top")
 _THIN = Side(style="thin", color="808080")
@@ -88,17 +85,6 @@ def sized_comment(text: str, author: str, *, chars_per_line: int = 40) -> Commen
     text = clean_text(text)
     lines = sum(max(1, -(-len(part) // chars_per_line)) for part in text.split("\n"))
     return Comment(text, author, height=min(18 * lines + 24, 600), width=300)
-
-
-def display_date(value: dt.date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
-def to_vn_time(moment: dt.datetime) -> dt.datetime:
-    """`moment` in Vietnam's time; a naive datetime is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(VN_TZ)
 
 
 def ascii_slug(text: str, *, lower: bool = True, limit: int = 60) -> str:

@@ -7,9 +7,6 @@ formulas, validation and number formats of every other cell are left as they are
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable
-
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -29,6 +26,16 @@ from .base import (
     FlagPlan,
     TabFlags,
 )
+from .sheet_layout import (
+    CHECK_COLUMNS,
+    CHECK_HEADER_ROW,
+    OK_TEXT,
+    SEVERITY_COLUMN,
+    STATUS_STYLE,
+    finding_values,
+    ordered_findings,
+)
+from .sheet_text import EXCEL_CHECK_HINT, NO_FINDINGS, check_heading
 from .xlsx_common import (
     BOLD,
     BORDER,
@@ -39,34 +46,24 @@ from .xlsx_common import (
     OWNED_FONT,
     TITLE_FONT,
     WRAP,
-    display_date,
     find_sheet,
     set_text,
     sized_comment,
-    to_vn_time,
 )
 
 _MARK_FILL = {
     Severity.ERROR: PatternFill("solid", fgColor=ERROR_FILL),
     Severity.WARNING: PatternFill("solid", fgColor=WARNING_FILL),
 }
-# Status cell colours (Excel's "Bad" / "Neutral" / "Good" cell styles).
+# Status cell font and fill by the row's worst severity (None: clean).
 _STATUS_STYLE = {
-    Severity.ERROR: (Font(color="9C0006", bold=True), PatternFill("solid", fgColor="FFC7CE")),
-    Severity.WARNING: (Font(color="9C5700"), PatternFill("solid", fgColor="FFEB9C")),
-    None: (Font(color="006100"), PatternFill("solid", fgColor="C6EFCE")),
+    severity: (
+        Font(color=style.colour, bold=True) if style.bold else Font(color=style.colour),
+        PatternFill("solid", fgColor=style.fill),
+    )
+    for severity, style in STATUS_STYLE.items()
 }
 _OWNED_RGB = {ERROR_FILL.upper(), WARNING_FILL.upper()}
-_SEVERITY_TEXT = {Severity.ERROR: "Lỗi", Severity.WARNING: "Cảnh báo"}
-_CHECK_COLUMNS = (
-    ("Bảng", 26),
-    ("Dòng", 8),
-    ("Cột", 32),
-    ("Mức độ", 14),
-    ("Nội dung", 70),
-    ("Giá trị", 20),
-    ("Giải trình", 32),
-)
 
 
 def apply_flag_plan(wb: Workbook, plan: FlagPlan) -> None:
@@ -172,49 +169,29 @@ def _write_check_tab(
     wb: Workbook, plan: FlagPlan, titles: dict[tuple[str, str], tuple[str, int]]
 ) -> None:
     ws = _fresh_check_sheet(wb)
-    checked = to_vn_time(plan.checked_at)
-    errors = [f for f in plan.findings if f.severity == Severity.ERROR]
-    warnings = [f for f in plan.findings if f.severity != Severity.ERROR]
-    explained = sum(1 for f in warnings if f.explained)
-    ws["A1"] = f"Kết quả kiểm tra lúc {checked:%H:%M} ngày {display_date(checked)}"
+    heading, unit_line, counts = check_heading(plan)
+    ws["A1"] = heading
     ws["A1"].font = TITLE_FONT
-    set_text(ws["A2"], f"Đơn vị: {plan.unit_name} ({plan.unit}) — Kỳ báo cáo: {plan.period}")
-    counts = f"Số lỗi: {len(errors)}. Số cảnh báo: {len(warnings)}"
-    if explained:
-        counts += f" (đã giải trình: {explained})"
-    ws["A3"] = counts + "."
+    set_text(ws["A2"], unit_line)
+    ws["A3"] = counts
     ws["A3"].font = BOLD
-    ws.column_dimensions["A"].width = _CHECK_COLUMNS[0][1]
+    ws.column_dimensions["A"].width = CHECK_COLUMNS[0][1]
     if not plan.findings:
-        ws["A5"] = "Không có lỗi nào."
-        ws["A5"].font = Font(bold=True, color="006100")
+        ws["A5"] = NO_FINDINGS
+        ws["A5"].font = Font(bold=True, color=OK_TEXT)
         return
-    ws["A4"] = (
-        "Sửa số liệu ở các ô được đánh dấu rồi lưu tệp; kết quả được cập nhật ở lần kiểm tra "
-        "sau. Cảnh báo về số liệu đúng: ghi lý do vào cột \"Giải trình\" của dòng đó."
-    )
-    header_row = 6
-    for index, (title, width) in enumerate(_CHECK_COLUMNS, start=1):
+    ws["A4"] = EXCEL_CHECK_HINT
+    header_row = CHECK_HEADER_ROW
+    for index, (title, width) in enumerate(CHECK_COLUMNS, start=1):
         cell = ws.cell(row=header_row, column=index, value=title)
         cell.font, cell.fill, cell.alignment, cell.border = BOLD, HEADER_FILL, HEADER_ALIGN, BORDER
         ws.column_dimensions[get_column_letter(index)].width = width
-    order: dict[str, int] = {}
-    for table in [*plan.table_titles, *plan.tabs]:
-        order.setdefault(table, len(order))
-    findings = sorted(
-        plan.findings,
-        key=lambda f: (
-            f.severity != Severity.ERROR,
-            order.get(f.table, len(order)),
-            f.row if f.row is not None else 10**9,
-            titles.get((f.table, f.column or ""), ("", 10**6))[1],
-        ),
-    )
+    findings = ordered_findings(plan)
     for offset, finding in enumerate(findings, start=1):
         _write_finding(wb, ws, header_row + offset, finding, plan, titles)
     last = header_row + len(findings)
     ws.freeze_panes = f"A{header_row + 1}"
-    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(_CHECK_COLUMNS))}{last}"
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(CHECK_COLUMNS))}{last}"
 
 
 def _write_finding(
@@ -226,29 +203,16 @@ def _write_finding(
     titles: dict[tuple[str, str], tuple[str, int]],
 ) -> None:
     flags = plan.tabs.get(f.table)
-    tab = plan.table_titles.get(f.table) or (flags.tab if flags else f.table)
     title, col_index = titles.get((f.table, f.column or ""), (f.column or "", 0))
-    severity = _SEVERITY_TEXT.get(Severity(f.severity), str(f.severity))
-    if f.severity == Severity.WARNING and f.explained:
-        severity += " (đã giải trình)"
-    values: Iterable[object] = (
-        tab,
-        f.row,
-        f"{title} (cột {get_column_letter(col_index)})" if col_index else title,
-        severity,
-        f.message,
-        _display_value(f.value),
-        f.explained or None,
-    )
-    for index, value in enumerate(values, start=1):
+    for index, value in enumerate(finding_values(f, plan, title, col_index), start=1):
         cell = ws.cell(row=row, column=index)
         if isinstance(value, str):
             set_text(cell, value)
         else:
             cell.value = value
         cell.alignment, cell.border = WRAP, BORDER
-    mark = _STATUS_STYLE[Severity(f.severity)]
-    ws.cell(row=row, column=4).font, ws.cell(row=row, column=4).fill = mark
+    severity = ws.cell(row=row, column=SEVERITY_COLUMN)
+    severity.font, severity.fill = _STATUS_STYLE[Severity(f.severity)]
     target = find_sheet(wb, flags.tab) if flags else None
     if target is not None and f.row is not None:
         letter = get_column_letter(col_index or 1)
@@ -257,18 +221,6 @@ def _write_finding(
             ref=cell.coordinate, location=f"{quote_sheetname(target.title)}!{letter}{f.row}"
         )
         cell.font = Font(color="0563C1", underline="single")
-
-
-def _display_value(value: object) -> object:
-    if value is None or isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    if isinstance(value, dt.datetime):
-        return f"{display_date(value)} {value:%H:%M}" if value.time() else display_date(value)
-    if isinstance(value, dt.date):
-        return display_date(value)
-    return str(value)
 
 
 def _fresh_check_sheet(wb: Workbook) -> Worksheet:

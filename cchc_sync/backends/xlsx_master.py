@@ -13,12 +13,9 @@ and no binary rounding noise on the way).
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import math
 import re
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
@@ -27,6 +24,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from ..models import Period
 from .base import MasterBook
+from .sheet_layout import SUMMARY_WIDTH, master_frame, plain, text_width
+from .sheet_text import empty_master_lines, to_vn_time
 from .xlsx_common import (
     BOLD,
     BORDER,
@@ -39,13 +38,10 @@ from .xlsx_common import (
     PERCENT_POINTS_FORMAT,
     TITLE_FONT,
     clean_text,
-    display_date,
     set_text,
-    to_vn_time,
 )
 
 SUMMARY_TAB = "Tổng hợp"
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 _WIDTH_SAMPLE = 500
 
@@ -55,14 +51,9 @@ def build_empty_master(title: str, period: Period) -> Workbook:
     wb = Workbook()
     ws = wb.active
     ws.title = SUMMARY_TAB
-    ws["A1"] = clean_text(title)
+    ws["A1"], ws["A2"], ws["A3"] = empty_master_lines(clean_text(title), period)
     ws["A1"].font = TITLE_FONT
-    ws["A2"] = (
-        f"Kỳ báo cáo: {period.code} (từ ngày {display_date(period.start)} "
-        f"đến ngày {display_date(period.end)})"
-    )
-    ws["A3"] = "Chưa có số liệu: bảng tổng hợp được cập nhật sau lần đồng bộ đầu tiên."
-    ws.column_dimensions["A"].width = 100
+    ws.column_dimensions["A"].width = SUMMARY_WIDTH
     wb.properties.title = clean_text(title)[:255]
     return wb
 
@@ -98,16 +89,12 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def _write_frame(ws: WriteOnlyWorksheet, df: pd.DataFrame, percent: set[str]) -> None:
-    if not isinstance(df.index, pd.RangeIndex):
-        df = df.reset_index()
-    titles = [_column_title(c) for c in df.columns]
-    kinds = [_column_kind(df.iloc[:, i], titles[i] in percent) for i in range(len(titles))]
+    df, titles, kinds = master_frame(df, percent)
     # Widths and the frozen header must be set before the first row is streamed.
     ws.freeze_panes = "A2"
     for index, title in enumerate(titles):
-        sample = df.iloc[:_WIDTH_SAMPLE, index]
-        longest = max([len(title) * 0.9, *(len(str(v)) for v in sample if _present(v))], default=8)
-        ws.column_dimensions[get_column_letter(index + 1)].width = max(8, min(60, longest + 2))
+        width = text_width(title, df.iloc[:_WIDTH_SAMPLE, index])
+        ws.column_dimensions[get_column_letter(index + 1)].width = width
     header = []
     for title in titles:
         cell = WriteOnlyCell(ws, value=None)
@@ -121,50 +108,8 @@ def _write_frame(ws: WriteOnlyWorksheet, df: pd.DataFrame, percent: set[str]) ->
     ws.auto_filter.ref = f"A1:{last_col}{len(df) + 1}"
 
 
-def _column_title(column: Any) -> str:
-    if isinstance(column, tuple):
-        return " / ".join(str(c) for c in column if str(c))
-    return str(column)
-
-
-def _present(value: Any) -> bool:
-    if value is None or value is pd.NaT or value is pd.NA:
-        return False
-    return not (isinstance(value, float) and math.isnan(value))
-
-
-def _column_kind(series: pd.Series, is_percent: bool) -> str:
-    """How to store a column: percent | int | float | date | datetime | auto."""
-    if is_percent:
-        return "percent"
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "auto"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "int"
-    if pd.api.types.is_float_dtype(dtype):
-        values = series.dropna()
-        finite = values[np.isfinite(values)]
-        # An int column with a blank becomes float64 in pandas: keep showing whole numbers.
-        return "int" if len(finite) and (finite == finite.round()).all() else "float"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        values = series.dropna()
-        if len(values) and (values.dt.normalize() == values).all():
-            return "date"
-        return "datetime"
-    values = [v for v in series if _present(v)]
-    if values and all(isinstance(v, str) and _ISO_DATE.match(v) for v in values):
-        try:
-            for v in values:
-                dt.date.fromisoformat(v)
-            return "isodate"
-        except ValueError:
-            return "auto"
-    return "auto"
-
-
 def _cell(ws: WriteOnlyWorksheet, value: Any, kind: str) -> WriteOnlyCell | None:
-    value = _plain(value)
+    value = plain(value)
     if value is None:
         return None
     cell = WriteOnlyCell(ws, value=None)
@@ -199,19 +144,3 @@ def _cell(ws: WriteOnlyWorksheet, value: Any, kind: str) -> WriteOnlyCell | None
         return cell
     set_text(cell, str(value))
     return cell
-
-
-def _plain(value: Any) -> Any:
-    """A Python value openpyxl can store: numpy/pandas scalars unwrapped, blanks as None."""
-    if not _present(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, decimal.Decimal):
-        value = float(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-

@@ -16,15 +16,11 @@ from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 from openpyxl.workbook import Workbook
 
-from ..layout import match_header
-from ..models import CellFormat, CellValue, RawCell, RawRow, RawTable, TabLayout
+from ..models import CellFormat, CellValue, RawCell, RawRow, RawTable
 from ..templates import TableSpec, TemplateSet
 from .base import CHECK_TAB, META_TAB
+from .sheet_layout import HEADER_SEARCH_ROWS, find_header, row_explanation
 from .xlsx_common import find_sheet
-
-HEADER_SEARCH_ROWS = 10
-"""The header is the row, among the first ten, that holds the most of the table's titles
-(row 1 in a sheet we made; lower when a clerk inserted a heading line above it)."""
 
 # Quoted literals and backslash-escaped characters of a number format: a "%" there is a
 # literal sign (the value is in percent points), not Excel's multiply-by-100 percent.
@@ -72,7 +68,7 @@ def read_table(wb: Workbook, spec: TableSpec) -> RawTable:
         if row is None:
             break
         head.append(row)
-    layout = _find_header(head, spec)
+    layout = find_header([[c.value for c in row] for row in head], spec)
     columns = sorted(layout.columns.items(), key=lambda kv: kv[1])
     formats = _Formats()
     out: list[RawRow] = []
@@ -84,18 +80,6 @@ def read_table(wb: Workbook, spec: TableSpec) -> RawTable:
         if raw is not None:
             out.append(raw)
     return RawTable(table=spec.key, tab_found=True, layout=layout, rows=tuple(out))
-
-
-def _find_header(head: list[Sequence[Any]], spec: TableSpec) -> TabLayout:
-    best = match_header([], spec, header_row=1)
-    for number, row in enumerate(head, start=1):
-        layout = match_header([c.value for c in row], spec, header_row=number)
-        if len(layout.columns) > len(best.columns):
-            best = layout
-    if not best.columns and head:
-        # No title found anywhere: report row 1 as the header so its titles are listed.
-        best = match_header([c.value for c in head[0]], spec, header_row=1)
-    return best
 
 
 def _raw_row(
@@ -119,11 +103,7 @@ def _raw_row(
             cells[key] = RawCell(value=value, fmt=formats.of(cell, value))
     if not filled:
         return None
-    explanation = None
-    if explanation_col is not None and explanation_col <= width:
-        text = _value(row[explanation_col - 1])
-        if text is not None:
-            explanation = str(text).strip()
+    explanation = row_explanation(row, explanation_col, _value)
     return RawRow(sheet_row=number, cells=cells, explanation=explanation)
 
 

@@ -4,7 +4,7 @@ Google's APIs started for the occasion (no account needed), then stopped.
 The real code path runs: a service-account key made on the spot (0600, its token_uri at the
 fake), google-auth's JWT flow, gspread's HTTP session, the same `init_workspace` and
 `sync_once` as in production. Clerks "type" through `FakeGoogle.edit_cells` (a person
-typing, USER_ENTERED).
+typing, USER_ENTERED, read in the sheets' vi_VN locale as Sheets reads it).
 """
 
 from __future__ import annotations
@@ -32,20 +32,18 @@ keeps the default 500)."""
 
 
 def typed(value: Any) -> Any:
-    """What a clerk's entry becomes when typed into Sheets, as the local typist stores it:
-    text stays text (a leading apostrophe, as in a plain-text cell: the fake reads
-    USER_ENTERED in an en_US locale, where "27.554" would become the number 27.554), stored
-    numbers stay numbers, stored dates are typed unambiguously (ISO)."""
+    """What a Vietnamese clerk types for a value of the sample data: text as it is (the
+    sheet's vi_VN locale reads "27.554" as 27554, "96,16%" as 96,16 % and "07/6/2022" as
+    7 June; text columns are formatted as plain text), numbers as numbers, dates day first
+    (dd/mm/yyyy)."""
     if value is None:
         return None
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return "'" + value
+        return value.strftime("%d/%m/%Y")
     return value
 
 

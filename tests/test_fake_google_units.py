@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import requests
 
@@ -48,6 +50,103 @@ def test_user_entered(typed, value, shown):
     uev, number_format = cellvalues.parse_user_entered(typed)
     assert next(iter(uev.values())) == value
     assert cellvalues.formatted_value(uev, number_format) == shown
+
+
+THIS_YEAR = dt.date.today().year
+
+
+@pytest.mark.parametrize(("typed", "value", "number_format"), [
+    ("27.554", 27554, {"type": "NUMBER", "pattern": "#,##0"}),
+    ("1.234.567", 1234567, {"type": "NUMBER", "pattern": "#,##0"}),
+    ("27554", 27554, None),
+    ("1,5", 1.5, None),
+    ("1.234,5", 1234.5, {"type": "NUMBER", "pattern": "#,##0.00"}),
+    ("-3", -3, None),
+    ("96,16%", 0.9616, {"type": "PERCENT", "pattern": "0.00%"}),
+    ("96%", 0.96, {"type": "PERCENT", "pattern": "0%"}),
+    ("07/06/2022", 44719, {"type": "DATE", "pattern": "d/M/yyyy"}),
+    ("7/6/22", 44719, {"type": "DATE", "pattern": "d/M/yy"}),
+    ("2022-06-07", 44719, {"type": "DATE", "pattern": "yyyy-mm-dd"}),
+    ("15/6", cellvalues.serial(dt.date(THIS_YEAR, 6, 15)), {"type": "DATE", "pattern": "d/M"}),
+    ("07/06/2022 14:30", 44719 + 14.5 / 24, {"type": "DATE_TIME", "pattern": "d/M/yyyy H:mm"}),
+    ("TRUE", True, None),
+    # Not a number, not a date: text, as typed.
+    ("15/16", "15/16", None),
+    ("ngày 07 tháng 6 năm 2022", "ngày 07 tháng 6 năm 2022", None),
+    ("1.5", "1.5", None),
+    ("27.55", "27.55", None),
+    ("0912 345 606", "0912 345 606", None),
+    ("175/KH-UBND", "175/KH-UBND", None),
+    ("'27.554", "27.554", None),
+])
+def test_user_entered_in_vi_vn(typed, value, number_format):
+    uev, fmt = cellvalues.parse_user_entered(typed, locale="vi_VN")
+    if isinstance(value, str):
+        assert uev == {"stringValue": value}
+    else:
+        assert next(iter(uev.values())) == pytest.approx(value)
+    assert fmt == number_format
+
+
+def test_user_entered_locales_differ_only_where_they_should():
+    def value(typed, locale):
+        return next(iter(cellvalues.parse_user_entered(typed, locale=locale)[0].values()))
+
+    assert value("27.554", "en_US") == 27.554 and value("27.554", "vi_VN") == 27554
+    assert value("1,234", "en_US") == 1234 and value("1,234", "vi_VN") == 1.234
+    assert value("6/7/2022", "en_US") == value("7/6/2022", "vi_VN") == 44719
+    assert value("6/7/2022", "en_GB") == value("6/7/2022", "vi_VN")
+    assert value("6/15", "en_US") == value("15/6", "vi_VN")
+    assert value("15/6", "en_US") == "15/6"
+    # A locale the fake does not know reads as en_US; so does no locale at all.
+    assert value("27.554", "xx_XX") == value("27.554", None) == 27.554
+
+
+@pytest.mark.parametrize("typed", ["27.554", "=1+1", "'0042", "07/06/2022", "TRUE", "96,16%"])
+def test_text_formatted_cells_keep_what_is_typed(typed):
+    for locale in ("en_US", "vi_VN"):
+        for text_format in ({"type": "TEXT", "pattern": "@"}, {"type": "TEXT"}, {"pattern": "@"}):
+            assert cellvalues.parse_user_entered(typed, locale=locale,
+                                                 number_format=text_format) == \
+                ({"stringValue": typed}, None)
+    # Numbers sent as JSON numbers keep their type.
+    assert cellvalues.parse_user_entered(5, number_format={"type": "TEXT"}) == \
+        ({"numberValue": 5.0}, None)
+
+
+def test_a_vi_vn_spreadsheet_reads_typing_in_its_locale(api):
+    """Column C is plain text: what is typed there stays as typed."""
+    fake = api.fake
+    sid = api("POST", "/v4/spreadsheets", json={
+        "properties": {"title": "Báo cáo", "locale": "vi_VN"},
+        "sheets": [{"properties": {"title": "Data"}}]}).json()["spreadsheetId"]
+    got = api("POST", f"/v4/spreadsheets/{sid}:batchUpdate", json={"requests": [{"repeatCell": {
+        "range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 2,
+                  "endColumnIndex": 3},
+        "cell": {"userEnteredFormat": {"numberFormat": {"type": "TEXT", "pattern": "@"}}},
+        "fields": "userEnteredFormat.numberFormat"}}]})
+    assert got.status_code == 200
+    # Through the API (USER_ENTERED) and as a person typing: the same reading.
+    got = api("PUT", f"/v4/spreadsheets/{sid}/values/Data!A1:C1",
+              params={"valueInputOption": "USER_ENTERED"},
+              json={"values": [["27.554", "96,16%", "0912.345"]]})
+    assert got.status_code == 200
+    fake.edit_cells(sid, "Data", "A2", [["1,5", "07/06/2022", "15/16"]])
+    fake.edit_cells(sid, "Data", "A3", [["15/16", "ngày 07 tháng 6 năm 2022", "07/06/2022"]])
+    values = api("GET", f"/v4/spreadsheets/{sid}/values/Data!A1:C3",
+                 params={"valueRenderOption": "UNFORMATTED_VALUE"}).json()["values"]
+    assert values == [[27554, 0.9616, "0912.345"], [1.5, 44719, "15/16"],
+                      ["15/16", "ngày 07 tháng 6 năm 2022", "07/06/2022"]]
+    cells = fake.spreadsheet(sid)["sheets"][0]["cells"]
+    assert cells["B1"]["userEnteredFormat"]["numberFormat"] == {"type": "PERCENT",
+                                                                 "pattern": "0.00%"}
+    # en_US (the default) is unchanged.
+    sid = _new_sheet(api)["spreadsheetId"]
+    api("PUT", f"/v4/spreadsheets/{sid}/values/Data!A1:B1",
+        params={"valueInputOption": "USER_ENTERED"}, json={"values": [["27.554", "1,234"]]})
+    values = api("GET", f"/v4/spreadsheets/{sid}/values/Data!A1:B1",
+                 params={"valueRenderOption": "UNFORMATTED_VALUE"}).json()["values"]
+    assert values == [[27.554, 1234]]
 
 
 def test_raw_and_general_format():

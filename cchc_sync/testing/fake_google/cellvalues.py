@@ -1,14 +1,25 @@
 """Cell values for the fake Sheets API: what typing a value does, and how values render.
 
-Faithful (en_US-like locale, checked against the recorded traffic):
+Faithful (checked against the recorded traffic, which is en_US):
 - ``valueInputOption=RAW``: strings stay strings (``"=1+1"`` and ``"1234"`` are text), JSON
   numbers and booleans keep their type, ``""`` empties the cell, ``null`` leaves it alone.
-- ``USER_ENTERED``: ``"1234.5"`` -> number; ``"1,234"`` -> 1234 shown ``1,234`` (format
-  ``#,##0``); ``"2,000,000.01"`` -> ``#,##0.00``; ``"96%"`` -> 0.96 with a PERCENT format;
+- ``USER_ENTERED`` in the spreadsheet's locale (``properties.locale``; en_US by default):
+  ``"1234.5"`` -> number; ``"1,234"`` -> 1234 shown ``1,234`` (format ``#,##0``);
+  ``"2,000,000.01"`` -> ``#,##0.00``; ``"96%"`` -> 0.96 with a PERCENT format;
   ``"$1,234.50"`` -> CURRENCY; ``"1e3"`` -> SCIENTIFIC; ``"6/7/2022"`` (M/d/yyyy) and
   ``"2022-06-07"`` -> date serial (days since 1899-12-30) with a DATE format echoing the typed
-  pattern; ``"6/7/2022 14:30"`` -> DATE_TIME; ``"14:30"`` -> TIME; TRUE/FALSE (any case) ->
-  boolean; a leading ``'`` forces text; ``=...`` is a formula.
+  pattern; ``"6/7"`` -> that day of the current year; ``"6/7/2022 14:30"`` -> DATE_TIME;
+  ``"14:30"`` -> TIME; TRUE/FALSE (any case) -> boolean; a leading ``'`` forces text;
+  ``=...`` is a formula.
+- vi_VN (the locale our unit sheets are made with): "." groups thousands and "," is the
+  decimal mark, dates are day first: ``"27.554"`` -> 27554 (``#,##0``), ``"1,5"`` -> 1.5,
+  ``"1.234,5"`` -> 1234.5 (``#,##0.00``), ``"96,16%"`` -> 0.9616 (PERCENT ``0.00%``),
+  ``"07/06/2022"`` -> 7 June 2022 (serial 44719), ``"15/6"`` -> 15 June of the current year,
+  ``"15/16"`` and ``"ngày 07 tháng 6 năm 2022"`` stay text; ``"1.5"`` (not a grouping) is
+  text. en_GB is day first with en_US separators. Other locales are read as en_US.
+- A cell whose number format is TEXT (pattern ``@``) keeps typed text exactly as typed:
+  no number, date or formula, and a leading ``'`` stays part of the text. JSON numbers and
+  booleans sent to it keep their type.
 - Rendering: FORMATTED_VALUE gives strings (numbers through their number format, "General"
   otherwise: up to 10 decimals, no grouping), UNFORMATTED_VALUE gives JSON numbers/booleans,
   FORMULA gives the formula text for formula cells, and dateTimeRenderOption
@@ -16,7 +27,9 @@ Faithful (en_US-like locale, checked against the recorded traffic):
   formatted.
 Simplified: only the first section of a number format pattern (plus a negative section) is
 used, fractions/conditions/colours in patterns are ignored, two-digit years pivot at 30,
-month and day names are English.
+month and day names are English, rendering uses en_US separators whatever the locale, a
+typed date gets a pattern echoing what was typed (``d/M/yyyy`` in vi_VN), currency is "$"
+only, and AM/PM markers are English in every locale.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .formula import ERROR_TEXT
@@ -31,15 +45,39 @@ from .formula import ERROR_TEXT
 EPOCH = dt.datetime(1899, 12, 30)
 DATE_TYPES = ("DATE", "TIME", "DATE_TIME")
 
-_NUM_RE = re.compile(
-    r"^(?P<sign>[+-]?)(?P<cur>\$?)(?P<int>\d{1,3}(?:,\d{3})+|\d*)(?P<frac>\.\d*)?"
-    r"(?P<exp>[eE][+-]?\d+)?(?P<pct>%?)$"
-)
-_DATE_PATTERNS = [
-    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), "mdy", "M/d/yyyy"),
-    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2})$"), "mdy", "M/d/yy"),
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), "ymd", "yyyy-mm-dd"),
-    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), "ymd", "yyyy/mm/dd"),
+
+
+@dataclass(frozen=True, slots=True)
+class Locale:
+    """How a spreadsheet's locale reads typed numbers and dates."""
+
+    group: str
+    decimal: str
+    day_first: bool
+
+    def number_re(self) -> re.Pattern[str]:
+        group, decimal = re.escape(self.group), re.escape(self.decimal)
+        return re.compile(
+            rf"^(?P<sign>[+-]?)(?P<cur>\$?)(?P<int>\d{{1,3}}(?:{group}\d{{3}})+|\d*)"
+            rf"(?P<frac>{decimal}\d*)?(?P<exp>[eE][+-]?\d+)?(?P<pct>%?)$"
+        )
+
+
+EN_US = Locale(group=",", decimal=".", day_first=False)
+LOCALES = {
+    "en_US": EN_US,
+    "en_GB": Locale(group=",", decimal=".", day_first=True),
+    "vi_VN": Locale(group=".", decimal=",", day_first=True),
+}
+_NUM_RES = {loc: loc.number_re() for loc in LOCALES.values()}
+_SLASHED = [
+    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), "yyyy"),
+    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2})$"), "yy"),
+    (re.compile(r"^(\d{1,2})/(\d{1,2})$"), ""),
+]
+_ISO_DATES = [
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), "yyyy-mm-dd"),
+    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), "yyyy/mm/dd"),
 ]
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$")
 
@@ -73,24 +111,51 @@ def _parse_time(text: str) -> tuple[float, str] | None:
     return (hour * 3600 + minute * 60 + sec) / 86400, pattern
 
 
-def _parse_date(text: str) -> tuple[float, str] | None:
-    for regex, order, pattern in _DATE_PATTERNS:
+def locale_of(name: str | None) -> Locale:
+    """The reading rules of a spreadsheet locale (en_US for one the fake does not know)."""
+    return LOCALES.get(name or "", EN_US)
+
+
+def is_text_format(number_format: dict[str, Any] | None) -> bool:
+    """Plain text (Format > Number > Plain text): what is typed stays text."""
+    return bool(number_format) and (number_format.get("type") == "TEXT"
+                                    or number_format.get("pattern") == "@")
+
+
+def _parse_date(text: str, loc: Locale = EN_US) -> tuple[float, str] | None:
+    for regex, pattern in _ISO_DATES:
+        m = regex.match(text)
+        if m:
+            year, month, day = (int(g) for g in m.groups())
+            return _date_serial(year, month, day, pattern)
+    for regex, year_pattern in _SLASHED:
         m = regex.match(text)
         if not m:
             continue
-        a, b, c = (int(g) for g in m.groups())
-        year, month, day = (c, a, b) if order == "mdy" else (a, b, c)
-        if year < 100:
-            year += 2000 if year < 30 else 1900
-        try:
-            return serial(dt.date(year, month, day)), pattern
-        except ValueError:
-            return None
+        a, b = int(m.group(1)), int(m.group(2))
+        day, month = (a, b) if loc.day_first else (b, a)
+        year = int(m.group(3)) if year_pattern else dt.date.today().year
+        pattern = "/".join(["d/M" if loc.day_first else "M/d", year_pattern]).rstrip("/")
+        return _date_serial(year, month, day, pattern)
     return None
 
 
-def parse_user_entered(raw: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """A value typed (USER_ENTERED) -> (userEnteredValue or None to empty, numberFormat)."""
+def _date_serial(year: int, month: int, day: int, pattern: str) -> tuple[float, str] | None:
+    if year < 100:
+        year += 2000 if year < 30 else 1900
+    try:
+        return serial(dt.date(year, month, day)), pattern
+    except ValueError:
+        return None
+
+
+def parse_user_entered(
+    raw: Any, *, locale: str | None = None, number_format: dict[str, Any] | None = None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A value typed (USER_ENTERED) -> (userEnteredValue or None to empty, numberFormat).
+
+    locale: the spreadsheet's ``properties.locale``; number_format: the cell's number format
+    before the edit (a TEXT one keeps typed text as it is)."""
     if isinstance(raw, bool):
         return {"boolValue": raw}, None
     if isinstance(raw, int | float):
@@ -98,22 +163,25 @@ def parse_user_entered(raw: Any) -> tuple[dict[str, Any] | None, dict[str, Any] 
     text = str(raw)
     if text == "":
         return None, None
+    if is_text_format(number_format):
+        return {"stringValue": text}, None
     if text.startswith("'"):
         return {"stringValue": text[1:]}, None
     if text.startswith("=") and len(text) > 1:
         return {"formulaValue": text}, None
+    loc = locale_of(locale)
     stripped = text.strip()
     if stripped.upper() in ("TRUE", "FALSE"):
         return {"boolValue": stripped.upper() == "TRUE"}, None
-    number = _parse_number(stripped)
+    number = _parse_number(stripped, loc)
     if number is not None:
         return {"numberValue": number[0]}, number[1]
-    date = _parse_date(stripped)
+    date = _parse_date(stripped, loc)
     if date is not None:
         return {"numberValue": date[0]}, {"type": "DATE", "pattern": date[1]}
     if " " in stripped:
         day_part, _, time_part = stripped.partition(" ")
-        date, time = _parse_date(day_part), _parse_time(time_part.strip())
+        date, time = _parse_date(day_part, loc), _parse_time(time_part.strip())
         if date and time:
             return {"numberValue": date[0] + time[0]}, {
                 "type": "DATE_TIME",
@@ -125,17 +193,18 @@ def parse_user_entered(raw: Any) -> tuple[dict[str, Any] | None, dict[str, Any] 
     return {"stringValue": text}, None
 
 
-def _parse_number(text: str) -> tuple[float, dict[str, Any] | None] | None:
-    m = _NUM_RE.match(text)
-    if not m or not (m.group("int") or (m.group("frac") or "").strip(".")):
+def _parse_number(text: str, loc: Locale = EN_US) -> tuple[float, dict[str, Any] | None] | None:
+    m = _NUM_RES[loc].match(text)
+    if not m or not (m.group("int") or (m.group("frac") or "").strip(loc.decimal)):
         return None
     if m.group("exp") and (m.group("pct") or m.group("cur")):
         return None
-    digits = m.group("int").replace(",", "") or "0"
-    value = float(digits + (m.group("frac") or "") + (m.group("exp") or ""))
+    digits = m.group("int").replace(loc.group, "") or "0"
+    frac = (m.group("frac") or "").replace(loc.decimal, ".")
+    value = float(digits + frac + (m.group("exp") or ""))
     if m.group("sign") == "-":
         value = -value
-    decimals = len((m.group("frac") or ".")[1:])
+    decimals = len((frac or ".")[1:])
     if m.group("pct"):
         value /= 100
         pattern = "0%" if decimals == 0 else "0.00%"
@@ -145,7 +214,7 @@ def _parse_number(text: str) -> tuple[float, dict[str, Any] | None] | None:
         return value, {"type": "CURRENCY", "pattern": pattern}
     if m.group("exp"):
         return value, {"type": "SCIENTIFIC", "pattern": "0.00E+00"}
-    if "," in m.group("int"):
+    if loc.group in m.group("int"):
         return value, {"type": "NUMBER", "pattern": "#,##0.00" if decimals else "#,##0"}
     return value, None
 

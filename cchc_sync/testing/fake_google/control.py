@@ -2,7 +2,8 @@
 seeding files owned by other people, a person typing into cells, unsharing/deleting, and a
 full dump of a spreadsheet for assertions.
 
-``edit_cells`` simulates a PERSON: values are parsed as USER_ENTERED, the edit bumps the
+``edit_cells`` simulates a PERSON: values are parsed as USER_ENTERED (in the spreadsheet's
+locale and each cell's number format, as `sheets.set_cell` does), the edit bumps the
 file's modifiedTime/version with that person as ``lastModifyingUser``, protected ranges the
 person may not edit and strict data validation rules refuse the edit (``PermissionError`` /
 ``ValueError``), like the Sheets UI does.
@@ -71,20 +72,21 @@ def delete(store: Store, file_id: str) -> None:
         remove_tree(store, file_id)
 
 
-def _check_validation(rule: dict[str, Any] | None, raw: Any) -> None:
+def _check_validation(rule: dict[str, Any] | None, raw: Any, locale: str | None = None,
+                      number_format: dict[str, Any] | None = None) -> None:
     if not rule or not rule.get("strict"):
         return
     cond = rule.get("condition") or {}
     kind = cond.get("type")
     options = [v.get("userEnteredValue") for v in cond.get("values") or []]
-    uev, _ = cellvalues.parse_user_entered(raw)
+    uev, _ = cellvalues.parse_user_entered(raw, locale=locale, number_format=number_format)
     if uev is None:
         return
     value = next(iter(uev.values()))
     number = value if isinstance(value, float) else None
     bounds = []
     for text in options:
-        parsed, _ = cellvalues.parse_user_entered(text)
+        parsed, _ = cellvalues.parse_user_entered(text, locale=locale)
         bounds.append(parsed.get("numberValue") if parsed else None)
     checks = {
         "ONE_OF_LIST": lambda: str(raw) in options,
@@ -137,8 +139,10 @@ def edit_cells(store: Store, file_id: str, tab: str, a1_range: str,
                     raise PermissionError(f"{user} may not edit protected cell "
                                           f"{a1.col_letters(c)}{r + 1} of {sheet.title!r}")
                 cell = sheet.cells.get((r, c))
-                _check_validation(cell.dv if cell else None, raw)
-                set_cell(sheet, r, c, raw, "USER_ENTERED")
+                locale = ss.props.get("locale")
+                _check_validation(cell.dv if cell else None, raw, locale,
+                                  cell.number_format() if cell else None)
+                set_cell(sheet, r, c, raw, "USER_ENTERED", locale)
         ss.recalc()
         file.spreadsheet = ss
         store.bump(file, user)

@@ -102,7 +102,7 @@ def import_v2(ctx: Ctx, file_id: str) -> Response:
                                                                        default=0))}})
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            set_cell(sheet, r, c, value, "USER_ENTERED")
+            set_cell(sheet, r, c, value, "USER_ENTERED", ss.props.get("locale"))
     ss.sheets = [sheet]
     ss.named_ranges = []
     ss.props["timeZone"] = "America/Los_Angeles"  # what the Drive v2 conversion sets

@@ -138,17 +138,20 @@ def check_protection(ss: Spreadsheet, sheet: Sheet, cells: list[tuple[int, int]]
             raise ApiError(400, PROTECTED)
 
 
-def set_cell(sheet: Sheet, r: int, c: int, raw: Any, input_option: str) -> bool:
-    """Write one value as typed (USER_ENTERED) or RAW. ``None`` leaves the cell alone."""
+def set_cell(sheet: Sheet, r: int, c: int, raw: Any, input_option: str,
+             locale: str | None = None) -> bool:
+    """Write one value as typed (USER_ENTERED, read in the spreadsheet's `locale` and the
+    cell's number format) or RAW. ``None`` leaves the cell alone."""
     if raw is None:
         return False
     if isinstance(raw, dict | list):
         raise ApiError(400, f"Invalid values[{r}][{c}]: {type(raw).__name__}")
+    cell = sheet.cell(r, c)
     if input_option == "RAW":
         uev, number_format = cellvalues.parse_raw(raw), None
     else:
-        uev, number_format = cellvalues.parse_user_entered(raw)
-    cell = sheet.cell(r, c)
+        uev, number_format = cellvalues.parse_user_entered(
+            raw, locale=locale, number_format=cell.number_format())
     cell.uev = uev
     cell.ev = None if uev is None or "formulaValue" in uev else dict(uev)
     if number_format and not (cell.fmt or {}).get("numberFormat"):
@@ -304,6 +307,6 @@ def write_rows(ss: Spreadsheet, sheet: Sheet, ref: a1.Ref, values: Any, major: s
     count = 0
     for i, row in enumerate(rows):
         for j, value in enumerate(row):
-            if set_cell(sheet, r0 + i, c0 + j, value, input_option):
+            if set_cell(sheet, r0 + i, c0 + j, value, input_option, ss.props.get("locale")):
                 count += 1
     return rect, count

@@ -14,13 +14,18 @@ is left half-written and the next start resumes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
+import shutil
 import signal
+import sqlite3
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED
@@ -28,6 +33,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from . import metrics
+from .archive import ArchiveError
+from .backends.base import SourceError
+from .config import ConfigError
+from .registry import RegistryError
 from .service import (
     RUN_WAITS_FOR_SYNC,
     Health,
@@ -43,6 +52,58 @@ T = TypeVar("T")
 
 IDLE_TICK_SECONDS = 10.0
 """How often the scheduler proves its loop alive when no watchdog asks for more."""
+
+
+class ArchiveUnavailable(Exception):
+    """The archive could not be opened or written (disk full, read-only, damaged): the
+    cycle stops; whatever it read but could not record is read again by the next one."""
+
+
+# Failures of the world, not of the software: one log line each, no traceback. Each
+# message already says what is wrong and where (Google, the archive's disk, a config or
+# registry edited badly while the daemon runs).
+ONE_LINE_FAILURES = (SourceError, ArchiveUnavailable, ArchiveError, ConfigError, RegistryError)
+
+# SQLite's primary result codes that mean the file or its disk, not a query: SQLITE_PERM,
+# BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
+_ARCHIVE_FAULTS = frozenset({3, 5, 6, 7, 8, 10, 11, 13, 14, 26})
+
+
+def archive_failure(path: Path, exc: sqlite3.Error) -> ArchiveUnavailable | None:
+    """The one-line explanation of an SQLite error that comes from the archive's file or
+    disk (None for anything else: a bug keeps its traceback). Says how much space is left
+    and whether the file and its folder can be written, so "disk I/O error" or "unable to
+    open database file" point at the cause."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None or code & 0xFF not in _ARCHIVE_FAULTS:
+        return None
+    facts = [str(exc)]
+    with contextlib.suppress(OSError):
+        facts.append(f"{shutil.disk_usage(path.parent).free / 2**20:.1f} MiB free on its disk")
+    try:
+        os.close(os.open(path, os.O_WRONLY))  # opens, writes nothing
+    except FileNotFoundError:
+        pass
+    except OSError as err:
+        facts.append(f"the file cannot be written: {err.strerror}")
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as err:
+        facts.append(f"its folder takes no new file: {err.strerror}")
+    return ArchiveUnavailable(
+        f"the archive {path} could not be written ({'; '.join(facts)}); what this cycle "
+        "read but did not record is read again by the next cycle"
+    )
+
+
+class _SkippedRunFilter(logging.Filter):
+    """APScheduler warns at every interval that passes while a cycle still runs; with one
+    instance and coalescing that is the intended behaviour (the cycle line gives the
+    duration), not news: drop it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in str(record.msg)
 
 
 class CycleControl:
@@ -109,6 +170,10 @@ def run_forever(
             health.cycle_started()
             try:
                 result = cycle(control)
+            except ONE_LINE_FAILURES as exc:
+                log.error("cycle failed: %s; the next cycle runs as scheduled", exc)
+                metrics.observe_failure(registry)
+                notifier.status(f"cycle failed: {exc}; next one as scheduled")
             except Exception as exc:  # a failed cycle is logged; the daemon keeps its schedule
                 log.exception("cycle failed; the next one will run as scheduled")
                 metrics.observe_failure(registry)
@@ -137,6 +202,8 @@ def run_forever(
             watchdogs.append(Watchdog(notifier, health, ping).start())
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    skipped = _SkippedRunFilter()
+    logging.getLogger("apscheduler.scheduler").addFilter(skipped)
     scheduler.add_listener(on_started, EVENT_SCHEDULER_STARTED)
     scheduler.add_job(
         guarded,
@@ -153,6 +220,7 @@ def run_forever(
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        logging.getLogger("apscheduler.scheduler").removeFilter(skipped)
     # The scheduler returns at once on shutdown; the cycle in flight finishes its unit.
     finished = running.acquire(timeout=settings.stop_timeout)
     for watchdog in watchdogs:
@@ -216,11 +284,18 @@ def serve(config_file: str | None) -> None:
         def cycle(control: CycleControl):
             # Each cycle opens the workspace afresh in the scheduler's thread (SQLite objects
             # stay in their thread) and re-reads units.csv, so registry edits need no restart.
-            ws = open_workspace(load_config(config_file), backend=backend)
             try:
-                return sync_once(ws, progress=control.progress, should_stop=control.should_stop)
-            finally:
-                ws.close()
+                ws = open_workspace(load_config(config_file), backend=backend)
+                try:
+                    return sync_once(ws, progress=control.progress,
+                                     should_stop=control.should_stop)
+                finally:
+                    ws.close()
+            except sqlite3.Error as exc:
+                failure = archive_failure(config.archive_file, exc)
+                if failure is None:
+                    raise
+                raise failure from None
 
         run_forever(cycle, config.interval_minutes, settings=settings)
     finally:

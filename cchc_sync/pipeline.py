@@ -246,7 +246,10 @@ def _sync_period(
         if entry.state is ScanState.UNREACHABLE:
             result.units_unreachable.append(code)
             archive.update_sheet(period, code, reachable=0, reason=entry.reason)
-        elif not sheets[code].reachable:
+        elif entry.state is ScanState.UNCHANGED and not sheets[code].reachable:
+            # Listed again with nothing new to read: reachable. A changed sheet becomes
+            # reachable only when its read succeeds (below): while Google keeps failing
+            # the read, `status` must not show it reachable for the minute of retries.
             archive.update_sheet(period, code, reachable=1, reason="")
     for done, code in enumerate(progress(to_read, "Đọc bảng tính đơn vị")):
         if should_stop():

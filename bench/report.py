@@ -28,8 +28,9 @@ RATIO_TARGET = 5.0
 TEMPLATE_TABS = 9
 
 CYCLE_NAMES = {
-    "cold": "cold", "echo": "echo of the cold cycle's flag writes", "idle": "idle",
-    "changed": "1 % changed", "changed_echo": "its echo", "idle_again": "idle again",
+    "cold": "cold cycle", "echo": "echo cycle, re-reading what the cold cycle's flags touched",
+    "idle": "idle cycle", "changed": "1 % changed cycle", "changed_echo": "its echo",
+    "idle_again": "idle again",
 }
 
 
@@ -90,20 +91,21 @@ def _rw(c: dict[str, Any] | None) -> str:
 
 
 def _pipeline(r: dict[str, Any]) -> dict[str, Any]:
+    """CPU seconds of the pipeline stages in the cold cycle, and the floor's."""
     st = r["cycles"]["cold"]["stages"]
-    check = st.get("check_unit", {}).get("wall", 0.0)
-    merge = st.get("record_rows", {}).get("wall", 0.0)
+    check = st.get("check_unit", {}).get("cpu", 0.0)
+    merge = st.get("record_rows", {}).get("cpu", 0.0)
     rows = r["cycles"]["cold"]["rows_changed"]
     out: dict[str, Any] = {"check": check, "merge": merge, "time": check + merge, "rows": rows,
                            "rows_per_s": rows / (check + merge) if check + merge else None,
-                           "read_table": st.get("read_table", {}).get("wall")}
+                           "read_table": st.get("read_table", {}).get("cpu")}
     floor = r.get("floor")
-    if floor and floor["json_loads"]:
-        out["floor"] = floor["json_loads"]
+    if floor and floor.get("json_loads_cpu"):
+        out["floor"] = floor["json_loads_cpu"]
         out["bytes"] = floor["bytes"]
-        out["ratio"] = (check + merge) / floor["json_loads"]
+        out["ratio"] = (check + merge) / out["floor"]
         if out["read_table"] is not None:
-            out["ratio_read"] = (check + merge + out["read_table"]) / floor["json_loads"]
+            out["ratio_read"] = (check + merge + out["read_table"]) / out["floor"]
     return out
 
 
@@ -372,9 +374,10 @@ def _times(google: list[dict], local: list[dict]) -> str:
         "CPU is `time.process_time()` of the process running the cycle (the fake runs in a "
         "process of its own, as Google would); with the fake's latency at 0, wall minus CPU "
         "is mostly time spent waiting for the fake to do Google's work. Setup: building the "
-        "filled workspace (not part of any cycle). Unless `--serial`, the Google and the "
-        "local measurements run side by side (a Google cycle and the fake take turns, about "
-        "one core between them; a local cycle keeps the other).",
+        "filled workspace (not part of any cycle). Unless `--serial`, two measurements run "
+        "side by side, the longest first (a Google cycle and its fake take turns, one request "
+        "at a time, about one core between them), so wall times include some sharing of the "
+        "two cores; see the load averages.",
         "",
         table(["backend", "units", "setup", "cold", "echo", "idle", "1 % changed", "load avg"],
               rows),
@@ -414,12 +417,13 @@ def _pipeline_section(google: list[dict], local: list[dict]) -> str:
         "## Normalise + validate + merge, and the JSON-decode floor",
         "",
         "Measured inside the cold cycle (every unit's rows are new): `check_unit` (normalise "
-        "+ validate) and `Archive.record_rows` (merge into the archive), their wall time "
-        "summed over all units; rows per second through both. The floor: `json.loads` over "
-        "the very `values.batchGet` answers the cold cycle decoded (captured as they arrived, "
-        "decoded again after the cycles, best of 3). `read_table` (values → RawTable: header "
-        "matching, cell formats) is shown beside it; it is the backend's reading, not part of "
-        "the ratio's numerator, so the second ratio adds it.",
+        "+ validate) and `Archive.record_rows` (merge into the archive), their CPU time "
+        "(this thread's: steadier than wall time on a shared machine) summed over all units; "
+        "rows per second of CPU through both. The floor: `json.loads` over the very "
+        "`values.batchGet` answers the cold cycle decoded (captured as they arrived, decoded "
+        "again after the cycles, CPU time, best of 5). `read_table` (values → RawTable: "
+        "header matching, cell formats) is shown beside it; it is the backend's reading, not "
+        "part of the ratio's numerator, so the second ratio adds it.",
         "",
         table(["backend", "units", "rows", "check_unit", "record_rows", "rows/s", "payloads",
                "json.loads", "ratio", "read_table", "ratio incl. read_table"], rows),
@@ -482,7 +486,7 @@ def _where(google: list[dict], local: list[dict]) -> str:
             c = r["cycles"].get(name)
             if c is None:
                 continue
-            text += ["", f"### {r['backend']}, {n(r['units'])} units, {CYCLE_NAMES[name]} cycle "
+            text += ["", f"### {r['backend']}, {n(r['units'])} units, {CYCLE_NAMES[name]} "
                      f"({sec(c['wall'])} wall, {sec(c['cpu'])} CPU)", "", _stage_table(c)]
     return "\n".join(text)
 
@@ -601,7 +605,8 @@ def _misses(run: dict[str, Any], google: list[dict], local: list[dict]) -> str:
                  + ". Fixes, by size: " + "; ".join(FIXES[k] for k in ("check_unit",
                                                                         "record_rows"))
                  + f". {RATIO_TARGET:.0f}× a C JSON parser is out of reach for per-cell "
-                 "Python normalisation; with the caches a few tens is realistic."]
+                 "normalisation in Python: the fixes shrink the numerator by a factor, not "
+                 "by the two orders of magnitude between them."]
     if big and big["cycles"]["cold"]["cpu"] >= CPU_TARGET and not big.get("latency_ms"):
         c = big["cycles"]["cold"]
         tops = _top_stages(c)

@@ -35,6 +35,8 @@ DEFAULT_BACKENDS = ("google", "local")
 LOCAL_DEFAULT_MAX = 500
 """Without --scales, the local backend runs up to this scale: 5,000 workbooks through
 openpyxl take far longer than the 10 minutes the whole command has (see the report)."""
+COST = {"google": 1.0, "local": 2.0}
+"""Relative seconds per unit of a measurement, to start the longest first."""
 PACKAGES = ("cchc-sync", "gspread", "google-auth", "requests", "openpyxl", "pandas", "numpy")
 
 
@@ -84,7 +86,8 @@ def loadavg() -> float | None:
         return None
 
 
-def run_scale(backend: str, n: int, latency_ms: float, naive: bool) -> dict[str, Any]:
+def run_scale(backend: str, n: int, latency_ms: float, naive: bool, profile: bool
+              ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "bench.scale", "--backend", backend, "--units", str(n),
@@ -92,6 +95,8 @@ def run_scale(backend: str, n: int, latency_ms: float, naive: bool) -> dict[str,
                "--json-out", str(out)]
         if naive:
             cmd.append("--naive")
+        if profile:
+            cmd.append("--profile")
         load_before = loadavg()
         started = time.perf_counter()
         subprocess.run(cmd, cwd=ROOT, check=True)
@@ -117,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true",
                         help="forget the entries of earlier runs")
     parser.add_argument("--serial", action="store_true",
-                        help="one measurement at a time (default: the Google and the local "
-                             "measurements run side by side, one of each at a time)")
+                        help="one measurement at a time (default: two side by side)")
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backend.split(",") if b.strip()]
     if not backends or any(b not in DEFAULT_BACKENDS for b in backends):
@@ -137,28 +141,31 @@ def main(argv: list[str] | None = None) -> int:
     plan = [(b, n) for b in backends for n in scales
             if explicit or b != "local" or n <= LOCAL_DEFAULT_MAX]
     smallest_google = min((n for b, n in plan if b == "google"), default=None)
+    largest_google = max((n for b, n in plan if b == "google"), default=None)
     lock = threading.Lock()
 
-    def stream(items: list[tuple[str, int]]) -> None:
-        for backend, units in items:
-            print(f"bench: {backend} × {units} units ...", file=sys.stderr, flush=True)
-            result = run_scale(backend, units, args.latency_ms,
-                               naive=backend == "google" and units == smallest_google)
-            result.update(date=date, command=command, machine=info)
-            with lock:
-                results[f"{backend}/{units}"] = result
-            print(f"bench: {backend} × {units} units done in {result['process_seconds']} s",
-                  file=sys.stderr, flush=True)
+    def measure(job: tuple[str, int]) -> None:
+        backend, units = job
+        print(f"bench: {backend} × {units} units ...", file=sys.stderr, flush=True)
+        result = run_scale(backend, units, args.latency_ms,
+                           naive=backend == "google" and units == smallest_google,
+                           profile=backend == "google" and units == largest_google)
+        result.update(date=date, command=command, machine=info)
+        with lock:
+            results[f"{backend}/{units}"] = result
+        print(f"bench: {backend} × {units} units done in {result['process_seconds']} s",
+              file=sys.stderr, flush=True)
 
-    streams = [plan] if args.serial else [[p for p in plan if p[0] == b] for b in backends]
-    # A Google cycle and the fake take turns (one request at a time), so together they keep
-    # about one core busy; a local cycle keeps the other.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(streams)) as pool:
-        for done in [pool.submit(stream, items) for items in streams]:
+    # Longest first, on two lanes: the 5,000-unit Google run takes most of the time; the
+    # others share the second core meanwhile (a Google cycle and its fake take turns, one
+    # request at a time, so together they keep about one core busy).
+    jobs = sorted(plan, key=lambda job: job[1] * COST[job[0]], reverse=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1 if args.serial else 2) as pool:
+        for done in [pool.submit(measure, job) for job in jobs]:
             done.result()
     total = round(time.perf_counter() - started, 1)
     run = {"date": date, "command": command, "machine": info, "seconds": total,
-           "plan": [f"{b}/{n}" for b, n in plan], "parallel": len(streams) > 1}
+           "plan": [f"{b}/{n}" for b, n in plan], "parallel": not args.serial}
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps({"last_run": run, "entries": results},
                                        ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -49,7 +49,7 @@ def test_google_cycles_are_measured(results):
     assert stages["check_unit"]["calls"] == UNITS and stages["read_table"]["calls"] > 0
     assert stages["record_rows"]["calls"] == UNITS
     assert cycles["cold"]["bodies"]["master_count"] == 1
-    assert r["floor"]["payloads"] == UNITS and r["floor"]["json_loads"] > 0
+    assert r["floor"]["payloads"] == UNITS and r["floor"]["json_loads_cpu"] > 0
     assert r["pipeline_profile"]["rows"] == UNITS * 40
     assert r["naive"]["per_unit"] == 2 + 9
 

@@ -649,3 +649,29 @@ def test_unit_sheets_unshared_or_deleted_mid_cycle(google_site, tmp_path):
             rows = [r[:col] + ("Được",) + r[col + 1:] if r and r[0] == "XA_LT" else r
                     for r in rows]
         assert rows == want[tab], tab
+
+
+def test_registry_or_configuration_broken_while_the_daemon_runs(tmp_path):
+    """An administrator saves a broken units.csv, then a broken cchc-sync.toml: each cycle
+    meanwhile fails in one line naming the file and what is wrong; fixed, the next cycle
+    goes on (local backend: the fault is the same for both)."""
+    site = LocalSite(tmp_path / "site")
+    configure(site.config)
+    units = site.root / "units.csv"
+    good_units, good_config = units.read_text("utf-8"), site.config.read_text("utf-8")
+    daemon = Daemon(site.config, tmp_path / "daemon.log")
+    try:
+        daemon.settle()
+        units.write_text("ma,ten\nVP,Văn phòng\n", encoding="utf-8")
+        daemon.wait_for(r"ERROR cchc_sync: cycle failed: \S+units\.csv: missing column\(s\) cap; "
+                        r"the next cycle runs as scheduled$")
+        units.write_text(good_units, encoding="utf-8")
+        site.config.write_text(good_config + "\n[broken\n", encoding="utf-8")
+        daemon.wait_for(r"ERROR cchc_sync: cycle failed: \S+cchc-sync\.toml: not valid TOML: .*; "
+                        r"the next cycle runs as scheduled$")
+        site.config.write_text(good_config, encoding="utf-8")
+        daemon.settle()
+        assert daemon.alive()
+    finally:
+        daemon.stop()
+    assert_clean_log(daemon.text())

@@ -57,14 +57,16 @@ from . import synth
 def type_unit(fake: FakeGoogle, templates, file_id: str, unit: synth.SynthUnit, seed: int,
               revision: int = 0) -> None:
     """Type a unit's rows into its sheet as its clerk: one edit per tab, columns in template
-    order, each value parsed as USER_ENTERED (`FakeGoogle.edit_cells` stores cells the same
-    way; it also copies the whole spreadsheet per edit to be atomic, which seeding 5,000
-    sheets does not need), each edit bumping the file's version and modifiedTime."""
+    order, each value parsed as USER_ENTERED in the spreadsheet's locale and the cell's
+    format (`FakeGoogle.edit_cells` stores cells the same way; it also copies the whole
+    spreadsheet per edit to be atomic, which seeding 5,000 sheets does not need), each edit
+    bumping the file's version and modifiedTime."""
     rows = synth.unit_rows(unit, seed, revision)
     store = fake.store
     with store.lock:
         file = store.files[file_id]
         ss = file.spreadsheet
+        locale = ss.props.get("locale")  # vi_VN: "27.554" is 27554, "07/6/2022" 7 June
         for key, table_rows in rows.items():
             spec = templates.table(key)
             sheet = ss.sheet_by_title(spec.tab)
@@ -73,7 +75,7 @@ def type_unit(fake: FakeGoogle, templates, file_id: str, unit: synth.SynthUnit, 
                 for c, k in enumerate(keys):
                     value = typed(row.get(k))
                     if value is not None:
-                        set_cell(sheet, r, c, value, "USER_ENTERED")
+                        set_cell(sheet, r, c, value, "USER_ENTERED", locale)
             store.bump(file, unit.email)
 
 
@@ -114,11 +116,11 @@ def seed(fake: FakeGoogle, templates, command: dict[str, Any]) -> str:
             file.permissions.append(store.make_permission("user", "writer", unit.email))
             file.spreadsheet = copy_spreadsheet(src.spreadsheet, file.id)
             file.spreadsheet.props["title"] = command["name"]
-            # The software's own metadata: unit code and name (B1:B2 of "_cchc"), as the
-            # owner, i.e. the service account that made the sheet.
+            # The software's own metadata: unit code and name (B1:B2 of "_cchc"), written
+            # as the backend writes it (stored strings), by the service account.
             meta = file.spreadsheet.sheet_by_title("_cchc")
-            set_cell(meta, 0, 1, "'" + unit.code, "USER_ENTERED")
-            set_cell(meta, 1, 1, "'" + unit.name, "USER_ENTERED")
+            set_cell(meta, 0, 1, unit.code, "RAW")
+            set_cell(meta, 1, 1, unit.name, "RAW")
             store.bump(file, src.owner)
             file_id = file.id
     type_unit(fake, templates, file_id, unit, command["seed"])

@@ -85,7 +85,7 @@ def change_units(b: Bench, k: int) -> list[str]:
     chosen = [u for u in b.units[::step]][:k]
     for u in chosen:
         if b.fake is not None:
-            b.fake.edit(b.sheet(u.code), "Thông tin", "A2", [["'" + CHANGED_SIGNER]],
+            b.fake.edit(b.sheet(u.code), "Thông tin", "A2", [[CHANGED_SIGNER]],
                         user=u.email)
         else:
             from cchc_sync.testing.typist import set_cell

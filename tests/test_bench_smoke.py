@@ -62,6 +62,13 @@ def test_local_cycles_are_measured(results):
     assert r["peak_rss_mb"] > 0
 
 
+def test_both_backends_see_the_same_content(results):
+    """The bench types the same synthetic content into sheets and workbooks."""
+    google, local = (results[f"{b}/{UNITS}"]["cycles"]["cold"] for b in ("google", "local"))
+    assert (google["rows"], google["errors"], google["warnings"]) == \
+        (local["rows"], local["errors"], local["warnings"])
+
+
 def test_the_report_is_written_from_them(results):
     entries = {}
     for key, r in results.items():

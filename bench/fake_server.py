@@ -40,6 +40,7 @@ import copy
 import dataclasses
 import functools
 import json
+import os
 import resource
 import sys
 from typing import Any
@@ -171,4 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    # Skip freeing gigabytes of objects one by one at exit (minutes at 5,000 units).
+    os._exit(code)

@@ -26,6 +26,7 @@ import argparse
 import cProfile
 import gc
 import json
+import os
 import pstats
 import resource
 import shutil
@@ -264,4 +265,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    # Skip freeing gigabytes of objects one by one at exit (minutes at 5,000 units).
+    os._exit(code)

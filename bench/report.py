@@ -122,19 +122,24 @@ def _google_minutes(reads: int, writes: int, accounts: int = 1) -> float:
 # -- sections -----------------------------------------------------------------------------
 
 
-def render(run: dict[str, Any], results: dict[str, Any]) -> str:
+DEFAULT_COMMAND = "python -m bench"
+
+
+def render(runs: dict[str, dict[str, Any]], results: dict[str, Any]) -> str:
+    """runs: command -> its last run (date, seconds, plan, machine); results: the entries,
+    "backend/units" -> measurement."""
+    run = max(runs.values(), key=lambda r: r["date"])
+    default = runs.get(DEFAULT_COMMAND)
     google, local = _entries(results, "google"), _entries(results, "local")
-    parts = [_head(run, results), _machine(run, results), _targets(run, google, local),
+    parts = [_head(runs, results), _machine(run, results), _targets(default, google, local),
              _requests_section(google), _quota(google), _times(google, local),
              _pipeline_section(google, local), _memory(google, local),
-             _where(google, local), _profile(google), _misses(run, google, local),
+             _where(google, local), _profile(google), _misses(default, google, local),
              _method()]
     return "\n\n".join(p.strip() for p in parts if p) + "\n"
 
 
-def _head(run: dict[str, Any], results: dict[str, Any]) -> str:
-    minutes = run["seconds"] / 60
-    earlier = sorted(k for k, r in results.items() if r.get("date") != run["date"])
+def _head(runs: dict[str, dict[str, Any]], results: dict[str, Any]) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -142,18 +147,20 @@ def _head(run: dict[str, Any], results: dict[str, Any]) -> str:
         "do not edit by hand, re-run the command._",
         "",
         "```",
-        "python -m bench                      # all of it, from the repository root",
+        f"{DEFAULT_COMMAND:36} # all of it (about 7 minutes), from the repository root",
         "python -m bench --scales 50,500 --backend google --latency-ms 200",
-        "python -m bench --backend local --scales 5000   # the long one, kept with its date",
+        "python -m bench --backend local --scales 5000   # the long one, kept beside the rest",
         "```",
         "",
-        f"Latest run: `{run['command']}` on {run['date']}: {len(run['plan'])} measurements "
-        f"({', '.join(run['plan'])}) in {minutes:.1f} min (the command's own target: under "
-        f"{RUN_MINUTES} min — {mark(minutes < RUN_MINUTES)}).",
+        "Runs behind this page (each measurement below is from the last run that made it):",
+        "",
     ]
-    if earlier:
-        lines += ["", "Kept from earlier runs (not measured by the latest one): " + ", ".join(
-            f"{k} ({results[k]['date']}, `{results[k]['command']}`)" for k in earlier) + "."]
+    for command, r in sorted(runs.items(), key=lambda kv: kv[1]["date"]):
+        plan = [k for k in r["plan"] if results.get(k, {}).get("date") == r["date"]]
+        if not plan:
+            continue
+        lines.append(f"- `{command}` on {r['date']} at commit `{r['machine']['commit']}`: "
+                     f"{', '.join(plan)} in {r['seconds'] / 60:.1f} min.")
     return "\n".join(lines)
 
 
@@ -167,9 +174,9 @@ def _machine(run: dict[str, Any], results: dict[str, Any]) -> str:
     return "\n".join([
         "## Machine",
         "",
-        table(["CPU", "cores", "memory", "Python", "OS", "commit"],
+        table(["CPU", "cores", "memory", "Python", "OS"],
               [[m["cpu"], m["cores"], m["memory"], f"{m['implementation']} {m['python']}",
-                m["os"], f"`{m['commit']}`"]]),
+                m["os"]]]),
         "",
         f"Packages: {packages}.",
         "",
@@ -179,7 +186,8 @@ def _machine(run: dict[str, Any], results: dict[str, Any]) -> str:
     ])
 
 
-def _targets(run: dict[str, Any], google: list[dict], local: list[dict]) -> str:
+def _targets(default: dict[str, Any] | None, google: list[dict], local: list[dict]
+             ) -> str:
     rows: list[list[Any]] = []
     for r in google:
         idle = [r["cycles"][k] for k in ("idle", "idle_again")]
@@ -214,16 +222,17 @@ def _targets(run: dict[str, Any], google: list[dict], local: list[dict]) -> str:
                      mark(r["peak_rss_mb"] < RSS_TARGET)])
     if not any(x["units"] >= 5000 for x in local):
         rows.append([f"peak RSS < {RSS_TARGET:.0f} MB at 5,000 units", "local 5,000",
-                     "not measured by the default command (see below)", "–"])
+                     "not measured yet (see *Time per cycle*)", "–"])
     for r in google:
         master = r["cycles"]["cold"].get("bodies", {}).get("master_max")
         if master:
             rows.append(["(found) master batchUpdate within Google's 10 MiB request limit",
                          f"google {n(r['units'])}", mib_bytes(master),
                          mark(master <= PAYLOAD_LIMIT)])
-    minutes = run["seconds"] / 60
-    rows.append([f"the bench command under {RUN_MINUTES} min", ", ".join(run["plan"]),
-                 f"{minutes:.1f} min", mark(minutes < RUN_MINUTES)])
+    if default is not None:
+        minutes = default["seconds"] / 60
+        rows.append([f"`{DEFAULT_COMMAND}` under {RUN_MINUTES} min", ", ".join(default["plan"]),
+                     f"{minutes:.1f} min", mark(minutes < RUN_MINUTES)])
     return "## Targets\n\n" + table(["target", "where", "figure", ""], rows)
 
 
@@ -558,7 +567,7 @@ def _top_stages(c: dict[str, Any], key: str = "cpu", count: int = 4) -> list[tup
     return sorted(out, key=lambda kv: kv[1], reverse=True)[:count]
 
 
-def _misses(run: dict[str, Any], google: list[dict], local: list[dict]) -> str:
+def _misses(default: dict[str, Any] | None, google: list[dict], local: list[dict]) -> str:
     labels = {k: label for k, _, label in STAGES}
     text = ["## Targets missed: where it goes, what would fix it"]
     for r in google:
@@ -585,7 +594,10 @@ def _misses(run: dict[str, Any], google: list[dict], local: list[dict]) -> str:
                      "before the first flag write that checks nobody edited since the read), "
                      f"{listings} pages in all. Fix, with the one above: the pre-write listing "
                      "only needs files modified since the scan (`modifiedTime >` the scan's "
-                     "time): one page. The cold cycle is then N + 2 reads whatever N."]
+                     "time): one page. The cold cycle is then N + 2 reads whatever N. The same two "
+                     "listings make the 1 % cycle "
+                     f"{n(r['cycles']['changed']['reads'])} reads for k = "
+                     f"{r['cycles']['changed']['k']} (issue 3's budget: k + 3)."]
     big = next((r for r in reversed(google) if r["units"] >= 5000), None)
     ratios = [(_pipeline(r), r) for r in google]
     ratios = [(p, r) for p, r in ratios if p.get("ratio", 0) > RATIO_TARGET]
@@ -624,29 +636,31 @@ def _misses(run: dict[str, Any], google: list[dict], local: list[dict]) -> str:
             text += ["", f"**Peak RSS at {n(r['units'])} units ({r['backend']}): "
                      f"{mb(r['peak_rss_mb'])}.** Raised by: {_rss_growth(r)}. "
                      + _memory_fix(r)]
-    for r in google:
-        master = r["cycles"]["cold"].get("bodies", {}).get("master_max")
-        if master and master > PAYLOAD_LIMIT:
-            text += ["", f"**The master's batchUpdate at {n(r['units'])} units is "
-                     f"{mib_bytes(master)}** ({master / r['units'] / 1024:,.1f} KB per unit at "
-                     f"{synth.ROWS_PER_UNIT} rows each); Google refuses a request body over "
-                     "10 MiB (400 \"Request payload size exceeds the limit: 10485760 bytes\", "
-                     "as reported in scrt-hq/psgsuite#62). "
-                     "The fake accepts it, so the figures here are those of a master that "
-                     "could be written; against Google, `write_master` gets the 400, reads "
-                     "the metadata and sends it again (`_write_master_after_metadata`), gets "
-                     "the 400 again, and the master is never updated: 3 more requests every "
-                     "cycle, idle ones included. Fix (backends/google_master.py, google.py): "
-                     "write the rows with `values.batchUpdate` (RAW values: a few bytes a "
-                     "cell instead of a CellData object) split into requests under ~8 MB, "
-                     "into new hidden tabs, then swap them for the old ones in one small "
-                     "batchUpdate (rename, unhide, delete), which keeps readers from seeing a "
-                     "half-written master; or one master per level."]
-    minutes = run["seconds"] / 60
-    if minutes >= RUN_MINUTES:
+    over = [(r, r["cycles"]["cold"]["bodies"]["master_max"]) for r in google
+            if r["cycles"]["cold"].get("bodies", {}).get("master_max", 0) > PAYLOAD_LIMIT]
+    if over:
+        sizes = ", ".join(f"{mib_bytes(size)} at {n(r['units'])} units" for r, size in over)
+        r, size = over[-1]
+        text += ["", f"**The master's batchUpdate is over Google's request limit: {sizes}** "
+                 f"({size / r['units'] / 1024:,.1f} KB per unit at {synth.ROWS_PER_UNIT} rows "
+                 "each). Google refuses a request body over 10 MiB (400 \"Request payload "
+                 "size exceeds the limit: 10485760 bytes\", as reported in "
+                 "scrt-hq/psgsuite#62); the fake accepts it, so the figures here are those of "
+                 "a master that could be written. Against Google, `write_master` gets the "
+                 "400, reads the metadata and sends it again (`_write_master_after_metadata`), "
+                 "gets the 400 again, and the master is never updated: 3 more requests every "
+                 "cycle, idle ones included. Fix (backends/google_master.py, google.py): write "
+                 "the rows with `values.batchUpdate` (RAW values: a few bytes a cell instead "
+                 "of a CellData object) split into requests under ~8 MB, into new hidden "
+                 "tabs, then swap them for the old ones in one small batchUpdate (rename, "
+                 "unhide, delete), which keeps readers from seeing a half-written master; or "
+                 "one master per level."]
+    minutes = default["seconds"] / 60 if default else 0
+    if default and minutes >= RUN_MINUTES:
         slow = sorted(((r.get("process_seconds", 0), f"{r['backend']}/{n(r['units'])}")
-                       for r in google + local if r.get("date") == run["date"]), reverse=True)
-        text += ["", f"**The bench took {minutes:.1f} min.** By measurement: "
+                       for r in google + local if r.get("date") == default["date"]),
+                      reverse=True)
+        text += ["", f"**`{DEFAULT_COMMAND}` took {minutes:.1f} min.** By measurement: "
                  + ", ".join(f"{k} {sec(s)}" for s, k in slow[:4]) + ". "
                  + _bench_time_note(google)]
     if len(text) == 1:
@@ -662,14 +676,25 @@ def _cells_per_row(r: dict[str, Any]) -> float:
 
 
 def _memory_fix(r: dict[str, Any]) -> str:
+    stages = r["cycles"]["cold"]["stages"]
+    out = []
+    if stages.get("current_rows", {}).get("rss_growth_mb", 0) >= 50:
+        out.append("`Archive.current_rows` materialises every current row of the period as "
+                   "a `CurrentRow` with its values decoded from JSON (here "
+                   f"{n(r['cycles']['cold']['rows'])} rows) for the cross-unit rules, the "
+                   "figures and the master, all at once: computing the figures and the "
+                   "cross-unit checks in SQL, or over rows streamed per table, bounds it")
     if r["backend"] == "google":
-        return ("At this scale the master dominates: `master.build_master` makes a pandas "
-                "book of every current row, `google_master.master_requests` turns every cell "
-                "into dicts, and `GoogleTransport.request` encodes them to one JSON string "
-                "and then bytes, all alive at once. Writing the master in parts (above) bounds "
-                "it; so does streaming the JSON of each tab instead of building one body.")
-    return ("The local master is one openpyxl workbook of every current row, held whole in "
-            "memory before it is saved; openpyxl's write-only mode streams rows instead.")
+        out.append("the master dominates: `master.build_master` makes a pandas book of "
+                   "every current row, `google_master.master_requests` turns every cell into "
+                   "dicts, and `GoogleTransport.request` encodes them to one JSON string and "
+                   "then bytes, all alive at once; writing the master in parts (below) bounds "
+                   "it")
+    elif stages.get("write_master", {}).get("rss_growth_mb", 0) >= 50:
+        out.append("the local master is one openpyxl workbook of every current row, held "
+                   "whole in memory before it is saved; openpyxl's write-only mode streams "
+                   "rows instead")
+    return ("Where: " + "; ".join(out) + ".") if out else ""
 
 
 def _bench_time_note(google: list[dict]) -> str:

@@ -123,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="forget the entries of earlier runs")
     parser.add_argument("--serial", action="store_true",
                         help="one measurement at a time (default: two side by side)")
+    parser.add_argument("--render-only", action="store_true",
+                        help="measure nothing: write --out again from --results")
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backend.split(",") if b.strip()]
     if not backends or any(b not in DEFAULT_BACKENDS for b in backends):
@@ -133,10 +135,20 @@ def main(argv: list[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else argv
     command = " ".join(["python -m bench", *([shlex.join(given)] if given else [])])
     info = machine()
-    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     results: dict[str, Any] = {}
-    if args.results.exists() and not args.fresh:
-        results = json.loads(args.results.read_text(encoding="utf-8")).get("entries", {})
+    runs: dict[str, Any] = {}
+    if args.results.exists() and (args.render_only or not args.fresh):
+        stored = json.loads(args.results.read_text(encoding="utf-8"))
+        results, runs = stored.get("entries", {}), stored.get("runs", {})
+        if not runs and "last_run" in stored:  # the first format: one run
+            runs = {stored["last_run"]["command"]: stored["last_run"]}
+    if args.render_only:
+        if not runs:
+            parser.error(f"--render-only: no runs in {args.results}")
+        args.out.write_text(report.render(runs, results), encoding="utf-8")
+        print(f"bench: wrote {args.out} from {args.results}", file=sys.stderr)
+        return 0
     started = time.perf_counter()
     plan = [(b, n) for b in backends for n in scales
             if explicit or b != "local" or n <= LOCAL_DEFAULT_MAX]
@@ -167,9 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     run = {"date": date, "command": command, "machine": info, "seconds": total,
            "plan": [f"{b}/{n}" for b, n in plan], "parallel": not args.serial}
     args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps({"last_run": run, "entries": results},
+    runs[command] = run
+    # A run whose measurements were all made again by later runs is history.
+    runs = {c: r for c, r in runs.items()
+            if any(results.get(k, {}).get("date") == r["date"] for k in r["plan"])}
+    args.results.write_text(json.dumps({"runs": runs, "entries": results},
                                        ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    args.out.write_text(report.render(run, results), encoding="utf-8")
+    args.out.write_text(report.render(runs, results), encoding="utf-8")
     print(f"bench: {len(plan)} runs in {total} s; wrote {args.out} and {args.results}",
           file=sys.stderr)
     return 0

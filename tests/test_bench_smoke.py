@@ -78,8 +78,9 @@ def test_the_report_is_written_from_them(results):
            "plan": list(entries), "machine": {
                "cpu": "CPU", "cores": 2, "memory": "1 GiB", "python": "3", "implementation": "C",
                "os": "Linux", "packages": {"gspread": "6"}, "commit": "abc"}}
-    text = report.render(run, entries)
+    text = report.render({"python -m bench": run}, entries)
     assert text.startswith("# Benchmarks")
+    assert "`python -m bench` under 10 min" in text
     for section in ("## Targets", "## Requests per cycle", "## At Google's quota",
                     "## Time per cycle", "## Memory", "## Where the time goes", "## Method"):
         assert section in text

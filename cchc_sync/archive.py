@@ -464,8 +464,13 @@ class Archive:
         changed: set[str] = set()
         with self.transaction() as db:
             query = "SELECT * FROM findings WHERE period = ? AND source = ? AND closed_run IS NULL"
+            params: list[Any] = [period, source]
+            if scope is not None and len(scope) <= 500:
+                # One unit re-checked must not read every open finding of the period.
+                query += f" AND unit IN ({','.join('?' * len(scope))})"
+                params += sorted(scope)
             open_rows = [
-                r for r in db.execute(query, (period, source))
+                r for r in db.execute(query, params)
                 if scope is None or r["unit"] in scope
             ]
             current = {_row_identity(r): r for r in open_rows}

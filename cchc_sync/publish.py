@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections import Counter
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -85,6 +86,7 @@ def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]
     by_unit: dict[str, list] = {}
     for r in rows:
         by_unit.setdefault(r.unit, []).append(r)
+    counts = Counter((f.unit, f.severity) for f in findings)
     out = []
     for unit in ws.units:
         s = sheets.get(unit.code)
@@ -104,10 +106,8 @@ def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]
                 submitted_at=submitted_at,
                 last_edit=s.modified_at if s else None,
                 last_check=s.checked_at if s else None,
-                errors=sum(1 for f in findings
-                           if f.unit == unit.code and f.severity is Severity.ERROR),
-                warnings=sum(1 for f in findings
-                             if f.unit == unit.code and f.severity is Severity.WARNING),
+                errors=counts[(unit.code, Severity.ERROR)],
+                warnings=counts[(unit.code, Severity.WARNING)],
                 reachable=bool(s.reachable) if s else False,
                 reason=(s.reason if s else "chưa có bảng tính"),
                 sheet=(s.url or s.ref) if s else "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 import re
 import unicodedata
 from functools import lru_cache
@@ -162,6 +163,13 @@ def fold(s: str) -> str:
     "má" != "mà", "Đ" != "D"."""
     if not isinstance(s, str):
         s = str(s)
+    if len(s) <= 256:
+        return _fold_cached(s)  # header titles and keys repeat across thousands of sheets
+    return " ".join(_tokens(clean_text(s).lower()))
+
+
+@lru_cache(maxsize=65536)
+def _fold_cached(s: str) -> str:
     return " ".join(_tokens(clean_text(s).lower()))
 
 

@@ -32,6 +32,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from cchc_sync.demo_data import tthc_row
+
 PERIOD = "2022S1"
 YEAR = 2022
 SEED = 2025
@@ -113,7 +115,7 @@ def unit_rows(unit: SynthUnit, seed: int = SEED, revision: int = 0) -> dict[str,
     level = unit.level
     scale = 600 if level == "so" else 150
     tables: dict[str, list[dict]] = {}
-    tables["tthc"] = [_tthc_row(rng, f, scale) for f in rng.sample(FIELDS, 8)]
+    tables["tthc"] = [tthc_row(rng, f, scale) for f in rng.sample(FIELDS, 8)]
     dv = []
     for kind, label in (("mot_phan", "mức 3"), ("toan_trinh", "Toàn trình (mức độ 4)")):
         arising = rng.randint(scale // 2, scale * 2)
@@ -180,22 +182,6 @@ def unit_rows(unit: SynthUnit, seed: int = SEED, revision: int = 0) -> dict[str,
                     row[key] = f"{value:,}".replace(",", ".")  # "27.554" typed as text
     assert sum(len(r) for r in tables.values()) == ROWS_PER_UNIT
     return tables
-
-
-def _tthc_row(rng: random.Random, field: str, scale: int) -> dict[str, Any]:
-    carried = rng.randint(0, scale // 10)
-    online = rng.randint(scale // 4, scale)
-    direct = rng.randint(scale // 4, scale)
-    total = carried + online + direct
-    late = rng.randint(0, max(1, total // 60))
-    pending_late = rng.randint(0, max(1, total // 80))
-    pending = rng.randint(0, total // 10)
-    early = rng.randint(total // 5, total // 2)
-    on_time = total - early - late - pending - pending_late
-    return {"linh_vuc": field, "tu_ky_truoc": carried, "truc_tuyen": online,
-            "truc_tiep": direct, "tong_tiep_nhan": total, "truoc_han": early,
-            "dung_han": on_time, "qua_han": late, "dang_trong_han": pending,
-            "dang_qua_han": pending_late}
 
 
 def _add_mistake(tables: dict[str, list[dict]], rng: random.Random) -> None:

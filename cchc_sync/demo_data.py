@@ -71,7 +71,8 @@ def _nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
 
 
-def _tthc_row(rng: random.Random, field: str, scale: int) -> dict[str, int | str]:
+def tthc_row(rng: random.Random, field: str, scale: int) -> dict[str, int | str]:
+    """One consistent "Giải quyết TTHC" row (both identities hold), about `scale` dossiers."""
     carried = rng.randint(0, scale // 10)
     online = rng.randint(scale // 4, scale)
     direct = rng.randint(scale // 4, scale)
@@ -134,7 +135,7 @@ def demo_rows(
             continue
         fields = FIELDS["huyen"][code] if level == "huyen" else FIELDS["xa"]
         scale = 400 if level == "huyen" else 150
-        tthc = [_tthc_row(rng, f, scale) for f in fields]
+        tthc = [tthc_row(rng, f, scale) for f in fields]
         tables: dict[str, list] = {"tthc": tthc}
         dv = []
         for kind in ("mot_phan", "toan_trinh"):

@@ -21,6 +21,13 @@ from .models import Finding, Severity, TabLayout, TypedRow, Unit
 
 SCHEMA_VERSION = 2
 
+# runs.status: a cycle under way, done, stopped by its own error, or left unfinished by a
+# process that ended mid-cycle (found by the next process that takes the archive's lock).
+RUN_RUNNING = "running"
+RUN_OK = "ok"
+RUN_FAILED = "failed"
+RUN_INTERRUPTED = "interrupted"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -209,18 +216,51 @@ class Archive:
     # --- runs --------------------------------------------------------------------------
 
     def start_run(self, period: str) -> int:
+        """A new run in state `running` (RUN_RUNNING) until finish_run."""
         cur = self.db.execute(
             "INSERT INTO runs (period, started_at) VALUES (?, ?)", (period, _now())
         )
         return int(cur.lastrowid)
 
-    def finish_run(self, run_id: int, *, status: str = "ok", message: str = "", **counts: int):
+    def finish_run(self, run_id: int, *, status: str = RUN_OK, message: str = "", **counts: int):
         sets = ", ".join(f"{k} = ?" for k in counts)
         self.db.execute(
             f"UPDATE runs SET finished_at = ?, status = ?, message = ?{', ' if sets else ''}{sets} "
             "WHERE id = ?",
             (_now(), status, message, *counts.values(), run_id),
         )
+
+    def interrupt_running_runs(self) -> list[int]:
+        """Mark every run still `running` as `interrupted`; returns their ids.
+
+        Only for the holder of the archive's lock (service.acquire_archive_lock), right
+        after taking it: one writer at a time means a run still `running` then belongs to
+        a process that ended mid-cycle (kill -9, a crash, the stop timeout). finished_at
+        stays NULL (when the process ended is unknown); the message says when it was
+        noticed."""
+        return self._close_running_runs(
+            RUN_INTERRUPTED,
+            f"the process ended before the cycle finished; noticed at {_now()}",
+            finished_at=None,
+        )
+
+    def fail_running_runs(self, message: str) -> list[int]:
+        """Mark every run still `running` as `failed` now, with `message` (the lock holder,
+        when its own cycle raised: the run in flight can only be that cycle's)."""
+        return self._close_running_runs(RUN_FAILED, message, finished_at=_now())
+
+    def _close_running_runs(
+        self, status: str, message: str, *, finished_at: str | None
+    ) -> list[int]:
+        with self.transaction() as db:
+            ids = [r[0] for r in db.execute(
+                "SELECT id FROM runs WHERE status = ? ORDER BY id", (RUN_RUNNING,))]
+            if ids:
+                db.execute(
+                    "UPDATE runs SET status = ?, message = ?, finished_at = ? WHERE status = ?",
+                    (status, message, finished_at, RUN_RUNNING),
+                )
+        return ids
 
     def last_run(self) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()

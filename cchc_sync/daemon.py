@@ -264,6 +264,19 @@ def _hard_exit() -> None:
     os._exit(0)
 
 
+def _close_failed_run(ws: Any, exc: Exception) -> None:
+    """The run of a cycle that raised becomes `failed` (not `running` until the next start).
+    The daemon holds the archive's lock, so the only run in flight is that cycle's. An
+    archive that cannot be written keeps it `running`; the next start marks it
+    `interrupted`."""
+    with contextlib.suppress(sqlite3.Error):
+        ws.archive.fail_running_runs(f"{type(exc).__name__}: {_one_line(str(exc))}")
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    return " ".join(text.split())[:limit]
+
+
 def serve(config_file: str | None) -> None:
     """The whole `cchc-sync run`: lock the archive, check the workspace, loop until a signal.
 
@@ -289,6 +302,9 @@ def serve(config_file: str | None) -> None:
                 try:
                     return sync_once(ws, progress=control.progress,
                                      should_stop=control.should_stop)
+                except Exception as exc:
+                    _close_failed_run(ws, exc)
+                    raise
                 finally:
                     ws.close()
             except sqlite3.Error as exc:

@@ -16,6 +16,7 @@ import fcntl
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 import tomllib
@@ -110,6 +111,9 @@ def acquire_archive_lock(
     wait: seconds to keep trying whoever holds it. wait_for_sync: seconds to keep trying
     while the holder is a one-off `sync` (the daemon waits for one to finish, but never
     for another daemon). Raises ArchiveBusy with a one-line, bilingual message.
+
+    Once it holds the lock, marks the runs an earlier holder left `running` as
+    `interrupted` (close_interrupted_runs).
     """
     path = lock_path(archive_file)
     try:
@@ -138,7 +142,40 @@ def acquire_archive_lock(
     since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()} {role} {since}\n".encode(), 0)
-    return ArchiveLock(path, fd, role)
+    lock = ArchiveLock(path, fd, role)
+    try:
+        close_interrupted_runs(Path(archive_file))
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+def close_interrupted_runs(archive_file: Path) -> list[int]:
+    """Mark the runs an earlier process left `running` as `interrupted` (see
+    Archive.interrupt_running_runs); one log line when there were any. Called by the
+    lock's new holder: no other process can be mid-cycle on this archive.
+
+    Housekeeping only: an archive that does not exist yet is skipped, and one that cannot
+    be opened or written is left to the workspace opening that follows, which reports it
+    (the runs are marked by the next process that can)."""
+    from .archive import Archive, ArchiveError
+
+    if not archive_file.exists():
+        return []
+    try:
+        with Archive(archive_file) as archive:
+            ids = archive.interrupt_running_runs()
+    except (ArchiveError, sqlite3.Error) as exc:
+        log.debug("runs left running not marked interrupted yet: %s", exc)
+        return []
+    if ids:
+        log.warning(
+            "%d cycle(s) left unfinished by an earlier process (killed or crashed mid-cycle;"
+            " run id %s) marked interrupted in the archive; their units are read again as"
+            " usual", len(ids), ", ".join(map(str, ids)),
+        )
+    return ids
 
 
 def _busy_message(archive: Path, holder: LockHolder, role: str) -> str:

@@ -18,7 +18,9 @@ from pathlib import Path
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..normalise import fold
@@ -43,6 +45,11 @@ HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 WRAP = Alignment(wrap_text=True, vertical="top")
 _THIN = Side(style="thin", color="808080")
 BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+PORTRAIT_COLUMNS_WIDTH = 90
+"""Column widths (Excel characters) that A4 portrait holds at 100 % within the default
+margins (about 172 mm); wider tabs print landscape (about 259 mm)."""
+_DEFAULT_COLUMN_WIDTH = 8.43
 
 # Excel keeps at most 32,767 characters in a cell.
 _MAX_CELL_TEXT = 32_767
@@ -78,6 +85,32 @@ def set_text(cell: Cell, text: str) -> None:
     if text.startswith(_FORMULA_START):
         cell.data_type = "s"
         cell.quotePrefix = True
+
+
+def fit_to_page_width(ws: Worksheet, *, title_row: int | None = None) -> None:
+    """Print setup for a clerk's printer: A4, every column on the page (scaled to one page
+    wide, as many pages tall as the rows need), `title_row` repeated on every page.
+
+    Landscape when the columns (set their widths first) are wider than portrait holds at
+    100 %. That matters for a tab of one wide column ("Hướng dẫn"): LibreOffice shrinks to
+    fit only what would spill onto a second page, and a single column is never split, only
+    cut at the margin. Excel and LibreOffice keep these settings on save, and openpyxl
+    keeps them when the software rewrites the workbook."""
+    widths = (
+        ws.column_dimensions[get_column_letter(i)].width or _DEFAULT_COLUMN_WIDTH
+        for i in range(1, ws.max_column + 1)
+    )
+    landscape = sum(widths) > PORTRAIT_COLUMNS_WIDTH
+    setup = ws.page_setup
+    setup.paperSize = ws.PAPERSIZE_A4
+    setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # 0: as many pages tall as needed
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_row is not None:
+        ws.print_title_rows = f"{title_row}:{title_row}"
 
 
 def sized_comment(text: str, author: str, *, chars_per_line: int = 40) -> Comment:

@@ -47,6 +47,7 @@ from .xlsx_common import (
     TITLE_FONT,
     WRAP,
     find_sheet,
+    fit_to_page_width,
     set_text,
     sized_comment,
 )
@@ -179,6 +180,7 @@ def _write_check_tab(
     if not plan.findings:
         ws["A5"] = NO_FINDINGS
         ws["A5"].font = Font(bold=True, color=OK_TEXT)
+        fit_to_page_width(ws)
         return
     ws["A4"] = EXCEL_CHECK_HINT
     header_row = CHECK_HEADER_ROW
@@ -192,6 +194,7 @@ def _write_check_tab(
     last = header_row + len(findings)
     ws.freeze_panes = f"A{header_row + 1}"
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(CHECK_COLUMNS))}{last}"
+    fit_to_page_width(ws, title_row=header_row)
 
 
 def _write_finding(

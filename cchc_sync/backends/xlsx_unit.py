@@ -58,6 +58,7 @@ from .xlsx_common import (
     OWNED_HEADER_FILL,
     TITLE_FONT,
     WRAP,
+    fit_to_page_width,
     set_text,
     sized_comment,
 )
@@ -120,6 +121,7 @@ def write_check_placeholder(ws: Worksheet) -> None:
     ws["A1"], ws["A2"] = CHECK_PLACEHOLDER
     ws["A1"].font = TITLE_FONT
     ws.column_dimensions["A"].width = PLACEHOLDER_WIDTH
+    fit_to_page_width(ws)
 
 
 # -- instructions ---------------------------------------------------------------------------
@@ -138,6 +140,10 @@ def _write_instructions(ws: Worksheet, unit: Unit, period: Period, templates: Te
             cell.font = BOLD
         if len(text) > 100:
             ws.row_dimensions[row].height = 15 * math.ceil(len(text) / 100) + 2
+    # Column A is wider than A4 portrait holds: printed so, its right part was cut off (a
+    # single column is never split across pages, and LibreOffice does not shrink it to
+    # fit). Landscape holds it at 100 %.
+    fit_to_page_width(ws)
 
 
 # -- table tabs -----------------------------------------------------------------------------
@@ -185,6 +191,7 @@ def _write_table_tab(wb: Workbook, spec: TableSpec, meta: Worksheet) -> None:
         max_lines = max(max_lines, math.ceil(len(title) * 1.1 / max(width - 2, 4)))
     ws.row_dimensions[1].height = 15 * max_lines + 6
     ws.freeze_panes = "A2"
+    fit_to_page_width(ws, title_row=1)
 
 
 def _note(text: str) -> Comment:

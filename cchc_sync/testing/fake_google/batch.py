@@ -10,8 +10,15 @@ kind answers the JSON-payload 400; hiding or deleting the last visible sheet, du
 titles and unknown sheet ids are refused with Google's messages; index moves use "before the
 move" indexes as documented; a new protected range lists the caller as editor; writes by a
 caller who may not edit a protected range are refused.
-Simplified: conditional formats, charts, banding, filter views, developer metadata, pivot
-tables and find/replace are not implemented (unknown request -> 400).
+Response options: ``includeSpreadsheetInResponse`` adds ``updatedSpreadsheet`` (the
+spreadsheet after the edit), limited to the sheets and grid data of ``responseRanges`` when
+given; grid data comes only with ``responseIncludeGridData: true``, unless the ``fields``
+query parameter is set, which then decides alone (``updatedSpreadsheet.sheets.data`` in the
+mask, or ``updatedSpreadsheet``/``*`` whole); ``fields`` masks the whole response
+(``spreadsheetId``, ``replies``, ``updatedSpreadsheet``). Developer metadata requests live in
+metadata.py.
+Simplified: conditional formats, charts, banding, filter views, pivot tables and
+find/replace are not implemented (unknown request -> 400).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import batch_cells, batch_dims, fieldmask, render
+from . import batch_cells, batch_dims, fieldmask, metadata, render, sheets
 from .ctx import Ctx, Response, ok
 from .errors import ApiError
 from .model import MAX_CELLS, Sheet, Spreadsheet
@@ -125,6 +132,7 @@ def do_delete_sheet(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any)
     ss.sheets.remove(sheet)
     ss.named_ranges = [n for n in ss.named_ranges if n["range"].get("sheetId", 0)
                        != sheet.sheet_id]
+    metadata.drop_sheet(ss, sheet.sheet_id)
     for i, s in enumerate(ss.sheets):
         s.props["index"] = i
     return {}
@@ -186,6 +194,7 @@ def do_update_sheet(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any)
     sheet.props = props
     sheet.cells = {k: v for k, v in sheet.cells.items()
                    if k[0] < grid["rowCount"] and k[1] < grid["columnCount"]}
+    metadata.trim(ss, sheet)
     if new_index != old_index:
         _move(ss, sheet, int(new_index))
     _check_cells(ss, prefix)
@@ -318,6 +327,7 @@ HANDLERS = {
     "deleteProtectedRange": do_delete_protected,
     **batch_cells.HANDLERS,
     **batch_dims.HANDLERS,
+    **metadata.HANDLERS,
 }
 
 # requests that change cells: the range whose protection must allow the caller
@@ -347,6 +357,7 @@ def _check_protection(ss: Spreadsheet, kind: str, req: dict[str, Any], prefix: s
 def batch_update(ctx: Ctx, spreadsheet_id: str) -> Response:
     file = open_file(ctx, spreadsheet_id, write=True)
     body = ctx.json()
+    tree = sheets.parse_fields(ctx)
     requests = body.get("requests")
     if not isinstance(requests, list) or not requests:
         raise ApiError(400, "Must specify at least one request.")
@@ -370,8 +381,26 @@ def batch_update(ctx: Ctx, spreadsheet_id: str) -> Response:
                 raise ApiError(400, f"{prefix}{err}") from None
             except (TypeError, ValueError, KeyError, AttributeError) as err:
                 raise ApiError(400, f"{prefix}{err}") from None
+        ranges = _response_ranges(ss, body)
     out: dict[str, Any] = {"spreadsheetId": spreadsheet_id, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):
-        out["updatedSpreadsheet"] = render.spreadsheet_json(file.spreadsheet, ctx.caller,
-                                                            file.owner)
-    return ok(out)
+        wants_data = bool(body.get("responseIncludeGridData"))
+        if ctx.arg("fields") is not None:  # a mask decides, responseIncludeGridData is ignored
+            sub = tree.get("updatedSpreadsheet", False) if tree is not None else None
+            wants_data = sub is not False and sheets.mask_has_data(sub)
+        assert file.spreadsheet is not None
+        out["updatedSpreadsheet"] = sheets.view(file.spreadsheet, ctx.caller, file.owner,
+                                                ranges, wants_data)
+    return ok(fieldmask.apply(out, tree))
+
+
+def _response_ranges(ss: Spreadsheet, body: dict[str, Any]) -> list[str]:
+    """``responseRanges`` (checked before the edit is kept: a bad range fails the batch)."""
+    ranges = body.get("responseRanges") or []
+    if not isinstance(ranges, list):
+        raise ApiError(400, "Invalid responseRanges: a list of A1 ranges is expected.")
+    ranges = [str(r) for r in ranges]
+    if body.get("includeSpreadsheetInResponse"):
+        for text in ranges:
+            sheets.clamp(*sheets.resolve(ss, text))
+    return ranges

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import a1, cellvalues, render
+from . import a1, cellvalues, metadata, render
 from .errors import ApiError
 from .model import FOLDER_MIME, SHEETS_MIME, DriveFile, Store, rfc3339
 from .sheets import can_edit_cell, resolve, set_cell
@@ -209,4 +209,5 @@ def dump(store: Store, file_id: str) -> dict[str, Any]:
                 "columnMetadata": {str(k): v for k, v in sorted(sheet.col_meta.items())},
             })
         out["sheets"] = sheets
+        out["developerMetadata"] = [metadata.public(e) for e in ss.developer_metadata]
         return out

@@ -154,6 +154,9 @@ class Spreadsheet:
     props: dict[str, Any]
     sheets: list[Sheet] = field(default_factory=list)
     named_ranges: list[dict[str, Any]] = field(default_factory=list)
+    # developer metadata entries (see metadata.py), in creation order
+    developer_metadata: list[dict[str, Any]] = field(default_factory=list)
+    metadata_seq: int = 0  # how many metadata ids were drawn (ids derive from it)
 
     def clone(self) -> Spreadsheet:
         """A copy to edit atomically. Cells are copied one level deep: the edit code replaces
@@ -169,7 +172,9 @@ class Spreadsheet:
                 row_meta=copy.deepcopy(s.row_meta), col_meta=copy.deepcopy(s.col_meta),
             ))
         return Spreadsheet(id=self.id, props=copy.deepcopy(self.props), sheets=sheets,
-                           named_ranges=copy.deepcopy(self.named_ranges))
+                           named_ranges=copy.deepcopy(self.named_ranges),
+                           developer_metadata=copy.deepcopy(self.developer_metadata),
+                           metadata_seq=self.metadata_seq)
 
     def sheet_by_id(self, sheet_id: int) -> Sheet | None:
         return next((s for s in self.sheets if s.sheet_id == sheet_id), None)

@@ -3,10 +3,12 @@
 Faithful: keys as recorded (``spreadsheetId``, ``properties`` with ``defaultFormat`` and
 ``spreadsheetTheme``, ``sheets[].properties`` with ``gridProperties``, ``merges``,
 ``protectedRanges``, ``basicFilter``, ``rowGroups``/``columnGroups``, ``namedRanges``,
-``spreadsheetUrl``); a GridRange leaves out ``sheetId`` when it is 0 (proto3 default);
-colours are stored as float32 and zero components dropped (``{"red": 1, "blue":
-0.49803922}``); ``backgroundColor`` and ``backgroundColorStyle`` (and the text colour pair)
-mirror each other; grid data trims trailing empty rows and cells and leaves ``rowData`` out
+``spreadsheetUrl``), and ``developerMetadata`` (the spreadsheet's, each sheet's, each
+row's and column's in ``rowMetadata``/``columnMetadata``) as the reference places it; a
+GridRange leaves out ``sheetId`` when it is 0 (proto3 default); colours are stored as
+float32 and zero components dropped (``{"red": 1, "blue": 0.49803922}``);
+``backgroundColor`` and ``backgroundColorStyle`` (and the text colour pair) mirror each
+other; grid data trims trailing empty rows and cells and leaves ``rowData`` out
 when the range holds nothing; ``ranges=`` limits the sheets returned to the ones named.
 Simplified: ``effectiveFormat`` is the default format overlaid with the user format (no
 conditional formatting); auto-resized column widths are an estimate from the text length.
@@ -19,7 +21,7 @@ import math
 import struct
 from typing import Any
 
-from . import cellvalues
+from . import cellvalues, metadata
 from .model import Cell, Sheet, Spreadsheet
 
 ROW_PX = 21
@@ -154,7 +156,8 @@ def column_width(sheet: Sheet, col: int) -> int:
     return max(COL_PX, 7 * widest + 10) if widest else COL_PX
 
 
-def grid_data(ss: Spreadsheet, sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> dict:
+def grid_data(ss: Spreadsheet, sheet: Sheet, r0: int, c0: int, r1: int, c1: int,
+              meta: dict[metadata.Key, list[dict[str, Any]]] | None = None) -> dict:
     out: dict[str, Any] = {}
     if r0:
         out["startRow"] = r0
@@ -174,12 +177,25 @@ def grid_data(ss: Spreadsheet, sheet: Sheet, r0: int, c0: int, r1: int, c1: int)
                 cell_data(ss, sheet.cells.get((r, c))) for c in range(c0, rows[r] + 1)
             ]})
         out["rowData"] = row_data
+    meta = meta or {}
+    sid = sheet.sheet_id
     out["rowMetadata"] = [
-        {"pixelSize": ROW_PX, **sheet.row_meta.get(r, {})} for r in range(r0, r1)
+        _dimension(ROW_PX, sheet.row_meta.get(r), meta.get(("ROWS", sid, r)))
+        for r in range(r0, r1)
     ]
     out["columnMetadata"] = [
-        {"pixelSize": COL_PX, **sheet.col_meta.get(c, {})} for c in range(c0, c1)
+        _dimension(COL_PX, sheet.col_meta.get(c), meta.get(("COLUMNS", sid, c)))
+        for c in range(c0, c1)
     ]
+    return out
+
+
+def _dimension(size: int, props: dict[str, Any] | None,
+               developer: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """DimensionProperties: pixelSize, the stored properties, then developerMetadata."""
+    out = {"pixelSize": size, **(props or {})}
+    if developer:
+        out["developerMetadata"] = developer
     return out
 
 
@@ -213,10 +229,12 @@ def protected_range(pr: dict[str, Any], caller: str, owner: str,
 
 
 def sheet_json(ss: Spreadsheet, sheet: Sheet, caller: str, owner: str,
-               data: list[tuple[int, int, int, int]] | None) -> dict[str, Any]:
+               data: list[tuple[int, int, int, int]] | None,
+               meta: dict[metadata.Key, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    meta = meta or {}
     out: dict[str, Any] = {"properties": copy.deepcopy(sheet.props)}
     if data is not None:
-        out["data"] = [grid_data(ss, sheet, *rect) for rect in data]
+        out["data"] = [grid_data(ss, sheet, *rect, meta=meta) for rect in data]
     if sheet.merges:
         out["merges"] = [grid_range(m) for m in sheet.merges]
     if sheet.protected:
@@ -225,6 +243,8 @@ def sheet_json(ss: Spreadsheet, sheet: Sheet, caller: str, owner: str,
         bf = copy.deepcopy(sheet.basic_filter)
         bf["range"] = grid_range(bf["range"])
         out["basicFilter"] = bf
+    if meta.get(("SHEET", sheet.sheet_id)):
+        out["developerMetadata"] = meta[("SHEET", sheet.sheet_id)]
     if sheet.row_groups:
         out["rowGroups"] = [_group(g) for g in sheet.row_groups]
     if sheet.col_groups:
@@ -247,12 +267,13 @@ def spreadsheet_json(ss: Spreadsheet, caller: str, owner: str,
                      data: dict[int, list[tuple[int, int, int, int]]] | None = None,
                      only_sheets: set[int] | None = None) -> dict[str, Any]:
     """``data`` maps sheetId -> rectangles of grid data to include (None: metadata only)."""
+    meta = metadata.by_location(ss, metadata.project_of(caller))
     sheets = []
     for sheet in ss.sheets:
         if only_sheets is not None and sheet.sheet_id not in only_sheets:
             continue
         rects = None if data is None else data.get(sheet.sheet_id, [])
-        sheets.append(sheet_json(ss, sheet, caller, owner, rects))
+        sheets.append(sheet_json(ss, sheet, caller, owner, rects, meta))
     out: dict[str, Any] = {
         "spreadsheetId": ss.id,
         "properties": copy.deepcopy(ss.props),
@@ -261,6 +282,8 @@ def spreadsheet_json(ss: Spreadsheet, caller: str, owner: str,
     if ss.named_ranges:
         out["namedRanges"] = [named_range(nr) for nr in ss.named_ranges]
     out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{ss.id}/edit"
+    if meta.get(("SPREADSHEET",)):
+        out["developerMetadata"] = meta[("SPREADSHEET",)]
     return out
 
 

@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import auth, batch, control, drive, drive_extra, sheets, values
+from . import auth, batch, control, drive, drive_extra, metadata, sheets, values
 from .ctx import Ctx
 from .errors import ApiError
 from .faults import Faults, Stats
@@ -89,6 +89,10 @@ def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
             return None
         if n == 5 and seg[3] == "sheets" and seg[4].endswith(":copyTo") and method == "POST":
             return "POST sheets.copyTo", "sheets", sheets.copy_to, [sid, seg[4][:-7]]
+        if n == 4 and seg[3] == "developerMetadata:search" and method == "POST":
+            return "POST developerMetadata.search", "sheets", metadata.search, [sid]
+        if n == 5 and seg[3] == "developerMetadata" and method == "GET":
+            return "GET developerMetadata.get", "sheets", metadata.get, [sid, seg[4]]
         return None
     if seg[:3] == ["drive", "v3", "files"]:
         if n == 3:

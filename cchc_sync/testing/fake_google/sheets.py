@@ -188,14 +188,26 @@ def get(ctx: Ctx, spreadsheet_id: str) -> Response:
     file = open_file(ctx, spreadsheet_id)
     ss = file.spreadsheet
     assert ss is not None
-    try:
-        tree = fieldmask.parse(ctx.arg("fields"))
-    except fieldmask.MaskError as err:
-        raise ApiError(400, str(err)) from None
+    tree = parse_fields(ctx)
     wants_data = ctx.flag("includeGridData")
     if ctx.arg("fields") is not None:
-        wants_data = tree is None or _mask_has_data(tree)
-    ranges = ctx.args("ranges")
+        wants_data = mask_has_data(tree)
+    body = view(ss, ctx.caller, file.owner, ctx.args("ranges"), wants_data)
+    return ok(fieldmask.apply(body, tree))
+
+
+def parse_fields(ctx: Ctx) -> fieldmask.Tree:
+    """The ``fields`` query parameter as a mask tree (400 when it does not parse)."""
+    try:
+        return fieldmask.parse(ctx.arg("fields"))
+    except fieldmask.MaskError as err:
+        raise ApiError(400, str(err)) from None
+
+
+def view(ss: Spreadsheet, caller: str, owner: str, ranges: list[str],
+         wants_data: bool) -> dict[str, Any]:
+    """A Spreadsheet resource: only the sheets ``ranges`` name (all when none), with the
+    grid data of those ranges (or of whole sheets) when ``wants_data``."""
     data: dict[int, list[tuple[int, int, int, int]]] | None = None
     only: set[int] | None = None
     if ranges:
@@ -209,11 +221,11 @@ def get(ctx: Ctx, spreadsheet_id: str) -> Response:
         data = {s.sheet_id: [(0, 0, s.rows, s.cols)] for s in ss.sheets}
     if not wants_data:
         data = None
-    body = render.spreadsheet_json(ss, ctx.caller, file.owner, data, only)
-    return ok(fieldmask.apply(body, tree))
+    return render.spreadsheet_json(ss, caller, owner, data, only)
 
 
-def _mask_has_data(tree: fieldmask.Tree) -> bool:
+def mask_has_data(tree: fieldmask.Tree) -> bool:
+    """Does a Spreadsheet field mask ask for ``sheets.data``?"""
     if tree is None:
         return True
     sheets = tree.get("sheets", False)

@@ -6,17 +6,19 @@ Normalising, validating and merging never know which backend fed them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .archive import Archive
+from .archive import RUN_FAILED, Archive
 from .backends.base import Backend, ScanEntry, ScanState, SheetRef, UnitUnreachable
 from .config import Config
 from .cross_rules import cross_unit_findings
@@ -186,6 +188,34 @@ def sync_once(
     should_stop is checked between units: a stop request finishes the unit at hand, then
     archives, flags and writes the master for what was read, and returns.
     """
+    started = time.monotonic()
+    result = CycleResult()
+    run_id = ws.archive.start_run(ws.period.code)
+    try:
+        _cycle(ws, run_id, result, progress, should_stop)
+    except Exception as exc:
+        # The run says the cycle failed (a `sync` by hand as well as the daemon's); an
+        # archive that cannot be written keeps it `running`, and the next holder of the
+        # lock marks it `interrupted`.
+        with contextlib.suppress(sqlite3.Error):
+            ws.archive.finish_run(run_id, status=RUN_FAILED,
+                                  message=" ".join(f"{type(exc).__name__}: {exc}".split())[:500])
+        raise
+    result.units_total = len(ws.units)
+    result.duration = time.monotonic() - started
+    ws.archive.finish_run(
+        run_id,
+        units_read=result.units_read,
+        rows_changed=result.rows_changed,
+        errors=result.errors,
+        warnings=result.warnings,
+    )
+    log.info(result.log_line())
+    return result
+
+
+def _cycle(ws: Workspace, run_id: int, result: CycleResult, progress, should_stop) -> None:
+    """One cycle's work: scan, read, check, archive, flag, master, locks."""
     from .workflow import (
         apply_locks,
         period_record,
@@ -194,9 +224,6 @@ def sync_once(
         reopened_periods,
     )
 
-    started = time.monotonic()
-    result = CycleResult()
-    run_id = ws.archive.start_run(ws.period.code)
     if period_record(ws).state == "open":
         create_missing_sheets(ws)  # units added to units.csv since the last cycle
     views = [ws, *(ws.for_period(code) for code in reopened_periods(ws))]
@@ -215,17 +242,6 @@ def sync_once(
     for view in views + [ws.for_period(c) for c in periods_to_lock(ws) if c not in
                          {v.period.code for v in views}]:
         apply_locks(view)
-    result.units_total = len(ws.units)
-    result.duration = time.monotonic() - started
-    ws.archive.finish_run(
-        run_id,
-        units_read=result.units_read,
-        rows_changed=result.rows_changed,
-        errors=result.errors,
-        warnings=result.warnings,
-    )
-    log.info(result.log_line())
-    return result
 
 
 def _sync_period(

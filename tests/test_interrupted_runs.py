@@ -170,3 +170,22 @@ def test_marking_needs_an_archive_and_logs_once(tmp_path, caplog):
     assert [tuple(r)[:2] for r in rows] == [
         (first, "ok"), (left[0], "interrupted"), (left[1], "interrupted")]
     assert rows[1]["finished_at"] is None
+
+
+def test_a_one_off_sync_whose_cycle_fails_marks_its_run_failed(tmp_path):
+    """The pipeline closes its own run when the cycle raises, so a `sync` by hand leaves
+    no `running` run behind for the next start to find."""
+    site = LocalSite(tmp_path / "site")
+    archive = site.root / "cchc-sync.sqlite"
+    db = sqlite3.connect(archive)
+    db.execute("CREATE TRIGGER refuse BEFORE INSERT ON row_versions "
+               "BEGIN SELECT RAISE(ABORT, 'test: no new versions'); END")
+    db.commit()
+    db.close()
+    argv = [sys.executable, "-m", "cchc_sync", "sync", "--config", str(site.config)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert running(archive) == []
+    last = runs(archive)[-1]
+    assert last["status"] == "failed" and last["finished_at"] is not None
+    assert "test: no new versions" in last["message"]

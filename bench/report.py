@@ -224,11 +224,15 @@ def _targets(default: dict[str, Any] | None, google: list[dict], local: list[dic
         rows.append([f"peak RSS < {RSS_TARGET:.0f} MB at 5,000 units", "local 5,000",
                      "not measured yet (see *Time per cycle*)", "–"])
     for r in google:
-        master = r["cycles"]["cold"].get("bodies", {}).get("master_max")
+        bodies = r["cycles"]["cold"].get("bodies", {})
+        master = bodies.get("master_max")
         if master:
+            parts = bodies.get("master_count", 1)
+            figure = mib_bytes(master) + (f", the largest of {parts} requests ("
+                                          f"{mib_bytes(bodies.get('master_total'))} in all)"
+                                          if parts > 1 else "")
             rows.append(["(found) master batchUpdate within Google's 10 MiB request limit",
-                         f"google {n(r['units'])}", mib_bytes(master),
-                         mark(master <= PAYLOAD_LIMIT)])
+                         f"google {n(r['units'])}", figure, mark(master <= PAYLOAD_LIMIT)])
     if default is not None:
         minutes = default["seconds"] / 60
         rows.append([f"`{DEFAULT_COMMAND}` under {RUN_MINUTES} min", ", ".join(default["plan"]),
@@ -545,13 +549,13 @@ FIXES = {
     "write_master": "the master is rebuilt from every current row on every cycle, even when "
                     "nothing changed (`publish.write_master`: figures, the pandas book, its "
                     "fingerprint): skip it when no unit was read and no finding changed",
-    "master_requests": "the master's batchUpdate is built as Python dicts for every cell "
-                       "(`google_master.master_requests`), then encoded to JSON: ~50 bytes "
-                       "and several objects per cell",
+    "master_requests": "the master's batchUpdates are built as Python dicts for every cell "
+                       "(`google_master.master_batches`), then encoded to JSON: ~50 bytes "
+                       "and several objects per cell; RAW `values.batchUpdate` rows would "
+                       "cut both",
     "http": "`GoogleTransport.request`'s own CPU: requests/urllib3 per call (two calls a "
-            "unit), `json.dumps` of each body — the master's in one piece — and decoding the "
-            "answers: a session reused as it is, and the master written in parts (below), "
-            "shrink it",
+            "unit), `json.dumps` of each body and decoding the answers: a session reused as "
+            "it is shrinks it",
     "backend_flags": "one batchUpdate per unit, most of it the fake's own work",
     "read_unit": "one batchGet per unit, most of it waiting for the fake",
     "progress": "`publish.unit_progress` runs one query per submitted unit (`_signoff_time`)",
@@ -643,18 +647,16 @@ def _misses(default: dict[str, Any] | None, google: list[dict], local: list[dict
         r, size = over[-1]
         text += ["", f"**The master's batchUpdate is over Google's request limit: {sizes}** "
                  f"({size / r['units'] / 1024:,.1f} KB per unit at {synth.ROWS_PER_UNIT} rows "
-                 "each). Google refuses a request body over 10 MiB (400 \"Request payload "
+                 "each), measured " + ", ".join(f"at commit `{x['machine'].get('commit', '?')}`"
+                                                for x, _ in over)
+                 + ". Google refuses a request body over 10 MiB (400 \"Request payload "
                  "size exceeds the limit: 10485760 bytes\", as reported in "
-                 "scrt-hq/psgsuite#62); the fake accepts it, so the figures here are those of "
-                 "a master that could be written. Against Google, `write_master` gets the "
-                 "400, reads the metadata and sends it again (`_write_master_after_metadata`), "
-                 "gets the 400 again, and the master is never updated: 3 more requests every "
-                 "cycle, idle ones included. Fix (backends/google_master.py, google.py): write "
-                 "the rows with `values.batchUpdate` (RAW values: a few bytes a cell instead "
-                 "of a CellData object) split into requests under ~8 MB, into new hidden "
-                 "tabs, then swap them for the old ones in one small batchUpdate (rename, "
-                 "unhide, delete), which keeps readers from seeing a half-written master; or "
-                 "one master per level."]
+                 "scrt-hq/psgsuite#62), and so does the fake now. Since then the master goes "
+                 "in parts within a budget (`master_request_bytes`, 2 MB: "
+                 "`google_master.master_batches`, docs/google-backend.md), into hidden tabs "
+                 "swapped in by one small batchUpdate; re-run this scale to measure it. "
+                 "Further: the rows as `values.batchUpdate` RAW values (a few bytes a cell "
+                 "instead of a CellData object) would make the parts fewer."]
     minutes = default["seconds"] / 60 if default else 0
     if default and minutes >= RUN_MINUTES:
         slow = sorted(((r.get("process_seconds", 0), f"{r['backend']}/{n(r['units'])}")
@@ -686,10 +688,10 @@ def _memory_fix(r: dict[str, Any]) -> str:
                    "cross-unit checks in SQL, or over rows streamed per table, bounds it")
     if r["backend"] == "google":
         out.append("the master dominates: `master.build_master` makes a pandas book of "
-                   "every current row, `google_master.master_requests` turns every cell into "
-                   "dicts, and `GoogleTransport.request` encodes them to one JSON string and "
-                   "then bytes, all alive at once; writing the master in parts (below) bounds "
-                   "it")
+                   "every current row, `google_master.master_batches` turns every cell into "
+                   "dicts (every part before the first is sent), and `GoogleTransport.request` "
+                   "encodes a part at a time; building each part only when it is sent would "
+                   "bound it")
     elif stages.get("write_master", {}).get("rss_growth_mb", 0) >= 50:
         out.append("the local master is one openpyxl workbook of every current row, held "
                    "whole in memory before it is saved; openpyxl's write-only mode streams "

@@ -42,7 +42,8 @@ STAGES: list[tuple[str, str, str]] = [
     ("figures", "write_master", "`figures.compute_figures`"),
     ("build_master", "write_master", "`master.build_master` (pandas)"),
     ("progress", "write_master", "`publish.unit_progress`"),
-    ("master_requests", "write_master", "`google_master.master_requests` (the batchUpdate body)"),
+    ("master_requests", "write_master",
+     "`google_master.master_batches` (the master's batchUpdate bodies)"),
     ("backend_master", "write_master", "`Backend.write_master`"),
     ("http", "", "`GoogleTransport.request` (HTTP, JSON encode and decode, waiting)"),
 ]
@@ -154,7 +155,7 @@ class Stages:
             self._wrap(xlsx_read, "read_table", "read_table")
         if backend.kind == "google":
             self._wrap(google_module, "read_table", "read_table")
-            self._wrap(google_module, "master_requests", "master_requests")
+            self._wrap(google_module, "master_batches", "master_requests")
             self._wrap(backend.transport, "request", "http")
             master = ws.archive.master(ws.period.code)
             self._watch_http(capture, master["ref"] if master else "")

@@ -18,7 +18,8 @@ Faults (``set_faults``): ``status`` + ``rate`` (fraction of Sheets/Drive request
 with that status and Google's body for it: 429 RESOURCE_EXHAUSTED "Quota exceeded for quota
 metric 'Read requests' ...", 500 INTERNAL, 503 UNAVAILABLE, Drive's ``errors`` list for
 Drive), ``retry_after`` (seconds, sent as ``Retry-After``), ``count`` (fail exactly the next N
-eligible requests instead of a rate), ``kinds`` (only these kinds, e.g. ``["GET
+eligible requests instead of a rate), ``skip`` (let the next N eligible requests through
+first: fail the middle of a multi-request write), ``kinds`` (only these kinds, e.g. ``["GET
 values.batchGet"]``), ``latency_ms`` (every API and token request waits), ``reset_connection_rate``
 (close the socket without answering), ``token_status`` (the token endpoint answers that
 status), ``seed`` (deterministic draws).
@@ -43,6 +44,7 @@ class FaultConfig:
     rate: float = 0.0
     retry_after: float | None = None
     count: int | None = None
+    skip: int = 0
     kinds: list[str] | None = None
     latency_ms: float = 0.0
     reset_connection_rate: float = 0.0
@@ -52,7 +54,7 @@ class FaultConfig:
 
 
 class Faults:
-    KEYS = ("status", "rate", "retry_after", "count", "kinds", "latency_ms",
+    KEYS = ("status", "rate", "retry_after", "count", "skip", "kinds", "latency_ms",
             "reset_connection_rate", "token_status", "seed")
 
     def __init__(self) -> None:
@@ -98,6 +100,9 @@ class Faults:
             if cfg.status is None:
                 return None
             if cfg.kinds and not any(kind == k or kind.endswith(" " + k) for k in cfg.kinds):
+                return None
+            if cfg.skip > 0:
+                cfg.skip -= 1
                 return None
             if cfg.count is not None:
                 if cfg.count <= 0:
@@ -160,11 +165,12 @@ class Stats:
         with self.lock:
             self.by_kind[kind] += 1
 
-    def record(self, kind: str, method: str, path: str, status: int, faulted: bool) -> None:
+    def record(self, kind: str, method: str, path: str, status: int, faulted: bool, *,
+               size: int = 0) -> None:
         with self.lock:
             self.by_status[status] += 1
             self.log.append({"kind": kind, "method": method, "path": path, "status": status,
-                             "faulted": faulted})
+                             "faulted": faulted, "bytes": size})
             del self.log[: -self.keep]
 
     def reset(self) -> None:

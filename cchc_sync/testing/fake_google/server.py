@@ -15,7 +15,11 @@ Control endpoints (not Google's; never counted in stats):
 ``POST /_fake/spreadsheets`` (seed a file owned by someone else: ``{"title", "owner",
 "share_with", "role", "tabs", "parents", "mimeType"}`` -> ``{"id"}``),
 ``POST /_fake/edit/{id}`` (a person typing: ``{"tab", "a1", "values", "user"}``),
-``POST /_fake/tokens/expire``, ``GET /_fake/health``.
+``POST /_fake/tokens/expire``, ``POST /_fake/limits`` (``{"max_request_bytes"}``),
+``GET /_fake/health``.
+A Sheets or Drive request whose body is over ``max_request_bytes`` (Google's 10,485,760 by
+default) is refused as Google does: 400 INVALID_ARGUMENT "Request payload size exceeds the
+limit: 10485760 bytes.". The request log records each body's size (``bytes``).
 Errors raised by a handler bug answer 500 INTERNAL and are kept in ``FakeGoogle.errors``.
 """
 
@@ -39,6 +43,8 @@ from .faults import Faults, Stats
 from .model import SHEETS_MIME, Store
 
 DEFAULT_PERSON = "clerk@example.com"
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+"""Google refuses a request body larger than this (HTTP 400)."""
 
 
 def _jsonable(obj: Any) -> Any:
@@ -195,13 +201,13 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.faults.latency():
             time.sleep(fake.faults.latency())
         if fake.faults.drop_connection():
-            fake.stats_.record(kind, method, parts.path, 0, True)
+            fake.stats_.record(kind, method, parts.path, 0, True, size=len(body))
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         status, out, headers, faulted = self._serve(method, kind, family, hit, parts, query, body)
-        fake.stats_.record(kind, method, parts.path, status, faulted)
+        fake.stats_.record(kind, method, parts.path, status, faulted, size=len(body))
         self._send(status, out, headers)
 
     def _serve(self, method, kind, family, hit, parts, query, body):
@@ -209,6 +215,11 @@ class _Handler(BaseHTTPRequestHandler):
         if hit is None:
             err = ApiError(404, f"Method not found: {method} {parts.path}")
             return 404, err.sheets_body(), {}, False
+        if family != "token" and len(body) > fake.max_request_bytes:
+            # Google's front end refuses it before authentication or the API look at it.
+            err = ApiError(400, "Request payload size exceeds the limit: "
+                                f"{fake.max_request_bytes} bytes.")
+            return 400, err.drive_body() if family == "drive" else err.sheets_body(), {}, False
         if family == "token":
             failing = fake.faults.token_failure()
             if failing:
@@ -256,8 +267,9 @@ class FakeGoogle:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None,
                  require_auth: bool = True,
                  default_account: str = "cchc-sync@test-project.iam.gserviceaccount.com",
-                 verbose: bool = False):
+                 verbose: bool = False, max_request_bytes: int = MAX_REQUEST_BYTES):
         self.host, self.port = host, port
+        self.max_request_bytes = max_request_bytes
         self.store = Store(seed)
         self.faults = Faults()
         self.stats_ = Stats()
@@ -319,6 +331,12 @@ class FakeGoogle:
 
     def clear_faults(self) -> None:
         self.faults.clear()
+
+    def set_limits(self, max_request_bytes: int | None = None) -> dict[str, Any]:
+        """Change Google's limits for this fake (tests lower them); None keeps a limit."""
+        if max_request_bytes is not None:
+            self.max_request_bytes = int(max_request_bytes)
+        return {"max_request_bytes": self.max_request_bytes}
 
     # ------------------------------------------------------------------ state helpers
     def register_key(self, service_account_info: dict[str, Any]) -> None:
@@ -428,6 +446,8 @@ class FakeGoogle:
             self.edit_cells(parts[1], data.get("tab", ""), data["a1"], data["values"],
                             data.get("user", DEFAULT_PERSON))
             return 200, {}
+        if key == ("POST", "limits", 1):
+            return 200, self.set_limits(**data)
         if key == ("POST", "tokens", 2) and parts[1] == "expire":
             self.expire_tokens()
             return 200, {}

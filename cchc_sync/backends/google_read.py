@@ -1,15 +1,18 @@
-"""Turning one `values.batchGet` answer into RawTables, like the local backend's reader.
+"""Turning a unit's grid data (one `spreadsheets.get`) into RawTables, like the local
+backend's reader.
 
-Values come as stored (UNFORMATTED_VALUE, dates as SERIAL_NUMBER): numbers are JSON
-numbers, text is text, a date is its serial. Cell formats are not in a values answer; the
-template formats its columns, so a number in a date column is given CellFormat.DATE, in a
-percent column PERCENT and elsewhere NUMBER (what a clerk sees there), text in a text column
-TEXT. A column a person re-formatted is not noticed (that would need the grid data: a far
-bigger read every time).
+Values come as stored (effectiveValue): numbers are numbers, text is text. A number Sheets
+shows as a date, a time or both (effectiveFormat.numberFormat.type DATE, TIME, DATE_TIME)
+becomes the `datetime` (a `time` below 1) openpyxl gives for a date-formatted cell, with
+CellFormat.DATE: a count a clerk typed as "15/6" is then the date it became, as in the local
+backend (`cell.int.date`), never its serial (46,188). Other numbers take their column's
+format (a number in a date column is given CellFormat.DATE, in a percent column PERCENT and
+elsewhere NUMBER: what a clerk sees there), text in a text column TEXT.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,24 +44,52 @@ def read_table(spec: TableSpec, rows: Sequence[Sequence[Any]] | None) -> RawTabl
     return RawTable(table=spec.key, tab_found=True, layout=layout, rows=tuple(out))
 
 
-ALL_VALUES_FIELDS = "sheets(properties(sheetId,title),data(rowData(values(effectiveValue))))"
-"""spreadsheets.get mask for every tab's stored values (the fallback when a tab is missing
-or renamed: one request that cannot fail on a tab title)."""
+ALL_VALUES_FIELDS = ("sheets(properties(title),data(startRow,startColumn,"
+                     "rowData(values(effectiveValue,effectiveFormat.numberFormat.type))))")
+"""spreadsheets.get mask for a unit's read: each cell's stored value and the type of its
+number format (to see dates), nothing else. With `ranges` (every template tab and
+"_cchc"!A1:B30) it is the read; without, every tab (the fallback when a tab is missing or
+renamed: one request that cannot fail on a tab title)."""
 _ERROR_TEXT = {"DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
                "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "NULL_VALUE": "#NULL!"}
+_DATE_TYPES = frozenset({"DATE", "TIME", "DATE_TIME"})
+_EPOCH = dt.datetime(1899, 12, 30)
 
 
 def grid_values(sheet: dict[str, Any]) -> list[list[Any]]:
-    """A tab's rows from grid data, as a values.batchGet with UNFORMATTED_VALUE and
-    SERIAL_NUMBER gives them (numbers, text, booleans, dates as serials)."""
+    """A tab's rows from grid data: numbers, text, booleans; a number shown as a date or
+    time is a `datetime` (or `time`), as openpyxl reads a date-formatted cell."""
     rows: list[list[Any]] = []
     for block in sheet.get("data") or []:
-        start = block.get("startRow", 0)
+        start, left = block.get("startRow", 0), block.get("startColumn", 0)
         for offset, row in enumerate(block.get("rowData") or []):
             while len(rows) < start + offset:
                 rows.append([])
-            rows.append([_effective(c.get("effectiveValue")) for c in row.get("values") or []])
+            rows.append([None] * left + [_cell_value(c) for c in row.get("values") or []])
     return rows
+
+
+def _cell_value(cell: dict[str, Any]) -> Any:
+    value = _effective(cell.get("effectiveValue"))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        kind = ((cell.get("effectiveFormat") or {}).get("numberFormat") or {}).get("type")
+        if kind in _DATE_TYPES:
+            return _serial_datetime(value)
+    return value
+
+
+def _serial_datetime(serial: float) -> Any:
+    """What openpyxl's from_excel gives for a date serial: a datetime to the millisecond,
+    a time of day for 0 <= serial < 1 (no Excel 1900 leap-day shift: Sheets has none).
+    The number itself when no datetime can hold it."""
+    try:
+        day, fraction = divmod(serial, 1)
+        diff = dt.timedelta(milliseconds=round(fraction * 86_400_000))
+        if 0 <= serial < 1 and diff.days == 0:
+            return (dt.datetime.min + diff).time()
+        return _EPOCH + dt.timedelta(days=day) + diff
+    except (OverflowError, ValueError):
+        return serial
 
 
 def _effective(value: dict[str, Any] | None) -> Any:
@@ -109,6 +140,8 @@ def _value(value: Any) -> Any:
 def _format(value: Any, ctype: ColumnType | None) -> CellFormat | None:
     if isinstance(value, bool):
         return None
+    if isinstance(value, dt.date | dt.time):
+        return CellFormat.DATE  # shown as a date in the sheet (grid_values)
     if isinstance(value, int | float):
         return _NUMBER_FORMAT.get(ctype, CellFormat.NUMBER) if ctype else CellFormat.NUMBER
     if isinstance(value, str):

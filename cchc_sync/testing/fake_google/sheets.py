@@ -154,10 +154,20 @@ def set_cell(sheet: Sheet, r: int, c: int, raw: Any, input_option: str,
             raw, locale=locale, number_format=cell.number_format())
     cell.uev = uev
     cell.ev = None if uev is None or "formulaValue" in uev else dict(uev)
-    if number_format and not (cell.fmt or {}).get("numberFormat"):
+    if number_format and _takes_format(cell.number_format(), number_format):
         cell.fmt = {**(cell.fmt or {}), "numberFormat": number_format}
     sheet.drop_if_empty(r, c)
     return True
+
+
+def _takes_format(current: dict[str, Any] | None, typed: dict[str, Any]) -> bool:
+    """Whether what was typed sets the cell's number format: always in an unformatted
+    cell; over a number format only when a date or time was typed into a cell not already
+    showing one ("15/6" typed into a `#,##0` count cell is shown as a date)."""
+    if not current:
+        return True
+    kinds = cellvalues.DATE_TYPES
+    return typed.get("type") in kinds and current.get("type") not in kinds
 
 
 class Edit:

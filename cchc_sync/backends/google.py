@@ -8,9 +8,9 @@ Requests per operation (Sheets + Drive; OAuth token requests aside):
 - create_master: files.create + 1 batchUpdate + 1 permission per coordinator;
 - scan: 1 Drive files.list for every sheet at once (a page per 1,000 files); token = Drive
   `version`, which goes up with every edit, whoever makes it;
-- read_unit: 1 values.batchGet of every template tab and "_cchc" (when a tab is missing
-  or renamed, that batchGet is refused and 1 spreadsheets.get of every tab's values
-  follows);
+- read_unit: 1 spreadsheets.get of every template tab and "_cchc", grid data limited to
+  values and number-format types (when a tab is missing or renamed, it is refused and 1
+  spreadsheets.get of every tab follows);
 - write_flags: 1 batchUpdate (+ 1 files.list per cycle to check no one edited since the
   read, shared by every flag write of the cycle);
 - write_master: 1 atomic batchUpdate rewriting every tab.
@@ -29,9 +29,7 @@ from typing import Any
 from ..models import RawTable, UnitRead
 from ..templates import TemplateSet
 from .base import (
-    CHECK_TAB,
     META_TAB,
-    FlagPlan,
     MasterBook,
     ScanEntry,
     ScanState,
@@ -48,23 +46,17 @@ from .google_cells import (
     find_title,
     fixed_sheet_ids,
     quote_title,
-    unit_tab_titles,
 )
 from .google_create import SheetMaker
-from .google_flags import SheetInfo, flag_requests
+from .google_flag_write import GONE_REASON, FlagWriter
 from .google_http import GoogleApiError, GoogleUnavailable
-from .google_master import master_requests
+from .google_master import master_batches
 from .google_master import master_tab_titles as _master_titles
 from .google_read import ALL_VALUES_FIELDS, grid_values, read_meta, read_table
-from .google_unit import grid_rows, unit_sheet_ids
-
-GONE_REASON = (
-    "Bảng tính {id} không còn trong thư mục Drive: đã bị xoá hoặc chưa chia sẻ cho tài khoản "
-    "dịch vụ (hoặc đã bị chuyển ra khỏi thư mục)"
-)
+from .google_rows import tab_prints
 
 
-class GoogleBackend(SheetMaker):
+class GoogleBackend(SheetMaker, FlagWriter):
     """Unit sheets and the master as Google spreadsheets in one Drive folder."""
 
     kind = "google"
@@ -135,9 +127,9 @@ class GoogleBackend(SheetMaker):
         return out
 
     def read_unit(self, unit: str, sheet: SheetRef, templates: TemplateSet) -> UnitRead:
-        """Every template tab and "_cchc" in one values.batchGet (stored values, dates as
-        serials). Raises UnitUnreachable when the sheet is gone, unshared or Google does
-        not answer."""
+        """Every template tab and "_cchc" in one spreadsheets.get (grid data: stored values
+        and which are shown as dates). Raises UnitUnreachable when the sheet is gone,
+        unshared or Google does not answer."""
         self.templates = self.templates or templates
         sid = sheet.ref
         specs = list(templates.tables.values())
@@ -153,8 +145,8 @@ class GoogleBackend(SheetMaker):
                 except GoogleApiError as exc:
                     if exc.status != 400:
                         raise
-                    # A tab is missing or renamed (the batchGet names a tab that is not
-                    # there): every tab's values from the grid data instead; titles noted.
+                    # A tab is missing or renamed (the read names a tab that is not
+                    # there): every tab's grid data instead; titles noted.
                     ranges, self._tab_titles[sid] = self._all_values(sid, specs)
         except GoogleApiError as exc:
             raise UnitUnreachable(unreachable_reason(sid, exc)) from None
@@ -177,12 +169,13 @@ class GoogleBackend(SheetMaker):
         self._state[sid] = FlagState.from_json(meta[STATE_KEY]) if STATE_KEY in meta \
             else FlagState()
         self._headers[sid] = headers
+        self._prints[sid] = tab_prints(tables)  # to check the flag write against
         return UnitRead(unit=unit, tables=tables, template_version=meta.get("template_version"))
 
     def _all_values(self, sid: str, specs) -> tuple[dict[str, list[list[Any]] | None],
                                                     dict[str, str | None]]:
-        """Every tab's stored values in one spreadsheets.get (grid data, effective values
-        only), found by title ignoring case and tone placement: (rows, titles)."""
+        """Every tab's stored values in one spreadsheets.get (grid data, the read's mask
+        without ranges), found by title ignoring case and tone placement: (rows, titles)."""
         data = self._metadata(sid, ALL_VALUES_FIELDS)
         by_title = {s.get("properties", {}).get("title", ""): s for s in data}
         titles = {s.key: find_title(by_title, s.tab) for s in specs}
@@ -193,158 +186,45 @@ class GoogleBackend(SheetMaker):
 
     def _value_ranges(self, sid: str, specs, titles: Mapping[str, str | None]
                       ) -> dict[str, list[list[Any]] | None]:
-        """table key (or META_TAB) -> rows; None for a tab that does not exist."""
+        """table key (or META_TAB) -> rows; None for a tab that does not exist. One
+        spreadsheets.get of grid data: each cell's stored value and its number format's
+        type, so a count Sheets turned into a date is read as that date (a values read
+        gives only the serial). A named tab that is not there: 400."""
         wanted: list[tuple[str, str]] = [(s.key, titles[s.key]) for s in specs
                                          if titles.get(s.key)]
         ranges = [quote_title(t) for _, t in wanted]
         wanted.append((META_TAB, META_TAB))
         ranges.append(f"{quote_title(META_TAB)}!A1:B{META_RANGE_ROWS}")
-        data = self._call(
-            "GET", f"{SHEETS}/{sid}/values:batchGet",
-            # UNFORMATTED_VALUE: stored values, not display strings; SERIAL_NUMBER: dates
-            # arrive as serials, whatever the locale shows.
-            params={"ranges": ranges, "valueRenderOption": "UNFORMATTED_VALUE",
-                    "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"},
-            what="values.batchGet")
+        # includeGridData is ignored when a field mask is set (the mask asks for the data);
+        # prettyPrint=false: Google indents its JSON otherwise (about 3.5 times the bytes).
+        data = self._call("GET", f"{SHEETS}/{sid}",
+                          params={"ranges": ranges, "includeGridData": "true",
+                                  "fields": ALL_VALUES_FIELDS, "prettyPrint": "false"},
+                          what="spreadsheets.get")
+        by_title = {s.get("properties", {}).get("title", ""): s
+                    for s in data.get("sheets", [])}
         out: dict[str, list[list[Any]] | None] = {s.key: None for s in specs}
         out[META_TAB] = None
-        for (key, _), vr in zip(wanted, data.get("valueRanges", []), strict=False):
-            out[key] = vr.get("values", [])
+        for key, title in wanted:
+            found = find_title(by_title, title)
+            if found is not None:
+                out[key] = grid_values(by_title[found])
         return out
 
     # -- writing ----------------------------------------------------------------------------
 
-    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None) -> str | None:
-        """The plan in one batchUpdate. Returns None (nothing written) when Drive says the
-        sheet changed since `expect_token`; else "" (the version after our own write is
-        not known without one more request: the next cycle re-reads the sheet once and
-        finds its content unchanged)."""
-        sid = sheet.ref
-        try:
-            if expect_token is not None:
-                current = self._current_version(sid)
-                if current is None:
-                    raise UnitUnreachable(GONE_REASON.format(id=sid))
-                if current != expect_token:
-                    log.info("%s changed since it was read (version %s, read %s); flags not "
-                             "written", sid, current, expect_token)
-                    return None
-            previous = self._state.get(sid)
-            if previous is None:
-                previous = self._read_state(sid)
-            ids = self._unit_ids(plan, previous)
-            # A tab the last read did not find gets no marks (as in the local backend): its
-            # id may now hold something else.
-            missing = self._tab_titles.get(sid, {})
-            for flags_key, flags in plan.tabs.items():
-                if flags_key in missing and missing[flags_key] is None:
-                    ids.pop(flags.tab, None)
-            titles = self._column_titles(sid, plan)
-            made = {}
-            if self.templates is not None:
-                made = {ids[s.tab]: grid_rows(s, self.data_rows)
-                        for s in self.templates.tables.values() if s.tab in ids}
-            requests, state = flag_requests(plan, ids=ids, previous=previous, titles=titles,
-                                            grid_rows=made)
-            try:
-                self._batch_update(sid, requests)
-            except GoogleApiError as exc:
-                if exc.status != 400:
-                    raise
-                log.info("%s: flag write refused (%s); reading its tabs and trying again",
-                         sid, exc.message)
-                state = self._write_flags_after_metadata(sid, plan, previous, titles)
-        except GoogleApiError as exc:
-            raise UnitUnreachable(unreachable_reason(sid, exc)) from None
-        except GoogleUnavailable as exc:
-            raise UnitUnreachable(f"Google chưa trả lời khi ghi kết quả kiểm tra vào {sid}: "
-                                  f"{exc}") from None
-        self._state[sid] = state
-        if self._versions is not None:
-            self._versions.pop(sid, None)  # our own write moved it on
-        return ""
-
-    def _current_version(self, sid: str) -> str | None:
-        """The sheet's Drive version now, from one listing per cycle made just before the
-        cycle's first flag write (scan() forgets it; our own write drops its entry)."""
-        if self._versions is None or sid not in self._versions:
-            files, _ = self._list_files()
-            self._versions = {fid: str(f.get("version", "")) for fid, f in files.items()}
-        return self._versions.get(sid)
-
-    def _read_state(self, sid: str) -> FlagState:
-        """The flag state in "_cchc" (one read; only when this process has not read the
-        sheet yet, e.g. a flag change caused by another unit)."""
-        data = self._call("GET", f"{SHEETS}/{sid}/values/"
-                          f"{quote_title(META_TAB)}!A1:B{META_RANGE_ROWS}",
-                          params={"valueRenderOption": "UNFORMATTED_VALUE"}, what="values.get")
-        meta = read_meta(data.get("values"))
-        return FlagState.from_json(meta[STATE_KEY]) if STATE_KEY in meta else FlagState()
-
-    def _unit_ids(self, plan: FlagPlan, state: FlagState) -> dict[str, int]:
-        if self.templates is not None:
-            ids = unit_sheet_ids(self.templates)
-        else:
-            tabs = [t.tab for t in plan.tabs.values()]
-            ids = fixed_sheet_ids(unit_tab_titles(tabs))
-        ids.update(state.ids)
-        return ids
-
-    def _column_titles(self, sid: str, plan: FlagPlan) -> dict[tuple[str, str], str]:
-        titles: dict[tuple[str, str], str] = {}
-        if self.templates is not None:
-            for spec in self.templates.tables.values():
-                for col in spec.columns:
-                    titles[(spec.key, col.key)] = col.title
-        titles.update(self._headers.get(sid, {}))
-        return titles
-
-    def _write_flags_after_metadata(self, sid: str, plan: FlagPlan, previous: FlagState,
-                                    titles: Mapping[tuple[str, str], str]) -> FlagState:
-        props = [s.get("properties", {}) for s in self._metadata(sid)]
-        by_title = {p.get("title", ""): p for p in props}
-        info = {
-            int(p.get("sheetId", 0)): SheetInfo(
-                sheet_id=int(p.get("sheetId", 0)),
-                rows=int(p.get("gridProperties", {}).get("rowCount", 0)),
-                cols=int(p.get("gridProperties", {}).get("columnCount", 0)))
-            for p in props
-        }
-        defaults = self._unit_ids(plan, FlagState())
-        ids: dict[str, int] = {}
-        extra: list[dict[str, Any]] = []
-        wanted = [t.tab for t in plan.tabs.values()] + [CHECK_TAB, META_TAB]
-        for tab in wanted:
-            found = find_title(by_title, tab)
-            if found is not None:
-                ids[tab] = int(by_title[found].get("sheetId", 0))
-            elif tab in (CHECK_TAB, META_TAB):
-                # The software's own tab is gone: make it again with its fixed id.
-                new_id = defaults[tab]
-                while new_id in info:
-                    new_id += 1
-                extra.append({"addSheet": {"properties": {
-                    "sheetId": new_id, "title": tab, "hidden": tab == META_TAB,
-                    "gridProperties": {"rowCount": 50, "columnCount": 7}}}})
-                info[new_id] = SheetInfo(sheet_id=new_id, rows=50, cols=7)
-                ids[tab] = new_id
-        previous = FlagState(marks=previous.marks, status_rows=previous.status_rows,
-                             overflow=previous.overflow,
-                             ids={t: i for t, i in ids.items() if defaults.get(t) != i})
-        requests, state = flag_requests(plan, ids=ids, previous=previous, titles=titles,
-                                        info=info)
-        self._batch_update(sid, extra + requests)
-        return state
-
     def write_master(self, sheet: SheetRef, book: MasterBook) -> bool:
-        """Every master tab rewritten in one atomic batchUpdate. False (logged) when it
-        cannot be written now; the next cycle tries again."""
+        """Every master tab rewritten: one atomic batchUpdate when it fits
+        `master_request_bytes`, else the rows in parts into hidden tabs and one batchUpdate
+        swapping them in (google_master.master_batches). False (logged) when it cannot be
+        written now, the old master left whole; the next cycle writes it all again."""
         sid = sheet.ref
         titles = _master_titles(list(book.tabs))
         ids = self._master_ids.get(sid) or fixed_sheet_ids(titles)
         try:
             try:
-                self._batch_update(sid, master_requests(book, ids))
+                for requests in master_batches(book, ids, budget=self.master_request_bytes):
+                    self._batch_update(sid, requests)
             except GoogleApiError as exc:
                 if exc.status != 400:
                     raise
@@ -377,10 +257,12 @@ class GoogleBackend(SheetMaker):
             used.add(new_id)
             ids[title] = new_id
             adds.append({"addSheet": {"properties": {"sheetId": new_id, "title": title}}})
-        # Tabs the book no longer has go, after the new ones exist (a sheet keeps one tab).
-        deletes = [{"deleteSheet": {"sheetId": i}} for t, i in existing.items()
-                   if t not in ids]
-        self._batch_update(sid, adds + master_requests(book, ids) + deletes)
+        # Tabs the book no longer has go, after the new ones exist (a sheet keeps one tab);
+        # staging tabs a write in parts left behind go first (master_batches).
+        stale = {t: i for t, i in existing.items() if t not in ids}
+        for requests in master_batches(book, ids, budget=self.master_request_bytes,
+                                       first=adds, stale=stale, taken=used):
+            self._batch_update(sid, requests)
         self._master_ids[sid] = ids
 
 

@@ -19,6 +19,7 @@ from ..templates import TemplateSet
 from .base import SheetRef
 from .google_cells import SHEET_URL, FlagState
 from .google_http import GoogleApiError, GoogleTransport, GoogleUnavailable, RetryPolicy
+from .google_master import MASTER_REQUEST_BYTES
 from .google_unit import DEFAULT_DATA_ROWS
 
 log = logging.getLogger("cchc_sync.backends.google")
@@ -45,6 +46,7 @@ class GoogleApi:
         service_account: str | None = None,
         notify: bool = True,
         data_rows: int = DEFAULT_DATA_ROWS,
+        master_request_bytes: int = MASTER_REQUEST_BYTES,
         sheet_url: str = SHEET_URL,
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -57,7 +59,9 @@ class GoogleApi:
         with (Google requires it for addresses without a Google account). `data_rows`: rows
         of a multi-row table that get formats and validation. `sheet_url`: how a
         spreadsheet id becomes the URL people open ("{id}" is replaced). `retry`, `clock`,
-        `sleep`, `rng`: the retry policy and what it waits with (tests inject fakes)."""
+        `sleep`, `rng`: the retry policy and what it waits with (tests inject fakes).
+        `master_request_bytes`: JSON bytes one master batchUpdate may take; a larger master
+        is written in parts (google_master.master_batches)."""
         self.client = client
         self.transport = GoogleTransport(
             client.http_client, reads_per_minute=reads_per_minute,
@@ -69,6 +73,7 @@ class GoogleApi:
         self.templates = templates
         self.notify = notify
         self.data_rows = data_rows
+        self.master_request_bytes = master_request_bytes
         self.sheet_url = sheet_url
         auth = getattr(client.http_client, "auth", None)
         self.service_account = service_account or getattr(auth, "service_account_email", None)
@@ -79,6 +84,8 @@ class GoogleApi:
         self._tab_titles: dict[str, dict[str, str | None]] = {}
         self._headers: dict[str, dict[tuple[str, str], str]] = {}
         self._master_ids: dict[str, dict[str, int]] = {}
+        # Each sheet's rows as last read (google_rows.TabPrint), to check a flag write.
+        self._prints: dict[str, dict] = {}
 
     def _ref(self, spreadsheet_id: str) -> SheetRef:
         return SheetRef(ref=spreadsheet_id, url=self.sheet_url.replace("{id}", spreadsheet_id))

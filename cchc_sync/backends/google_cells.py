@@ -220,16 +220,27 @@ class FlagState:
     overflow: bool = False
     """Too many marks to record: the next write clears notes and colours of the whole data
     area of the template columns."""
+    mark_rows: dict[int, dict[int, str]] = field(default_factory=dict)
+    """Sheet id -> row -> short digest of that row's content when it was marked: a clerk's
+    sort moves our notes and colours with the rows, and this finds them again
+    (google_rows.follow_marks)."""
+    anchored: list[int] = field(default_factory=list)
+    """Sheet ids whose status column carries the software's developer-metadata anchor
+    (google_rows.py): their flag writes are refused if that column moved."""
 
     def to_json(self) -> str:
         data = {
             "marks": {str(k): [list(rc) for rc in v] for k, v in self.marks.items() if v},
             "status_rows": {str(k): v for k, v in self.status_rows.items()},
             "ids": self.ids,
+            "anchored": sorted(self.anchored),
+            "rows": {str(k): {str(r): d for r, d in v.items()}
+                     for k, v in self.mark_rows.items() if v},
         }
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         if len(text) > MAX_CELL_TEXT - 100:
             data["marks"] = {}
+            data["rows"] = {}
             data["overflow"] = True
             text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         return text
@@ -244,6 +255,9 @@ class FlagState:
                 status_rows={int(k): int(v) for k, v in (data.get("status_rows") or {}).items()},
                 ids={str(k): int(v) for k, v in (data.get("ids") or {}).items()},
                 overflow=bool(data.get("overflow")),
+                anchored=sorted(int(i) for i in data.get("anchored") or ()),
+                mark_rows={int(k): {int(r): str(d) for r, d in v.items()}
+                           for k, v in (data.get("rows") or {}).items()},
             )
         except (ValueError, TypeError, AttributeError):
             # Unreadable state: clear the whole data area once rather than leave stale marks.

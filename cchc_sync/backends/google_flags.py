@@ -21,7 +21,7 @@ person's own note there would go.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,13 +74,15 @@ def flag_requests(
     titles: Mapping[tuple[str, str], str],
     info: Mapping[int, SheetInfo] | None = None,
     grid_rows: Mapping[int, int] | None = None,
+    finish: Callable[[FlagState], None] | None = None,
 ) -> tuple[list[dict[str, Any]], FlagState]:
     """The requests for `plan` and the flag state they leave behind.
 
     ids: tab title -> sheet id (tabs missing from it are skipped). info: sheet id -> grid
     size, when known (after a metadata read): marks outside the grid are skipped.
     grid_rows: sheet id -> rows the tab was made with (ranges are kept inside; a tab a
-    person shrank makes the write fail once and come back with `info`).
+    person shrank makes the write fail once and come back with `info`). finish: completes
+    the new state before it is written into "_cchc".
     """
     limits = {k: v.rows for k, v in info.items()} if info is not None else dict(grid_rows or {})
     requests: list[dict[str, Any]] = []
@@ -128,6 +130,8 @@ def flag_requests(
     check_id = ids.get(CHECK_TAB)
     if check_id is not None:
         requests += check_tab_requests(plan, check_id, titles)
+    if finish is not None:
+        finish(state)
     meta_id = ids.get(META_TAB)
     if meta_id is not None:
         requests.append(update_cells(meta_id, STATE_ROW, 0,

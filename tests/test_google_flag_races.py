@@ -1,0 +1,256 @@
+"""A clerk changes a Google sheet while the cycle writes its flags (google_rows.py).
+
+The clerk's edits are made as a person, with the fake's own request handlers (so a sort
+moves each cell's note and colour with its row, as Sheets does, and protected cells are
+refused to the clerk): a sort of the table's data columns, a column inserted left of the
+status column. Each edit lands after the cycle's one Drive version check and before the
+unit's flag write: the fake's latency holds that write back and a thread edits as soon as
+the previous unit's write (or the unit's own previous write) was served.
+
+"The right rows" is what a fault-free run gives on the final data: a fresh site holding
+it, synced once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cchc_sync.pipeline import sync_once
+from cchc_sync.testing.fake_google import batch
+from cchc_sync.testing.fake_google.control import get_file
+from cchc_sync.testing.fake_google.server import DEFAULT_PERSON
+
+from .test_concurrent_edits import STATUS_TITLE, TAB, UNIT, _flag_writes, google_flags
+from .test_contract import dump_values
+from .test_faults import Edit, GoogleSite
+
+EXPLANATION = Edit(UNIT, TAB, 3, "Giải trình", "Số liệu đã rà soát lại")
+
+
+def person_batch(site: GoogleSite, code: str, requests: list[dict[str, Any]]) -> None:
+    """A clerk's own batchUpdate in the Sheets UI: the fake's handlers, as that person
+    (protected cells refused), one atomic change that moves the Drive version on."""
+    store = site.fake.store
+    with store.lock:
+        file = get_file(store, site.sheets[code])
+        ss = file.spreadsheet.clone()
+        for req in requests:
+            kind, payload = next(iter(req.items()))
+            batch._check_protection(ss, kind, payload, "", DEFAULT_PERSON, file.owner)
+            batch.HANDLERS[kind](ss, payload, "", store=store, caller=DEFAULT_PERSON,
+                                 owner=file.owner)
+        ss.recalc()
+        file.spreadsheet = ss
+        store.bump(file, DEFAULT_PERSON)
+
+
+def tab_id(site: GoogleSite, code: str) -> int:
+    dump = site.fake.spreadsheet(site.sheets[code])
+    return next(s["sheetId"] for s in dump["sheets"] if s["title"] == TAB)
+
+
+def sort_rows(site: GoogleSite, descending: bool = True) -> None:
+    """The clerk selects the table's data columns (not the protected status column) and
+    sorts by the first one."""
+    rows = dump_values(site.fake.spreadsheet(site.sheets[UNIT]))[TAB]
+    status = rows[0].index(STATUS_TITLE)
+    last = max(i for i, row in enumerate(rows) if row and row[0]) + 1
+    person_batch(site, UNIT, [{"sortRange": {
+        "range": {"sheetId": tab_id(site, UNIT), "startRowIndex": 1, "endRowIndex": last,
+                  "startColumnIndex": 0, "endColumnIndex": status},
+        "sortSpecs": [{"dimensionIndex": 0,
+                       "sortOrder": "DESCENDING" if descending else "ASCENDING"}]}}])
+
+
+def insert_column(site: GoogleSite) -> None:
+    """The clerk inserts an empty column B (left of every data column but the first)."""
+    person_batch(site, UNIT, [{"insertDimension": {"range": {
+        "sheetId": tab_id(site, UNIT), "dimension": "COLUMNS", "startIndex": 1,
+        "endIndex": 2}}}])
+
+
+def after_writes_to(site: GoogleSite, code: str, mark: int, edits: list[Callable[[], None]]
+                    ) -> threading.Thread:
+    """A clerk who makes edits[i] as soon as the (i+1)-th flag write into `code`'s sheet
+    since `mark` was served."""
+
+    def served() -> int:
+        return len([r for r in site.fake.requests()[mark:]
+                    if r["kind"] == "POST spreadsheets.batchUpdate"
+                    and site.sheets[code] in r["path"]])
+
+    return _clerk(served, edits)
+
+
+def while_writes_wait(site: GoogleSite, edits: list[Callable[[], None]]) -> threading.Thread:
+    """A clerk who makes edits[i] as soon as the (i+1)-th batchUpdate from now reached the
+    fake, while the fake's latency still holds it back (so the edit lands first)."""
+    start = site.fake.stats()["by_kind"].get(BATCH, 0)
+    return _clerk(lambda: site.fake.stats()["by_kind"].get(BATCH, 0) - start, edits)
+
+
+BATCH = "POST spreadsheets.batchUpdate"
+
+
+def _clerk(count: Callable[[], int], edits: list[Callable[[], None]]) -> threading.Thread:
+
+    def watch() -> None:
+        done = 0
+        deadline = time.monotonic() + 60
+        while done < len(edits) and time.monotonic() < deadline:
+            if count() > done:
+                edits[done]()
+                done += 1
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def reference_flags(tmp_path, edit: Callable[[GoogleSite], None]) -> dict[str, Any]:
+    """The flags a fault-free run puts on the same final data."""
+    reference = GoogleSite(tmp_path / "reference")
+    reference.apply(EXPLANATION)
+    edit(reference)
+    ws = reference.open()
+    try:
+        sync_once(ws)
+        return google_flags(reference)
+    finally:
+        ws.close()
+        reference.close()
+
+
+def values_but_status(site: GoogleSite) -> list[list[Any]]:
+    rows = dump_values(site.fake.spreadsheet(site.sheets[UNIT]))[TAB]
+    status = rows[0].index(STATUS_TITLE)
+    return [[v for i, v in enumerate(row) if i != status] for row in rows]
+
+
+@pytest.fixture
+def site(tmp_path):
+    site = GoogleSite(tmp_path / "site")
+    site.apply(EXPLANATION)
+    yield site
+    site.close()
+
+
+def test_a_sort_between_cycles_takes_our_old_notes_along_and_they_are_found(site, tmp_path):
+    """No race: the clerk sorts between two cycles. Sheets moved our notes with the rows;
+    the next write finds them by the rows' content and leaves none behind."""
+    ws = site.open()
+    try:
+        sync_once(ws)
+        sync_once(ws)
+        before = google_flags(site)[TAB]
+        sort_rows(site)
+        sync_once(ws)
+        got = google_flags(site)
+    finally:
+        ws.close()
+    assert before[1], "the unit's rows have notes to move"
+    assert got == reference_flags(tmp_path, sort_rows)
+
+
+def test_a_sort_during_the_flag_write_is_followed_at_once(site, tmp_path):
+    ws = site.open()
+    try:
+        sync_once(ws)
+        sync_once(ws)
+        for code in ("VP", UNIT):  # two units to write; VP first
+            site.fake.edit_cells(site.sheets[code], "Thông tin", "A2", [[f"'Ký {code}"]])
+        mark = len(site.fake.requests())
+        site.fake.set_faults(latency_ms=300, kinds=None)
+        clerk = after_writes_to(site, "VP", mark, [lambda: sort_rows(site)])
+        result = sync_once(ws)
+        clerk.join(10)
+        site.fake.clear_faults()
+        assert UNIT not in result.flags_pending
+        assert _flag_writes(site, mark) == 2  # the write, and the one that moved the flags
+        got = google_flags(site)
+    finally:
+        ws.close()
+
+    def signed_and_sorted(ref: GoogleSite) -> None:
+        for code in ("VP", UNIT):
+            ref.fake.edit_cells(ref.sheets[code], "Thông tin", "A2", [[f"'Ký {code}"]])
+        sort_rows(ref)
+
+    assert got == reference_flags(tmp_path, signed_and_sorted)
+
+
+def test_a_column_inserted_during_the_flag_write_changes_no_typed_value(site, tmp_path):
+    """Without the anchor, the status column's old index would now be "Giải trình": the
+    write would put statuses over the clerk's explanations."""
+    ws = site.open()
+    try:
+        sync_once(ws)
+        sync_once(ws)
+        for code in ("VP", UNIT):
+            site.fake.edit_cells(site.sheets[code], "Thông tin", "A2", [[f"'Ký {code}"]])
+        mark = len(site.fake.requests())
+        seen: dict[str, Any] = {}
+
+        def clerk_inserts() -> None:
+            insert_column(site)
+            seen["values"] = values_but_status(site)
+
+        site.fake.set_faults(latency_ms=300, kinds=None)
+        clerk = after_writes_to(site, "VP", mark, [clerk_inserts])
+        result = sync_once(ws)
+        clerk.join(10)
+        site.fake.clear_faults()
+        assert result.flags_pending == [UNIT]
+        assert values_but_status(site) == seen["values"]
+        assert "Số liệu đã rà soát lại" in [v for row in seen["values"] for v in row]
+        result = sync_once(ws)  # reads the new layout; flags where its status column is
+        assert UNIT not in result.flags_pending and result.flags_written >= 1
+        got = google_flags(site)
+    finally:
+        ws.close()
+
+    def signed_and_inserted(ref: GoogleSite) -> None:
+        for code in ("VP", UNIT):
+            ref.fake.edit_cells(ref.sheets[code], "Thông tin", "A2", [[f"'Ký {code}"]])
+        insert_column(ref)
+
+    assert got == reference_flags(tmp_path, signed_and_inserted)
+
+
+def test_rows_that_keep_moving_lose_their_flags_until_the_next_read(site, tmp_path):
+    ws = site.open()
+    try:
+        sync_once(ws)
+        sync_once(ws)
+        site.fake.edit_cells(site.sheets[UNIT], "Thông tin", "A2", [["'Ký"]])
+        mark = len(site.fake.requests())
+        sorts = [lambda: sort_rows(site, True), lambda: sort_rows(site, False),
+                 lambda: sort_rows(site, True)]
+        site.fake.set_faults(latency_ms=300, kinds=None)
+        # The unit's write is the cycle's only flag write: the version check is before
+        # it; the clerk sorts while each of its first three writes is held back.
+        clerk = while_writes_wait(site, sorts)
+        sync_once(ws)
+        clerk.join(10)
+        site.fake.clear_faults()
+        assert _flag_writes(site, mark) == 4  # write, two moves, then the flags come off
+        status, notes = google_flags(site)[TAB]
+        assert status == {} and notes == {}
+        result = sync_once(ws)  # the next read puts them back
+        assert result.flags_written >= 1
+        got = google_flags(site)
+    finally:
+        ws.close()
+
+    def signed_and_sorted(ref: GoogleSite) -> None:
+        ref.fake.edit_cells(ref.sheets[UNIT], "Thông tin", "A2", [["'Ký"]])
+        sort_rows(ref, True)
+
+    assert got == reference_flags(tmp_path, signed_and_sorted)
+    assert any(str(text).startswith("✖") for text in got[TAB][0].values())

@@ -144,7 +144,10 @@ class FlagWriter(GoogleApi):
 
         requests, state = flag_requests(plan, ids=ids, previous=previous, titles=titles,
                                         grid_rows=grid_rows, info=info, finish=finish)
-        ranges = response_ranges(plan, basis)
+        limits = grid_rows or {}
+        if info is not None:
+            limits = {k: v.rows for k, v in info.items()}
+        ranges = response_ranges(plan, basis, ids, limits)
         body: dict[str, Any] = {
             "requests": [*(extra or []), *anchor_requests(plan, ids, previous), *requests]}
         params = None

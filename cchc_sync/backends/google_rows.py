@@ -28,6 +28,8 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from openpyxl.utils import get_column_letter
+
 from ..models import RawTable
 from ..templates import TableSpec
 from .base import FlagPlan, TabFlags
@@ -214,9 +216,31 @@ ANCHOR_FIELDS = ("sheets(data(startColumn,columnMetadata(developerMetadata("
 # -- the row check -------------------------------------------------------------------------
 
 
-def response_ranges(plan: FlagPlan, prints: Mapping[str, TabPrint]) -> list[str]:
-    """The tabs whose rows the write's response must show (those the read printed)."""
-    return [quote_title(f.tab) for key, f in plan.tabs.items() if key in prints]
+RANGE_MARGIN = 50
+"""Rows below the last row read that the write's answer shows too (rows inserted above
+push the rows read down; a row moved further cannot be found and loses its flags)."""
+
+
+def response_ranges(plan: FlagPlan, prints: Mapping[str, TabPrint], ids: Mapping[str, int],
+                    grid_rows: Mapping[int, int]) -> list[str]:
+    """The part of each tab the write's answer must show: from A1 (the header is found
+    again) to the status column, down to the last row read plus RANGE_MARGIN. Not the
+    whole tab: the template formats hundreds of empty rows, which a grid answer lists.
+    grid_rows: sheet id -> rows the tab is known to have (a range past the grid is
+    refused); the rows read prove the grid reaches them."""
+    out = []
+    for key, flags in plan.tabs.items():
+        tab = prints.get(key)
+        if tab is None:
+            continue
+        width = max([c for _, c in tab.columns]
+                    + [c for c in (tab.explanation_col, tab.status_col) if c is not None])
+        read = max([r for r, _ in tab.rows], default=1)
+        known = grid_rows.get(ids.get(flags.tab, -1))
+        last = read + RANGE_MARGIN if known is None else max(read, min(read + RANGE_MARGIN,
+                                                                       known))
+        out.append(f"{quote_title(flags.tab)}!A1:{get_column_letter(width)}{last}")
+    return out
 
 
 def prints_after(answer: Mapping[str, Any], plan: FlagPlan, ids: Mapping[str, int],

@@ -13,6 +13,8 @@ import datetime as dt
 import decimal
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from ..layout import match_header
+from ..layout import HeaderKeys, header_keys, match_header
 from ..models import Finding, Severity, TabLayout
 from ..templates import ColumnSpec, ColumnType, TableSpec
 from .base import EXPLANATION_TITLE, STATUS_TITLE, FlagPlan
@@ -36,16 +38,86 @@ HEADER_SEARCH_ROWS = 10
 
 def find_header(head: Sequence[Sequence[Any]], spec: TableSpec) -> TabLayout:
     """The layout of the first HEADER_SEARCH_ROWS rows (plain values, in sheet order) that
-    matches most of the table's titles."""
-    best = match_header([], spec, header_row=1)
+    matches most of the table's titles.
+
+    The same as trying every row with `match_header` and keeping the first that matches
+    the most, but cheaper in the common case: a row that matches every column ends the
+    search (no later row can match more), and a row of text is matched once per process
+    (`header_memo`), since thousands of sheets share the template's header."""
+    keys = header_keys(spec)
+    best: TabLayout | None = None
+    first: TabLayout | None = None
     for number, row in enumerate(head, start=1):
-        layout = match_header(list(row), spec, header_row=number)
-        if len(layout.columns) > len(best.columns):
+        layout = header_memo.layout(keys, row, number)
+        if first is None:
+            first = layout
+        if len(layout.columns) > (len(best.columns) if best else 0):
             best = layout
-    if not best.columns and head:
+            if len(layout.columns) >= keys.reachable:
+                break
+    if best is None:
         # No title found anywhere: report row 1 as the header so its titles are listed.
-        best = match_header(list(head[0]), spec, header_row=1)
-    return best
+        best = first or match_header([], spec, header_row=1)
+    # A layout of its own, as if just matched: the memo's stays as it was.
+    return TabLayout(columns=dict(best.columns), explanation_col=best.explanation_col,
+                     status_col=best.status_col, header_row=best.header_row,
+                     unknown_titles=best.unknown_titles)
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
+
+
+class HeaderMemo:
+    """Header rows already matched, most recently used kept: (table, row number, the row's
+    cells) -> the TabLayout `match_header` gave.
+
+    Only rows of text and blanks are kept (exactly `str` or None: equal cells are then the
+    same input to `match_header`; a number is not, as 1 == 1.0 == True but their titles
+    differ), so data rows go to `match_header` unmemoised and seldom push a header out.
+    Counters: `hits` (rows answered from the memo), `misses` (text rows matched, then
+    kept), `scored` (rows `match_header` was called for, memoised or not)."""
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._rows: OrderedDict[tuple[Any, ...], TabLayout] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = self.scored = 0
+
+    def layout(self, keys: HeaderKeys, row: Sequence[Any], number: int) -> TabLayout:
+        """`match_header(row, keys.spec, number)`, from the memo when the row is there."""
+        if not set(map(type, row)) <= _TEXT_TYPES:
+            with self._lock:
+                self.scored += 1
+            return match_header(row, keys.spec, header_row=number)
+        # The entry holds `keys` (and so the spec): an id can never stand for another.
+        key = (keys, number, tuple(row))
+        with self._lock:
+            found = self._rows.get(key)
+            if found is not None:
+                self._rows.move_to_end(key)
+                self.hits += 1
+                return found
+        layout = match_header(row, keys.spec, header_row=number)
+        with self._lock:
+            self.misses += 1
+            self.scored += 1
+            self._rows[key] = layout
+            if len(self._rows) > self.maxsize:
+                self._rows.popitem(last=False)
+        return layout
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def clear(self) -> None:
+        """Forget every row and reset the counters."""
+        with self._lock:
+            self._rows.clear()
+            self.hits = self.misses = self.scored = 0
+
+
+header_memo = HeaderMemo()
+"""The process's memo of header rows (`find_header`), shared by both backends' readers."""
 
 
 def row_explanation(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.cell.read_only import EmptyCell, ReadOnlyCell
 from openpyxl.utils.escape import unescape
 from openpyxl.workbook import Workbook
 
@@ -92,15 +93,16 @@ def _raw_row(
     width = len(row)
     cells: dict[str, RawCell] = {}
     filled = False
+    format_of = formats.of
     for key, index in columns:
         cell = row[index - 1] if index <= width else None
         value = _value(cell)
         if value is None:
             # Records are immutable: one shared blank per format is enough.
-            cells[key] = _BLANK[None if cell is None else formats.of(cell, None)]
+            cells[key] = _BLANK[None if cell is None else format_of(cell, None)]
         else:
             filled = True
-            cells[key] = RawCell(value=value, fmt=formats.of(cell, value))
+            cells[key] = RawCell(value=value, fmt=format_of(cell, value))
     if not filled:
         return None
     explanation = row_explanation(row, explanation_col, _value)
@@ -112,26 +114,35 @@ def _value(cell: Any) -> CellValue:
     if cell is None:
         return None
     value = cell.value
-    if isinstance(value, str) and "_x" in value:
-        value = unescape(value)  # "_x0007_" is how .xlsx stores a control character
-    if isinstance(value, str) and not value.strip():
-        return None
+    if isinstance(value, str):
+        if "_x" in value:
+            value = unescape(value)  # "_x0007_" is how .xlsx stores a control character
+        if not value.strip():
+            return None
     return value
 
 
 class _Formats:
     """CellFormat by (style, data type, numeric or not): a style's number format is looked
-    up once per read, not once per cell (it is most of the cost of a big tab)."""
+    up once per read, not once per cell (it is most of the cost of a big tab). A missing
+    cell inside a row (openpyxl's EMPTY_CELL: no style, no value) is worked out once."""
 
     def __init__(self) -> None:
         self._known: dict[tuple[Any, ...], CellFormat | None] = {}
 
     def of(self, cell: Any, value: CellValue) -> CellFormat | None:
-        numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        style = getattr(cell, "_style_id", None)
-        if style is None:
-            return _format(cell, value)
-        key = (style, getattr(cell, "data_type", None), numeric)
+        kind = type(value)
+        numeric = kind is int or kind is float or (
+            kind is not bool and isinstance(value, int | float))
+        if type(cell) is ReadOnlyCell:
+            key: tuple[Any, ...] = (cell._style_id, cell.data_type, numeric)
+        elif type(cell) is EmptyCell:
+            key = (EmptyCell, numeric)  # its attributes are the class's own constants
+        else:
+            style = getattr(cell, "_style_id", None)
+            if style is None:
+                return _format(cell, value)
+            key = (style, getattr(cell, "data_type", None), numeric)
         try:
             return self._known[key]
         except KeyError:

@@ -23,11 +23,15 @@ Faithful (checked against the recorded traffic, which is en_US):
 - Rendering: FORMATTED_VALUE gives strings (numbers through their number format, "General"
   otherwise: up to 10 decimals, no grouping), UNFORMATTED_VALUE gives JSON numbers/booleans,
   FORMULA gives the formula text for formula cells, and dateTimeRenderOption
-  SERIAL_NUMBER/FORMATTED_STRING decides how DATE/TIME/DATE_TIME cells come back when not
-  formatted.
+  SERIAL_NUMBER/FORMATTED_STRING decides how DATE/TIME/DATE_TIME/DURATION cells come back
+  when not formatted: FORMATTED_STRING gives the string their number format shows (the
+  cell's pattern; without one, the locale's default: ``M/d/yyyy`` in en_US, ``dd/MM/yyyy``
+  in the day-first vi_VN and en_GB), other numbers stay numbers.
 Simplified: only the first section of a number format pattern (plus a negative section) is
 used, fractions/conditions/colours in patterns are ignored, two-digit years pivot at 30,
-month and day names are English, rendering uses en_US separators whatever the locale, a
+month and day names are English, rendering uses en_US separators whatever the locale (the
+day-first locales' default date, time and duration patterns aside: an assumption, no
+recording shows them), elapsed-time tokens (``[h]``, ``[m]``, ``[s]``) are whole units, a
 typed date gets a pattern echoing what was typed (``d/M/yyyy`` in vi_VN), currency is "$"
 only, and AM/PM markers are English in every locale.
 """
@@ -44,6 +48,8 @@ from .formula import ERROR_TEXT
 
 EPOCH = dt.datetime(1899, 12, 30)
 DATE_TYPES = ("DATE", "TIME", "DATE_TIME")
+FORMATTED_STRING_TYPES = (*DATE_TYPES, "DURATION")
+"""Number format types whose cells dateTimeRenderOption=FORMATTED_STRING gives as strings."""
 
 
 
@@ -253,8 +259,16 @@ _MONTHS = [
 ]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _DATE_TOKEN_RE = re.compile(
-    r'"[^"]*"|\\.|am/pm|AM/PM|a/p|A/P|y+|Y+|m+|M+|d+|D+|h+|H+|s+|S+|\.0+|.', re.S
+    r'"[^"]*"|\\.|\[[hHmMsS]+\]|am/pm|AM/PM|a/p|A/P|y+|Y+|m+|M+|d+|D+|h+|H+|s+|S+|\.0+|.',
+    re.S,
 )
+_ELAPSED_SECONDS = {"h": 3600, "m": 60, "s": 1}
+
+
+def _token_kind(tok: str) -> str:
+    """"y", "m", "d", "h", "s" for a date/time token ("[h]" is "h"); "" for the others."""
+    letter = tok[1:2] if tok.startswith("[") else tok[:1]
+    return letter.lower() if letter.isalpha() and tok.lower() not in ("am/pm", "a/p") else ""
 
 
 def _format_date(value: float, pattern: str) -> str:
@@ -262,12 +276,14 @@ def _format_date(value: float, pattern: str) -> str:
     tokens = _DATE_TOKEN_RE.findall(pattern)
     has_ampm = any(t.lower() in ("am/pm", "a/p") for t in tokens)
     out = []
-    kinds = [t[0].lower() if t and t[0].isalpha() and t.lower() not in ("am/pm", "a/p") else ""
-             for t in tokens]
+    kinds = [_token_kind(t) for t in tokens]
     for i, tok in enumerate(tokens):
         k = kinds[i]
         n = len(tok)
-        if tok.startswith('"'):
+        if tok.startswith("["):  # elapsed time (a duration): whole hours, minutes, seconds
+            total = round(value * 86400) // _ELAPSED_SECONDS[k]
+            out.append(f"{total:0{n - 2}d}")
+        elif tok.startswith('"'):
             out.append(tok[1:-1])
         elif tok.startswith("\\"):
             out.append(tok[1:])
@@ -355,27 +371,37 @@ def _format_number_pattern(value: float, pattern: str) -> str:
     return sign + _strip_literals(prefix) + body + _strip_literals(suffix)
 
 
-def format_number(value: float, number_format: dict[str, Any] | None) -> str:
+_DEFAULT_PATTERNS = {
+    False: {"DATE": "M/d/yyyy", "TIME": "h:mm:ss am/pm", "DATE_TIME": "M/d/yyyy H:mm:ss",
+            "DURATION": "[h]:mm:ss"},
+    True: {"DATE": "dd/MM/yyyy", "TIME": "HH:mm:ss", "DATE_TIME": "dd/MM/yyyy HH:mm:ss",
+           "DURATION": "[h]:mm:ss"},
+}
+"""A date, time or duration format's pattern when it has none, by whether the locale puts
+the day first (en_US's as recorded; the day-first ones an assumption)."""
+
+
+def format_number(value: float, number_format: dict[str, Any] | None,
+                  locale: str | None = None) -> str:
+    """A number as its number format shows it (a date format without a pattern: the
+    spreadsheet locale's default)."""
+    kind = (number_format or {}).get("type")
     if not number_format or not number_format.get("pattern"):
-        kind = (number_format or {}).get("type")
         if kind == "PERCENT":
             return _format_number_pattern(value, "0.00%")
-        if kind == "DATE":
-            return _format_date(value, "M/d/yyyy")
-        if kind == "TIME":
-            return _format_date(value, "h:mm:ss am/pm")
-        if kind == "DATE_TIME":
-            return _format_date(value, "M/d/yyyy H:mm:ss")
+        if kind in FORMATTED_STRING_TYPES:
+            return _format_date(value, _DEFAULT_PATTERNS[locale_of(locale).day_first][kind])
         return general(value)
     pattern = number_format["pattern"]
-    if number_format.get("type") in DATE_TYPES:
+    if kind in FORMATTED_STRING_TYPES:
         return _format_date(value, pattern)
     if number_format.get("type") == "TEXT" or pattern == "@":
         return general(value)
     return _format_number_pattern(value, pattern)
 
 
-def formatted_value(ev: dict[str, Any] | None, number_format: dict[str, Any] | None) -> str | None:
+def formatted_value(ev: dict[str, Any] | None, number_format: dict[str, Any] | None,
+                    locale: str | None = None) -> str | None:
     if not ev:
         return None
     if "stringValue" in ev:
@@ -385,7 +411,7 @@ def formatted_value(ev: dict[str, Any] | None, number_format: dict[str, Any] | N
     if "errorValue" in ev:
         return ERROR_TEXT.get(ev["errorValue"].get("type", "ERROR"), "#ERROR!")
     if "numberValue" in ev:
-        return format_number(float(ev["numberValue"]), number_format)
+        return format_number(float(ev["numberValue"]), number_format, locale)
     return None
 
 
@@ -395,12 +421,15 @@ def render(
     number_format: dict[str, Any] | None,
     value_render: str = "FORMATTED_VALUE",
     date_render: str = "SERIAL_NUMBER",
+    locale: str | None = None,
 ) -> Any:
-    """One cell as values.get returns it ("" for an empty cell)."""
+    """One cell as values.get returns it ("" for an empty cell). With UNFORMATTED_VALUE or
+    FORMULA and FORMATTED_STRING, a date, time or duration is the string its format shows
+    (in the spreadsheet `locale`); other numbers stay numbers."""
     if ev is None and uev is None:
         return ""
     if value_render == "FORMATTED_VALUE":
-        text = formatted_value(ev, number_format)
+        text = formatted_value(ev, number_format, locale)
         return "" if text is None else text
     if value_render == "FORMULA" and uev and "formulaValue" in uev:
         return uev["formulaValue"]
@@ -408,8 +437,8 @@ def render(
         return ""
     if "numberValue" in ev:
         kind = (number_format or {}).get("type")
-        if kind in DATE_TYPES and date_render == "FORMATTED_STRING":
-            return format_number(float(ev["numberValue"]), number_format)
+        if kind in FORMATTED_STRING_TYPES and date_render == "FORMATTED_STRING":
+            return format_number(float(ev["numberValue"]), number_format, locale)
         return ev["numberValue"]
     if "boolValue" in ev:
         return ev["boolValue"]

@@ -134,7 +134,8 @@ def cell_data(ss: Spreadsheet, cell: Cell | None) -> dict[str, Any]:
         out["userEnteredValue"] = copy.deepcopy(cell.uev)
     if cell.ev is not None:
         out["effectiveValue"] = copy.deepcopy(cell.ev)
-        text = cell.formatted()
+        text = cellvalues.formatted_value(cell.ev, cell.number_format(),
+                                          ss.props.get("locale"))
         if text is not None:
             out["formattedValue"] = text
     if cell.fmt:
@@ -288,18 +289,33 @@ def spreadsheet_json(ss: Spreadsheet, caller: str, owner: str,
 
 
 def value_rows_render(sheet: Sheet, rect: tuple[int, int, int, int], render: str,
-                      date_render: str, major: str = "ROWS") -> list[list[Any]]:
-    rows = sheet.value_rows(*rect, render=render, date_render=date_render)
+                      date_render: str, major: str = "ROWS", locale: str | None = None
+                      ) -> list[list[Any]]:
+    """A range's values as values.get gives them, rendered in the spreadsheet `locale`."""
+    r0, c0, r1, c1 = rect
+    by_row: dict[int, dict[int, Any]] = {}
+    for (r, c), cell in sheet.cells.items():
+        if r0 <= r < r1 and c0 <= c < c1 and cell.uev is not None:
+            by_row.setdefault(r, {})[c] = cellvalues.render(
+                cell.uev, cell.ev, cell.number_format(), render, date_render, locale)
+    rows: list[list[Any]] = []
+    for r in range(r0, max(by_row, default=r0 - 1) + 1):
+        found = by_row.get(r)
+        rows.append(_trimmed([found.get(c, "") for c in range(c0, max(found) + 1)])
+                    if found else [])
+    while rows and not rows[-1]:
+        rows.pop()
     if major != "COLUMNS" or not rows:
         return rows
     width = max(len(r) for r in rows)
-    cols = []
-    for c in range(width):
-        col = [r[c] if c < len(r) else "" for r in rows]
-        while col and col[-1] == "":
-            col.pop()
-        cols.append(col)
-    return cols
+    return [_trimmed([r[c] if c < len(r) else "" for r in rows]) for c in range(width)]
+
+
+def _trimmed(values: list[Any]) -> list[Any]:
+    """Without its trailing empty cells (Google leaves them out)."""
+    while values and values[-1] == "":
+        values.pop()
+    return values
 
 
 __all__ = ["cellvalues", "spreadsheet_json", "normalize_format", "grid_range"]

@@ -13,6 +13,9 @@ range holds answers 400 "Requested writing within range [...]". Append finds the
 way Sheets appears to: the block of non-empty cells connected to the last non-empty cell of
 the range; values go below it starting at its first column; ``tableRange`` is given only when a
 table was found; OVERWRITE grows the sheet by rows as needed, INSERT_ROWS inserts rows.
+Dates, times and durations render in the spreadsheet's locale (``cellvalues.render``): with
+``dateTimeRenderOption=FORMATTED_STRING`` (and UNFORMATTED_VALUE or FORMULA) they are the
+strings their number format shows, every other number stays a number.
 Simplified: ``responseValueRenderOption`` is honoured, but ``includeValuesInResponse`` data
 is rendered from the stored model without recomputing number formats of formula results.
 """
@@ -55,9 +58,10 @@ def _render_args(ctx: Ctx, prefix: str = "") -> tuple[str, str, str]:
     return vr, dr, major
 
 
-def _value_range(sheet, rect, vr: str, dr: str, major: str) -> dict[str, Any]:
+def _value_range(sheet, rect, vr: str, dr: str, major: str,
+                 locale: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"range": a1.format_range(sheet.title, *rect), "majorDimension": major}
-    rows = render.value_rows_render(sheet, rect, vr, dr, major)
+    rows = render.value_rows_render(sheet, rect, vr, dr, major, locale)
     if rows:
         out["values"] = rows
     return out
@@ -67,7 +71,7 @@ def get(ctx: Ctx, spreadsheet_id: str, range_text: str) -> Response:
     file = open_file(ctx, spreadsheet_id)
     vr, dr, major = _render_args(ctx)
     sheet, ref = resolve(file.spreadsheet, range_text)
-    return ok(_value_range(sheet, clamp(sheet, ref), vr, dr, major))
+    return ok(_value_range(sheet, clamp(sheet, ref), vr, dr, major, _locale(file.spreadsheet)))
 
 
 def batch_get(ctx: Ctx, spreadsheet_id: str) -> Response:
@@ -79,9 +83,15 @@ def batch_get(ctx: Ctx, spreadsheet_id: str) -> Response:
         value_ranges = []
         for text in ranges:
             sheet, ref = resolve(file.spreadsheet, text)
-            value_ranges.append(_value_range(sheet, clamp(sheet, ref), vr, dr, major))
+            value_ranges.append(_value_range(sheet, clamp(sheet, ref), vr, dr, major,
+                                             _locale(file.spreadsheet)))
         out["valueRanges"] = value_ranges
     return ok(out)
+
+
+def _locale(ss) -> str | None:
+    """The spreadsheet's locale: dates, times and durations render in it."""
+    return ss.props.get("locale")
 
 
 def _input_option(value: Any) -> str:
@@ -95,13 +105,14 @@ def _input_option(value: Any) -> str:
 
 
 def _update_response(ctx: Ctx, spreadsheet_id: str, sheet, rect, count: int, rows: int,
-                     cols: int, include: bool, vr: str, dr: str) -> dict[str, Any]:
+                     cols: int, include: bool, vr: str, dr: str,
+                     locale: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"spreadsheetId": spreadsheet_id,
                            "updatedRange": a1.format_range(sheet.title, *rect)}
     if count or rows:
         out.update(updatedRows=rows, updatedColumns=cols, updatedCells=count)
     if include:
-        out["updatedData"] = _value_range(sheet, rect, vr, dr, "ROWS")
+        out["updatedData"] = _value_range(sheet, rect, vr, dr, "ROWS", locale)
     return out
 
 
@@ -142,7 +153,7 @@ def update(ctx: Ctx, spreadsheet_id: str, range_text: str) -> Response:
                                  ctx.caller, file.owner, "data.values", range_text)
         rows, cols = _shape(body.get("values"), major)
         out = _update_response(ctx, spreadsheet_id, sheet, rect, count, rows, cols,
-                               ctx.flag("includeValuesInResponse"), vr, dr)
+                               ctx.flag("includeValuesInResponse"), vr, dr, _locale(ss))
     return ok(out)
 
 
@@ -178,7 +189,7 @@ def batch_update(ctx: Ctx, spreadsheet_id: str) -> Response:
             touched_rows.update((sheet.sheet_id, rect[0] + r) for r in row_set)
             touched_cols.update((sheet.sheet_id, rect[1] + c) for c in col_set)
             responses.append(_update_response(ctx, spreadsheet_id, sheet, rect, count, rows,
-                                              cols, include, vr, dr))
+                                              cols, include, vr, dr, _locale(ss)))
     out.update(totalUpdatedRows=len(touched_rows), totalUpdatedColumns=len(touched_cols),
                totalUpdatedCells=total, totalUpdatedSheets=len(sheets), responses=responses)
     return ok(out)
@@ -266,5 +277,5 @@ def append(ctx: Ctx, spreadsheet_id: str, range_text: str) -> Response:
                                     ctx.caller, file.owner, "data.values", range_text)
         include = ctx.flag("includeValuesInResponse")
         out["updates"] = _update_response(ctx, spreadsheet_id, sheet, written, count,
-                                          rows_written, width, include, vr, dr)
+                                          rows_written, width, include, vr, dr, _locale(ss))
     return ok(out)

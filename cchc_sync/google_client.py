@@ -7,6 +7,11 @@ patching ``gspread.urls`` changes nothing. Instead the ``AuthorizedSession`` giv
 and ``https://oauth2.googleapis.com`` (token traffic, when the key file's ``token_uri`` is
 Google's) to ``endpoint``. With ``endpoint=None`` nothing is rewritten: the real Google APIs.
 
+Compression: Google compresses an answer only when the request says ``Accept-Encoding: gzip``
+*and* its User-Agent contains "gzip" (Google API performance tips). The session sends both
+(``USER_AGENT``, ``ACCEPT_ENCODING``) on every Sheets and Drive request; requests decodes the
+answer. A unit's read shrinks about fourfold on the wire.
+
 No retries here: the plain ``gspread.http_client.HTTPClient`` is used, not
 ``BackOffHTTPClient`` (which ignores ``Retry-After``, does not retry connection errors and in
 gspread 6.2.1 never gives up). Retrying, backoff and quota accounting belong to the backend.
@@ -49,6 +54,10 @@ DEFAULT_SCOPES: tuple[str, ...] = (SPREADSHEETS_SCOPE, DRIVE_FILE_SCOPE)
 READONLY_DRIVE_SCOPES: tuple[str, ...] = (SPREADSHEETS_SCOPE, DRIVE_FILE_SCOPE,
                                           DRIVE_READONLY_SCOPE)
 
+USER_AGENT = "cchc-sync/0.1 (gzip)"
+"""Sent with every API request: "gzip" in it (and ACCEPT_ENCODING) makes Google compress."""
+ACCEPT_ENCODING = "gzip"
+
 GOOGLE_BASES = (
     "https://sheets.googleapis.com",
     "https://www.googleapis.com",
@@ -90,6 +99,8 @@ class EndpointAuthorizedSession(AuthorizedSession):
         kwargs.setdefault("auth_request", _RewritingRequest(token_session, self.endpoint))
         super().__init__(credentials, **kwargs)
         self._token_session = token_session
+        # Session defaults, merged into every request (google-auth adds only Authorization).
+        self.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING})
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         return super().request(method, rewrite_url(url, self.endpoint), *args, **kwargs)

@@ -1,5 +1,6 @@
 """Google backend behaviour the contract does not cover: tabs a person deleted or re-made,
-notes a person wrote, locking, carried-forward rows, inert text in the master."""
+notes a person wrote, locking, carried-forward rows, inert text in the master, compressed
+answers."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from cchc_sync.backends.google import GoogleBackend
 from cchc_sync.backends.google_create import LOCK_DESCRIPTION
 from cchc_sync.backends.google_unit import unit_sheet_ids
 from cchc_sync.config import ConfigError
+from cchc_sync.google_client import USER_AGENT
 from cchc_sync.models import Unit
 
 from .test_contract import PERIOD, GoogleDistrict, finding_keys
@@ -42,7 +44,7 @@ def test_a_deleted_tab_is_one_finding_within_budget(small):
     result, (reads, writes) = cycle(small)
     assert result.units_read == 1
     assert ("U001", "bien_che", None, "tab.missing") in finding_keys(small.ws)
-    # list + refused batchGet + grid read + version check; flags + master
+    # list + refused values.batchGet + grid read of every tab + version check; flags + master
     assert reads <= 1 + 3 and writes <= 1 + 2
     assert small.fake.stats()["by_status"].get("400", 0) <= 1
     cycle(small)  # the echo of the flag write
@@ -168,3 +170,21 @@ def test_from_config_needs_a_key(small):
         small.ws.config, google=dataclasses.replace(small.ws.config.google, credentials=None))
     with pytest.raises(ConfigError, match="credentials"):
         GoogleBackend.from_config(config)
+
+
+def test_every_request_asks_google_for_gzip(small):
+    """Google compresses only with Accept-Encoding: gzip and "gzip" in the User-Agent."""
+    assert "gzip" in USER_AGENT
+    session = small.backend.transport.http.session
+    sent: list = []
+    session.hooks["response"].append(lambda r, *a, **k: sent.append(r.request.headers.copy()))
+    try:
+        small.fake.edit_cells(small.sheet_id("U001"), "Giải quyết TTHC", "E2", [[7]])
+        cycle(small)
+    finally:
+        session.hooks["response"].clear()
+    assert len(sent) >= 3  # the listing, the read, the flag write, ...
+    for headers in sent:
+        assert headers["Accept-Encoding"] == "gzip"
+        assert headers["User-Agent"] == USER_AGENT
+        assert headers["Authorization"].startswith("Bearer ")  # google-auth still signs

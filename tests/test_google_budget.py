@@ -192,7 +192,7 @@ def test_google_down_makes_units_unreachable_not_a_crash(tmp_path):
     try:
         sync_once(district.ws)
         district.type_value("TP", "Thông tin", 2, "Người lập biểu", "Lê Văn Tám")
-        district.fake.set_faults(status=503, kinds=["GET spreadsheets.get"])
+        district.fake.set_faults(status=503, kinds=["GET values.batchGet"])
         district.clock.tick()
         result = sync_once(district.ws)
         assert "TP" in result.units_unreachable

@@ -1,9 +1,10 @@
 """A clerk types "15/6" into a count ("Tổng số hồ sơ tiếp nhận"): the spreadsheet stores
-the date 15 June. Sheets (vi_VN) stores its serial with a date format; a values read gives
-only the serial (46,188), which would be taken for a count. The Google backend reads the
-number format with the value (one spreadsheets.get of grid data), so the count is the date
-it became, as openpyxl reads it from an .xlsx: the same finding `cell.int.date` in both
-backends, and the master does not add 46,188 hồ sơ.
+the date 15 June. Sheets (vi_VN) stores its serial with a date format; a values read with
+dates as serials gives only the serial (46,188), which would be taken for a count. The
+Google backend's one values.batchGet asks for dates as the strings they show
+(dateTimeRenderOption FORMATTED_STRING: "15/6"), and reads such a string in a count,
+percent or date column back as the date, as openpyxl reads it from an .xlsx: the same
+finding `cell.int.date` in both backends, and the master does not add 46,188 hồ sơ.
 
 Google: typed through the fake's USER_ENTERED editing (as a person types, in the sheet's
 vi_VN locale). Local: what Excel stores for the same keystrokes, through the typist.
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from cchc_sync.backends.google_read import shown_date
 from cchc_sync.pipeline import sync_once
 from cchc_sync.testing.typist import type_rows
 
@@ -153,8 +155,8 @@ def test_one_read_request_per_unit_read(both):
     google = both["google"]
     by_kind = google.stats["by_kind"]
     assert google.result.units_read == 2
-    assert by_kind.get("GET spreadsheets.get") == 2  # the grid read, once per unit
-    assert "GET values.batchGet" not in by_kind
+    assert by_kind.get("GET values.batchGet") == 2  # the read, once per unit
+    assert "GET spreadsheets.get" not in by_kind  # no grid data, no metadata
     reads = sum(n for k, n in by_kind.items() if k.startswith("GET "))
     assert reads <= 2 + 3
     assert google.stats["by_status"].get("400", 0) == 0
@@ -174,9 +176,35 @@ def test_a_missing_tab_reads_every_tab_and_still_sees_the_date(tmp_path):
         assert ("U000", "bien_che", None, "tab.missing") in keys
         assert ("U000", "tthc", "tong_tiep_nhan", "cell.int.date") in keys
         by_kind = district.fake.stats()["by_kind"]
-        # the refused ranged read, then one read of every tab; the listings
-        assert by_kind["GET spreadsheets.get"] == 2 and reads == 4
+        # the refused batchGet, then one grid read of every tab; the listings
+        assert by_kind["GET values.batchGet"] == 1 and by_kind["GET spreadsheets.get"] == 1
+        assert reads == 4
         assert district.fake.stats()["by_status"].get("400", 0) == 1
         assert district_total(district, "tthc.tiep_nhan") in (None, 0)
     finally:
         district.close()
+
+
+@pytest.mark.parametrize(("text", "when"), [
+    ("15/06/2026", dt.datetime(2026, 6, 15)),  # the template's dd/mm/yyyy
+    ("7/6/2022", dt.datetime(2022, 6, 7)),  # a date typed into a count: d/M/yyyy
+    ("15/6", dt.datetime(2024, 6, 15)),  # typed without its year: this year's
+    ("29/2", dt.datetime(2024, 2, 29)),
+    ("15/6/26", dt.datetime(2026, 6, 15)), ("15/6/95", dt.datetime(1995, 6, 15)),
+    ("2026-06-15", dt.datetime(2026, 6, 15)), ("2026/6/15", dt.datetime(2026, 6, 15)),
+    ("8:30", dt.time(8, 30)), ("08:30:05", dt.time(8, 30, 5)),
+    ("8:30:05.250", dt.time(8, 30, 5, 250_000)), ("8:30 CH", dt.time(20, 30)),
+    ("12:00 AM", dt.time(0, 0)), ("15/06/2026 08:30", dt.datetime(2026, 6, 15, 8, 30)),
+    ("15/6/2026 8:30:00 PM", dt.datetime(2026, 6, 15, 20, 30)),
+])
+def test_shown_date_reads_what_sheets_renders(text, when):
+    assert shown_date(text, year=2024) == when
+
+
+@pytest.mark.parametrize("text", [
+    "", "6", "1.234", "96,16%", "15/16", "31/02/2026", "29/2/2023", "15/6/2026 25:00",
+    "24:00", "13:00 PM", "15/06/2026 ", " 15/06/2026", "15-06-2026", "15.06.2026",
+    "ngày 15 tháng 6 năm 2026", "15/6 và 16/6", "12/KH-UBND", "2026-06", "15/6/2026/1",
+])
+def test_shown_date_leaves_other_text_alone(text):
+    assert shown_date(text, year=2025) is None

@@ -8,9 +8,10 @@ Requests per operation (Sheets + Drive; OAuth token requests aside):
 - create_master: files.create + 1 batchUpdate + 1 permission per coordinator;
 - scan: 1 Drive files.list for every sheet at once (a page per 1,000 files); token = Drive
   `version`, which goes up with every edit, whoever makes it;
-- read_unit: 1 spreadsheets.get of every template tab and "_cchc", grid data limited to
-  values and number-format types (when a tab is missing or renamed, it is refused and 1
-  spreadsheets.get of every tab follows);
+- read_unit: 1 values.batchGet of every template tab and "_cchc" (stored values; dates,
+  times and durations as the strings they show, read back as dates in count, percent and
+  date columns); when a tab is missing or renamed, it is refused and 1 spreadsheets.get of
+  every tab's grid data follows;
 - write_flags: 1 batchUpdate (+ 1 files.list per cycle to check no one edited since the
   read, shared by every flag write of the cycle);
 - write_master: 1 atomic batchUpdate rewriting every tab.
@@ -52,7 +53,13 @@ from .google_flag_write import GONE_REASON, FlagWriter
 from .google_http import GoogleApiError, GoogleUnavailable
 from .google_master import master_batches
 from .google_master import master_tab_titles as _master_titles
-from .google_read import ALL_VALUES_FIELDS, grid_values, read_meta, read_table
+from .google_read import (
+    ALL_VALUES_FIELDS,
+    VALUES_PARAMS,
+    grid_values,
+    read_meta,
+    read_table,
+)
 from .google_rows import tab_prints
 
 
@@ -127,9 +134,9 @@ class GoogleBackend(SheetMaker, FlagWriter):
         return out
 
     def read_unit(self, unit: str, sheet: SheetRef, templates: TemplateSet) -> UnitRead:
-        """Every template tab and "_cchc" in one spreadsheets.get (grid data: stored values
-        and which are shown as dates). Raises UnitUnreachable when the sheet is gone,
-        unshared or Google does not answer."""
+        """Every template tab and "_cchc" in one values.batchGet (stored values; a cell shown
+        as a date comes as what it shows: google_read). Raises UnitUnreachable when the
+        sheet is gone, unshared or Google does not answer."""
         self.templates = self.templates or templates
         sid = sheet.ref
         specs = list(templates.tables.values())
@@ -145,7 +152,7 @@ class GoogleBackend(SheetMaker, FlagWriter):
                 except GoogleApiError as exc:
                     if exc.status != 400:
                         raise
-                    # A tab is missing or renamed (the read names a tab that is not
+                    # A tab is missing or renamed (the batchGet names a tab that is not
                     # there): every tab's grid data instead; titles noted.
                     ranges, self._tab_titles[sid] = self._all_values(sid, specs)
         except GoogleApiError as exc:
@@ -174,8 +181,9 @@ class GoogleBackend(SheetMaker, FlagWriter):
 
     def _all_values(self, sid: str, specs) -> tuple[dict[str, list[list[Any]] | None],
                                                     dict[str, str | None]]:
-        """Every tab's stored values in one spreadsheets.get (grid data, the read's mask
-        without ranges), found by title ignoring case and tone placement: (rows, titles)."""
+        """Every tab's stored values in one spreadsheets.get (grid data: values, what a date
+        shows, format types; the rows values.batchGet would give), found by title ignoring
+        case and tone placement: (rows, titles)."""
         data = self._metadata(sid, ALL_VALUES_FIELDS)
         by_title = {s.get("properties", {}).get("title", ""): s for s in data}
         titles = {s.key: find_title(by_title, s.tab) for s in specs}
@@ -187,28 +195,22 @@ class GoogleBackend(SheetMaker, FlagWriter):
     def _value_ranges(self, sid: str, specs, titles: Mapping[str, str | None]
                       ) -> dict[str, list[list[Any]] | None]:
         """table key (or META_TAB) -> rows; None for a tab that does not exist. One
-        spreadsheets.get of grid data: each cell's stored value and its number format's
-        type, so a count Sheets turned into a date is read as that date (a values read
-        gives only the serial). A named tab that is not there: 400."""
+        values.batchGet: stored values, and a date, time or duration as the string its
+        number format shows (a count Sheets turned into a date comes as "15/6", not as the
+        serial 46,188: google_read.shown_date). A named tab that is not there: 400."""
         wanted: list[tuple[str, str]] = [(s.key, titles[s.key]) for s in specs
                                          if titles.get(s.key)]
         ranges = [quote_title(t) for _, t in wanted]
         wanted.append((META_TAB, META_TAB))
         ranges.append(f"{quote_title(META_TAB)}!A1:B{META_RANGE_ROWS}")
-        # includeGridData is ignored when a field mask is set (the mask asks for the data);
-        # prettyPrint=false: Google indents its JSON otherwise (about 3.5 times the bytes).
-        data = self._call("GET", f"{SHEETS}/{sid}",
-                          params={"ranges": ranges, "includeGridData": "true",
-                                  "fields": ALL_VALUES_FIELDS, "prettyPrint": "false"},
-                          what="spreadsheets.get")
-        by_title = {s.get("properties", {}).get("title", ""): s
-                    for s in data.get("sheets", [])}
+        # prettyPrint=false: Google indents its JSON otherwise (about 4 times the bytes).
+        data = self._call("GET", f"{SHEETS}/{sid}/values:batchGet",
+                          params={"ranges": ranges, **VALUES_PARAMS, "prettyPrint": "false"},
+                          what="values.batchGet")
         out: dict[str, list[list[Any]] | None] = {s.key: None for s in specs}
         out[META_TAB] = None
-        for key, title in wanted:
-            found = find_title(by_title, title)
-            if found is not None:
-                out[key] = grid_values(by_title[found])
+        for (key, _), vr in zip(wanted, data.get("valueRanges", []), strict=False):
+            out[key] = vr.get("values", [])
         return out
 
     # -- writing ----------------------------------------------------------------------------

@@ -1,18 +1,35 @@
-"""Turning a unit's grid data (one `spreadsheets.get`) into RawTables, like the local
-backend's reader.
+"""Turning one `values.batchGet` answer (or a tab's grid data) into RawTables, like the
+local backend's reader.
 
-Values come as stored (effectiveValue): numbers are numbers, text is text. A number Sheets
-shows as a date, a time or both (effectiveFormat.numberFormat.type DATE, TIME, DATE_TIME)
-becomes the `datetime` (a `time` below 1) openpyxl gives for a date-formatted cell, with
-CellFormat.DATE: a count a clerk typed as "15/6" is then the date it became, as in the local
-backend (`cell.int.date`), never its serial (46,188). Other numbers take their column's
-format (a number in a date column is given CellFormat.DATE, in a percent column PERCENT and
-elsewhere NUMBER: what a clerk sees there), text in a text column TEXT.
+The read asks for stored values (UNFORMATTED_VALUE) with dates as display strings
+(dateTimeRenderOption FORMATTED_STRING): a number is a JSON number, text is text, and a
+cell Sheets shows as a date, a time, both or a duration comes as the string its number
+format shows ("15/06/2026" in a `dd/mm/yyyy` date column; "15/6" where a clerk typed 15/6
+into a `#,##0` count and Sheets made it 15 June). Nothing else says which strings those
+are, so in count, percent and date columns a string shaped exactly as Sheets renders a date
+or time in the vi_VN sheets (`shown_date`: day first, "15/6", "15/6/2026", "15/06/2026",
+"2026-06-15", "8:30", "8:30:00", and a date with a time) is taken as that date: the
+`datetime` (a `time` for a time alone) openpyxl gives for a date-formatted .xlsx cell, with
+CellFormat.DATE. A count a clerk typed as "15/6" is then the date it became, as in the
+local backend (`cell.int.date`), never a count. The one text read as a date too is a
+date-shaped text typed into such a column as text (a leading ' or a cell formatted Plain
+text): in a count it is flagged `cell.int.date` either way, in a date column it is the same
+date; a year-less "15/6" is this year's.
+
+Other numbers take their column's format (a number in a date column is given
+CellFormat.DATE, in a percent column PERCENT and elsewhere NUMBER: what a clerk sees
+there), text in a text column TEXT. A column a person re-formatted is noticed only where
+it shows dates (the formats themselves would need the grid data: 36 times the read).
+
+Grid data (the missing-tab fallback, the flag write's answer) gives the same rows: a number
+whose format type is a date, time or duration stands for its `formattedValue`, which is the
+string values.batchGet gives for it (`grid_values`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,21 +61,31 @@ def read_table(spec: TableSpec, rows: Sequence[Sequence[Any]] | None) -> RawTabl
     return RawTable(table=spec.key, tab_found=True, layout=layout, rows=tuple(out))
 
 
-ALL_VALUES_FIELDS = ("sheets(properties(title),data(startRow,startColumn,"
-                     "rowData(values(effectiveValue,effectiveFormat.numberFormat.type))))")
-"""spreadsheets.get mask for a unit's read: each cell's stored value and the type of its
-number format (to see dates), nothing else. With `ranges` (every template tab and
-"_cchc"!A1:B30) it is the read; without, every tab (the fallback when a tab is missing or
-renamed: one request that cannot fail on a tab title)."""
+VALUES_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE",
+                 "dateTimeRenderOption": "FORMATTED_STRING", "majorDimension": "ROWS"}
+"""values.batchGet parameters of the read: stored values; dates, times and durations as the
+strings their number format shows (see the module docstring)."""
+ALL_VALUES_FIELDS = ("sheets(properties(title),data(startRow,startColumn,rowData(values("
+                     "effectiveValue,formattedValue,effectiveFormat.numberFormat.type))))")
+"""spreadsheets.get mask of the fallback read when a tab is missing or renamed (every tab's
+grid data: one request that cannot fail on a tab title): each cell's stored value, what it
+shows and its number format's type, so `grid_values` gives what values.batchGet would."""
 _ERROR_TEXT = {"DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
                "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "NULL_VALUE": "#NULL!"}
-_DATE_TYPES = frozenset({"DATE", "TIME", "DATE_TIME"})
+_SHOWN_TYPES = frozenset({"DATE", "TIME", "DATE_TIME", "DURATION"})
+"""Number format types values.batchGet renders as strings with FORMATTED_STRING."""
+_DATE_COLUMNS = frozenset({ColumnType.INT, ColumnType.PCT, ColumnType.DATE})
+"""Columns where a date-shaped string is taken as a cell Sheets shows as a date."""
 _EPOCH = dt.datetime(1899, 12, 30)
 
 
 def grid_values(sheet: dict[str, Any]) -> list[list[Any]]:
-    """A tab's rows from grid data: numbers, text, booleans; a number shown as a date or
-    time is a `datetime` (or `time`), as openpyxl reads a date-formatted cell."""
+    """A tab's rows from grid data, as values.batchGet gives them with VALUES_PARAMS:
+    numbers, text, booleans; a number shown as a date, time or duration is its
+    `formattedValue`. Without formattedValue in the mask (the flag write's answer), a date
+    or time is the `datetime` (or `time`) its serial is, which `read_table` gives for the
+    string too whenever the format shows the whole value (the template's `dd/mm/yyyy`, a
+    typed "15/6" of this year, "8:30")."""
     rows: list[list[Any]] = []
     for block in sheet.get("data") or []:
         start, left = block.get("startRow", 0), block.get("startColumn", 0)
@@ -73,8 +100,12 @@ def _cell_value(cell: dict[str, Any]) -> Any:
     value = _effective(cell.get("effectiveValue"))
     if isinstance(value, int | float) and not isinstance(value, bool):
         kind = ((cell.get("effectiveFormat") or {}).get("numberFormat") or {}).get("type")
-        if kind in _DATE_TYPES:
-            return _serial_datetime(value)
+        if kind in _SHOWN_TYPES:
+            shown = cell.get("formattedValue")
+            if shown is not None:
+                return shown
+            if kind != "DURATION":
+                return _serial_datetime(value)
     return value
 
 
@@ -123,7 +154,12 @@ def _raw_row(number: int, row: Sequence[Any], columns: list[tuple[str, int]],
             cells[key] = RawCell(value=None)
             continue
         filled = True
-        cells[key] = RawCell(value=value, fmt=_format(value, types.get(key)))
+        ctype = types.get(key)
+        if isinstance(value, str) and ctype in _DATE_COLUMNS:
+            when = shown_date(value)
+            if when is not None:
+                value = when
+        cells[key] = RawCell(value=value, fmt=_format(value, ctype))
     if not filled:
         return None
     explanation = row_explanation(row, explanation_col, _value)
@@ -141,9 +177,77 @@ def _format(value: Any, ctype: ColumnType | None) -> CellFormat | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, dt.date | dt.time):
-        return CellFormat.DATE  # shown as a date in the sheet (grid_values)
+        return CellFormat.DATE  # shown as a date in the sheet (shown_date, grid_values)
     if isinstance(value, int | float):
         return _NUMBER_FORMAT.get(ctype, CellFormat.NUMBER) if ctype else CellFormat.NUMBER
     if isinstance(value, str):
         return _TEXT_FORMAT.get(ctype) if ctype else None
     return None
+
+
+# -- dates as Sheets shows them --------------------------------------------------------------
+
+_DAY_MONTH = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?:/([0-9]{4}|[0-9]{2}))?")
+_YEAR_FIRST = re.compile(r"([0-9]{4})([-/])([0-9]{1,2})\2([0-9]{1,2})")
+_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,3}))?)?"
+                    r"(?: ?(AM|PM|SA|CH))?", re.IGNORECASE)
+_AFTERNOON = ("PM", "CH")  # vi_VN: SA (sáng) is a.m., CH (chiều) p.m.
+YEAR_PIVOT = 30
+"""A two-digit year below this is 20xx, from it 19xx (as Sheets reads a typed "15/6/26")."""
+
+
+def shown_date(text: str, year: int | None = None) -> dt.datetime | dt.time | None:
+    """The date, time or both a string shows, if it is exactly one of the shapes Sheets
+    renders a date, time or date-time cell in in a vi_VN sheet: "15/06/2026", "15/6/2026",
+    "15/6/26", "15/6" (no year: the latest valid one up to `year`, this year by default:
+    Sheets gives a date typed without its year the current year), "2026-06-15",
+    "2026/06/15", "8:30", "08:30:05", "8:30:05.250", "8:30 SA"/"8:30 PM", and a date, a
+    space and a time. A `time` for a time alone, else a `datetime` (midnight for a date).
+    None for anything else, an impossible date or time included."""
+    if not text or not text[0].isdigit() or len(text) > 32:
+        return None
+    if clock := _CLOCK.fullmatch(text):
+        return _time(clock)
+    head, space, tail = text.partition(" ")
+    day = _day(head, year)
+    if day is None or not space:
+        return day
+    clock = _CLOCK.fullmatch(tail)
+    when = _time(clock) if clock else None
+    return None if when is None else dt.datetime.combine(day.date(), when)
+
+
+def _day(text: str, year: int | None) -> dt.datetime | None:
+    if m := _YEAR_FIRST.fullmatch(text):
+        numbers = [(int(m[1]), int(m[3]), int(m[4]))]
+    elif m := _DAY_MONTH.fullmatch(text):
+        day, month = int(m[1]), int(m[2])
+        if m[3] is None:  # the latest year up to this one that has that day (29/2)
+            latest = year or dt.date.today().year
+            numbers = [(y, month, day) for y in range(latest, latest - 8, -1)]
+        else:
+            y = int(m[3])
+            if len(m[3]) == 2:
+                y += 2000 if y < YEAR_PIVOT else 1900
+            numbers = [(y, month, day)]
+    else:
+        return None
+    for y, month, day in numbers:
+        try:
+            return dt.datetime(y, month, day)
+        except ValueError:
+            continue
+    return None
+
+
+def _time(m: re.Match[str]) -> dt.time | None:
+    hour, minute = int(m[1]), int(m[2])
+    second = int(m[3] or 0)
+    micro = int((m[4] or "0").ljust(3, "0")) * 1000
+    if m[5]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if m[5].upper() in _AFTERNOON else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return dt.time(hour, minute, second, micro)

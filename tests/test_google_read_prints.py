@@ -127,8 +127,6 @@ def test_dates_typed_where_no_rule_reads_them_stay_what_they_show(district):
     assert tab_prints(grid) == tab_prints(read.tables)
 
 
-@pytest.mark.xfail(strict=True, reason="google_rows.RESPONSE_FIELDS has no formattedValue: "
-                   "a date typed into an explanation or a choice reads as a datetime there")
 def test_the_flag_writes_answer_prints_dates_elsewhere_as_the_read(district):
     read = district.reads["U001"]
     assert tab_prints(grid_tables(district, FLAG_WRITE_FIELDS, "U001")) == \

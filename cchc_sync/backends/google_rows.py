@@ -39,10 +39,11 @@ from .google_read import grid_values, read_table
 ANCHOR_KEY = "cchc-sync.status-column"
 """Developer metadata key of the status-column anchors."""
 RESPONSE_FIELDS = ("updatedSpreadsheet(sheets(properties(sheetId,title),data(startRow,"
-                   "startColumn,rowData(values(effectiveValue,"
+                   "startColumn,rowData(values(effectiveValue,formattedValue,"
                    "effectiveFormat.numberFormat.type)))))")
-"""What comes back with a flag write: the response ranges' cells as a read sees them
-(google_read.ALL_VALUES_FIELDS), so each row's digest can be compared."""
+"""What comes back with a flag write: each cell's value, what it shows and its format's type,
+so `grid_values` + `read_table` give the rows the read gave (a date as the read's
+FORMATTED_STRING shows it) and each row's digest can be compared."""
 MAX_MOVES = 2
 """Follow-up writes that move flags after rows moved; past that, the flags come off."""
 

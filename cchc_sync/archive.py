@@ -130,6 +130,55 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
 }
 
 
+# What the master shows is read from these tables. Every change to them moves one counter,
+# `data_version.n`, so a cycle can tell in one query that the master's inputs are as they
+# were when it was last written (publish.write_master). Triggers live in the file, so a
+# write by any code (period_state, an older cchc-sync) moves the counter too. Each table
+# lists the columns watched for UPDATE (OLD IS NOT NEW); _UNWATCHED are the columns left
+# out on purpose: bookkeeping the master never shows, written on cycles where nothing else
+# changed (a re-read of an unchanged row, a read token, a flag fingerprint). Every column
+# of these tables is in exactly one of the two (tests/test_master_skip.py checks it):
+# a column added later must be placed, and a watched one needs its trigger recreated.
+_WATCHED: dict[str, tuple[str, ...]] = {
+    "row_versions": ("period", "unit", "tbl", "row_key", "version", "data", "deleted",
+                     "first_seen", "run_id", "source_modified_at"),
+    "row_positions": ("period", "unit", "tbl", "row_key", "sheet_row", "explanation"),
+    "layouts": ("period", "unit", "tbl", "layout"),
+    "findings": ("period", "unit", "source", "tbl", "row_key", "sheet_row", "col", "rule",
+                 "severity", "message", "value", "explained", "first_seen_run", "closed_run"),
+    "sheets": ("period", "unit", "backend", "ref", "url", "template_version", "content_hash",
+               "modified_at", "checked_at", "reachable", "reason", "repaired_for"),
+    "units": ("period", "code", "name", "level", "parent", "emails", "extra"),
+    "periods": ("code", "start", "end_", "deadline", "lock_at", "state", "opened_at",
+                "closed_at"),
+    "unit_states": ("period", "unit", "reopen_until", "approved_at", "approved_by",
+                    "read_only"),
+}
+_UNWATCHED: dict[str, tuple[str, ...]] = {
+    "row_versions": ("id", "last_seen"),
+    "findings": ("id", "last_seen_run"),
+    "sheets": ("token", "read_at", "flags_hash", "flags_written_at"),
+}
+
+
+def _change_counter() -> Iterator[str]:
+    """The counter and its triggers; idempotent, run at every open. Additive only (an
+    older cchc-sync reads and writes such an archive unchanged, and its writes still move
+    the counter), so the schema version stays."""
+    yield ("CREATE TABLE IF NOT EXISTS data_version "
+           "(id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)")
+    yield "INSERT OR IGNORE INTO data_version VALUES (1, 0)"
+    bump = "UPDATE data_version SET n = n + 1 WHERE id = 1;"
+    for table, columns in _WATCHED.items():
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+        yield (f"CREATE TRIGGER IF NOT EXISTS {table}_insert_counts AFTER INSERT ON {table} "
+               f"BEGIN {bump} END")
+        yield (f"CREATE TRIGGER IF NOT EXISTS {table}_delete_counts AFTER DELETE ON {table} "
+               f"BEGIN {bump} END")
+        yield (f"CREATE TRIGGER IF NOT EXISTS {table}_update_counts AFTER UPDATE ON {table} "
+               f"WHEN {changed} BEGIN {bump} END")
+
+
 class ArchiveError(Exception):
     """The archive cannot be used (newer schema, unreadable file)."""
 
@@ -208,6 +257,11 @@ class Archive:
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+            for statement in _change_counter():
+                db.execute(statement)
+            # The inputs the master was last written from (publish.write_master).
+            if "inputs_key" not in {r[1] for r in db.execute("PRAGMA table_info(masters)")}:
+                db.execute("ALTER TABLE masters ADD COLUMN inputs_key TEXT")
 
     def schema_version(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -338,11 +392,25 @@ class Archive:
     def master(self, period: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM masters WHERE period = ?", (period,)).fetchone()
 
-    def set_master_hash(self, period: str, book_hash: str) -> None:
+    def set_master_hash(self, period: str, book_hash: str, inputs_key: str | None = None
+                        ) -> None:
+        """The master was written with this fingerprint, from these inputs (None: not
+        known, so the next cycle rebuilds it)."""
         self.db.execute(
-            "UPDATE masters SET book_hash = ?, written_at = ? WHERE period = ?",
-            (book_hash, _now(), period),
+            "UPDATE masters SET book_hash = ?, inputs_key = ?, written_at = ? WHERE period = ?",
+            (book_hash, inputs_key, _now(), period),
         )
+
+    def set_master_inputs(self, period: str, inputs_key: str | None) -> None:
+        """The master as written is what these inputs give (rebuilt, found unchanged)."""
+        self.db.execute(
+            "UPDATE masters SET inputs_key = ? WHERE period = ?", (inputs_key, period)
+        )
+
+    def data_version(self) -> int:
+        """A number that moves whenever anything the master shows changes in the archive
+        (rows, positions, findings, sheet states, units, periods, unit states)."""
+        return int(self.db.execute("SELECT n FROM data_version WHERE id = 1").fetchone()[0])
 
     # --- rows --------------------------------------------------------------------------
 

@@ -6,13 +6,17 @@ Everything here is rebuilt from the archive, so it can always be regenerated.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import importlib.metadata
 import json
 import logging
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .backends.base import SheetRef, UnitUnreachable
+from .backends.base import MasterBook, SheetRef, UnitUnreachable
 from .figures import compute_figures
 from .flags import plan_flags
 from .master import UnitProgress, build_master, unit_state
@@ -148,11 +152,9 @@ def _signoff_time(ws: Workspace, unit: str) -> str | None:
     return since
 
 
-def write_master(ws: Workspace, rows, findings) -> bool:
+def master_book(ws: Workspace, rows, findings) -> MasterBook:
+    """The master of the workspace's period, built in full from these rows and findings."""
     period = ws.period.code
-    master = ws.archive.master(period)
-    if master is None:
-        return False
     units = ws.units_by_code
     error_rows = {
         (f.unit, f.table, f.row_key)
@@ -160,7 +162,7 @@ def write_master(ws: Workspace, rows, findings) -> bool:
         if f.severity is Severity.ERROR and f.row_key is not None
     }
     figures = compute_figures(rows, ws.templates, units, ws.levels, error_rows)
-    book = build_master(
+    return build_master(
         title=f"Tổng hợp CCHC {ws.config.name} kỳ {period}",
         area_total=ws.config.area_total,
         period=period,
@@ -173,11 +175,90 @@ def write_master(ws: Workspace, rows, findings) -> bool:
         levels=ws.levels,
         level_names=ws.config.level_names,
     )
+
+
+def master_inputs(ws: Workspace, master) -> str:
+    """A cheap key for everything the master of ws's period is built from: when it equals
+    the key recorded with the master last written, a rebuild would give the same book.
+
+    - the archive's data_version: rows, their positions and explanations, findings, sheet
+      states (reachability and its reason, last edit, last check: the scan's outcome is
+      stored there before the master is built), periods (deadline, state), unit states
+      (approval, reopen, lock), the period's units — one counter the archive's triggers
+      move on any change;
+    - today in Vietnam: nothing in the master reads the clock today (timeliness compares
+      the sign-off with the deadline; locks reach it through unit states), but a master
+      that came to depend on the date would still be rebuilt at least once a day;
+    - the period, the units and levels in memory (units.csv and the successor mapping as
+      read by this process), the whole config, the templates, the master's own sheet;
+    - this software: its source files and the libraries that shape the book.
+    """
+    payload = {
+        "archive": ws.archive.data_version(),
+        "today": ws.clock().astimezone(VIETNAM).date().isoformat(),
+        "period": [ws.period.code, ws.period.start.isoformat(), ws.period.end.isoformat()],
+        "units": repr(ws.units),
+        "levels": ws.levels,
+        "config": repr(ws.config),
+        "templates": repr(ws.templates),
+        "master": [master["backend"], master["ref"], master["url"]],
+        "backend": ws.backend.kind,
+        "software": _software_digest(),
+    }
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def _software_digest() -> str:
+    """This cchc-sync (every source file, not only its version number) and the libraries
+    that turn the book into a sheet."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    for dist in ("cchc-sync", "pandas", "numpy", "openpyxl", "gspread"):
+        try:
+            version = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{dist}={version};".encode())
+    return digest.hexdigest()
+
+
+def _stamp(inputs: str, book_hash: str) -> str:
+    # With the fingerprint it goes with: a master written since by anything that does not
+    # record its inputs (an older cchc-sync) never matches.
+    return f"{inputs}:{book_hash}"
+
+
+def write_master(ws: Workspace, rows, findings) -> bool:
+    """Rebuild the master and write it if its fingerprint changed; skip the rebuild when
+    its inputs (master_inputs) are those it was last written from.
+
+    rows and findings are the archive's current ones, read in this cycle: only the cycle,
+    under the archive's lock, writes rows and findings. The key is read before the book is
+    built, so a change made meanwhile by another command (an approval) is rebuilt again
+    by the next cycle, never taken as already shown."""
+    period = ws.period.code
+    master = ws.archive.master(period)
+    if master is None:
+        return False
+    inputs = master_inputs(ws, master)
+    if master["book_hash"] and master["inputs_key"] == _stamp(inputs, master["book_hash"]):
+        log.debug("master %s: inputs unchanged since it was written, not rebuilt", period)
+        return False
+    book = master_book(ws, rows, findings)
     fingerprint = book.fingerprint()
     if fingerprint == master["book_hash"]:
+        log.debug("master %s: rebuilt, unchanged", period)
+        ws.archive.set_master_inputs(period, _stamp(inputs, fingerprint))
         return False
     if not ws.backend.write_master(SheetRef(ref=master["ref"], url=master["url"]), book):
+        log.debug("master %s: rebuilt, not written", period)
         log.warning("master not written (open in a spreadsheet program); next cycle retries")
         return False
-    ws.archive.set_master_hash(period, fingerprint)
+    log.debug("master %s: rebuilt, written", period)
+    ws.archive.set_master_hash(period, fingerprint, _stamp(inputs, fingerprint))
     return True

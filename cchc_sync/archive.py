@@ -499,6 +499,20 @@ class Archive:
                 )
         return added
 
+    def count_current_rows(self, period: str) -> int:
+        """len(current_rows(period)), counted in SQL (an idle cycle loads no row)."""
+        return int(self.db.execute(
+            """
+            SELECT COUNT(*) FROM row_versions v
+            JOIN (SELECT unit, tbl, row_key, MAX(version) AS version FROM row_versions
+                  WHERE period = ? GROUP BY unit, tbl, row_key) m
+              ON v.unit = m.unit AND v.tbl = m.tbl AND v.row_key = m.row_key
+             AND v.version = m.version
+            WHERE v.period = ? AND v.deleted = 0
+            """,
+            (period, period),
+        ).fetchone()[0])
+
     def current_rows(
         self, period: str, as_of: str | None = None, unit: str | None = None
     ) -> list[CurrentRow]:

@@ -237,7 +237,8 @@ def write_master(ws: Workspace, rows, findings) -> bool:
     """Rebuild the master and write it if its fingerprint changed; skip the rebuild when
     its inputs (master_inputs) are those it was last written from.
 
-    rows and findings are the archive's current ones, read in this cycle: only the cycle,
+    rows and findings are the archive's current ones, read in this cycle (rows None: not
+    loaded yet, loaded here if the master is rebuilt): only the cycle,
     under the archive's lock, writes rows and findings. The key is read before the book is
     built, so a change made meanwhile by another command (an approval) is rebuilt again
     by the next cycle, never taken as already shown."""
@@ -249,6 +250,8 @@ def write_master(ws: Workspace, rows, findings) -> bool:
     if master["book_hash"] and master["inputs_key"] == _stamp(inputs, master["book_hash"]):
         log.debug("master %s: inputs unchanged since it was written, not rebuilt", period)
         return False
+    if rows is None:
+        rows = ws.archive.current_rows(period)
     book = master_book(ws, rows, findings)
     fingerprint = book.fingerprint()
     if fingerprint == master["book_hash"]:

@@ -29,6 +29,7 @@ def test_versions_tombstones_and_history(tmp_path):
                          seen_at="2022-06-03T00:00:00+00:00") == 2
     current = a.current_rows("2022S1")
     assert [(r.key, r.values["tong_tiep_nhan"]) for r in current] == [("ho tich", 12)]
+    assert a.count_current_rows("2022S1") == 1  # the tombstone and the old version: not rows
     versions = a.row_versions("2022S1")
     assert [(v["row_key"], v["version"], v["deleted"]) for v in versions] == [
         ("ho tich", 1, 0), ("dat dai", 1, 0), ("ho tich", 2, 0), ("dat dai", 2, 1),
@@ -45,6 +46,8 @@ def test_versions_tombstones_and_history(tmp_path):
                   {"tthc": LAYOUT}, run)
     versions = [v["version"] for v in a.row_versions("2022S1") if v["row_key"] == "dat dai"]
     assert versions == [1, 2, 3]
+    assert a.count_current_rows("2022S1") == len(a.current_rows("2022S1")) == 2
+    assert a.count_current_rows("2022S2") == 0
 
 
 def test_a_missing_tab_keeps_its_rows(tmp_path):

@@ -354,6 +354,44 @@ def _check_protection(ss: Spreadsheet, kind: str, req: dict[str, Any], prefix: s
             raise ApiError(400, PROTECTED)
 
 
+# Requests that change nothing but the tabs their own sheetIds name (and the spreadsheet's
+# small shared parts, always copied): a batchUpdate made only of these copies only those tabs.
+# Structural changes (rows, columns, deleted tabs) and metadata lookups can reach other tabs.
+_TAB_LOCAL = frozenset({
+    "updateCells", "repeatCell", "addSheet", "updateSheetProperties", "copyPaste",
+    "setBasicFilter", "clearBasicFilter", "updateDimensionProperties", "autoResizeDimensions",
+    "mergeCells", "unmergeCells", "updateBorders", "setDataValidation",
+})
+
+
+def _sheets_touched(requests: list[Any]) -> set[int] | None:
+    """The sheet ids a batchUpdate can change, or None when it may change any tab."""
+    ids: set[int] = set()
+    for req in requests:
+        if not isinstance(req, dict) or len(req) != 1:
+            return None
+        kind, payload = next(iter(req.items()))
+        if kind not in _TAB_LOCAL:
+            return None
+        found = _sheet_ids(payload)
+        if not found:
+            return None
+        ids |= found
+    return ids
+
+
+def _sheet_ids(obj: Any) -> set[int]:
+    if isinstance(obj, dict):
+        out = {v for k, v in obj.items() if k == "sheetId" and isinstance(v, int)}
+        for v in obj.values():
+            if isinstance(v, dict | list):
+                out |= _sheet_ids(v)
+        return out
+    if isinstance(obj, list):
+        return set().union(*(_sheet_ids(v) for v in obj)) if obj else set()
+    return set()
+
+
 def batch_update(ctx: Ctx, spreadsheet_id: str) -> Response:
     file = open_file(ctx, spreadsheet_id, write=True)
     body = ctx.json()
@@ -362,7 +400,7 @@ def batch_update(ctx: Ctx, spreadsheet_id: str) -> Response:
     if not isinstance(requests, list) or not requests:
         raise ApiError(400, "Must specify at least one request.")
     replies = []
-    with Edit(ctx, file) as ss:
+    with Edit(ctx, file, only=_sheets_touched(requests)) as ss:
         for i, req in enumerate(requests):
             if not isinstance(req, dict) or len(req) != 1:
                 raise ApiError(400, f"Invalid requests[{i}]: a request must set exactly one kind.")

@@ -158,11 +158,16 @@ class Spreadsheet:
     developer_metadata: list[dict[str, Any]] = field(default_factory=list)
     metadata_seq: int = 0  # how many metadata ids were drawn (ids derive from it)
 
-    def clone(self) -> Spreadsheet:
+    def clone(self, only: set[int] | None = None) -> Spreadsheet:
         """A copy to edit atomically. Cells are copied one level deep: the edit code replaces
-        a cell's value/format dicts and never mutates them in place."""
+        a cell's value/format dicts and never mutates them in place. `only`: the sheet ids
+        the edit can change; the other sheets are shared with this spreadsheet, not copied
+        (a batchUpdate into two tabs of a big master copies those two)."""
         sheets = []
         for s in self.sheets:
+            if only is not None and s.sheet_id not in only:
+                sheets.append(s)
+                continue
             sheets.append(Sheet(
                 props=copy.deepcopy(s.props),
                 cells={k: copy.copy(v) for k, v in s.cells.items()},

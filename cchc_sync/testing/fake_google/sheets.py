@@ -173,12 +173,15 @@ def _takes_format(current: dict[str, Any] | None, typed: dict[str, Any]) -> bool
 class Edit:
     """Run a change on a copy of the spreadsheet; keep it only if nothing failed."""
 
-    def __init__(self, ctx: Ctx, file: DriveFile, who: str | None = None):
+    def __init__(self, ctx: Ctx, file: DriveFile, who: str | None = None,
+                 only: set[int] | None = None):
+        """only: the sheet ids the change can touch (None: any); the others are not copied."""
         self.ctx = ctx
         self.file = file
         self.who = who or ctx.caller
         assert file.spreadsheet is not None
-        self.ss: Spreadsheet = file.spreadsheet.clone()
+        self.ss: Spreadsheet = file.spreadsheet.clone() if only is None \
+            else file.spreadsheet.clone(only)
 
     def __enter__(self) -> Spreadsheet:
         return self.ss

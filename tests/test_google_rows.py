@@ -127,10 +127,10 @@ def test_the_anchor_is_swapped_only_where_the_read_saw_the_column():
 
 def test_the_answer_covers_the_rows_read_and_a_margin_inside_the_grid():
     prints = {"t": tab_print(READ)}
-    # Known grid of 500 rows: rows read (to 4) plus the margin, to the status column (D).
-    assert response_ranges(plan(), prints, {"T": 7}, {7: 500}) == ["'T'!A1:D54"]
-    # A 20-row grid: not past it (Google refuses a range past the grid).
-    assert response_ranges(plan(), prints, {"T": 7}, {7: 20}) == ["'T'!A1:D20"]
+    # Known grid of 500 rows: rows read (to 4) plus the margin (10), to the status column.
+    assert response_ranges(plan(), prints, {"T": 7}, {7: 500}) == ["'T'!A1:D14"]
+    # A 12-row grid: not past it (Google refuses a range past the grid).
+    assert response_ranges(plan(), prints, {"T": 7}, {7: 12}) == ["'T'!A1:D12"]
     # Rows read past the size the tab was made with prove the grid reaches them.
     assert response_ranges(plan(), prints, {"T": 7}, {7: 3}) == ["'T'!A1:D4"]
     assert response_ranges(plan(), {}, {"T": 7}, {7: 500}) == []  # not read: no answer

@@ -217,7 +217,7 @@ ANCHOR_FIELDS = ("sheets(data(startColumn,columnMetadata(developerMetadata("
 # -- the row check -------------------------------------------------------------------------
 
 
-RANGE_MARGIN = 50
+RANGE_MARGIN = 10
 """Rows below the last row read that the write's answer shows too (rows inserted above
 push the rows read down; a row moved further cannot be found and loses its flags)."""
 

@@ -108,7 +108,7 @@ class GoogleBackend(SheetMaker, FlagWriter):
         token last seen; unreachable when it is not in the folder any more."""
         self._versions = None  # a new cycle: the next flag write checks versions afresh
         try:
-            files, incomplete = self._list_files()
+            files, incomplete = self._listing()
         except GoogleUnavailable as exc:
             raise SourceError(f"Google Drive không trả lời: {exc}") from None
         except GoogleApiError as exc:

@@ -6,10 +6,12 @@ Every call goes through GoogleTransport (google_http.py): one limiter, one retry
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import gspread
@@ -29,6 +31,29 @@ LIST_FIELDS = "nextPageToken,incompleteSearch,files(id,name,modifiedTime,version
 META_FIELDS = "sheets.properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount))"
 SHEETS = SPREADSHEETS_API_V4_BASE_URL
 DRIVE_FILES = DRIVE_FILES_API_V3_URL
+
+
+FULL_LISTING_EVERY = 900.0
+"""Seconds between full listings of a folder of more than 1,000 files."""
+LISTING_OVERLAP = dt.timedelta(minutes=10)
+"""How far before the full listing's newest modifiedTime the listings in between reach."""
+
+
+@dataclass(frozen=True, slots=True)
+class _FullListing:
+    files: dict[str, dict[str, Any]]
+    pages: int
+    taken_at: float
+    newest: str
+    """The newest modifiedTime in it (Google's clock, not ours)."""
+
+
+def _rfc3339_minus(text: str, delta: dt.timedelta) -> str | None:
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (when - delta).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class GoogleApi:
@@ -52,6 +77,7 @@ class GoogleApi:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
+        full_listing_every: float = FULL_LISTING_EVERY,
     ) -> None:
         """`client`: a gspread client whose session is authorised (tests give one whose HTTP
         goes to the fake). `templates`: the template set, when known, lets create_master
@@ -60,6 +86,8 @@ class GoogleApi:
         of a multi-row table that get formats and validation. `sheet_url`: how a
         spreadsheet id becomes the URL people open ("{id}" is replaced). `retry`, `clock`,
         `sleep`, `rng`: the retry policy and what it waits with (tests inject fakes).
+        `full_listing_every`: seconds between full Drive listings of a folder that takes
+        more than one page (see `_listing`).
         `master_request_bytes`: JSON bytes one master batchUpdate may take; a larger master
         is written in parts (google_master.master_batches)."""
         self.client = client
@@ -80,6 +108,9 @@ class GoogleApi:
         # What this process learned about each spreadsheet. All of it is optional: lost on
         # a restart, it is rebuilt from the sheets themselves.
         self._versions: dict[str, str] | None = None
+        self._clock = clock
+        self._full_every = full_listing_every
+        self._full: _FullListing | None = None
         self._state: dict[str, FlagState] = {}
         self._tab_titles: dict[str, dict[str, str | None]] = {}
         self._headers: dict[str, dict[tuple[str, str], str]] = {}
@@ -135,10 +166,38 @@ class GoogleApi:
         except (GoogleApiError, GoogleUnavailable) as exc:
             log.warning("half-made spreadsheet %s left in Drive: %s", file_id, exc)
 
-    def _list_files(self) -> tuple[dict[str, dict[str, Any]], bool]:
+    def _listing(self) -> tuple[dict[str, dict[str, Any]], bool]:
+        """The folder's spreadsheets now: id -> file, and whether Drive said the listing may
+        be incomplete.
+
+        A folder that fits one page (1,000 files) is listed whole every time. A bigger one
+        (a province: 5,000 units) is listed whole every `full_listing_every` seconds; in
+        between, only the files modified since that listing's newest `modifiedTime` (less
+        LISTING_OVERLAP, for Drive's lag) are asked for — one page while fewer than 1,000
+        sheets changed — and laid over the full listing. A sheet deleted, unshared or moved
+        out of the folder is then noticed at the next full listing, not at once."""
+        full = self._full
+        if full is not None and full.pages > 1 and \
+                self._clock() - full.taken_at < self._full_every and full.newest:
+            since = _rfc3339_minus(full.newest, LISTING_OVERLAP)
+            if since is not None:
+                changed, incomplete, _ = self._list_files(modified_after=since)
+                return {**full.files, **changed}, incomplete
+        taken_at = self._clock()
+        files, incomplete, pages = self._list_files()
+        newest = max((str(f.get("modifiedTime", "")) for f in files.values()), default="")
+        self._full = None if incomplete else _FullListing(
+            files=files, pages=pages, taken_at=taken_at, newest=newest)
+        return files, incomplete
+
+    def _list_files(self, modified_after: str | None = None
+                    ) -> tuple[dict[str, dict[str, Any]], bool, int]:
         """Every spreadsheet in the folder (or, without a folder, every one the account
-        sees): id -> file; and whether Drive said the listing may be incomplete."""
+        sees), or only those modified after `modified_after` (RFC 3339): id -> file;
+        whether Drive said the listing may be incomplete; the pages it took."""
         query = f"mimeType = '{SHEETS_MIME}' and trashed = false"
+        if modified_after:
+            query += f" and modifiedTime > '{modified_after}'"
         if self.folder_id:
             folder = self.folder_id.replace("\\", "\\\\").replace("'", "\\'")
             query = f"'{folder}' in parents and {query}"
@@ -148,14 +207,16 @@ class GoogleApi:
         }
         files: dict[str, dict[str, Any]] = {}
         incomplete = False
+        pages = 0
         while True:
             data = self._call("GET", DRIVE_FILES, params=params, what="drive.files.list")
+            pages += 1
             incomplete = incomplete or bool(data.get("incompleteSearch"))
             for f in data.get("files", []):
                 files[f["id"]] = f
             token = data.get("nextPageToken")
             if not token:
-                return files, incomplete
+                return files, incomplete, pages
             params = {**params, "pageToken": token}
 
 

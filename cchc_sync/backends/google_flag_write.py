@@ -201,7 +201,7 @@ class FlagWriter(GoogleApi):
         """The sheet's Drive version now, from one listing per cycle made just before the
         cycle's first flag write (scan() forgets it; our own write drops its entry)."""
         if self._versions is None or sid not in self._versions:
-            files, _ = self._list_files()
+            files, _ = self._listing()
             self._versions = {fid: str(f.get("version", "")) for fid, f in files.items()}
         return self._versions.get(sid)
 

@@ -39,13 +39,15 @@ LISTING_OVERLAP = dt.timedelta(minutes=10)
 """How far before the full listing's newest modifiedTime the listings in between reach."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _FullListing:
     files: dict[str, dict[str, Any]]
     pages: int
     taken_at: float
     newest: str
-    """The newest modifiedTime in it (Google's clock, not ours)."""
+    """The newest modifiedTime seen since it was taken (Google's clock, not ours): the
+    listings in between ask for what was modified after it (less LISTING_OVERLAP) and move
+    it on, so each asks only for what changed lately."""
 
 
 def _rfc3339_minus(text: str, delta: dt.timedelta) -> str | None:
@@ -172,7 +174,7 @@ class GoogleApi:
 
         A folder that fits one page (1,000 files) is listed whole every time. A bigger one
         (a province: 5,000 units) is listed whole every `full_listing_every` seconds; in
-        between, only the files modified since that listing's newest `modifiedTime` (less
+        between, only the files modified since the newest `modifiedTime` seen so far (less
         LISTING_OVERLAP, for Drive's lag) are asked for — one page while fewer than 1,000
         sheets changed — and laid over the full listing. A sheet deleted, unshared or moved
         out of the folder is then noticed at the next full listing, not at once."""
@@ -182,7 +184,10 @@ class GoogleApi:
             since = _rfc3339_minus(full.newest, LISTING_OVERLAP)
             if since is not None:
                 changed, incomplete, _ = self._list_files(modified_after=since)
-                return {**full.files, **changed}, incomplete
+                full.files.update(changed)
+                full.newest = max([full.newest, *(str(f.get("modifiedTime", ""))
+                                                  for f in changed.values())])
+                return dict(full.files), incomplete
         taken_at = self._clock()
         files, incomplete, pages = self._list_files()
         newest = max((str(f.get("modifiedTime", "")) for f in files.values()), default="")

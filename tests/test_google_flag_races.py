@@ -49,6 +49,13 @@ def person_batch(site: GoogleSite, code: str, requests: list[dict[str, Any]]) ->
         store.bump(file, DEFAULT_PERSON)
 
 
+def sign(site: GoogleSite, codes: tuple[str, ...] = ("VP", UNIT)) -> None:
+    """The clerks of `codes` sign their sheets: content to read, and flags to write (in
+    unit order: VP's first)."""
+    for code in codes:
+        site.fake.edit_cells(site.sheets[code], "Thông tin", "A2", [[f"'Ký {code}"]])
+
+
 def tab_id(site: GoogleSite, code: str) -> int:
     dump = site.fake.spreadsheet(site.sheets[code])
     return next(s["sheetId"] for s in dump["sheets"] if s["title"] == TAB)
@@ -163,8 +170,7 @@ def test_a_sort_during_the_flag_write_is_followed_at_once(site, tmp_path):
     try:
         sync_once(ws)
         sync_once(ws)
-        for code in ("VP", UNIT):  # two units to write; VP first
-            site.fake.edit_cells(site.sheets[code], "Thông tin", "A2", [[f"'Ký {code}"]])
+        sign(site)
         mark = len(site.fake.requests())
         site.fake.set_faults(latency_ms=300, kinds=None)
         clerk = after_writes_to(site, "VP", mark, [lambda: sort_rows(site)])
@@ -178,8 +184,7 @@ def test_a_sort_during_the_flag_write_is_followed_at_once(site, tmp_path):
         ws.close()
 
     def signed_and_sorted(ref: GoogleSite) -> None:
-        for code in ("VP", UNIT):
-            ref.fake.edit_cells(ref.sheets[code], "Thông tin", "A2", [[f"'Ký {code}"]])
+        sign(ref)
         sort_rows(ref)
 
     assert got == reference_flags(tmp_path, signed_and_sorted)
@@ -192,8 +197,7 @@ def test_a_column_inserted_during_the_flag_write_changes_no_typed_value(site, tm
     try:
         sync_once(ws)
         sync_once(ws)
-        for code in ("VP", UNIT):
-            site.fake.edit_cells(site.sheets[code], "Thông tin", "A2", [[f"'Ký {code}"]])
+        sign(site)
         mark = len(site.fake.requests())
         seen: dict[str, Any] = {}
 
@@ -216,8 +220,7 @@ def test_a_column_inserted_during_the_flag_write_changes_no_typed_value(site, tm
         ws.close()
 
     def signed_and_inserted(ref: GoogleSite) -> None:
-        for code in ("VP", UNIT):
-            ref.fake.edit_cells(ref.sheets[code], "Thông tin", "A2", [[f"'Ký {code}"]])
+        sign(ref)
         insert_column(ref)
 
     assert got == reference_flags(tmp_path, signed_and_inserted)
@@ -228,7 +231,7 @@ def test_rows_that_keep_moving_lose_their_flags_until_the_next_read(site, tmp_pa
     try:
         sync_once(ws)
         sync_once(ws)
-        site.fake.edit_cells(site.sheets[UNIT], "Thông tin", "A2", [["'Ký"]])
+        sign(site, (UNIT,))
         mark = len(site.fake.requests())
         sorts = [lambda: sort_rows(site, True), lambda: sort_rows(site, False),
                  lambda: sort_rows(site, True)]
@@ -249,7 +252,7 @@ def test_rows_that_keep_moving_lose_their_flags_until_the_next_read(site, tmp_pa
         ws.close()
 
     def signed_and_sorted(ref: GoogleSite) -> None:
-        ref.fake.edit_cells(ref.sheets[UNIT], "Thông tin", "A2", [["'Ký"]])
+        sign(ref, (UNIT,))
         sort_rows(ref, True)
 
     assert got == reference_flags(tmp_path, signed_and_sorted)

@@ -36,6 +36,15 @@ def runs(archive: Path) -> list[dict]:
         db.close()
 
 
+def refuse_new_versions(archive: Path) -> None:
+    """A trigger stands in for a fault after a run started: new row versions fail."""
+    db = sqlite3.connect(archive)
+    db.execute("CREATE TRIGGER refuse BEFORE INSERT ON row_versions "
+               "BEGIN SELECT RAISE(ABORT, 'test: no new versions'); END")
+    db.commit()
+    db.close()
+
+
 def running(archive: Path) -> list[int]:
     return [r["id"] for r in runs(archive) if r["status"] == "running"]
 
@@ -122,11 +131,7 @@ def test_a_cycle_that_fails_in_a_running_daemon_is_marked_failed(tmp_path):
     site = LocalSite(tmp_path / "site")
     configure(site.config)
     archive = site.root / "cchc-sync.sqlite"
-    db = sqlite3.connect(archive)
-    db.execute("CREATE TRIGGER refuse BEFORE INSERT ON row_versions "
-               "BEGIN SELECT RAISE(ABORT, 'test: no new versions'); END")
-    db.commit()
-    db.close()
+    refuse_new_versions(archive)
     daemon = Daemon(site.config, tmp_path / "daemon.log")
     try:
         daemon.wait_for(r"cycle failed")
@@ -177,11 +182,7 @@ def test_a_one_off_sync_whose_cycle_fails_marks_its_run_failed(tmp_path):
     no `running` run behind for the next start to find."""
     site = LocalSite(tmp_path / "site")
     archive = site.root / "cchc-sync.sqlite"
-    db = sqlite3.connect(archive)
-    db.execute("CREATE TRIGGER refuse BEFORE INSERT ON row_versions "
-               "BEGIN SELECT RAISE(ABORT, 'test: no new versions'); END")
-    db.commit()
-    db.close()
+    refuse_new_versions(archive)
     argv = [sys.executable, "-m", "cchc_sync", "sync", "--config", str(site.config)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0

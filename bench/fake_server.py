@@ -45,14 +45,13 @@ import resource
 import sys
 from typing import Any
 
-from cchc_sync.demo_google import typed
-from cchc_sync.templates import load_template_set
+import bench.synth as synth
+from cchc_sync.app.demo_google import typed
+from cchc_sync.domain.templates import load_template_set
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.fake_google import render as fake_render
 from cchc_sync.testing.fake_google.model import SHEETS_MIME, Cell, Sheet, Spreadsheet
 from cchc_sync.testing.fake_google.sheets import set_cell
-
-from . import synth
 
 
 def type_unit(fake: FakeGoogle, templates, file_id: str, unit: synth.SynthUnit, seed: int,

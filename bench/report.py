@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import synth
-from .stages import STAGES
-from .workspaces import DATA_ROWS, HTTP_TIMEOUT
+import bench.synth as synth
+from bench.stages import STAGES
+from bench.workspaces import DATA_ROWS, HTTP_TIMEOUT
 
 GOOGLE_PER_MINUTE = 60
 """Sheets API quota per user (a service account is one user), reads and writes each."""

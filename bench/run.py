@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import report
+import bench.report as report
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCALES = (50, 500, 5000)

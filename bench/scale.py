@@ -36,15 +36,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cchc_sync.archive import Archive
-from cchc_sync.backends.google_read import read_meta, read_table
-from cchc_sync.models import UnitRead
-from cchc_sync.pipeline import sync_once
-from cchc_sync.validate import check_unit
-
-from . import synth
-from .stages import Capture, Stages
-from .workspaces import Bench, google_bench, local_bench
+import bench.synth as synth
+from bench.stages import Capture, Stages
+from bench.workspaces import Bench, google_bench, local_bench
+from cchc_sync.app.pipeline import sync_once
+from cchc_sync.checks.validate import check_unit
+from cchc_sync.domain.records import UnitRead
+from cchc_sync.sources.google.read import read_meta, read_table
+from cchc_sync.store.archive import Archive
 
 PROFILE_SAMPLE = 300
 """Units whose captured payloads are profiled through check_unit + record_rows."""
@@ -173,7 +172,7 @@ def _where(filename: str, line: int, func: str) -> str:
 def naive_loop(b: Bench, key_file: Path) -> dict[str, Any]:
     """The baseline: a plain gspread loop that opens every unit's spreadsheet and reads
     every template tab, every cycle (what a script without change detection does)."""
-    from cchc_sync.google_client import READONLY_DRIVE_SCOPES, build_gspread_client
+    from cchc_sync.sources.google.client import READONLY_DRIVE_SCOPES, build_gspread_client
 
     assert b.fake is not None
     gc_client = build_gspread_client(key_file, endpoint=b.fake.url,

@@ -18,9 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from cchc_sync import pipeline, publish
-from cchc_sync.backends import google as google_module
-from cchc_sync.backends import google_http, xlsx_read
+from cchc_sync.app import pipeline
+from cchc_sync.app import publishing as publish
+from cchc_sync.sources.google import backend as google_module
+from cchc_sync.sources.google import transport as google_http
+from cchc_sync.sources.xlsx import read as xlsx_read
 
 # (stage id, parent stage id or "", label). The order is the report's.
 STAGES: list[tuple[str, str, str]] = [

@@ -32,7 +32,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from cchc_sync.demo_data import tthc_row
+from cchc_sync.app.demo_data import tthc_row
 
 PERIOD = "2022S1"
 YEAR = 2022

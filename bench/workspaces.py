@@ -24,15 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cchc_sync.backends.google import GoogleBackend
-from cchc_sync.backends.local import LocalBackend
-from cchc_sync.config import GoogleSettings, load_config
-from cchc_sync.initialise import init_workspace
-from cchc_sync.pipeline import Workspace, open_workspace
+import bench.synth as synth
+from bench.fakeproc import FakeProcess
+from cchc_sync.app.initialise import init_workspace
+from cchc_sync.app.pipeline import Workspace, open_workspace
+from cchc_sync.domain.config import GoogleSettings, load_config
+from cchc_sync.sources.google.backend import GoogleBackend
+from cchc_sync.sources.xlsx.backend import LocalBackend
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
-
-from . import synth
-from .fakeproc import FakeProcess
 
 NAME = "tỉnh Mẫu Sơn"
 COORDINATOR = "phongnoivu@example.gov.vn"

@@ -1,5 +1,5 @@
 """`python -m cchc_sync` is the `cchc-sync` command."""
 
-from .cli import main
+from cchc_sync.app.cli import main
 
 main()

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cchc_sync.demo import fill_demo_workbooks
-from cchc_sync.demo_data import DISTRICT, PERIOD, UNITS_CSV
-from cchc_sync.initialise import init_workspace
-from cchc_sync.periods import half_year_containing
-from cchc_sync.pipeline import Workspace
+from cchc_sync.app.demo import fill_demo_workbooks
+from cchc_sync.app.demo_data import DISTRICT, PERIOD, UNITS_CSV
+from cchc_sync.app.initialise import init_workspace
+from cchc_sync.app.pipeline import Workspace
+from cchc_sync.domain.periods import half_year_containing
 
 
 class Clock:

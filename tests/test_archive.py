@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from cchc_sync.archive import _SCHEMA, SCHEMA_VERSION, Archive, ArchiveError
-from cchc_sync.models import Finding, Severity, TabLayout, TypedRow
+from cchc_sync.domain.records import Finding, Severity, TabLayout, TypedRow
+from cchc_sync.store.archive import _SCHEMA, SCHEMA_VERSION, Archive, ArchiveError
 
 LAYOUT = TabLayout(columns={"linh_vuc": 1, "tong_tiep_nhan": 2})
 

@@ -19,8 +19,9 @@ if not (ROOT / "bench").is_dir():  # an installed package without the source tre
 sys.path.insert(0, str(ROOT))
 
 from bench import report, scale  # noqa: E402
-from cchc_sync import pipeline  # noqa: E402
-from cchc_sync.backends import google, google_http  # noqa: E402
+from cchc_sync.app import pipeline  # noqa: E402
+from cchc_sync.sources.google import backend as google  # noqa: E402
+from cchc_sync.sources.google import transport as google_http  # noqa: E402
 
 UNITS = 6
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from cchc_sync.cli import cli
-from cchc_sync.demo_data import MISTAKES, UNITS_CSV
-from cchc_sync.periods import half_year_containing
+from cchc_sync.app.cli import cli
+from cchc_sync.app.demo_data import MISTAKES, UNITS_CSV
+from cchc_sync.domain.periods import half_year_containing
 from cchc_sync.testing.typist import type_rows
 
 

@@ -25,12 +25,11 @@ import openpyxl
 import pytest
 from openpyxl.utils.cell import coordinate_from_string
 
-from cchc_sync.backends.base import NOTE_AUTHOR
-from cchc_sync.pipeline import sync_once
+from cchc_sync.app.pipeline import sync_once
+from cchc_sync.sources.base import NOTE_AUTHOR
 from cchc_sync.testing.typist import set_cell
-
-from .test_contract import dump_values
-from .test_faults import Edit, GoogleSite, LocalSite
+from tests.test_contract import dump_values
+from tests.test_faults import Edit, GoogleSite, LocalSite
 
 UNIT = "XA_LT"  # four rows in "Giải quyết TTHC", the first with a broken total
 TAB = "Giải quyết TTHC"

@@ -17,19 +17,18 @@ from typing import Any
 import openpyxl
 import pytest
 
-from cchc_sync.backends.base import ERROR_FILL, WARNING_FILL
-from cchc_sync.backends.google import GoogleBackend
-from cchc_sync.config import GoogleSettings
-from cchc_sync.demo import fill_demo_workbooks
-from cchc_sync.demo_data import DISTRICT, MISTAKES, PERIOD, UNITS_CSV
-from cchc_sync.demo_google import fill_demo_google
-from cchc_sync.initialise import init_workspace
-from cchc_sync.pipeline import Workspace, sync_once
+from cchc_sync.app.demo import fill_demo_workbooks
+from cchc_sync.app.demo_data import DISTRICT, MISTAKES, PERIOD, UNITS_CSV
+from cchc_sync.app.demo_google import fill_demo_google
+from cchc_sync.app.initialise import init_workspace
+from cchc_sync.app.pipeline import Workspace, sync_once
+from cchc_sync.domain.config import GoogleSettings
+from cchc_sync.sources.base import ERROR_FILL, WARNING_FILL
+from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
 from cchc_sync.testing.typist import set_cell
-
-from .conftest import Clock
+from tests.conftest import Clock
 
 STATUS_TITLE = "Kết quả kiểm tra"
 SOFTWARE_TABS = {"Kiểm tra", "_cchc", "Hướng dẫn"}

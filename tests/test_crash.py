@@ -26,10 +26,9 @@ from pathlib import Path
 
 import openpyxl
 
-from cchc_sync.pipeline import sync_once
-
-from .test_contract import dump_values
-from .test_faults import (
+from cchc_sync.app.pipeline import sync_once
+from tests.test_contract import dump_values
+from tests.test_faults import (
     SCALED_SLEEP,
     SUBSET,
     Daemon,

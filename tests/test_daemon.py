@@ -12,8 +12,7 @@ import time
 import pytest
 
 from cchc_sync.testing.typist import type_rows
-
-from .conftest import current_period, make_district
+from tests.conftest import current_period, make_district
 
 
 def _wait_for(proc_log, pattern, timeout=30.0):

@@ -7,12 +7,11 @@ import json
 import openpyxl
 import pytest
 
-from cchc_sync.backends.base import ERROR_FILL, NOTE_AUTHOR, WARNING_FILL
-from cchc_sync.demo_data import MISTAKES, demo_rows
-from cchc_sync.pipeline import sync_once
+from cchc_sync.app.demo_data import MISTAKES, demo_rows
+from cchc_sync.app.pipeline import sync_once
+from cchc_sync.sources.base import ERROR_FILL, NOTE_AUTHOR, WARNING_FILL
 from cchc_sync.testing.typist import set_cell
-
-from .conftest import Clock, make_district
+from tests.conftest import Clock, make_district
 
 OWNED_TITLES = {"Kết quả kiểm tra"}
 

@@ -12,8 +12,7 @@ import pytest
 import requests
 
 from cchc_sync.testing.fake_google import FakeGoogle, cellvalues
-
-from .test_fake_google_units import SA
+from tests.test_fake_google_units import SA
 
 THIS_YEAR = dt.date.today().year
 SERIAL_15_JUNE = (dt.date(THIS_YEAR, 6, 15) - dt.date(1899, 12, 30)).days

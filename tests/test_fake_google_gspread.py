@@ -13,7 +13,7 @@ import pytest
 import requests
 from google.auth.exceptions import RefreshError
 
-from cchc_sync.google_client import (
+from cchc_sync.sources.google.client import (
     DEFAULT_SCOPES,
     READONLY_DRIVE_SCOPES,
     build_gspread_client,

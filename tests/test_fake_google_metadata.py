@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from cchc_sync.google_client import build_gspread_client
+import tests.test_fake_google_gspread as end_to_end
+from cchc_sync.sources.google.client import build_gspread_client
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import make_service_account_key
-
-from . import test_fake_google_gspread as end_to_end
 
 fake, key_file, gc = end_to_end.fake, end_to_end.key_file, end_to_end.gc  # shared fixtures
 

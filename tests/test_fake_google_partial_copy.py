@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cchc_sync.testing.fake_google.control import get_file
-
-from .test_fake_google_gspread import fake, gc, key_file  # noqa: F401  (fixtures)
+from tests.test_fake_google_gspread import fake, gc, key_file  # noqa: F401  (fixtures)
 
 
 def _cells(sid: int, row: int, text: str) -> dict:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from . import test_fake_google_metadata as metadata_tests
-from .test_fake_google_metadata import batch, ok
+import tests.test_fake_google_metadata as metadata_tests
+from tests.test_fake_google_metadata import batch, ok
 
 fake, key_file, gc = metadata_tests.fake, metadata_tests.key_file, metadata_tests.gc  # fixtures
 

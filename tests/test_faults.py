@@ -29,21 +29,20 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from cchc_sync.backends.google import GoogleBackend
-from cchc_sync.cli import cli
-from cchc_sync.config import GoogleSettings
-from cchc_sync.demo import EXPLANATION_KEY
-from cchc_sync.demo_data import DISTRICT, UNITS_CSV, demo_rows
-from cchc_sync.demo_google import type_table
-from cchc_sync.initialise import init_workspace
-from cchc_sync.pipeline import Workspace, sync_once
-from cchc_sync.registry import load_units
+from cchc_sync.app.cli import cli
+from cchc_sync.app.demo import EXPLANATION_KEY
+from cchc_sync.app.demo_data import DISTRICT, UNITS_CSV, demo_rows
+from cchc_sync.app.demo_google import type_table
+from cchc_sync.app.initialise import init_workspace
+from cchc_sync.app.pipeline import Workspace, sync_once
+from cchc_sync.domain.config import GoogleSettings
+from cchc_sync.domain.registry import load_units
+from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
 from cchc_sync.testing.typist import type_rows
-
-from .conftest import current_period
-from .test_contract import dump_values
+from tests.conftest import current_period
+from tests.test_contract import dump_values
 
 SUBSET = ("VP", "TNMT", "XA_HT", "XA_LT")
 """Four of the sample district's units: a document number two of them date differently
@@ -152,8 +151,8 @@ class GoogleSite:
         assert not self.fake.errors, self.fake.errors[0]
 
     def open(self) -> Workspace:
-        from cchc_sync.config import load_config
-        from cchc_sync.pipeline import open_workspace
+        from cchc_sync.app.pipeline import open_workspace
+        from cchc_sync.domain.config import load_config
 
         return open_workspace(load_config(self.config))
 
@@ -205,8 +204,8 @@ class LocalSite:
         pass
 
     def open(self) -> Workspace:
-        from cchc_sync.config import load_config
-        from cchc_sync.pipeline import open_workspace
+        from cchc_sync.app.pipeline import open_workspace
+        from cchc_sync.domain.config import load_config
 
         return open_workspace(load_config(self.config))
 
@@ -327,7 +326,7 @@ class Daemon:
         if python_prelude:
             # Patches time before cchc_sync is imported (e.g. scaled sleeps), then runs the CLI.
             argv = [sys.executable, "-c",
-                    python_prelude + "\nfrom cchc_sync.cli import main\nmain()",
+                    python_prelude + "\nfrom cchc_sync.app.cli import main\nmain()",
                     "run", "--config", str(config)]
         else:
             argv = [sys.executable, "-m", "cchc_sync", "run", "--config", str(config)]

@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from cchc_sync.pipeline import sync_once
-
-from .test_faults import (
+from cchc_sync.app.pipeline import sync_once
+from tests.test_faults import (
     EDITS,
     Daemon,
     LocalSite,

@@ -8,16 +8,15 @@ import dataclasses
 
 import pytest
 
-from cchc_sync.backends.base import SheetRef
-from cchc_sync.backends.google import GoogleBackend
-from cchc_sync.backends.google_create import LOCK_DESCRIPTION
-from cchc_sync.backends.google_unit import unit_sheet_ids
-from cchc_sync.config import ConfigError
-from cchc_sync.google_client import USER_AGENT
-from cchc_sync.models import Unit
-
-from .test_contract import PERIOD, GoogleDistrict, finding_keys
-from .test_google_budget import TTHC_ROW, counts, cycle, registry
+from cchc_sync.domain.config import ConfigError
+from cchc_sync.domain.records import Unit
+from cchc_sync.sources.base import SheetRef
+from cchc_sync.sources.google.backend import GoogleBackend
+from cchc_sync.sources.google.client import USER_AGENT
+from cchc_sync.sources.google.create import LOCK_DESCRIPTION
+from cchc_sync.sources.google.unit_sheet import unit_sheet_ids
+from tests.test_contract import PERIOD, GoogleDistrict, finding_keys
+from tests.test_google_budget import TTHC_ROW, counts, cycle, registry
 
 
 @pytest.fixture

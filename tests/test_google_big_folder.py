@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from .test_contract import GoogleDistrict
-from .test_google_budget import Sleeper, cycle, type_signer
+from tests.test_contract import GoogleDistrict
+from tests.test_google_budget import Sleeper, cycle, type_signer
 
 FILLERS = 1_000
 

@@ -18,12 +18,11 @@ from typing import Any
 
 import pytest
 
-from cchc_sync.backends.google_read import shown_date
-from cchc_sync.pipeline import sync_once
+from cchc_sync.app.pipeline import sync_once
+from cchc_sync.sources.google.read import shown_date
 from cchc_sync.testing.typist import type_rows
-
-from .test_contract import PERIOD, GoogleDistrict, LocalDistrict, finding_keys, summary
-from .test_google_budget import cycle, registry
+from tests.test_contract import PERIOD, GoogleDistrict, LocalDistrict, finding_keys, summary
+from tests.test_google_budget import cycle, registry
 
 THIS_YEAR = dt.date.today().year  # "15/6" is 15 June of the current year, in both programs
 TTHC = "Giải quyết TTHC"

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import requests
 
-from cchc_sync.backends.google_http import RetryPolicy
-from cchc_sync.backends.google_master import MASTER_REQUEST_BYTES, STAGING_PREFIX
-from cchc_sync.pipeline import sync_once
+from cchc_sync.app.pipeline import sync_once
+from cchc_sync.sources.google.master import MASTER_REQUEST_BYTES, STAGING_PREFIX
+from cchc_sync.sources.google.transport import RetryPolicy
 from cchc_sync.testing.fake_google import FakeGoogle
-
-from .test_contract import PERIOD, GoogleDistrict
+from tests.test_contract import PERIOD, GoogleDistrict
 
 LIMIT = 60_000
 """The fake's request limit in these tests: a third of the sample master in one request."""

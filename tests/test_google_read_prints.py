@@ -17,15 +17,14 @@ import datetime as dt
 
 import pytest
 
-from cchc_sync.backends.base import SheetRef
-from cchc_sync.backends.google_api import SHEETS
-from cchc_sync.backends.google_cells import quote_title
-from cchc_sync.backends.google_read import ALL_VALUES_FIELDS, grid_values, read_table
-from cchc_sync.backends.google_rows import RESPONSE_FIELDS, tab_prints
-from cchc_sync.models import CellFormat
-
-from .test_contract import GoogleDistrict
-from .test_google_budget import registry
+from cchc_sync.domain.records import CellFormat
+from cchc_sync.sources.base import SheetRef
+from cchc_sync.sources.google.api import SHEETS
+from cchc_sync.sources.google.cells import quote_title
+from cchc_sync.sources.google.read import ALL_VALUES_FIELDS, grid_values, read_table
+from cchc_sync.sources.google.rows import RESPONSE_FIELDS, tab_prints
+from tests.test_contract import GoogleDistrict
+from tests.test_google_budget import registry
 
 THIS_YEAR = dt.date.today().year
 TYPED = {

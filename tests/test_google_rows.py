@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cchc_sync.backends.base import CellMark, FlagPlan, TabFlags
-from cchc_sync.backends.google_cells import FlagState
-from cchc_sync.backends.google_rows import (
+from cchc_sync.domain.records import Finding, RawCell, RawRow, RawTable, Severity, TabLayout
+from cchc_sync.sources.base import CellMark, FlagPlan, TabFlags
+from cchc_sync.sources.google.cells import FlagState
+from cchc_sync.sources.google.rows import (
     anchor_requests,
     is_still,
     moved_plan,
@@ -16,7 +17,6 @@ from cchc_sync.backends.google_rows import (
     tab_print,
     unflagged_plan,
 )
-from cchc_sync.models import Finding, RawCell, RawRow, RawTable, Severity, TabLayout
 
 LAYOUT = TabLayout(columns={"ten": 1, "so": 2}, explanation_col=3, status_col=4)
 

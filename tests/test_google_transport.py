@@ -8,19 +8,18 @@ import logging
 import pytest
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
-from cchc_sync.backends.base import SourceError
-from cchc_sync.backends.google_http import (
+from cchc_sync.sources.base import SourceError
+from cchc_sync.sources.google.client import build_gspread_client
+from cchc_sync.sources.google.transport import (
     GoogleApiError,
     GoogleTransport,
     GoogleUnavailable,
     QuotaLimiter,
     RetryPolicy,
 )
-from cchc_sync.google_client import build_gspread_client
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import make_service_account_key
-
-from .test_google_budget import Sleeper
+from tests.test_google_budget import Sleeper
 
 LIST = {"q": "trashed = false", "fields": "files(id)"}
 

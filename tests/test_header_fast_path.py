@@ -14,19 +14,20 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.read_only import EMPTY_CELL
 
-from cchc_sync.backends import google_read, xlsx_read
-from cchc_sync.backends.base import EXPLANATION_TITLE, STATUS_TITLE
-from cchc_sync.backends.sheet_layout import (
+from cchc_sync.domain.records import TabLayout
+from cchc_sync.domain.templates import ColumnSpec, ColumnType, TableSpec, load_template_set
+from cchc_sync.normalise import fold
+from cchc_sync.sources.base import EXPLANATION_TITLE, STATUS_TITLE
+from cchc_sync.sources.google import read as google_read
+from cchc_sync.sources.header_match import header_keys, match_header
+from cchc_sync.sources.sheet_layout import (
     HEADER_SEARCH_ROWS,
     HeaderMemo,
     find_header,
     header_memo,
     table_titles,
 )
-from cchc_sync.layout import header_keys, match_header
-from cchc_sync.models import TabLayout
-from cchc_sync.normalise import fold
-from cchc_sync.templates import ColumnSpec, ColumnType, TableSpec, load_template_set
+from cchc_sync.sources.xlsx import read as xlsx_read
 
 TEMPLATES = load_template_set()
 TTHC = TEMPLATES.table("tthc")

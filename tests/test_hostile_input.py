@@ -18,14 +18,13 @@ import openpyxl
 import pytest
 from openpyxl.workbook import Workbook
 
-from cchc_sync.backends.base import CHECK_TAB
-from cchc_sync.backends.xlsx_common import workbook_bytes
-from cchc_sync.backends.xlsx_formula_cache import restore_caches
-from cchc_sync.config import load_config
-from cchc_sync.pipeline import Workspace, open_workspace, sync_once
+from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
+from cchc_sync.domain.config import load_config
+from cchc_sync.sources.base import CHECK_TAB
+from cchc_sync.sources.xlsx.common import workbook_bytes
+from cchc_sync.sources.xlsx.formula_cache import restore_caches
 from cchc_sync.testing.typist import set_cell, type_rows
-
-from .conftest import Clock, make_district
+from tests.conftest import Clock, make_district
 
 PERIOD = "2022S1"
 TTHC = "Giải quyết TTHC"

@@ -18,10 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from cchc_sync.archive import Archive
-from cchc_sync.service import close_interrupted_runs, hold_archive_lock
-
-from .test_faults import EDITS, Daemon, LocalSite, configure
+from cchc_sync.app.service import close_interrupted_runs, hold_archive_lock
+from cchc_sync.store.archive import Archive
+from tests.test_faults import EDITS, Daemon, LocalSite, configure
 
 MARKED = re.compile(r"WARNING cchc_sync: (\d+) cycle\(s\) left unfinished by an earlier "
                     r"process .*marked interrupted")

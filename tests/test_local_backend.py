@@ -9,8 +9,9 @@ import zipfile
 import openpyxl
 import pytest
 
-from cchc_sync.backends import local as local_module
-from cchc_sync.backends.base import (
+from cchc_sync.domain.records import CellFormat, Period, Unit
+from cchc_sync.domain.templates import load_template_set
+from cchc_sync.sources.base import (
     CHECK_TAB,
     EXPLANATION_TITLE,
     INSTRUCTIONS_TAB,
@@ -20,9 +21,8 @@ from cchc_sync.backends.base import (
     SheetRef,
     UnitUnreachable,
 )
-from cchc_sync.backends.local import LocalBackend
-from cchc_sync.models import CellFormat, Period, Unit
-from cchc_sync.templates import load_template_set
+from cchc_sync.sources.xlsx import backend as local_module
+from cchc_sync.sources.xlsx.backend import LocalBackend
 
 UNIT = Unit(code="XA_LT", name="UBND xã Long Trị", level="xa")
 PERIOD = Period(code="2022S1", start=dt.date(2021, 12, 15), end=dt.date(2022, 6, 14))
@@ -334,7 +334,7 @@ def test_unreadable_file_permissions(backend, sheet, templates):
 def test_long_choice_list_goes_through_a_named_range(tmp_path, templates):
     import dataclasses
 
-    from cchc_sync.templates import Choice, ColumnSpec, ColumnType, TableSpec
+    from cchc_sync.domain.templates import Choice, ColumnSpec, ColumnType, TableSpec
 
     labels = [f"Lĩnh vực số {i}, cấp huyện" for i in range(20)]  # commas, > 255 characters
     column = ColumnSpec(

@@ -12,7 +12,9 @@ import pytest
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
-from cchc_sync.backends.base import (
+from cchc_sync.domain.records import Finding, Period, Severity, Unit
+from cchc_sync.domain.templates import load_template_set
+from cchc_sync.sources.base import (
     CHECK_TAB,
     ERROR_FILL,
     NOTE_AUTHOR,
@@ -23,9 +25,7 @@ from cchc_sync.backends.base import (
     TabFlags,
     UnitUnreachable,
 )
-from cchc_sync.backends.local import LocalBackend
-from cchc_sync.models import Finding, Period, Severity, Unit
-from cchc_sync.templates import load_template_set
+from cchc_sync.sources.xlsx.backend import LocalBackend
 
 UNIT = Unit(code="VP", name="Văn phòng HĐND và UBND huyện", level="huyen")
 PERIOD = Period(code="2022S1", start=dt.date(2021, 12, 15), end=dt.date(2022, 6, 14))

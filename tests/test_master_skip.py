@@ -17,17 +17,17 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from cchc_sync.archive import _UNWATCHED, _WATCHED, Archive
-from cchc_sync.backends.base import SheetRef
-from cchc_sync.backends.local import LocalBackend
-from cchc_sync.cli import cli
-from cchc_sync.config import load_config
-from cchc_sync.master import PROGRESS_TAB, SUMMARY_TAB
-from cchc_sync.period_state import FINAL, get_period
-from cchc_sync.pipeline import open_workspace, sync_once
-from cchc_sync.publish import master_book
+from cchc_sync.app.cli import cli
+from cchc_sync.app.pipeline import open_workspace, sync_once
+from cchc_sync.app.publishing import master_book
+from cchc_sync.app.workflow import approve_unit, reopen_unit
+from cchc_sync.domain.config import load_config
+from cchc_sync.publish.master import PROGRESS_TAB, SUMMARY_TAB
+from cchc_sync.sources.base import SheetRef
+from cchc_sync.sources.xlsx.backend import LocalBackend
+from cchc_sync.store.archive import _UNWATCHED, _WATCHED, Archive
+from cchc_sync.store.period_state import FINAL, get_period
 from cchc_sync.testing.typist import set_cell
-from cchc_sync.workflow import approve_unit, reopen_unit
 
 # Where publish.unit_progress, compute_figures and build_master read the archive (rows,
 # their positions and explanations, findings, sheet states, periods, unit states; the

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from cchc_sync.models import CellFormat, RawCell, Severity
+from cchc_sync.domain.records import CellFormat, RawCell, Severity
+from cchc_sync.domain.templates import Choice, ColumnSpec, ColumnType, load_template_set
 from cchc_sync.normalise import Parsed, normalise_cell
-from cchc_sync.templates import Choice, ColumnSpec, ColumnType, load_template_set
 
 TEXT = ColumnSpec(key="linh_vuc", title="Lĩnh vực", type=ColumnType.TEXT)
 PHONE = ColumnSpec(key="dien_thoai", title="Điện thoại", type=ColumnType.TEXT)

@@ -8,9 +8,9 @@ import math
 import pytest
 from babel.dates import get_date_format
 
-from cchc_sync.models import CellFormat, RawCell, Severity
+from cchc_sync.domain.records import CellFormat, RawCell, Severity
+from cchc_sync.domain.templates import ColumnSpec, ColumnType
 from cchc_sync.normalise import Parsed, normalise_cell, parse_date_text, serial_to_date
-from cchc_sync.templates import ColumnSpec, ColumnType
 
 DATE = ColumnSpec(key="ngay_ban_hanh", title="Ngày ban hành", type=ColumnType.DATE)
 JUNE_7 = dt.date(2022, 6, 7)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cchc_sync.models import RawCell, Severity
+from cchc_sync.domain.records import RawCell, Severity
+from cchc_sync.domain.templates import ColumnSpec, ColumnType
 from cchc_sync.normalise import DocNo, Issue, Parsed, normalise_cell, parse_docno
-from cchc_sync.templates import ColumnSpec, ColumnType
 
 DOCNO = ColumnSpec(key="so_ky_hieu", title="Số, ký hiệu", type=ColumnType.DOCNO)
 

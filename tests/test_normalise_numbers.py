@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from cchc_sync.models import CellFormat, RawCell, Severity
+from cchc_sync.domain.records import CellFormat, RawCell, Severity
+from cchc_sync.domain.templates import ColumnSpec, ColumnType
 from cchc_sync.normalise import Parsed, normalise_cell
 from cchc_sync.normalise.vietnamese import has_vietnamese_letters
-from cchc_sync.templates import ColumnSpec, ColumnType
 
 COUNT = ColumnSpec(key="hien_co", title="Biên chế hiện có", type=ColumnType.INT, minimum=0)
 RATE = ColumnSpec(key="ty_le", title="Tỷ lệ (%)", type=ColumnType.PCT)

@@ -10,11 +10,11 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cchc_sync.models import CellFormat, RawCell, Severity
+from cchc_sync.domain.records import CellFormat, RawCell, Severity
+from cchc_sync.domain.templates import Choice, ColumnSpec, ColumnType
+from cchc_sync.domain.vnformat import format_date, format_date_long, format_int, format_percent
 from cchc_sync.normalise import Issue, Parsed, clean_text, fold, normalise_cell
 from cchc_sync.normalise.vietnamese import has_vietnamese_letters
-from cchc_sync.templates import Choice, ColumnSpec, ColumnType
-from cchc_sync.vnformat import format_date, format_date_long, format_int, format_percent
 
 CHOICES = (
     Choice(code="muc_2", label="Mức độ 2 (thông tin)", aliases=("mức 2", "2")),

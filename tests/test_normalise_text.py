@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from cchc_sync.domain.templates import Choice, ColumnSpec, ColumnType, load_template_set
 from cchc_sync.normalise import clean_text, fold, is_blank, match_choice
-from cchc_sync.templates import Choice, ColumnSpec, ColumnType, load_template_set
 
 # --- is_blank ----------------------------------------------------------------------------
 

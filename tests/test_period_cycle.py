@@ -11,17 +11,16 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from cchc_sync.cli import cli
-from cchc_sync.config import load_config
-from cchc_sync.demo import fill_demo_workbooks
-from cchc_sync.demo_data import UNITS_CSV
-from cchc_sync.initialise import init_workspace
-from cchc_sync.period_state import FINAL, audit_log, get_period
-from cchc_sync.pipeline import open_workspace, sync_once, unit_progress
+from cchc_sync.app.cli import cli
+from cchc_sync.app.demo import fill_demo_workbooks
+from cchc_sync.app.demo_data import UNITS_CSV
+from cchc_sync.app.initialise import init_workspace
+from cchc_sync.app.pipeline import open_workspace, sync_once, unit_progress
+from cchc_sync.app.workflow import approve_unit, open_period, reopen_unit
+from cchc_sync.domain.config import load_config
+from cchc_sync.store.period_state import FINAL, audit_log, get_period
 from cchc_sync.testing.typist import set_cell, type_rows
-from cchc_sync.workflow import approve_unit, open_period, reopen_unit
-
-from .conftest import Clock
+from tests.conftest import Clock
 
 MERGED_UNITS = UNITS_CSV + "XA_LTHT,UBND xã Long Thuận,xa,,ubnd.longthuan@songmay.example.gov.vn\n"
 SUCCESSORS = "ma_cu,ma_moi,ngay_hieu_luc\nXA_LT,XA_LTHT,01/07/2022\nXA_HT,XA_LTHT,01/07/2022\n"
@@ -67,7 +66,7 @@ def test_two_periods(workspace):
     # -- 2022S1: twelve units expected; the merged commune does not exist yet.
     assert "XA_LTHT" not in ws.units_by_code and len(ws.units) == 12
     ws.archive.sheets("2022S1")  # init created them
-    from cchc_sync.pipeline import create_missing_sheets
+    from cchc_sync.app.pipeline import create_missing_sheets
 
     create_missing_sheets(ws)
     assert set(ws.archive.sheets("2022S1")) == {u.code for u in ws.units}

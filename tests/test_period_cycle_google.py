@@ -10,20 +10,19 @@ from typing import Any
 import pytest
 from openpyxl.utils import get_column_letter
 
-from cchc_sync.backends.google import GoogleBackend
-from cchc_sync.backends.google_create import LOCK_DESCRIPTION
-from cchc_sync.config import GoogleSettings, load_config
-from cchc_sync.demo_data import DISTRICT
-from cchc_sync.demo_google import fill_demo_google
-from cchc_sync.initialise import init_workspace
-from cchc_sync.period_state import FINAL, audit_log, get_period
-from cchc_sync.pipeline import open_workspace, sync_once, unit_progress
+from cchc_sync.app.demo_data import DISTRICT
+from cchc_sync.app.demo_google import fill_demo_google
+from cchc_sync.app.initialise import init_workspace
+from cchc_sync.app.pipeline import open_workspace, sync_once, unit_progress
+from cchc_sync.app.workflow import approve_unit, open_period, reopen_unit
+from cchc_sync.domain.config import GoogleSettings, load_config
+from cchc_sync.sources.google.backend import GoogleBackend
+from cchc_sync.sources.google.create import LOCK_DESCRIPTION
+from cchc_sync.store.period_state import FINAL, audit_log, get_period
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
-from cchc_sync.workflow import approve_unit, open_period, reopen_unit
-
-from .conftest import Clock
-from .test_period_cycle import MERGED_UNITS, SUCCESSORS, vn
+from tests.conftest import Clock
+from tests.test_period_cycle import MERGED_UNITS, SUCCESSORS, vn
 
 FAST = 100_000  # the fake has no quota
 

@@ -15,12 +15,11 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from cchc_sync.backends.base import CHECK_TAB, INSTRUCTIONS_TAB
-from cchc_sync.backends.sheet_layout import CHECK_HEADER_ROW
-from cchc_sync.backends.xlsx_common import PORTRAIT_COLUMNS_WIDTH
-from cchc_sync.pipeline import Workspace, sync_once
-
-from .conftest import make_district
+from cchc_sync.app.pipeline import Workspace, sync_once
+from cchc_sync.sources.base import CHECK_TAB, INSTRUCTIONS_TAB
+from cchc_sync.sources.sheet_layout import CHECK_HEADER_ROW
+from cchc_sync.sources.xlsx.common import PORTRAIT_COLUMNS_WIDTH
+from tests.conftest import make_district
 
 A4 = 9  # paperSize code of A4 in SpreadsheetML
 

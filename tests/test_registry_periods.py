@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from cchc_sync.periods import PeriodError, parse_period
-from cchc_sync.registry import RegistryError, parse_units
+from cchc_sync.domain.periods import PeriodError, parse_period
+from cchc_sync.domain.registry import RegistryError, parse_units
 
 
 def test_units_csv_keeps_unknown_columns_and_splits_emails():

@@ -8,13 +8,12 @@ import re
 
 import pytest
 
-from cchc_sync.periods import PeriodError
+from cchc_sync.domain.periods import PeriodError
+from cchc_sync.domain.vnformat import format_date, format_int, format_percent
 from cchc_sync.report import ReportError, build_report, report_text, write_report
 from cchc_sync.report.data import compare_label, period_title
 from cchc_sync.report.model import ParaStyle, SpanKind
-from cchc_sync.vnformat import format_date, format_int, format_percent
-
-from .test_report_expected import EARLIER, KINDS, build_district, expected_for
+from tests.test_report_expected import EARLIER, KINDS, build_district, expected_for
 
 PERIOD = "2022S1"
 AREA = "Toàn huyện Sông Mây"
@@ -224,7 +223,7 @@ def test_compare_with_an_earlier_period(ws, exp):
     delta = abs(rate_now - rate_then)
     word = "tăng" if rate_now > rate_then else "giảm"
     if delta >= 0.005:
-        from cchc_sync.vnformat import format_number
+        from cchc_sync.domain.vnformat import format_number
 
         assert (f"đạt {exp.text('mot_cua.ty_le')} (cùng kỳ năm 2021: "
                 f"{format_percent(rate_then)}; {word} {format_number(delta)} điểm phần trăm)"

@@ -15,8 +15,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
 from docx.oxml.ns import qn
 
 from cchc_sync.report import ReportError, build_report, write_report
-
-from .test_report_expected import build_district, expected_for
+from tests.test_report_expected import build_district, expected_for
 
 PERIOD = "2022S1"
 FONT = "Times New Roman"

@@ -1,6 +1,6 @@
 """Helpers for the report tests: the sample district, an earlier period, and the report's
 figures computed INDEPENDENTLY from the archive's current rows (plain Python sums, not
-cchc_sync.figures), formatted the Vietnamese way.
+cchc_sync.publish.figures), formatted the Vietnamese way.
 
 This module holds no test of its own.
 """
@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from cchc_sync.models import Finding, Severity, TypedRow
-from cchc_sync.pipeline import sync_once
-from cchc_sync.vnformat import format_int, format_percent
-
-from .conftest import make_district
+from cchc_sync.app.pipeline import sync_once
+from cchc_sync.domain.records import Finding, Severity, TypedRow
+from cchc_sync.domain.vnformat import format_int, format_percent
+from tests.conftest import make_district
 
 TOTAL = "total"
 KINDS = ("mot_phan", "toan_trinh")

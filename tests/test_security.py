@@ -18,17 +18,16 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from cchc_sync.backends.base import CHECK_TAB, SourceError
-from cchc_sync.cli import cli
-from cchc_sync.google_client import build_gspread_client, check_key_file
-from cchc_sync.pipeline import sync_once
+from cchc_sync.app.cli import cli
+from cchc_sync.app.pipeline import sync_once
+from cchc_sync.sources.base import CHECK_TAB, SourceError
+from cchc_sync.sources.google.client import build_gspread_client, check_key_file
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
+from tests.conftest import make_district
 
-from .conftest import make_district
-
-HAVE_GOOGLE_BACKEND = importlib.util.find_spec("cchc_sync.backends.google") is not None
+HAVE_GOOGLE_BACKEND = importlib.util.find_spec("cchc_sync.sources.google.backend") is not None
 needs_google_backend = pytest.mark.skipif(
-    not HAVE_GOOGLE_BACKEND, reason="cchc_sync.backends.google not written yet"
+    not HAVE_GOOGLE_BACKEND, reason="cchc_sync.sources.google.backend not written yet"
 )
 
 # -- the key file ---------------------------------------------------------------------------
@@ -133,9 +132,9 @@ def _current_half_year() -> str:
 
 @pytest.fixture
 def google_workspace(tmp_path):
-    from cchc_sync.backends.google import GoogleBackend
-    from cchc_sync.config import GoogleSettings
-    from cchc_sync.initialise import init_workspace
+    from cchc_sync.app.initialise import init_workspace
+    from cchc_sync.domain.config import GoogleSettings
+    from cchc_sync.sources.google.backend import GoogleBackend
     from cchc_sync.testing.fake_google import FakeGoogle
 
     units = tmp_path / "units.csv"
@@ -160,7 +159,7 @@ def google_workspace(tmp_path):
 
 
 def _type_document(ws, fake, unit: str, number: str, date: str) -> None:
-    from cchc_sync.demo_google import type_table
+    from cchc_sync.app.demo_google import type_table
 
     ref = ws.archive.sheets(ws.period.code)[unit].ref
     type_table(fake, ref, ws.templates.table("van_ban"), [{

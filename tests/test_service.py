@@ -23,12 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from cchc_sync.archive import Archive
-from cchc_sync.initialise import init_workspace
-from cchc_sync.models import Severity
+from cchc_sync.app.initialise import init_workspace
+from cchc_sync.domain.records import Severity
+from cchc_sync.store.archive import Archive
 from cchc_sync.testing.typist import type_rows
-
-from .conftest import make_district
+from tests.conftest import make_district
 
 START_TIMEOUT = 30.0
 

@@ -16,10 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from cchc_sync import metrics
-from cchc_sync.backends.base import SourceError
-from cchc_sync.config import ConfigError, load_config
-from cchc_sync.service import (
+from cchc_sync.app import metrics
+from cchc_sync.app.service import (
     ArchiveBusy,
     Health,
     Notifier,
@@ -30,6 +28,8 @@ from cchc_sync.service import (
     lock_path,
     read_holder,
 )
+from cchc_sync.domain.config import ConfigError, load_config
+from cchc_sync.sources.base import SourceError
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT_FILE = ROOT / "systemd" / "cchc-sync.service"
@@ -74,7 +74,7 @@ def test_the_daemon_waits_for_a_one_off_sync_but_not_for_another_daemon(tmp_path
 def test_the_lock_dies_with_its_process_even_on_kill_9(tmp_path):
     archive = tmp_path / "a.sqlite"
     code = (
-        "import sys, time; from cchc_sync.service import acquire_archive_lock; "
+        "import sys, time; from cchc_sync.app.service import acquire_archive_lock; "
         f"acquire_archive_lock({str(archive)!r}, 'run'); print('locked', flush=True); "
         "time.sleep(60)"
     )
@@ -361,8 +361,8 @@ def test_unit_has_the_service_contract():
 def test_a_cycle_that_ignores_the_stop_cannot_hold_the_process_past_stop_timeout(tmp_path):
     script = (
         "import logging, sys, time\n"
-        "from cchc_sync.daemon import run_forever\n"
-        "from cchc_sync.service import ServiceSettings\n"
+        "from cchc_sync.app.daemon import run_forever\n"
+        "from cchc_sync.app.service import ServiceSettings\n"
         "logging.basicConfig(level=logging.INFO, stream=sys.stderr)\n"
         "def cycle(control):\n"
         "    print('cycle running', flush=True)\n"

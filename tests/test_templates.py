@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from cchc_sync.templates import (
+from cchc_sync.domain.templates import (
     Aggregate,
     ColumnType,
     TemplateError,

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 
-from cchc_sync.models import Period, RawCell, RawRow, RawTable, Severity, TabLayout, UnitRead
-from cchc_sync.periods import parse_period
-from cchc_sync.templates import load_template_set
-from cchc_sync.validate import check_table, check_unit
+from cchc_sync.checks.validate import check_table, check_unit
+from cchc_sync.domain.periods import parse_period
+from cchc_sync.domain.records import (
+    Period,
+    RawCell,
+    RawRow,
+    RawTable,
+    Severity,
+    TabLayout,
+    UnitRead,
+)
+from cchc_sync.domain.templates import load_template_set
 
 T = load_template_set()
 P: Period = parse_period("2022S1")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from cchc_sync.vnformat import (
+from cchc_sync.domain.vnformat import (
     format_date,
     format_date_long,
     format_datetime,

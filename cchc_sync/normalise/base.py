@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..models import Severity
-from ..vnformat import format_number
+from cchc_sync.domain.records import Severity
+from cchc_sync.domain.vnformat import format_number
 
 _QUOTE_MAX = 60
 

@@ -8,15 +8,22 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from ..models import CellFormat, RawCell
-from ..templates import ColumnSpec, ColumnType
-from ..vnformat import format_date, format_datetime
-from .base import BLANK, Parsed, error, quote, warning
-from .dates import normalise_date
-from .docno import FORM, DocNo, parse_docno
-from .legacy import detect_legacy
-from .numbers import normalise_int, normalise_pct
-from .text import basic_clean, clean_text, fold, formula_error, is_blank, match_choice
+from cchc_sync.domain.records import CellFormat, RawCell
+from cchc_sync.domain.templates import ColumnSpec, ColumnType
+from cchc_sync.domain.vnformat import format_date, format_datetime
+from cchc_sync.normalise.base import BLANK, Parsed, error, quote, warning
+from cchc_sync.normalise.dates import normalise_date
+from cchc_sync.normalise.docno import FORM, DocNo, parse_docno
+from cchc_sync.normalise.legacy import detect_legacy
+from cchc_sync.normalise.numbers import normalise_int, normalise_pct
+from cchc_sync.normalise.text import (
+    basic_clean,
+    clean_text,
+    fold,
+    formula_error,
+    is_blank,
+    match_choice,
+)
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..models import CellFormat
-from ..templates import ColumnSpec
-from ..vnformat import format_date
-from .base import Parsed, error, quote
-from .text import clean_text
+from cchc_sync.domain.records import CellFormat
+from cchc_sync.domain.templates import ColumnSpec
+from cchc_sync.domain.vnformat import format_date
+from cchc_sync.normalise.base import Parsed, error, quote
+from cchc_sync.normalise.text import clean_text
 
 SERIAL_EPOCH = dt.date(1899, 12, 30)
 """Day 0 of Google Sheets and (from 1 March 1900 on) Excel date serials."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..models import Severity
-from .base import Issue, quote
-from .text import clean_text
+from cchc_sync.domain.records import Severity
+from cchc_sync.normalise.base import Issue, quote
+from cchc_sync.normalise.text import clean_text
 
 # Type codes of Decree 30/2020/NĐ-CP (Appendix III) and of legal documents, in their
 # official spelling; matched case-insensitively. Three are mixed-case by decree.

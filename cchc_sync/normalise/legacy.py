@@ -17,7 +17,15 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from .vietnamese import ACUTE, DOT, GRAVE, HOOK, TILDE, has_vietnamese_letters, is_syllable
+from cchc_sync.normalise.vietnamese import (
+    ACUTE,
+    DOT,
+    GRAVE,
+    HOOK,
+    TILDE,
+    has_vietnamese_letters,
+    is_syllable,
+)
 
 # TCVN3 (TCVN 5712:1993, VN3): byte -> letter. Upper-case toned letters share the
 # lower-case codes (the ".VnTimeH" font draws them as capitals).

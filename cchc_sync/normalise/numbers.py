@@ -16,12 +16,18 @@ from typing import Any
 
 from babel.numbers import NumberFormatError, parse_decimal
 
-from ..models import CellFormat
-from ..templates import ColumnSpec
-from ..vnformat import format_int, format_number
-from .base import Parsed, error, quote
-from .dates import SERIAL_MAX, SERIAL_MIN, describe, parse_date_text, serial_to_date
-from .text import clean_text, fold
+from cchc_sync.domain.records import CellFormat
+from cchc_sync.domain.templates import ColumnSpec
+from cchc_sync.domain.vnformat import format_int, format_number
+from cchc_sync.normalise.base import Parsed, error, quote
+from cchc_sync.normalise.dates import (
+    SERIAL_MAX,
+    SERIAL_MIN,
+    describe,
+    parse_date_text,
+    serial_to_date,
+)
+from cchc_sync.normalise.text import clean_text, fold
 
 MAX_DIGITS = 15
 """More digits than this is no count a unit reports (and beyond float precision)."""

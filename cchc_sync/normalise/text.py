@@ -7,8 +7,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from ..templates import Choice, ColumnSpec
-from .vietnamese import canonical_tone, has_vietnamese_letters, is_syllable
+from cchc_sync.domain.templates import Choice, ColumnSpec
+from cchc_sync.normalise.vietnamese import canonical_tone, has_vietnamese_letters, is_syllable
 
 # Dashes a clerk types for "none": hyphen, the minus sign and the typographic dashes.
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"

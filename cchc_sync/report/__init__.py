@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .content import assemble, build_report
-from .data import ReportError, period_title
-from .model import Letterhead, Report
+from cchc_sync.report.content import assemble, build_report
+from cchc_sync.report.data import ReportError, period_title
+from cchc_sync.report.model import Letterhead, Report
 
 FORMATS = ("docx", "md")
 
@@ -57,22 +57,22 @@ def write_report(
     output = Path(output)
     report, sentences = assemble(ws, period, compare_with, letterhead)
     if fmt == "md":
-        from .markdown import render_markdown
+        from cchc_sync.report.markdown import render_markdown
 
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(render_markdown(report), encoding="utf-8")
         return output
     if template is not None:
-        from .custom_template import render_template
+        from cchc_sync.report.custom_template import render_template
 
         return render_template(report, sentences, Path(template), output)
-    from .docx_writer import write_docx
+    from cchc_sync.report.docx_writer import write_docx
 
     return write_docx(report, output)
 
 
 def report_text(ws, period: str, compare_with: str | None = None) -> str:
     """The report as Markdown (for `--format md` to stdout)."""
-    from .markdown import render_markdown
+    from cchc_sync.report.markdown import render_markdown
 
     return render_markdown(build_report(ws, period, compare_with))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..figures import TOTAL
-from ..models import Severity
-from ..templates import FigureSpec
-from ..vnformat import format_int
-from .charts import bar_chart
-from .data import PeriodData, format_value
-from .model import (
+from cchc_sync.domain.records import Severity
+from cchc_sync.domain.templates import FigureSpec
+from cchc_sync.domain.vnformat import format_int
+from cchc_sync.publish.figures import TOTAL
+from cchc_sync.report.charts import bar_chart
+from cchc_sync.report.data import PeriodData, format_value
+from cchc_sync.report.model import (
     TAINT_MARK,
     Block,
     Cell,
@@ -28,8 +28,8 @@ from .model import (
     TableRow,
     TaintedFigure,
 )
-from .sections import area_subject, kinds
-from .spans import Sentences, para
+from cchc_sync.report.sections import area_subject, kinds
+from cchc_sync.report.spans import Sentences, para
 
 NONE = "—"
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]

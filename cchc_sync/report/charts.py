@@ -15,8 +15,8 @@ from matplotlib import font_manager, ft2font
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..vnformat import format_percent
-from .model import TAINT_MARK
+from cchc_sync.domain.vnformat import format_percent
+from cchc_sync.report.model import TAINT_MARK
 
 BAR = "#2f5597"
 BAR_TAINTED = "#c55a11"

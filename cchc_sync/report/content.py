@@ -9,11 +9,11 @@ Every number comes from `compute_figures` (the master's "Tổng hợp"), formatt
 
 from __future__ import annotations
 
-from ..vnformat import format_date
-from .annex import annex_blocks, errors_page
-from .data import PeriodData, area_parts, compare_label, load_period
-from .model import Block, Letterhead, Para, ParaStyle, Report, Span
-from .sections import (
+from cchc_sync.domain.vnformat import format_date
+from cchc_sync.report.annex import annex_blocks, errors_page
+from cchc_sync.report.data import PeriodData, area_parts, compare_label, load_period
+from cchc_sync.report.model import Block, Letterhead, Para, ParaStyle, Report, Span
+from cchc_sync.report.sections import (
     directives_section,
     iso_section,
     one_stop_section,
@@ -24,7 +24,7 @@ from .sections import (
     training_section,
     tthc_section,
 )
-from .spans import Sentences, para, placeholder
+from cchc_sync.report.spans import Sentences, para, placeholder
 
 DATE_BLANK = "      "
 """Room left in a draft for the day and month the document is signed."""

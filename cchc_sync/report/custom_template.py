@@ -18,13 +18,13 @@ from docx import Document
 from docx.shared import Cm
 from jinja2 import Environment, StrictUndefined, TemplateError
 
-from ..figures import TOTAL, FigureValue
-from ..vnformat import format_date, format_date_long
-from .content import issuer_phrase
-from .data import PeriodData, ReportError, format_value
-from .docx_writer import DocxWriter
-from .model import TAINT_MARK, Para, Report, Table
-from .sections import (
+from cchc_sync.domain.vnformat import format_date, format_date_long
+from cchc_sync.publish.figures import TOTAL, FigureValue
+from cchc_sync.report.content import issuer_phrase
+from cchc_sync.report.data import PeriodData, ReportError, format_value
+from cchc_sync.report.docx_writer import DocxWriter
+from cchc_sync.report.model import TAINT_MARK, Para, Report, Table
+from cchc_sync.report.sections import (
     directives,
     directives_section,
     iso_section,
@@ -36,7 +36,7 @@ from .sections import (
     training_section,
     tthc_section,
 )
-from .spans import Sentences
+from cchc_sync.report.spans import Sentences
 
 NO_VALUE = "—"
 

@@ -11,14 +11,20 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..config import Config
-from ..cross_rules import CurrentRow
-from ..figures import TOTAL, FigureValue, compute_figures, level_name, ordered_levels
-from ..master import STATE_ENTERING, STATE_NOT_STARTED, STATE_SUBMITTED, unit_state
-from ..models import Finding, Period, Severity, Unit
-from ..periods import parse_period
-from ..templates import TemplateSet
-from ..vnformat import format_int, format_percent
+from cchc_sync.checks.cross_unit import CurrentRow
+from cchc_sync.domain.config import Config
+from cchc_sync.domain.periods import parse_period
+from cchc_sync.domain.records import Finding, Period, Severity, Unit
+from cchc_sync.domain.templates import TemplateSet
+from cchc_sync.domain.vnformat import format_int, format_percent
+from cchc_sync.publish.figures import (
+    TOTAL,
+    FigureValue,
+    compute_figures,
+    level_name,
+    ordered_levels,
+)
+from cchc_sync.publish.master import STATE_ENTERING, STATE_NOT_STARTED, STATE_SUBMITTED, unit_state
 
 
 class ReportError(Exception):

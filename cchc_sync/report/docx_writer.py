@@ -29,7 +29,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
-from .docx_xml import (
+from cchc_sync.report.docx_xml import (
     FONT,
     add_run,
     cell_margins,
@@ -43,7 +43,7 @@ from .docx_xml import (
     short_line,
     text_width_cm,
 )
-from .model import (
+from cchc_sync.report.model import (
     TAINT_MARK,
     Block,
     Chart,

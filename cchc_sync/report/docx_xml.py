@@ -9,7 +9,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from matplotlib import ft2font
 
-from .charts import serif_font_file
+from cchc_sync.report.charts import serif_font_file
 
 FONT = "Times New Roman"
 

@@ -6,7 +6,7 @@ Figures with open errors carry "(*)" as in the .docx; placeholders keep their
 
 from __future__ import annotations
 
-from .model import Block, Chart, PageBreak, Para, ParaStyle, Report, Table
+from cchc_sync.report.model import Block, Chart, PageBreak, Para, ParaStyle, Report, Table
 
 
 def _cell(text: str) -> str:

@@ -11,11 +11,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..figures import TOTAL
-from ..vnformat import format_date
-from .data import PeriodData
-from .model import Para, ParaStyle, Span, SpanKind
-from .spans import Clause, Sentences, lower_first, para, text
+from cchc_sync.domain.vnformat import format_date
+from cchc_sync.publish.figures import TOTAL
+from cchc_sync.report.data import PeriodData
+from cchc_sync.report.model import Para, ParaStyle, Span, SpanKind
+from cchc_sync.report.spans import Clause, Sentences, lower_first, para, text
 
 
 def fold(s: str) -> str:

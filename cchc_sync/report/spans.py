@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..figures import TOTAL, FigureValue
-from ..vnformat import format_number, format_percent
-from .data import PeriodData, format_value
-from .model import PLACEHOLDER_PREFIX, Para, ParaStyle, Span, SpanKind
+from cchc_sync.domain.vnformat import format_number, format_percent
+from cchc_sync.publish.figures import TOTAL, FigureValue
+from cchc_sync.report.data import PeriodData, format_value
+from cchc_sync.report.model import PLACEHOLDER_PREFIX, Para, ParaStyle, Span, SpanKind
 
 NO_DATA = "chưa có số liệu"
 LEVEL_NO_DATA = "chưa có đơn vị báo cáo số liệu"

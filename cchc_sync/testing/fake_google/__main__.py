@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 
-from .server import FakeGoogle
+from cchc_sync.testing.fake_google.server import FakeGoogle
 
 
 def main(argv: list[str] | None = None) -> int:

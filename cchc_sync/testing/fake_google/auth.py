@@ -23,8 +23,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-from .errors import ApiError
-from .model import Store
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.model import Store
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKEN_LIFETIME = 3599

@@ -26,11 +26,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import batch_cells, batch_dims, fieldmask, metadata, render, sheets
-from .ctx import Ctx, Response, ok
-from .errors import ApiError
-from .model import MAX_CELLS, Sheet, Spreadsheet
-from .sheets import PROTECTED, Edit, can_edit_cell, open_file
+from cchc_sync.testing.fake_google import (
+    batch_cells,
+    batch_dims,
+    fieldmask,
+    metadata,
+    render,
+    sheets,
+)
+from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.model import MAX_CELLS, Sheet, Spreadsheet
+from cchc_sync.testing.fake_google.sheets import PROTECTED, Edit, can_edit_cell, open_file
 
 
 def _sheet(ss: Spreadsheet, sheet_id: Any, prefix: str) -> Sheet:

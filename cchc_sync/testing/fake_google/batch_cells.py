@@ -16,9 +16,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import a1, fieldmask, render
-from .errors import ApiError
-from .model import Cell, Sheet, Spreadsheet
+from cchc_sync.testing.fake_google import a1, fieldmask, render
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.model import Cell, Sheet, Spreadsheet
 
 Rect = tuple[int, int, int, int]
 

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
-from . import metadata, render
-from .errors import ApiError
-from .model import Cell, Sheet, Spreadsheet
+from cchc_sync.testing.fake_google import metadata, render
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.model import Cell, Sheet, Spreadsheet
 
 _KEYS = {
     "ROWS": ("startRowIndex", "endRowIndex"),
@@ -232,7 +232,7 @@ def do_append(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any) -> di
 
 
 def do_update_props(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any) -> dict:
-    from . import fieldmask
+    from cchc_sync.testing.fake_google import fieldmask
 
     sheet, dim, start, end = dimension_range(ss, req.get("range") or {}, prefix)
     tree = fieldmask.parse(req.get("fields") or "*")

@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .formula import ERROR_TEXT
+from cchc_sync.testing.fake_google.formula import ERROR_TEXT
 
 EPOCH = dt.datetime(1899, 12, 30)
 DATE_TYPES = ("DATE", "TIME", "DATE_TIME")

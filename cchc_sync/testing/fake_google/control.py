@@ -14,10 +14,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import a1, cellvalues, metadata, render
-from .errors import ApiError
-from .model import FOLDER_MIME, SHEETS_MIME, DriveFile, Store, rfc3339
-from .sheets import can_edit_cell, resolve, set_cell
+from cchc_sync.testing.fake_google import a1, cellvalues, metadata, render
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.model import FOLDER_MIME, SHEETS_MIME, DriveFile, Store, rfc3339
+from cchc_sync.testing.fake_google.sheets import can_edit_cell, resolve, set_cell
 
 
 def get_file(store: Store, file_id: str) -> DriveFile:
@@ -65,7 +65,7 @@ def unshare(store: Store, file_id: str) -> None:
 
 
 def delete(store: Store, file_id: str) -> None:
-    from .drive import remove_tree
+    from cchc_sync.testing.fake_google.drive import remove_tree
 
     with store.lock:
         get_file(store, file_id)

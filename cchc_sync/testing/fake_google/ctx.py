@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ApiError
-from .model import Store
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.model import Store
 
 Response = tuple[int, Any, dict[str, str]]
 

@@ -23,10 +23,10 @@ import base64
 import copy
 from typing import Any
 
-from . import drive_query, fieldmask
-from .ctx import Ctx, Response, ok
-from .errors import ApiError
-from .model import FOLDER_MIME, SHEETS_MIME, DriveFile, rfc3339
+from cchc_sync.testing.fake_google import drive_query, fieldmask
+from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.model import FOLDER_MIME, SHEETS_MIME, DriveFile, rfc3339
 
 DRIVE_SCOPES = {
     "https://www.googleapis.com/auth/drive",

@@ -15,12 +15,12 @@ import csv
 import io
 from typing import Any
 
-from . import fieldmask
-from .ctx import Ctx, Response, ok
-from .drive import find, user
-from .errors import ApiError
-from .model import SHEETS_MIME, Sheet, rfc3339
-from .sheets import set_cell
+from cchc_sync.testing.fake_google import fieldmask
+from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
+from cchc_sync.testing.fake_google.drive import find, user
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.model import SHEETS_MIME, Sheet, rfc3339
+from cchc_sync.testing.fake_google.sheets import set_cell
 
 EXPORTS = {"text/csv": ",", "text/tab-separated-values": "\t"}
 

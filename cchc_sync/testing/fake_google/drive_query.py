@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ApiError
-from .model import DriveFile, rfc3339
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.model import DriveFile, rfc3339
 
 Pred = Callable[[DriveFile, str], bool]
 

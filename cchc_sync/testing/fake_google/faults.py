@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ApiError
+from cchc_sync.testing.fake_google.errors import ApiError
 
 PROJECT = "project_number:000000000000"
 

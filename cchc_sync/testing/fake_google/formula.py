@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from . import a1
+from cchc_sync.testing.fake_google import a1
 
 ERROR_TEXT = {
     "NAME": "#NAME?",

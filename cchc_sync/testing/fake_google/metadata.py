@@ -40,10 +40,10 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from . import a1, fieldmask
-from .ctx import Ctx, Response, ok
-from .errors import ApiError, invalid_value
-from .model import Sheet, Spreadsheet
+from cchc_sync.testing.fake_google import a1, fieldmask
+from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
+from cchc_sync.testing.fake_google.errors import ApiError, invalid_value
+from cchc_sync.testing.fake_google.model import Sheet, Spreadsheet
 
 VISIBILITIES = ("DOCUMENT", "PROJECT")
 LOCATION_TYPES = ("SPREADSHEET", "SHEET", "ROW", "COLUMN")
@@ -220,7 +220,8 @@ def _region(ss: Spreadsheet, data_filter: dict[str, Any], kind: str,
             prefix: str) -> tuple[int, int, int, int, int]:
     """(sheetId, r0, c0, r1, c1) of an a1Range or gridRange filter."""
     if kind == "a1Range":
-        from . import sheets  # sheets -> render -> metadata: imported when first needed
+        # sheets -> render -> metadata: imported when first needed
+        from cchc_sync.testing.fake_google import sheets
 
         sheet, ref = sheets.resolve(ss, str(data_filter["a1Range"]))
         return (sheet.sheet_id, *sheets.clamp(sheet, ref))
@@ -395,7 +396,7 @@ def trim(ss: Spreadsheet, sheet: Sheet) -> None:
 
 
 def get(ctx: Ctx, spreadsheet_id: str, metadata_id: str) -> Response:
-    from .sheets import open_file
+    from cchc_sync.testing.fake_google.sheets import open_file
 
     file = open_file(ctx, spreadsheet_id)
     assert file.spreadsheet is not None
@@ -412,7 +413,7 @@ def get(ctx: Ctx, spreadsheet_id: str, metadata_id: str) -> Response:
 
 
 def search(ctx: Ctx, spreadsheet_id: str) -> Response:
-    from .sheets import open_file
+    from cchc_sync.testing.fake_google.sheets import open_file
 
     file = open_file(ctx, spreadsheet_id)
     ss = file.spreadsheet

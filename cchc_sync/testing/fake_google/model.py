@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cellvalues, formula
+from cchc_sync.testing.fake_google import cellvalues, formula
 
 SHEETS_MIME = "application/vnd.google-apps.spreadsheet"
 FOLDER_MIME = "application/vnd.google-apps.folder"

@@ -21,8 +21,8 @@ import math
 import struct
 from typing import Any
 
-from . import cellvalues, metadata
-from .model import Cell, Sheet, Spreadsheet
+from cchc_sync.testing.fake_google import cellvalues, metadata
+from cchc_sync.testing.fake_google.model import Cell, Sheet, Spreadsheet
 
 ROW_PX = 21
 COL_PX = 100

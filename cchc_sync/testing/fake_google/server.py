@@ -4,7 +4,7 @@ endpoints, and the ``FakeGoogle`` object tests use.
 Serves, on one loopback port, what ``https://sheets.googleapis.com``,
 ``https://www.googleapis.com`` (Drive v3, and Drive v2 upload for ``import_csv``) and
 ``https://oauth2.googleapis.com/token`` would. Real gspread 6.2 and google-auth talk to it
-unchanged over HTTP/1.1 keep-alive (see ``cchc_sync.google_client``).
+unchanged over HTTP/1.1 keep-alive (see ``cchc_sync.sources.google.client``).
 
 Control endpoints (not Google's; never counted in stats):
 ``GET /_fake/stats`` (``{"total", "by_kind", "by_status", <kind>: n...}``),
@@ -36,11 +36,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import auth, batch, control, drive, drive_extra, metadata, sheets, values
-from .ctx import Ctx
-from .errors import ApiError
-from .faults import Faults, Stats
-from .model import SHEETS_MIME, Store
+from cchc_sync.testing.fake_google import (
+    auth,
+    batch,
+    control,
+    drive,
+    drive_extra,
+    metadata,
+    sheets,
+    values,
+)
+from cchc_sync.testing.fake_google.ctx import Ctx
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.faults import Faults, Stats
+from cchc_sync.testing.fake_google.model import SHEETS_MIME, Store
 
 DEFAULT_PERSON = "clerk@example.com"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024

@@ -21,10 +21,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import a1, cellvalues, fieldmask, render
-from .ctx import Ctx, Response, ok
-from .errors import NO_PERMISSION, NOT_FOUND, ApiError, invalid_value
-from .model import SHEETS_MIME, DriveFile, Sheet, Spreadsheet
+from cchc_sync.testing.fake_google import a1, cellvalues, fieldmask, render
+from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
+from cchc_sync.testing.fake_google.errors import NO_PERMISSION, NOT_FOUND, ApiError, invalid_value
+from cchc_sync.testing.fake_google.model import SHEETS_MIME, DriveFile, Sheet, Spreadsheet
 
 SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 SHEETS_RO = "https://www.googleapis.com/auth/spreadsheets.readonly"

@@ -24,11 +24,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import a1, render
-from .batch_dims import insert_dimension
-from .ctx import Ctx, Response, ok
-from .errors import ApiError
-from .sheets import Edit, check_values, clamp, open_file, resolve, write_rows
+from cchc_sync.testing.fake_google import a1, render
+from cchc_sync.testing.fake_google.batch_dims import insert_dimension
+from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
+from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.sheets import (
+    Edit,
+    check_values,
+    clamp,
+    open_file,
+    resolve,
+    write_rows,
+)
 
 RENDER_OPTIONS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
 DATE_OPTIONS = ("SERIAL_NUMBER", "FORMATTED_STRING")
@@ -196,7 +203,7 @@ def batch_update(ctx: Ctx, spreadsheet_id: str) -> Response:
 
 
 def _clear(ss, text: str, who: str, owner: str) -> str:
-    from .sheets import check_protection
+    from cchc_sync.testing.fake_google.sheets import check_protection
 
     sheet, ref = resolve(ss, text)
     rect = clamp(sheet, ref)

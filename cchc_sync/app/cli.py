@@ -1,0 +1,345 @@
+"""The command line: parse, call the library, render, exit.
+
+Exit codes: 0 done (findings are not failures), 2 usage or configuration error, 1
+operational failure. Known errors become one clear line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import json
+import logging
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import click
+
+from cchc_sync.app import render
+from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
+from cchc_sync.domain.config import ConfigError, GoogleSettings, load_config
+from cchc_sync.domain.periods import PeriodError
+from cchc_sync.domain.registry import RegistryError
+from cchc_sync.domain.templates import TemplateError
+from cchc_sync.report import ReportError
+from cchc_sync.sources.base import SourceError
+from cchc_sync.store.archive import ArchiveError
+
+log = logging.getLogger("cchc_sync")
+
+USAGE_ERRORS = (
+    ConfigError, TemplateError, RegistryError, PeriodError, ArchiveError, ReportError,
+)
+
+
+def _boundary(func):
+    """Turn known errors into one line and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except USAGE_ERRORS as exc:
+            click.echo(f"cchc-sync: {exc}", err=True)
+            sys.exit(2)
+        except SourceError as exc:
+            click.echo(f"cchc-sync: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _progress_factory(quiet: bool):
+    """A progress bar on a terminal; nothing in logs, pipes or under --quiet."""
+    if quiet or not sys.stderr.isatty():
+        return lambda items, label: iter(items)
+
+    def progress(items: Iterable, label: str) -> Iterator:
+        items = list(items)
+        with click.progressbar(items, label=label, file=sys.stderr) as bar:
+            yield from bar
+
+    return progress
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bars.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.version_option(package_name="cchc-sync")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+    """cchc-sync: collect, check and consolidate CCHC figures from units' spreadsheets."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    for noisy in ("apscheduler", "urllib3", "google", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    ctx.obj = {"quiet": quiet}
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default ./cchc-sync.toml, or $CCHC_SYNC_CONFIG).",
+)
+
+
+@contextlib.contextmanager
+def _workspace(config_file: str | None) -> Iterator[Workspace]:
+    ws = open_workspace(load_config(config_file))
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--units", "units_csv", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--period", required=True, help="Period code: 2022S1, 2022Q2, 202206, 2022, 2022N9")
+@click.option("--backend", type=click.Choice(["local", "google"]), default="local")
+@click.option("--name", default="", help='The district or province, e.g. "huyện Mẫu Sơn".')
+@click.option("--credentials", type=click.Path(dir_okay=False), help="Service-account key (google)")
+@click.option("--folder", default="", help="Drive folder id (google)")
+@click.option("--endpoint", default="", help="Emulator base URL (google; tests and demo)")
+@click.option("--coordinator", "coordinators", multiple=True, help="Email that may read the master")
+@click.option("--successors", "successors_csv", type=click.Path(exists=True, dir_okay=False),
+              help="Merged/split units: CSV ma_cu,ma_moi,ngay_hieu_luc")
+@click.pass_context
+@_boundary
+def init(ctx, directory, units_csv, period, backend, name, credentials, folder, endpoint,
+         coordinators, successors_csv):
+    """Create a workspace: config, one sheet per unit from the templates, and the master."""
+    from cchc_sync.app.initialise import init_workspace
+
+    google = GoogleSettings(
+        credentials=Path(credentials).resolve() if credentials else None,
+        folder=folder,
+        endpoint=endpoint,
+        coordinators=tuple(coordinators),
+    )
+    if backend == "google" and not credentials:
+        raise ConfigError("--backend google needs --credentials KEY.json")
+    ws = init_workspace(
+        directory, units_csv=units_csv, period=period, backend=backend, name=name,
+        google=google, progress=_progress_factory(ctx.obj["quiet"]),
+        successors_csv=successors_csv,
+    )
+    try:
+        click.echo(render.init_summary(ws))
+    finally:
+        ws.close()
+
+
+@cli.command()
+@config_option
+@click.pass_context
+@_boundary
+def sync(ctx, config_file):
+    """One poll cycle: read changed sheets, validate, archive, master, flags.
+
+    Refuses (exit 1) while `cchc-sync run` serves the same archive: the daemon's cycles
+    already do this; waits up to 10 s for another `sync` to finish."""
+    from cchc_sync.app.service import SYNC_LOCK_WAIT, hold_archive_lock
+
+    config = load_config(config_file)
+    with hold_archive_lock(config.archive_file, "sync", wait=SYNC_LOCK_WAIT), \
+            _workspace(config_file) as ws:
+        result = sync_once(ws, progress=_progress_factory(ctx.obj["quiet"]))
+        if not ctx.obj["quiet"]:
+            click.echo(render.cycle_summary(result))
+
+
+@cli.command()
+@config_option
+@_boundary
+def run(config_file):
+    """The daemon: `sync` on the configured schedule until SIGTERM or SIGINT.
+
+    One daemon per archive: a second `run` on the same archive exits 1 with one line.
+    Under systemd (Type=notify) it reports READY, STATUS and watchdog pings; see
+    docs/service.md.
+    """
+    from cchc_sync.app.daemon import serve
+
+    serve(config_file)
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
+@click.option("--unit", default=None, help="Only this unit.")
+@_boundary
+def findings(config_file, as_json, unit):
+    """Open findings: unit, table, row, column, severity, rule, message, value."""
+    with _workspace(config_file) as ws:
+        items = ws.archive.open_findings(ws.period.code, unit)
+        if as_json:
+            click.echo(json.dumps([f.to_json() for f in items], ensure_ascii=False, indent=2))
+        else:
+            click.echo(render.findings_table(items, ws.templates, ws.units_by_code))
+
+
+@cli.command()
+@config_option
+@click.option("--table", "table", required=True, help="Table key, e.g. tthc")
+@click.option("--json", "fmt", flag_value="json", help="A JSON list of row objects.")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row.")
+@_boundary
+def export(config_file, table, fmt):
+    """The merged rows of one table, normalised, with unit and period."""
+    with _workspace(config_file) as ws:
+        try:
+            spec = ws.templates.table(table)
+        except KeyError as exc:
+            raise ConfigError(str(exc.args[0])) from None
+        records = render.export_records(ws, spec)
+        keys = ["unit", "period", *[c.key for c in spec.columns]]
+        if fmt == "json":
+            click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        else:
+            writer = csv.DictWriter(sys.stdout, fieldnames=keys, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(records)
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
+@_boundary
+def status(config_file, as_json):
+    """Per unit: state, last edit, last check, open errors and warnings."""
+    from cchc_sync.app.pipeline import unit_progress
+
+    with _workspace(config_file) as ws:
+        progress = unit_progress(ws)
+        if as_json:
+            click.echo(json.dumps(render.status_json(ws, progress), ensure_ascii=False, indent=2))
+        else:
+            click.echo(render.status_table(ws, progress))
+
+
+@cli.command()
+@config_option
+@click.option("--period", "period_code", default=None, help="Period code (default: current).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Output file (.docx); for --format md, stdout when omitted.")
+@click.option("--format", "fmt", type=click.Choice(["docx", "md"]), default="docx")
+@click.option("--compare-with", default=None, help="An archived earlier period, e.g. 2021S1.")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Your own .docx with docxtpl placeholders (see docs/report.md).")
+@_boundary
+def report(config_file, period_code, output, fmt, compare_with, template):
+    """The coordinator's report draft, every figure from the archive."""
+    from cchc_sync.report import report_text, write_report
+
+    with _workspace(config_file) as ws:
+        code = period_code or ws.period.code
+        if fmt == "md" and not output:
+            click.echo(report_text(ws, code, compare_with=compare_with))
+            return
+        if not output:
+            raise ConfigError("-o FILE.docx is required for --format docx")
+        path = write_report(ws, code, Path(output), fmt=fmt, compare_with=compare_with,
+                            template=Path(template) if template else None)
+        click.echo(f"Đã ghi báo cáo: {path}")
+
+
+@cli.group()
+def period():
+    """Open the next period, reopen a unit after the deadline."""
+
+
+@period.command("open")
+@click.argument("code")
+@config_option
+@click.option("--by", "actor", default=None, help="Who does it (audit log); default: you.")
+@_boundary
+def period_open(code, config_file, actor):
+    """Open the next period: new unit sheets with what carries forward."""
+    from cchc_sync.app.workflow import open_period
+
+    with _workspace(config_file) as ws:
+        view = open_period(ws, code, actor)
+        click.echo(render.period_opened(view))
+
+
+@period.command("reopen")
+@click.argument("code")
+@click.option("--unit", required=True, help="Unit code.")
+@click.option("--until", "until", required=True, help="Last day of editing (YYYY-MM-DD).")
+@config_option
+@click.option("--by", "actor", default=None, help="Who does it (audit log); default: you.")
+@_boundary
+def period_reopen(code, unit, until, config_file, actor):
+    """Let one unit edit a closed period again until a day."""
+    import datetime as dt
+
+    from cchc_sync.app.workflow import reopen_unit
+
+    try:
+        day = dt.date.fromisoformat(until)
+    except ValueError:
+        raise ConfigError(f"--until {until!r}: use YYYY-MM-DD, e.g. 2022-07-10") from None
+    with _workspace(config_file) as ws:
+        reopen_unit(ws, code.upper(), unit, day, actor)
+        click.echo(f"Đã mở lại kỳ {code.upper()} cho đơn vị {unit} đến hết ngày "
+                   f"{day:%d/%m/%Y}.")
+
+
+@period.command("log")
+@click.argument("code", required=False)
+@config_option
+@click.option("--json", "as_json", is_flag=True)
+@_boundary
+def period_log(code, config_file, as_json):
+    """The audit log: who opened, closed, reopened, approved, and when."""
+    from cchc_sync.store.period_state import audit_log
+
+    with _workspace(config_file) as ws:
+        entries = audit_log(ws.archive, code.upper() if code else None)
+        if as_json:
+            click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        else:
+            click.echo(render.audit_table(entries))
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--unit", required=True, help="Unit code.")
+@config_option
+@click.option("--by", "actor", default=None, help="Who approves (audit log); default: you.")
+@_boundary
+def approve(code, unit, config_file, actor):
+    """Approve a unit's figures for a period: they are locked and shown as approved."""
+    from cchc_sync.app.workflow import approve_unit
+
+    with _workspace(config_file) as ws:
+        approve_unit(ws, code.upper(), unit, actor)
+        click.echo(f"Đã phê duyệt số liệu kỳ {code.upper()} của đơn vị {unit}.")
+
+
+@cli.command()
+@click.argument("directory", required=False, default="cchc-sync-demo",
+                type=click.Path(file_okay=False))
+@click.option("--backend", type=click.Choice(["local", "google"]), default="local")
+@click.pass_context
+@_boundary
+def demo(ctx, directory, backend):
+    """A sample district on the local backend: realistic data, a few mistakes, one cycle."""
+    from cchc_sync.app.demo import run_demo
+
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        # The demo speaks Vietnamese to a person; the English operational log stays quiet.
+        logging.getLogger("cchc_sync").setLevel(logging.WARNING)
+
+    click.echo(run_demo(Path(directory), backend=backend, quiet=ctx.obj["quiet"]))
+
+
+def main() -> None:
+    cli(prog_name="cchc-sync")

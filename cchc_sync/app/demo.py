@@ -1,0 +1,115 @@
+"""`cchc-sync demo`: a sample district, filled as clerks fill it, checked in one cycle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cchc_sync.app.demo_data import DISTRICT, UNITS_CSV, demo_rows
+from cchc_sync.app.initialise import init_workspace
+from cchc_sync.app.pipeline import Workspace, sync_once, unit_progress
+from cchc_sync.domain.config import ConfigError
+from cchc_sync.domain.periods import half_year_containing
+from cchc_sync.domain.registry import parse_units
+from cchc_sync.testing.typist import type_rows
+
+DEMO_MARKER = ".cchc-sync-demo"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+EXPLANATION_KEY = "__explanation__"
+
+
+def fill_demo_workbooks(ws: Workspace, style: int | None = None) -> None:
+    """Type the sample figures into every unit's workbook, by column title."""
+    rows = demo_rows(
+        [(u.code, u.name, u.level) for u in ws.units], style=style, year=ws.period.end.year
+    )
+    sheets = ws.archive.sheets(ws.period.code)
+    for code, tables in rows.items():
+        by_tab = {}
+        for table_key, table_rows in tables.items():
+            spec = ws.templates.table(table_key)
+            typed = []
+            for row in table_rows:
+                out = {spec.column(k).title: v for k, v in row.items() if k != EXPLANATION_KEY}
+                if EXPLANATION_KEY in row:
+                    out["Giải trình"] = row[EXPLANATION_KEY]
+                typed.append(out)
+            by_tab[spec.tab] = typed
+        if by_tab:
+            type_rows(ws.config.root / sheets[code].ref, by_tab)
+
+
+def _prepare(directory: Path) -> None:
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / DEMO_MARKER).exists():
+            raise ConfigError(
+                f"{directory}: thư mục không trống và không phải thư mục demo; "
+                "hãy chọn một thư mục khác"
+            )
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / DEMO_MARKER).write_text("cchc-sync demo workspace; safe to delete\n")
+
+
+def run_demo(directory: Path, backend: str = "local", quiet: bool = False) -> str:
+    """Build the sample district, run one cycle, and say in Vietnamese what came out."""
+    if backend != "local":
+        from cchc_sync.app.demo_google import run_google_demo
+
+        return run_google_demo(directory, quiet=quiet)
+    directory = directory.resolve()
+    _prepare(directory)
+    units_file = directory / "units.csv"
+    units_file.write_text(UNITS_CSV, encoding="utf-8")
+    # The period under way today, so the sample is open for editing and on time.
+    period = half_year_containing(dt.datetime.now(VIETNAM).date())
+    ws = init_workspace(directory, units_csv=units_file, period=period, name=DISTRICT)
+    try:
+        fill_demo_workbooks(ws)
+        result = sync_once(ws)
+        return demo_summary(ws, result)
+    finally:
+        ws.close()
+
+
+def demo_summary(ws: Workspace, result) -> str:
+    period = ws.period.code
+    findings = ws.archive.open_findings(period)
+    master = ws.archive.master(period)
+    sheets = ws.archive.sheets(period)
+    progress = unit_progress(ws)
+    levels = {}
+    for u in ws.units:
+        levels[u.level] = levels.get(u.level, 0) + 1
+    flagged = sorted({f.unit for f in findings if f.severity.value == "error"})
+    level_text = ", ".join(
+        f"{n} {ws.config.level_names.get(lv, lv).lower()}" for lv, n in levels.items()
+    )
+    lines = [
+        f"Bản mẫu: {ws.config.name}, kỳ báo cáo {period} "
+        f"({ws.period.start:%d/%m/%Y} – {ws.period.end:%d/%m/%Y}).",
+        f"Đơn vị: {len(ws.units)} ({level_text}); đã nộp: "
+        f"{sum(1 for p in progress if p.state == 'Đã nộp')}.",
+        f"Dòng số liệu: {result.rows}.",
+        f"Lỗi: {result.errors}; cảnh báo: {result.warnings}.",
+        "",
+        f"Bảng tổng hợp: {master['url']}",
+    ]
+    if flagged:
+        first = flagged[0]
+        lines.append(f"Bảng tính có lỗi (ví dụ {first}): {sheets[first].url}")
+        lines.append(f"Các đơn vị có lỗi: {', '.join(flagged)}")
+    lines += [
+        "",
+        "Mở bảng tính của đơn vị để xem ô tô đỏ (lỗi), ô tô vàng (cảnh báo), cột "
+        '"Kết quả kiểm tra" và trang "Kiểm tra".',
+        f"Xem lỗi: cchc-sync findings --config {ws.config.path}",
+        f"Xem tiến độ: cchc-sync status --config {ws.config.path}",
+    ]
+    return "\n".join(lines)
+
+
+def demo_units():
+    return parse_units(UNITS_CSV)

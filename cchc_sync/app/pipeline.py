@@ -1,0 +1,358 @@
+"""One poll cycle: scan, read what changed, check, archive, cross-check, flag, master.
+
+`sync_once` is the whole product's heartbeat; the daemon only calls it on a schedule.
+Normalising, validating and merging never know which backend fed them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from cchc_sync.app.publishing import unit_progress, write_flags, write_master
+from cchc_sync.checks.cross_unit import cross_unit_findings
+from cchc_sync.checks.history import history_findings
+from cchc_sync.checks.validate import check_unit
+from cchc_sync.domain.config import Config
+from cchc_sync.domain.periods import parse_period
+from cchc_sync.domain.records import Finding, Period, Severity, Unit, UnitRead
+from cchc_sync.domain.registry import active_units, load_successions, load_units
+from cchc_sync.domain.templates import TemplateSet, load_template_set
+from cchc_sync.publish.figures import ordered_levels
+from cchc_sync.sources.base import Backend, ScanEntry, ScanState, SheetRef, UnitUnreachable
+from cchc_sync.store.archive import RUN_FAILED, Archive
+
+__all__ = ["Workspace", "open_workspace", "sync_once", "unit_progress", "CycleResult"]
+
+log = logging.getLogger("cchc_sync")
+T = TypeVar("T")
+Progress = Callable[[Iterable[T], str], Iterator[T]]
+
+
+def no_progress(items: Iterable[T], label: str) -> Iterator[T]:
+    yield from items
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+@dataclass(kw_only=True)
+class Workspace:
+    """Everything a command needs, opened from one config file."""
+
+    config: Config
+    templates: TemplateSet
+    period: Period
+    archive: Archive
+    backend: Backend
+    units: list[Unit]
+    clock: Callable[[], dt.datetime] = utcnow
+
+    @property
+    def units_by_code(self) -> dict[str, Unit]:
+        return {u.code: u for u in self.units}
+
+    @property
+    def levels(self) -> list[str]:
+        return ordered_levels(self.units, self.config.level_order)
+
+    def for_period(self, code: str) -> Workspace:
+        """The same workspace looking at another period (its own units and window)."""
+        if code == self.period.code:
+            return self
+        period = parse_period(code, self.config.cutoff_day, self.config.calendar_periods)
+        units = self.archive.units(code) or expected_units(self.config, period)
+        return dataclasses.replace(self, period=period, units=units)
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+def make_backend(config: Config) -> Backend:
+    if config.backend == "local":
+        from cchc_sync.sources.xlsx.backend import LocalBackend
+
+        return LocalBackend(config.root)
+    from cchc_sync.sources.google.backend import GoogleBackend  # noqa: PLC0415 - optional heavy import
+
+    return GoogleBackend.from_config(config)
+
+
+def expected_units(config: Config, period: Period) -> list[Unit]:
+    """The registry's units that exist at the end of the period (mergers and splits
+    applied through the successor mapping)."""
+    registry = load_units(config.units_file)
+    successions = load_successions(config.successors_file, registry)
+    return active_units(registry, successions, period.end)
+
+
+def open_workspace(
+    config: Config, backend: Backend | None = None, clock: Callable[[], dt.datetime] = utcnow
+) -> Workspace:
+    templates = load_template_set(config.templates_dir)
+    period = parse_period(config.period, config.cutoff_day, config.calendar_periods)
+    units = expected_units(config, period)
+    archive = Archive(config.archive_file)
+    # The registry is re-read at every open: units added to units.csv join the current
+    # period (their sheets are made by the next cycle).
+    archive.save_units(period.code, units)
+    return Workspace(
+        config=config,
+        templates=templates,
+        period=period,
+        archive=archive,
+        backend=backend or make_backend(config),
+        units=units,
+        clock=clock,
+    )
+
+
+@dataclass(kw_only=True)
+class CycleResult:
+    units_total: int = 0
+    units_read: int = 0
+    units_unreachable: list[str] = field(default_factory=list)
+    rows: int = 0
+    rows_changed: int = 0
+    errors: int = 0
+    warnings: int = 0
+    flags_written: int = 0
+    flags_pending: list[str] = field(default_factory=list)
+    master_written: bool = False
+    duration: float = 0.0
+
+    def log_line(self) -> str:
+        return (
+            f"cycle: read {self.units_read}/{self.units_total} units, {self.rows} rows "
+            f"({self.rows_changed} changed), {self.errors} errors, {self.warnings} warnings, "
+            f"{len(self.units_unreachable)} unreachable, flags written {self.flags_written}, "
+            f"master {'written' if self.master_written else 'unchanged'}, "
+            f"{self.duration:.2f} s"
+        )
+
+
+def content_hash(read: UnitRead) -> str:
+    """What a person could have changed: cell values, explanations and header layout."""
+    payload = {}
+    for key, table in sorted(read.tables.items()):
+        payload[key] = {
+            "found": table.tab_found,
+            "layout": repr(table.layout),
+            "rows": [
+                [r.sheet_row, r.explanation,
+                 sorted((k, repr(c.value), str(c.fmt)) for k, c in r.cells.items())]
+                for r in table.rows
+            ],
+        }
+    payload["_version"] = read.template_version
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _template_version_findings(ws: Workspace, read: UnitRead) -> list[Finding]:
+    if read.template_version in (None, ws.templates.version):
+        return []
+    return [
+        Finding(
+            rule="sheet.template-version",
+            severity=Severity.WARNING,
+            unit=read.unit,
+            message=(
+                f"Bảng tính được tạo từ mẫu phiên bản {read.template_version}, khác phiên bản "
+                f"đang dùng ({ws.templates.version}). Hãy liên hệ bộ phận tổng hợp để nhận "
+                "bảng tính theo mẫu mới."
+            ),
+            value=read.template_version,
+        )
+    ]
+
+
+def sync_once(
+    ws: Workspace,
+    progress: Progress = no_progress,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> CycleResult:
+    """One poll cycle. Findings are not failures; an unreachable unit does not stop others.
+
+    Reads the current period, and earlier periods where a unit was reopened, in one scan.
+    should_stop is checked between units: a stop request finishes the unit at hand, then
+    archives, flags and writes the master for what was read, and returns.
+    """
+    started = time.monotonic()
+    result = CycleResult()
+    run_id = ws.archive.start_run(ws.period.code)
+    try:
+        _cycle(ws, run_id, result, progress, should_stop)
+    except Exception as exc:
+        # The run says the cycle failed (a `sync` by hand as well as the daemon's); an
+        # archive that cannot be written keeps it `running`, and the next holder of the
+        # lock marks it `interrupted`.
+        with contextlib.suppress(sqlite3.Error):
+            ws.archive.finish_run(run_id, status=RUN_FAILED,
+                                  message=" ".join(f"{type(exc).__name__}: {exc}".split())[:500])
+        raise
+    result.units_total = len(ws.units)
+    result.duration = time.monotonic() - started
+    ws.archive.finish_run(
+        run_id,
+        units_read=result.units_read,
+        rows_changed=result.rows_changed,
+        errors=result.errors,
+        warnings=result.warnings,
+    )
+    log.info(result.log_line())
+    return result
+
+
+def _cycle(ws: Workspace, run_id: int, result: CycleResult, progress, should_stop) -> None:
+    """One cycle's work: scan, read, check, archive, flag, master, locks."""
+    from cchc_sync.app.workflow import (
+        apply_locks,
+        period_record,
+        periods_to_lock,
+        readable_units,
+        reopened_periods,
+    )
+
+    if period_record(ws).state == "open":
+        create_missing_sheets(ws)  # units added to units.csv since the last cycle
+    views = [ws, *(ws.for_period(code) for code in reopened_periods(ws))]
+    watched: dict[str, tuple[SheetRef, str | None]] = {}
+    for view in views:
+        readable = readable_units(view)
+        for code, s in view.archive.sheets(view.period.code).items():
+            if code in readable and code in view.units_by_code:
+                watched[f"{view.period.code}/{code}"] = (SheetRef(ref=s.ref, url=s.url), s.token)
+    # One scan for everything watched: for Google, one Drive listing per cycle.
+    scan = ws.backend.scan(watched)
+    for view in views:
+        prefix = f"{view.period.code}/"
+        entries = {k[len(prefix):]: e for k, e in scan.items() if k.startswith(prefix)}
+        _sync_period(view, entries, run_id, result, progress, should_stop)
+    for view in views + [ws.for_period(c) for c in periods_to_lock(ws) if c not in
+                         {v.period.code for v in views}]:
+        apply_locks(view)
+
+
+def _sync_period(
+    ws: Workspace,
+    scan: dict[str, ScanEntry],
+    run_id: int,
+    result: CycleResult,
+    progress: Progress,
+    should_stop: Callable[[], bool],
+) -> None:
+    period = ws.period.code
+    archive = ws.archive
+    sheets = archive.sheets(period)
+    touched: set[str] = set()
+    now = ws.clock()
+    to_read = [code for code, entry in scan.items() if entry.state is ScanState.CHANGED]
+    for code, entry in scan.items():
+        if entry.state is ScanState.UNREACHABLE:
+            result.units_unreachable.append(code)
+            archive.update_sheet(period, code, reachable=0, reason=entry.reason)
+        elif entry.state is ScanState.UNCHANGED and not sheets[code].reachable:
+            # Listed again with nothing new to read: reachable. A changed sheet becomes
+            # reachable only when its read succeeds (below): while Google keeps failing
+            # the read, `status` must not show it reachable for the minute of retries.
+            archive.update_sheet(period, code, reachable=1, reason="")
+    for done, code in enumerate(progress(to_read, "Đọc bảng tính đơn vị")):
+        if should_stop():
+            log.info("stop requested: %d units left for the next cycle", len(to_read) - done)
+            break
+        entry, sheet = scan[code], sheets[code]
+        try:
+            read = ws.backend.read_unit(code, SheetRef(ref=sheet.ref, url=sheet.url), ws.templates)
+        except UnitUnreachable as exc:
+            log.warning("unit %s unreachable: %s", code, exc)
+            result.units_unreachable.append(code)
+            archive.update_sheet(period, code, reachable=0, reason=str(exc))
+            continue
+        result.units_read += 1
+        digest = content_hash(read)
+        modified = read.modified_at or entry.modified_at
+        fields = {
+            "token": read.version_token or entry.token,
+            "read_at": now.isoformat(),
+            "reachable": 1,
+            "reason": "",
+            "modified_at": modified.isoformat() if modified else None,
+        }
+        if digest == sheet.content_hash:
+            # Our own write coming back, or a save that changed nothing we read: not a
+            # person's edit, so "last edit" and "last check" stay as they were.
+            del fields["modified_at"]
+            if not read.owned_intact and sheet.repaired_for != digest:
+                # Someone deleted what the software owns (the "Kiểm tra" tab): write the
+                # flags again, once for this content.
+                fields.update(flags_hash=None, repaired_for=digest)
+                touched.add(code)
+            archive.update_sheet(period, code, **fields)
+            continue
+        level = ws.units_by_code[code].level
+        check = check_unit(read, ws.templates, ws.period, level)
+        layouts = {t: (raw.layout if raw.tab_found else None) for t, raw in read.tables.items()}
+        result.rows_changed += archive.record_rows(
+            period, code, check.rows, layouts, run_id, seen_at=now.isoformat(),
+            source_modified_at=fields["modified_at"],
+        )
+        unit_findings = check.findings + _template_version_findings(ws, read)
+        archive.replace_findings(period, "unit", unit_findings, run_id, units=[code])
+        # flags_hash reset in the same update: if the process dies before the flags are
+        # written, the next cycle still writes them.
+        archive.update_sheet(
+            period, code, content_hash=digest, checked_at=now.isoformat(),
+            template_version=read.template_version, flags_hash=None, **fields,
+        )
+        touched.add(code)
+
+    # Every row is loaded only when a unit was read (cross-unit and history rules) or the
+    # master is rebuilt (write_master loads them then): an idle cycle counts them in SQL.
+    rows = archive.current_rows(period) if touched else None
+    if rows is not None:
+        cross = cross_unit_findings(rows, ws.templates, ws.units_by_code)
+        cross += history_findings(ws, rows)
+        touched |= archive.replace_findings(period, "cross", cross, run_id)
+
+    written, pending = write_flags(ws, touched)
+    result.flags_written += written
+    result.flags_pending += pending
+    findings = archive.open_findings(period)
+    result.rows += len(rows) if rows is not None else archive.count_current_rows(period)
+    result.errors += sum(1 for f in findings if f.severity is Severity.ERROR)
+    result.warnings += sum(1 for f in findings if f.severity is Severity.WARNING)
+    result.master_written |= write_master(ws, rows, findings)
+
+
+def create_missing_sheets(
+    ws: Workspace, progress: Progress = no_progress, prefill: dict | None = None
+) -> int:
+    """Create each expected unit's sheet and the master where they do not exist yet."""
+    period = ws.period.code
+    existing = ws.archive.sheets(period)
+    missing = [u for u in ws.units if u.code not in existing]
+    for unit in progress(missing, "Tạo bảng tính cho đơn vị"):
+        ref = ws.backend.create_unit_sheet(
+            unit, ws.period, ws.templates, (prefill or {}).get(unit.code)
+        )
+        ws.archive.register_sheet(
+            period, unit.code, ws.backend.kind, ref.ref, ref.url, ws.templates.version
+        )
+    if ws.archive.master(period) is None:
+        title = " ".join(f"Tổng hợp CCHC {ws.config.name} kỳ {period}".split())
+        ref = ws.backend.create_master(title, ws.period)
+        ws.archive.register_master(period, ws.backend.kind, ref.ref, ref.url)
+    if missing:
+        log.info("%d unit sheets created for %s", len(missing), period)
+    return len(missing)

@@ -1,0 +1,267 @@
+"""What a cycle publishes: flags into units' sheets, the master, and each unit's progress.
+
+Everything here is rebuilt from the archive, so it can always be regenerated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import importlib.metadata
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from cchc_sync.domain.records import Severity
+from cchc_sync.publish.figures import compute_figures
+from cchc_sync.publish.flags import plan_flags
+from cchc_sync.publish.master import UnitProgress, build_master, unit_state
+from cchc_sync.sources.base import MasterBook, SheetRef, UnitUnreachable
+from cchc_sync.store.period_state import get_period, unit_states
+
+if TYPE_CHECKING:
+    from cchc_sync.app.pipeline import Workspace
+
+log = logging.getLogger("cchc_sync")
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def write_flags(ws: Workspace, touched: set[str]) -> tuple[int, list[str]]:
+    """Write flags for every unit whose plan differs from what its sheet shows."""
+    period = ws.period.code
+    sheets = ws.archive.sheets(period)
+    units = ws.units_by_code
+    written, pending = 0, []
+    for code, state in sheets.items():
+        if code not in units or not state.reachable or state.checked_at is None:
+            continue
+        if code not in touched and state.flags_hash is not None:
+            continue
+        positions: dict[str, list[int]] = {}
+        for r in ws.archive.current_rows(period, unit=code):
+            if r.sheet_row is not None:
+                positions.setdefault(r.table, []).append(r.sheet_row)
+        plan = plan_flags(
+            unit=code,
+            unit_name=units[code].name,
+            period=period,
+            checked_at=dt.datetime.fromisoformat(state.checked_at),
+            templates=ws.templates,
+            layouts=ws.archive.layouts(period, code),
+            row_positions=positions,
+            findings=ws.archive.open_findings(period, code),
+        )
+        fingerprint = plan.fingerprint()
+        if fingerprint == state.flags_hash:
+            continue
+        try:
+            token = ws.backend.write_flags(
+                SheetRef(ref=state.ref, url=state.url), plan, expect_token=state.token
+            )
+        except UnitUnreachable as exc:
+            log.warning("flags for %s not written: %s", code, exc)
+            ws.archive.update_sheet(period, code, flags_hash=None)
+            pending.append(code)
+            continue
+        if token is None:
+            # Open in Excel, or edited since we read it: the next cycle tries again.
+            ws.archive.update_sheet(period, code, flags_hash=None)
+            pending.append(code)
+            continue
+        fields = {"flags_hash": fingerprint, "flags_written_at": ws.clock().isoformat()}
+        if token:
+            fields["token"] = token
+        ws.archive.update_sheet(period, code, **fields)
+        written += 1
+    return written, pending
+
+
+def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]:
+    period = ws.period.code
+    rows = rows if rows is not None else ws.archive.current_rows(period)
+    findings = findings if findings is not None else ws.archive.open_findings(period)
+    sheets = ws.archive.sheets(period)
+    record = get_period(ws.archive, period)
+    states = unit_states(ws.archive, period)
+    by_unit: dict[str, list] = {}
+    for r in rows:
+        by_unit.setdefault(r.unit, []).append(r)
+    counts = Counter((f.unit, f.severity) for f in findings)
+    out = []
+    for unit in ws.units:
+        s = sheets.get(unit.code)
+        unit_rows = by_unit.get(unit.code, [])
+        state = unit_state(unit_rows, ws.templates)
+        submitted_at = on_time = None
+        if state == "Đã nộp":
+            submitted_at = _signoff_time(ws, unit.code)
+            if submitted_at and record is not None:
+                day = dt.datetime.fromisoformat(submitted_at).astimezone(VIETNAM).date()
+                on_time = day <= record.deadline
+        us = states.get(unit.code)
+        out.append(
+            UnitProgress(
+                unit=unit,
+                state=state,
+                submitted_at=submitted_at,
+                last_edit=s.modified_at if s else None,
+                last_check=s.checked_at if s else None,
+                errors=counts[(unit.code, Severity.ERROR)],
+                warnings=counts[(unit.code, Severity.WARNING)],
+                reachable=bool(s.reachable) if s else False,
+                reason=(s.reason if s else "chưa có bảng tính"),
+                sheet=(s.url or s.ref) if s else "",
+                sheet_ref=s.ref if s else "",
+                on_time=on_time,
+                deadline=record.deadline.isoformat() if record else None,
+                approved_at=us.approved_at if us else None,
+                approved_by=us.approved_by if us else None,
+                reopen_until=us.reopen_until.isoformat() if us and us.reopen_until else None,
+                read_only=bool(us and us.read_only),
+            )
+        )
+    return out
+
+
+def _signoff_time(ws: Workspace, unit: str) -> str | None:
+    """When the unit's current sign-off was made: the sheet's own modification time of the
+    version that set it where the backend reports one (the sign-off existed by then, even
+    if the daemon was down), else when the software first saw it."""
+    t = ws.templates
+    rows = ws.archive.db.execute(
+        "SELECT data, first_seen, source_modified_at, deleted FROM row_versions "
+        "WHERE period = ? AND unit = ? AND tbl = ? ORDER BY version",
+        (ws.period.code, unit, t.signoff_table),
+    ).fetchall()
+    since = None
+    for r in rows:
+        done = (not r["deleted"]) and json.loads(r["data"] or "{}").get(t.signoff_column) == (
+            t.signoff_done
+        )
+        if done and since is None:
+            seen = [r["first_seen"]]
+            if r["source_modified_at"]:
+                seen.append(r["source_modified_at"])
+            since = min(seen, key=dt.datetime.fromisoformat)
+        elif not done:
+            since = None
+    return since
+
+
+def master_book(ws: Workspace, rows, findings) -> MasterBook:
+    """The master of the workspace's period, built in full from these rows and findings."""
+    period = ws.period.code
+    units = ws.units_by_code
+    error_rows = {
+        (f.unit, f.table, f.row_key)
+        for f in findings
+        if f.severity is Severity.ERROR and f.row_key is not None
+    }
+    figures = compute_figures(rows, ws.templates, units, ws.levels, error_rows)
+    return build_master(
+        title=f"Tổng hợp CCHC {ws.config.name} kỳ {period}",
+        area_total=ws.config.area_total,
+        period=period,
+        templates=ws.templates,
+        units=units,
+        rows=rows,
+        figures=figures,
+        findings=findings,
+        progress=unit_progress(ws, rows, findings),
+        levels=ws.levels,
+        level_names=ws.config.level_names,
+    )
+
+
+def master_inputs(ws: Workspace, master) -> str:
+    """A cheap key for everything the master of ws's period is built from: when it equals
+    the key recorded with the master last written, a rebuild would give the same book.
+
+    - the archive's data_version: rows, their positions and explanations, findings, sheet
+      states (reachability and its reason, last edit, last check: the scan's outcome is
+      stored there before the master is built), periods (deadline, state), unit states
+      (approval, reopen, lock), the period's units — one counter the archive's triggers
+      move on any change;
+    - today in Vietnam: nothing in the master reads the clock today (timeliness compares
+      the sign-off with the deadline; locks reach it through unit states), but a master
+      that came to depend on the date would still be rebuilt at least once a day;
+    - the period, the units and levels in memory (units.csv and the successor mapping as
+      read by this process), the whole config, the templates, the master's own sheet;
+    - this software: its source files and the libraries that shape the book.
+    """
+    payload = {
+        "archive": ws.archive.data_version(),
+        "today": ws.clock().astimezone(VIETNAM).date().isoformat(),
+        "period": [ws.period.code, ws.period.start.isoformat(), ws.period.end.isoformat()],
+        "units": repr(ws.units),
+        "levels": ws.levels,
+        "config": repr(ws.config),
+        "templates": repr(ws.templates),
+        "master": [master["backend"], master["ref"], master["url"]],
+        "backend": ws.backend.kind,
+        "software": _software_digest(),
+    }
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def _software_digest() -> str:
+    """This cchc-sync (every source file, not only its version number) and the libraries
+    that turn the book into a sheet."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    for dist in ("cchc-sync", "pandas", "numpy", "openpyxl", "gspread"):
+        try:
+            version = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{dist}={version};".encode())
+    return digest.hexdigest()
+
+
+def _stamp(inputs: str, book_hash: str) -> str:
+    # With the fingerprint it goes with: a master written since by anything that does not
+    # record its inputs (an older cchc-sync) never matches.
+    return f"{inputs}:{book_hash}"
+
+
+def write_master(ws: Workspace, rows, findings) -> bool:
+    """Rebuild the master and write it if its fingerprint changed; skip the rebuild when
+    its inputs (master_inputs) are those it was last written from.
+
+    rows and findings are the archive's current ones, read in this cycle (rows None: not
+    loaded yet, loaded here if the master is rebuilt): only the cycle,
+    under the archive's lock, writes rows and findings. The key is read before the book is
+    built, so a change made meanwhile by another command (an approval) is rebuilt again
+    by the next cycle, never taken as already shown."""
+    period = ws.period.code
+    master = ws.archive.master(period)
+    if master is None:
+        return False
+    inputs = master_inputs(ws, master)
+    if master["book_hash"] and master["inputs_key"] == _stamp(inputs, master["book_hash"]):
+        log.debug("master %s: inputs unchanged since it was written, not rebuilt", period)
+        return False
+    if rows is None:
+        rows = ws.archive.current_rows(period)
+    book = master_book(ws, rows, findings)
+    fingerprint = book.fingerprint()
+    if fingerprint == master["book_hash"]:
+        log.debug("master %s: rebuilt, unchanged", period)
+        ws.archive.set_master_inputs(period, _stamp(inputs, fingerprint))
+        return False
+    if not ws.backend.write_master(SheetRef(ref=master["ref"], url=master["url"]), book):
+        log.debug("master %s: rebuilt, not written", period)
+        log.warning("master not written (open in a spreadsheet program); next cycle retries")
+        return False
+    log.debug("master %s: rebuilt, written", period)
+    ws.archive.set_master_hash(period, fingerprint, _stamp(inputs, fingerprint))
+    return True

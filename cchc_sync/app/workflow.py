@@ -1,0 +1,252 @@
+"""The life of a period: open the next one, lock at the deadline, reopen, approve.
+
+Every action is recorded in the audit log (who, what, when). Locking is applied to the
+sheets themselves (read-only workbooks, protected Google sheets), so a clerk sees at once
+that the period is closed, and the pipeline stops reading them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import logging
+import re
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from cchc_sync.app.pipeline import Workspace, create_missing_sheets
+from cchc_sync.checks.cross_unit import CurrentRow
+from cchc_sync.domain.config import ConfigError
+from cchc_sync.domain.periods import parse_period
+from cchc_sync.domain.records import Unit
+from cchc_sync.domain.registry import active_units, load_successions, load_units, predecessors
+from cchc_sync.domain.templates import TemplateSet
+from cchc_sync.normalise import fold
+from cchc_sync.sources.base import Prefill, SheetRef, UnitUnreachable
+from cchc_sync.store.period_state import (
+    FINAL,
+    OPEN,
+    PeriodRecord,
+    UnitState,
+    ensure_period,
+    get_period,
+    record_audit,
+    set_period_state,
+    set_unit_state,
+    unit_states,
+)
+
+log = logging.getLogger("cchc_sync")
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+SYSTEM_ACTOR = "cchc-sync (tự động)"
+
+
+def current_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (DynamicUser, containers)
+        return "không rõ"
+
+
+def local_today(ws: Workspace) -> dt.date:
+    """Deadlines are Vietnamese calendar days."""
+    return ws.clock().astimezone(VIETNAM).date()
+
+
+def period_record(ws: Workspace, code: str | None = None) -> PeriodRecord:
+    code = code or ws.period.code
+    period = ws.period if code == ws.period.code else parse_period(
+        code, ws.config.cutoff_day, ws.config.calendar_periods)
+    return ensure_period(
+        ws.archive, period, deadline_days=ws.config.deadline_days,
+        lock_grace_days=ws.config.lock_grace_days, now=ws.clock().isoformat(),
+    )
+
+
+def editable(rec: PeriodRecord, state: UnitState | None, today: dt.date, auto_lock: bool) -> bool:
+    """May the unit still change its figures for this period today?"""
+    if state is not None and state.approved_at:
+        return False
+    if state is not None and state.reopen_until and today <= state.reopen_until:
+        return True
+    if rec.state == FINAL:
+        return False
+    return not (auto_lock and today >= rec.lock_at)
+
+
+def apply_locks(ws: Workspace) -> list[str]:
+    """Make each unit sheet's read-only state match the rules; close the period when its
+    lock day has come. Returns the units whose sheet changed state."""
+    rec = period_record(ws)
+    today = local_today(ws)
+    now = ws.clock().isoformat()
+    if rec.state == OPEN and ws.config.auto_lock and today >= rec.lock_at:
+        set_period_state(ws.archive, rec.code, FINAL, now)
+        record_audit(ws.archive, at=now, actor=SYSTEM_ACTOR, action="close", period=rec.code,
+                     detail=f"hết hạn nộp ({rec.deadline:%d/%m/%Y}) và thời gian gia hạn")
+        rec = period_record(ws)
+    states = unit_states(ws.archive, rec.code)
+    sheets = ws.archive.sheets(rec.code)
+    changed = []
+    for unit in ws.units:
+        sheet = sheets.get(unit.code)
+        if sheet is None:
+            continue
+        state = states.get(unit.code)
+        want = not editable(rec, state, today, ws.config.auto_lock)
+        if want == (state.read_only if state else False):
+            continue
+        try:
+            ws.backend.set_read_only(SheetRef(ref=sheet.ref, url=sheet.url), want)
+        except UnitUnreachable as exc:
+            log.warning("could not %s %s: %s", "lock" if want else "unlock", unit.code, exc)
+            continue
+        set_unit_state(ws.archive, rec.code, unit.code, read_only=int(want))
+        record_audit(ws.archive, at=now, actor=SYSTEM_ACTOR, action="lock" if want else "unlock",
+                     period=rec.code, unit=unit.code)
+        changed.append(unit.code)
+    return changed
+
+
+def readable_units(ws: Workspace) -> set[str]:
+    """Units whose sheets the cycle reads: every sheet not locked yet. Locks are applied
+    at the end of a cycle, so the last edits before a deadline are still read."""
+    period_record(ws)
+    states = unit_states(ws.archive, ws.period.code)
+    return {u.code for u in ws.units if not (states.get(u.code) and states[u.code].read_only)}
+
+
+def reopened_periods(ws: Workspace) -> list[str]:
+    """Earlier periods with a unit reopened until today or later."""
+    today = local_today(ws).isoformat()
+    rows = ws.archive.db.execute(
+        "SELECT DISTINCT period FROM unit_states WHERE reopen_until >= ? AND approved_at IS NULL "
+        "AND period != ? ORDER BY period",
+        (today, ws.period.code),
+    )
+    return [r[0] for r in rows]
+
+
+def periods_to_lock(ws: Workspace) -> list[str]:
+    """Final periods other than the current one with a sheet not locked yet (a reopen
+    that expired, a lock that failed last time)."""
+    rows = ws.archive.db.execute(
+        "SELECT DISTINCT s.period FROM sheets s JOIN periods p ON p.code = s.period "
+        "LEFT JOIN unit_states u ON u.period = s.period AND u.unit = s.unit "
+        "WHERE p.state = 'final' AND s.period != ? AND COALESCE(u.read_only, 0) = 0 "
+        "ORDER BY s.period",
+        (ws.period.code,),
+    )
+    return [r[0] for r in rows]
+
+
+def reopen_unit(ws: Workspace, period: str, unit: str, until: dt.date,
+                actor: str | None = None) -> None:
+    """Let one unit edit a closed period again until the end of `until`."""
+    view = ws.for_period(period)
+    if unit not in view.units_by_code:
+        raise ConfigError(f"unit {unit!r} is not expected in period {period}")
+    if until < local_today(ws):
+        raise ConfigError(f"--until {until.isoformat()} is already past")
+    sheet = view.archive.sheets(period).get(unit)
+    if sheet is None:
+        raise ConfigError(f"unit {unit!r} has no sheet in period {period}")
+    now = ws.clock().isoformat()
+    set_unit_state(ws.archive, period, unit, reopen_until=until.isoformat(), approved_at=None,
+                   approved_by=None)
+    record_audit(ws.archive, at=now, actor=actor or current_actor(), action="reopen",
+                 period=period, unit=unit, detail=f"đến hết ngày {until:%d/%m/%Y}")
+    apply_locks(view)
+
+
+def approve_unit(ws: Workspace, period: str, unit: str, actor: str | None = None) -> None:
+    """The coordinator accepts a unit's figures: they are locked and shown as approved."""
+    view = ws.for_period(period)
+    if unit not in view.units_by_code:
+        raise ConfigError(f"unit {unit!r} is not expected in period {period}")
+    now = ws.clock().isoformat()
+    who = actor or current_actor()
+    set_unit_state(ws.archive, period, unit, approved_at=now, approved_by=who,
+                   reopen_until=None)
+    record_audit(ws.archive, at=now, actor=who, action="approve", period=period, unit=unit)
+    apply_locks(view)
+
+
+def open_period(ws: Workspace, code: str, actor: str | None = None) -> Workspace:
+    """Open the next period: new unit sheets with what carries forward, a new master,
+    the previous period final and locked, the config pointing at the new period."""
+    new = parse_period(code, ws.config.cutoff_day, ws.config.calendar_periods)
+    if new.start <= ws.period.start:
+        raise ConfigError(f"period {new.code} does not come after the current {ws.period.code}")
+    if get_period(ws.archive, new.code) is not None and ws.archive.sheets(new.code):
+        raise ConfigError(f"period {new.code} is already open")
+    who = actor or current_actor()
+    now = ws.clock().isoformat()
+    registry = load_units(ws.config.units_file)
+    successions = load_successions(ws.config.successors_file, registry)
+    expected = active_units(registry, successions, new.end)
+    carried = carry_forward(ws.archive.current_rows(ws.period.code), ws.templates, expected,
+                            successions)
+    # The previous period is final: its archive no longer changes, its sheets are locked.
+    previous = period_record(ws)
+    if previous.state != FINAL:
+        set_period_state(ws.archive, previous.code, FINAL, now)
+        record_audit(ws.archive, at=now, actor=who, action="close", period=previous.code,
+                     detail=f"mở kỳ {new.code}")
+    apply_locks(ws)
+    _point_config_at(ws, new.code)
+    ws.archive.save_units(new.code, expected)
+    view = ws.for_period(new.code)
+    period_record(view)
+    create_missing_sheets(view, prefill=carried)
+    record_audit(ws.archive, at=now, actor=who, action="open", period=new.code,
+                 detail=f"{len(expected)} đơn vị")
+    return view
+
+
+def _point_config_at(ws: Workspace, code: str) -> None:
+    text = ws.config.path.read_text(encoding="utf-8")
+    new_text, n = re.subn(r'(?m)^period = "[^"]*"', f'period = "{code}"', text, count=1)
+    if n != 1:
+        raise ConfigError(f"{ws.config.path}: cannot find the line `period = \"...\"`")
+    ws.config.path.write_text(new_text, encoding="utf-8")
+
+
+def carry_forward(
+    rows: list[CurrentRow], templates: TemplateSet, units: list[Unit], successions
+) -> dict[str, Prefill]:
+    """What a new period's sheets start with: the fields of procedures (with the dossiers
+    still pending carried into "Từ kỳ trước chuyển qua") and the staffing rows."""
+    by_unit: dict[str, list[CurrentRow]] = defaultdict(list)
+    for r in rows:
+        by_unit[r.unit].append(r)
+    tthc = templates.table("tthc")
+    staffing = templates.table("bien_che")
+    out: dict[str, Prefill] = {}
+    for unit in units:
+        sources = [unit.code, *predecessors(unit.code, successions)]
+        src_rows = [r for code in sources for r in by_unit.get(code, [])]
+        fields: dict[str, dict] = {}
+        for r in (r for r in src_rows if r.table == "tthc" and r.values.get("linh_vuc")):
+            key = fold(r.values["linh_vuc"])
+            item = fields.setdefault(key, {"linh_vuc": r.values["linh_vuc"], "tu_ky_truoc": None})
+            pending = [r.values.get(k) for k in ("dang_trong_han", "dang_qua_han")]
+            if any(v is not None for v in pending):
+                item["tu_ky_truoc"] = (item["tu_ky_truoc"] or 0) + sum(v or 0 for v in pending)
+        staff: dict[tuple, dict] = {}
+        for r in (r for r in src_rows if r.table == "bien_che" and r.values.get("co_quan")):
+            choice = staffing.column("loai").choice(r.values.get("loai") or "")
+            key = (fold(r.values["co_quan"]), r.values.get("loai"))
+            staff.setdefault(key, {
+                "co_quan": r.values["co_quan"],
+                "loai": choice.label if choice else None,
+                "duoc_giao": r.values.get("duoc_giao"),
+            })
+        prefill: Prefill = {}
+        if fields:
+            prefill[tthc.key] = list(fields.values())
+        if staff:
+            prefill[staffing.key] = list(staff.values())
+        if prefill:
+            out[unit.code] = prefill
+    return out

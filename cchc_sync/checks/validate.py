@@ -1,0 +1,418 @@
+"""From a unit's RawTables to typed rows and findings: the pure heart of a check.
+
+`check_unit` normalises every cell, gives every row its identity, applies the template's
+row rules and yields findings as data. Cross-unit rules live in `cross_rules.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cchc_sync.domain.records import Finding, Period, RawRow, RawTable, Severity, TypedRow, UnitRead
+from cchc_sync.domain.templates import ColumnSpec, ColumnType, RuleSpec, TableSpec, TemplateSet
+from cchc_sync.domain.vnformat import format_date, format_int, format_percent
+from cchc_sync.normalise import DocNo, fold, normalise_cell, parse_docno
+
+RATE_TOLERANCE = 0.01
+"""A stated rate may differ from its own numbers by this many percent points (rounding)."""
+
+ORDINAL_TITLES = {"stt", "tt", "số thứ tự"}
+
+MAX_CELL_TEXT = 32_767
+"""Excel's limit for one cell: longer text cannot reach the master whole."""
+"""Header titles clerks add for row numbers; never reported as unknown columns."""
+
+
+@dataclass(kw_only=True, slots=True)
+class UnitCheck:
+    """The outcome of checking one unit's sheet."""
+
+    unit: str
+    rows: dict[str, list[TypedRow]] = field(default_factory=dict)
+    """By table key; every non-blank row, including rows that carry errors."""
+    findings: list[Finding] = field(default_factory=list)
+
+
+def check_unit(
+    read: UnitRead, templates: TemplateSet, period: Period, level: str = ""
+) -> UnitCheck:
+    """Normalise and validate every template table of one unit's sheet."""
+    result = UnitCheck(unit=read.unit)
+    for spec in templates.tables.values():
+        raw = read.tables.get(spec.key) or RawTable(table=spec.key, tab_found=False)
+        rows, findings = check_table(raw, spec, period, unit=read.unit)
+        result.rows[spec.key] = rows
+        result.findings.extend(findings)
+    result.findings.extend(_signoff_findings(result, templates, level))
+    return result
+
+
+def _signoff_findings(check: UnitCheck, templates: TemplateSet, level: str) -> Iterator[Finding]:
+    """A unit that signs off must have filled the tabs its level is required to fill."""
+    signed = any(
+        r.values.get(templates.signoff_column) == templates.signoff_done
+        for r in check.rows.get(templates.signoff_table, [])
+    )
+    if not signed:
+        return
+    for table in templates.required_tables.get(level, ()):
+        if not check.rows.get(table):
+            tab = templates.table(table).tab
+            yield Finding(
+                rule="signoff.missing-table",
+                severity=Severity.ERROR,
+                unit=check.unit,
+                table=table,
+                message=f'Đơn vị đã chọn "Hoàn thành" nhưng trang "{tab}" chưa có số liệu. '
+                f'Cấp của đơn vị phải báo cáo trang này: hãy nhập số liệu rồi chọn lại.',
+            )
+
+
+def check_table(
+    raw: RawTable, spec: TableSpec, period: Period, unit: str = ""
+) -> tuple[list[TypedRow], list[Finding]]:
+    findings: list[Finding] = []
+
+    def finding(rule: str, severity: Severity, message: str, **kw: Any) -> Finding:
+        f = Finding(rule=rule, severity=severity, message=message, unit=unit, table=spec.key, **kw)
+        findings.append(f)
+        return f
+
+    if not raw.tab_found:
+        finding(
+            "tab.missing",
+            Severity.ERROR,
+            f'Không tìm thấy trang "{spec.tab}" trong bảng tính. Có thể trang đã bị đổi tên '
+            f'hoặc bị xoá: hãy đặt lại đúng tên "{spec.tab}" (hoặc khôi phục trang).',
+        )
+        return [], findings
+    layout = raw.layout
+    found = layout.columns if layout else {}
+    titles = layout.unknown_titles if layout else ()
+    unknown = [t for t in titles if fold(t) not in ORDINAL_TITLES]
+    titles = {fold(c.title): c for c in spec.columns}
+    for title in unknown:
+        col = titles.get(fold(title))
+        if col is not None:
+            finding(
+                "tab.column-duplicate",
+                Severity.ERROR,
+                f'Trang "{spec.tab}" có hai cột cùng tiêu đề "{col.title}": chỉ cột đầu tiên '
+                "được đọc. Hãy xoá hoặc gộp cột thừa.",
+                column=col.key,
+                value=title,
+            )
+            unknown.remove(title)
+    for col in spec.columns:
+        if col.key not in found:
+            strange = ", ".join(f'"{t}"' for t in unknown)
+            hint = f" (tiêu đề lạ trong trang: {strange})" if unknown else ""
+            finding(
+                "tab.column-missing",
+                Severity.ERROR,
+                f'Trang "{spec.tab}" thiếu cột "{col.title}"{hint}. Hãy ghi lại đúng tiêu đề '
+                f'"{col.title}" ở dòng tiêu đề; cột này đang không được đọc.',
+                column=col.key,
+            )
+
+    rows: list[TypedRow] = []
+    for raw_row in raw.rows:
+        values, row_findings = _normalise_row(raw_row, spec, unit)
+        findings.extend(row_findings)
+        key = _row_key(values, spec, raw_row.sheet_row)
+        rows.append(
+            TypedRow(
+                table=spec.key,
+                key=key,
+                sheet_row=raw_row.sheet_row,
+                values=values,
+                explanation=raw_row.explanation,
+            )
+        )
+    rows = _check_identity(rows, spec, finding)
+    for row in rows:
+        for rule in spec.rules:
+            findings.extend(_apply_rule(rule, row, spec, period, unit))
+    # Every finding learns its row key; warnings learn the unit's explanation.
+    by_row = {r.sheet_row: r for r in rows}
+    out = []
+    for f in findings:
+        row = by_row.get(f.row) if f.row is not None else None
+        if row is None:
+            out.append(f)
+            continue
+        explained = row.explanation if f.severity is Severity.WARNING and row.explanation else None
+        out.append(_replace(f, row_key=row.key, explained=explained))
+    return rows, out
+
+
+def _replace(f: Finding, **changes: Any) -> Finding:
+    data = {name: getattr(f, name) for name in Finding.__slots__}
+    data.update(changes)
+    return Finding(**data)
+
+
+def _normalise_row(raw: RawRow, spec: TableSpec, unit: str) -> tuple[dict[str, Any], list[Finding]]:
+    values: dict[str, Any] = {}
+    findings: list[Finding] = []
+    for col in spec.columns:
+        cell = raw.cells.get(col.key)
+        if cell is None:
+            continue
+        parsed = normalise_cell(cell, col)
+        for issue in parsed.issues:
+            findings.append(
+                Finding(
+                    rule=issue.rule,
+                    severity=issue.severity,
+                    message=issue.message,
+                    unit=unit,
+                    table=spec.key,
+                    row=raw.sheet_row,
+                    column=col.key,
+                    value=_jsonable(issue.value if issue.value is not None else cell.value),
+                )
+            )
+        if isinstance(parsed.value, str) and len(parsed.value) > MAX_CELL_TEXT:
+            findings.append(
+                Finding(
+                    rule="cell.text.too-long",
+                    severity=Severity.WARNING,
+                    message=f'Ô "{col.title}" dài {format_int(len(parsed.value))} ký tự, quá '
+                    f"giới hạn {format_int(MAX_CELL_TEXT)} ký tự của một ô bảng tính: bảng "
+                    "tổng hợp chỉ hiện phần đầu. Hãy rút gọn nội dung.",
+                    unit=unit,
+                    table=spec.key,
+                    row=raw.sheet_row,
+                    column=col.key,
+                    value=parsed.value[:80] + "…",
+                )
+            )
+        if parsed.value is not None:
+            values[col.key] = _jsonable(parsed.value)
+        elif col.required and not parsed.issues:
+            findings.append(
+                Finding(
+                    rule="row.required",
+                    severity=Severity.ERROR,
+                    message=f'Dòng {raw.sheet_row}: chưa ghi "{col.title}". Cột này bắt buộc '
+                    "khi dòng có số liệu.",
+                    unit=unit,
+                    table=spec.key,
+                    row=raw.sheet_row,
+                    column=col.key,
+                )
+            )
+    return values, findings
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _row_key(values: dict[str, Any], spec: TableSpec, sheet_row: int) -> str:
+    if spec.single_row:
+        return ""
+    parts = []
+    for col in spec.key_columns:
+        v = values.get(col.key)
+        if v is None:
+            return f"#dong-{sheet_row}"
+        parts.append(fold(str(v)) if col.type is ColumnType.TEXT else str(v))
+    return "|".join(parts)
+
+
+def _check_identity(rows: list[TypedRow], spec: TableSpec, finding) -> list[TypedRow]:
+    """Duplicate keys and extra rows in one-row tables: errors on every row involved,
+    and each row still gets a distinct identity so nothing is lost from the archive."""
+    out: list[TypedRow] = []
+    if spec.single_row:
+        for i, row in enumerate(rows):
+            if i:
+                finding(
+                    "table.single-row",
+                    Severity.ERROR,
+                    f'Trang "{spec.tab}" chỉ ghi một dòng số liệu (dòng {rows[0].sheet_row}); '
+                    f"dòng {row.sheet_row} là dòng thừa: hãy gộp số liệu vào một dòng.",
+                    row=row.sheet_row,
+                )
+                row = _with_key(row, f"#dong-{row.sheet_row}")
+            out.append(row)
+        return out
+    first: dict[str, TypedRow] = {}
+    groups: dict[str, list[TypedRow]] = {}
+    for row in rows:
+        if not row.key.startswith("#"):
+            groups.setdefault(row.key, []).append(row)
+    labels = ", ".join(c.title for c in spec.key_columns)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        where = ", ".join(str(r.sheet_row) for r in group)
+        shown = " / ".join(str(group[0].values.get(c.key, "")) for c in spec.key_columns)
+        for r in group:
+            finding(
+                "row.duplicate-key",
+                Severity.ERROR,
+                f'"{shown}" ({labels}) được ghi ở nhiều dòng ({where}). Mỗi {labels.lower()} '
+                "chỉ ghi một dòng: hãy gộp hoặc xoá dòng trùng.",
+                row=r.sheet_row,
+                value=shown,
+            )
+    for row in rows:
+        if row.key in first:
+            row = _with_key(row, f"{row.key}#dong-{row.sheet_row}")
+        else:
+            first[row.key] = row
+        out.append(row)
+    return out
+
+
+def _with_key(row: TypedRow, key: str) -> TypedRow:
+    return TypedRow(
+        table=row.table,
+        key=key,
+        sheet_row=row.sheet_row,
+        values=row.values,
+        explanation=row.explanation,
+    )
+
+
+# --- row rules --------------------------------------------------------------------------
+
+
+def _apply_rule(
+    rule: RuleSpec, row: TypedRow, spec: TableSpec, period: Period, unit: str
+) -> Iterator[Finding]:
+    p = rule.params
+    v = row.values
+
+    def make(message: str, column: str | None, value: Any = None) -> Finding:
+        return Finding(
+            rule=rule.id,
+            severity=rule.severity,
+            message=message,
+            unit=unit,
+            table=spec.key,
+            row=row.sheet_row,
+            column=column,
+            value=value,
+        )
+
+    def title(key: str) -> str:
+        return spec.column(key).title
+
+    if rule.kind == "sum_equals":
+        total, parts = p["total"], p["parts"]
+        if v.get(total) is None or any(v.get(k) is None for k in parts):
+            return  # missing-value strategy: skip when an operand is blank
+        s = sum(v[k] for k in parts)
+        if s != v[total]:
+            terms = " + ".join(f"{format_int(v[k])} ({title(k)})" for k in parts)
+            yield make(
+                f'"{title(total)}" ghi {format_int(v[total])} nhưng {terms} = {format_int(s)}. '
+                "Hãy kiểm tra lại các số này.",
+                total,
+                v[total],
+            )
+    elif rule.kind == "le":
+        left, right = p["left"], p["right"]
+        if v.get(left) is None or v.get(right) is None:
+            return
+        if v[left] > v[right]:
+            yield make(
+                f'"{title(left)}" ({format_int(v[left])}) lớn hơn "{title(right)}" '
+                f"({format_int(v[right])}): số phần không thể vượt số tổng. Hãy kiểm tra lại.",
+                left,
+                v[left],
+            )
+    elif rule.kind == "rate":
+        rate, num, den = p["rate"], p["numerator"], p["denominator"]
+        if v.get(rate) is None or v.get(num) is None or v.get(den) is None:
+            return
+        tolerance = float(p.get("tolerance", RATE_TOLERANCE))
+        if v[den] == 0:
+            if v[rate] != 0:
+                yield make(
+                    f'Tỷ lệ ghi {format_percent(v[rate])} nhưng "{title(den)}" bằng 0 '
+                    "nên không thể tính tỷ lệ. Hãy kiểm tra lại.",
+                    rate,
+                    v[rate],
+                )
+            return
+        expected = round(v[num] * 100 / v[den], 2)
+        if abs(v[rate] - expected) > tolerance + 1e-9:
+            yield make(
+                f"Tỷ lệ ghi {format_percent(v[rate])} nhưng {format_int(v[num])}/"
+                f"{format_int(v[den])} = {format_percent(expected)}. Hãy sửa tỷ lệ "
+                "(hoặc để trống, phần mềm sẽ tự tính).",
+                rate,
+                v[rate],
+            )
+    elif rule.kind == "docno_type":
+        yield from _docno_type(rule, row, spec, make)
+    elif rule.kind == "date_in_period":
+        col = p["column"]
+        value = v.get(col)
+        if value and dt.date.fromisoformat(value) > period.end:
+            d = dt.date.fromisoformat(value)
+            yield make(
+                f'"{title(col)}" là {format_date(d)}, sau ngày kết thúc kỳ báo cáo '
+                f"{period.code} ({format_date(period.end)}). Hãy kiểm tra lại ngày.",
+                col,
+                value,
+            )
+    elif rule.kind == "requires":
+        when = p["when"]
+        if v.get(when) is True:
+            missing = [k for k in p["then"] if v.get(k) is None]
+            if missing:
+                names = ", ".join(f'"{title(k)}"' for k in missing)
+                yield make(
+                    f'Đã chọn "Có" ở "{title(when)}" nhưng chưa ghi {names}.',
+                    missing[0],
+                )
+    # docno_date is a cross-row, cross-unit rule: see cross_rules.py
+
+
+def _docno_type(rule: RuleSpec, row: TypedRow, spec: TableSpec, make) -> Iterator[Finding]:
+    number_key, choice_key = rule.params["number"], rule.params["choice"]
+    number, code = row.values.get(number_key), row.values.get(choice_key)
+    if number is None or code is None:
+        return
+    parsed = parse_docno(number)
+    if not isinstance(parsed, DocNo):
+        return
+    col: ColumnSpec = spec.column(choice_key)
+    choice = col.choice(code)
+    if choice is None:
+        return
+    expected = choice.doc_type
+    actual = parsed.type_code
+    if expected == actual:
+        return
+    if expected is None and actual is not None:
+        owner = next((c for c in col.choices if c.doc_type == actual), None)
+        shown = f"{actual} ({owner.label})" if owner else actual
+        message = (
+            f'Loại văn bản là "{choice.label}" nhưng số, ký hiệu {number} có mã loại {shown}. '
+            "Hãy kiểm tra lại loại văn bản hoặc số, ký hiệu."
+        )
+    elif expected is not None and actual is None:
+        message = (
+            f'Loại văn bản là "{choice.label}" nhưng số, ký hiệu {number} không có mã '
+            f"{expected} (dạng đúng: số/{expected}-cơ quan ban hành, ví dụ 175/{expected}-UBND)."
+        )
+    else:
+        message = (
+            f'Loại văn bản là "{choice.label}" (mã {expected}) nhưng số, ký hiệu {number} '
+            f"có mã {actual}. Hãy kiểm tra lại."
+        )
+    yield make(message, choice_key, code)

@@ -1,0 +1,277 @@
+"""The master: every unit's rows, the figures by level, the open findings and who has
+submitted — rebuilt from the archive each time, never edited in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from cchc_sync.checks.cross_unit import CurrentRow
+from cchc_sync.domain.records import Finding, Severity, Unit
+from cchc_sync.domain.templates import ColumnType, TemplateSet
+from cchc_sync.publish.figures import TOTAL, FigureValue, level_name
+from cchc_sync.sources.base import MasterBook
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+SUMMARY_TAB = "Tổng hợp"
+FINDINGS_TAB = "Bất thường"
+PROGRESS_TAB = "Tiến độ"
+
+STATE_NOT_STARTED = "Chưa bắt đầu"
+STATE_ENTERING = "Đang nhập"
+STATE_SUBMITTED = "Đã nộp"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UnitProgress:
+    """One line of "Tiến độ" and of `status`."""
+
+    unit: Unit
+    state: str
+    submitted_at: str | None
+    last_edit: str | None
+    last_check: str | None
+    errors: int
+    warnings: int
+    reachable: bool
+    reason: str
+    sheet: str
+    """Where the unit's sheet is (path or URL)."""
+    sheet_ref: str
+    on_time: bool | None = None
+    """Submitted by the deadline (None: not submitted)."""
+    deadline: str | None = None
+    approved_at: str | None = None
+    approved_by: str | None = None
+    reopen_until: str | None = None
+    read_only: bool = False
+
+
+def unit_state(rows: list[CurrentRow], templates: TemplateSet) -> str:
+    if any(
+        r.table == templates.signoff_table
+        and r.values.get(templates.signoff_column) == templates.signoff_done
+        for r in rows
+    ):
+        return STATE_SUBMITTED
+    meaningful = [
+        r for r in rows
+        if not (r.table == templates.signoff_table
+                and set(r.values) <= {templates.signoff_column})
+    ]
+    return STATE_ENTERING if meaningful else STATE_NOT_STARTED
+
+
+def _display(value, ctype: ColumnType, spec_col) -> object:
+    if value is None:
+        return None
+    if ctype is ColumnType.CHOICE:
+        choice = spec_col.choice(value)
+        return choice.label if choice else value
+    if ctype is ColumnType.BOOL:
+        return "Có" if value else "Không"
+    if ctype is ColumnType.DATE:
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def table_frames(
+    rows: list[CurrentRow],
+    templates: TemplateSet,
+    units: Mapping[str, Unit],
+    period: str,
+    level_names: Mapping[str, str],
+    findings: list[Finding],
+) -> dict[str, pd.DataFrame]:
+    """One DataFrame per table with unit code, name, level and period before the columns."""
+    worst: dict[tuple[str, str, str], str] = {}
+    for f in findings:
+        if f.row_key is None:
+            continue
+        k = (f.unit, f.table, f.row_key)
+        if f.severity is Severity.ERROR or k not in worst:
+            worst[k] = "Lỗi" if f.severity is Severity.ERROR else "Cảnh báo"
+    order = {code: i for i, code in enumerate(units)}
+    frames = {}
+    for spec in templates.tables.values():
+        records = []
+        for r in sorted(
+            (r for r in rows if r.table == spec.key),
+            key=lambda r: (order.get(r.unit, 1e9), r.sheet_row or 0, r.key),
+        ):
+            u = units.get(r.unit)
+            rec = {
+                "Mã đơn vị": r.unit,
+                "Tên đơn vị": u.name if u else r.unit,
+                "Cấp": level_name(u.level, level_names) if u else "",
+                "Kỳ báo cáo": period,
+            }
+            for col in spec.columns:
+                rec[col.title] = _display(r.values.get(col.key), col.type, col)
+            rec["Giải trình"] = r.explanation or None
+            rec["Kiểm tra"] = worst.get((r.unit, r.table, r.key), "Hợp lệ")
+            records.append(rec)
+        columns = ["Mã đơn vị", "Tên đơn vị", "Cấp", "Kỳ báo cáo"]
+        columns += [c.title for c in spec.columns] + ["Giải trình", "Kiểm tra"]
+        frames[spec.tab] = pd.DataFrame.from_records(records, columns=columns)
+    return frames
+
+
+def summary_frame(
+    figures: list[FigureValue], levels: list[str], level_names: Mapping[str, str], total: str
+) -> pd.DataFrame:
+    records = []
+    for fig in figures:
+        rec: dict[str, object] = {
+            "Mã chỉ tiêu": fig.id,
+            "Chỉ tiêu": fig.label,
+            "Đơn vị tính": "%" if fig.percent else "",
+        }
+        for lvl in levels:
+            rec[level_name(lvl, level_names)] = fig.values.get(lvl)
+        rec[total] = fig.values.get(TOTAL)
+        rec["Đơn vị có số liệu"] = fig.reporting.get(TOTAL, 0)
+        rec["Ghi chú"] = "Có số liệu đang bị lỗi" if fig.tainted.get(TOTAL) else None
+        records.append(rec)
+    level_titles = [level_name(lv, level_names) for lv in levels]
+    columns = ["Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", *level_titles, total,
+               "Đơn vị có số liệu", "Ghi chú"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def findings_frame(
+    findings: list[Finding], templates: TemplateSet, units: Mapping[str, Unit]
+) -> pd.DataFrame:
+    records = []
+    for f in sorted(findings, key=lambda f: (f.severity is not Severity.ERROR, f.unit, f.table,
+                                             f.row or 0)):
+        spec = templates.tables.get(f.table)
+        col_title = None
+        if spec and f.column:
+            try:
+                col_title = spec.column(f.column).title
+            except KeyError:
+                col_title = f.column
+        records.append(
+            {
+                "Mã đơn vị": f.unit,
+                "Tên đơn vị": units[f.unit].name if f.unit in units else f.unit,
+                "Bảng": spec.tab if spec else f.table,
+                "Dòng": f.row,
+                "Cột": col_title,
+                "Mức độ": "Lỗi" if f.severity is Severity.ERROR else "Cảnh báo",
+                "Nội dung": f.message,
+                "Giá trị": None if f.value is None else str(f.value),
+                "Giải trình": f.explained,
+                "Mã quy tắc": f.rule,
+            }
+        )
+    columns = ["Mã đơn vị", "Tên đơn vị", "Bảng", "Dòng", "Cột", "Mức độ", "Nội dung",
+               "Giá trị", "Giải trình", "Mã quy tắc"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _timeliness(p: UnitProgress) -> str | None:
+    if p.on_time is None:
+        return None
+    return "Đúng hạn" if p.on_time else "Trễ hạn"
+
+
+def progress_frame(progress: list[UnitProgress], level_names: Mapping[str, str]) -> pd.DataFrame:
+    records = [
+        {
+            "Mã đơn vị": p.unit.code,
+            "Tên đơn vị": p.unit.name,
+            "Cấp": level_name(p.unit.level, level_names),
+            "Trạng thái": p.state,
+            "Thời điểm nộp": _vn_time(p.submitted_at),
+            "Hạn nộp": _vn_day(p.deadline),
+            "Đúng hạn": _timeliness(p),
+            "Phê duyệt": (f"Đã duyệt {_vn_time(p.approved_at)} ({p.approved_by})"
+                          if p.approved_at else None),
+            "Mở lại đến": _vn_day(p.reopen_until),
+            "Khoá": "Chỉ xem" if p.read_only else None,
+            "Sửa lần cuối": _vn_time(p.last_edit),
+            "Kiểm tra lần cuối": _vn_time(p.last_check),
+            "Số lỗi": p.errors,
+            "Số cảnh báo": p.warnings,
+            "Kết nối": "Được" if p.reachable else f"Không truy cập được: {p.reason}",
+            "Bảng tính": p.sheet,
+        }
+        for p in progress
+    ]
+    columns = ["Mã đơn vị", "Tên đơn vị", "Cấp", "Trạng thái", "Thời điểm nộp", "Hạn nộp",
+               "Đúng hạn", "Phê duyệt", "Mở lại đến", "Khoá", "Sửa lần cuối",
+               "Kiểm tra lần cuối", "Số lỗi", "Số cảnh báo", "Kết nối", "Bảng tính"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    # Below the units: submitted / expected by level, on time or late.
+    summary = [{"Mã đơn vị": None}]
+    for level, line in level_progress(progress, level_names):
+        summary.append({"Mã đơn vị": level, "Tên đơn vị": line})
+    return pd.concat([frame, pd.DataFrame.from_records(summary, columns=columns)],
+                     ignore_index=True)
+
+
+def level_progress(
+    progress: list[UnitProgress], level_names: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """("Cấp xã", "5/6 đơn vị đã nộp (4 đúng hạn, 1 trễ hạn); 1 đã duyệt") per level."""
+    levels: dict[str, list[UnitProgress]] = {}
+    for p in progress:
+        levels.setdefault(p.unit.level, []).append(p)
+    out = []
+    for level, items in levels.items():
+        submitted = [p for p in items if p.state == STATE_SUBMITTED]
+        late = sum(1 for p in submitted if p.on_time is False)
+        approved = sum(1 for p in items if p.approved_at)
+        line = (f"{len(submitted)}/{len(items)} đơn vị đã nộp "
+                f"({len(submitted) - late} đúng hạn, {late} trễ hạn)")
+        if approved:
+            line += f"; {approved} đã duyệt"
+        out.append((level_name(level, level_names), line))
+    return out
+
+
+def _vn_time(iso: str | None) -> str | None:
+    if not iso:
+        return None
+    t = dt.datetime.fromisoformat(iso)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
+
+
+def _vn_day(iso: str | None) -> str | None:
+    return dt.date.fromisoformat(iso).strftime("%d/%m/%Y") if iso else None
+
+
+def build_master(
+    *,
+    title: str,
+    area_total: str,
+    period: str,
+    templates: TemplateSet,
+    units: Mapping[str, Unit],
+    rows: list[CurrentRow],
+    figures: list[FigureValue],
+    findings: list[Finding],
+    progress: list[UnitProgress],
+    levels: list[str],
+    level_names: Mapping[str, str],
+) -> MasterBook:
+    """Assemble the master: Tổng hợp, Tiến độ, Bất thường, then one tab per table."""
+    tabs: dict[str, pd.DataFrame] = {
+        SUMMARY_TAB: summary_frame(figures, levels, level_names, area_total),
+        PROGRESS_TAB: progress_frame(progress, level_names),
+        FINDINGS_TAB: findings_frame(findings, templates, units),
+    }
+    tabs.update(table_frames(rows, templates, units, period, level_names, findings))
+    percent_cols: dict[str, tuple[str, ...]] = {
+        spec.tab: tuple(c.title for c in spec.columns if c.type is ColumnType.PCT)
+        for spec in templates.tables.values()
+    }
+    return MasterBook(title=title, tabs=tabs, percent_columns=percent_cols)

@@ -1,0 +1,199 @@
+"""The one interface both backends implement, and the plain data they exchange.
+
+Backends do I/O only: they create sheets, tell which sheets changed, read cells into
+RawTables, and apply a FlagPlan or a MasterBook that the pure stages computed. They never
+normalise, validate or merge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+import pandas as pd
+
+from cchc_sync.domain.records import Finding, Period, Severity, TabLayout, Unit, UnitRead
+from cchc_sync.domain.templates import TemplateSet
+
+# Titles of the software-owned parts of a unit's sheet (what the clerk sees).
+INSTRUCTIONS_TAB = "Hướng dẫn"
+CHECK_TAB = "Kiểm tra"
+META_TAB = "_cchc"
+"""Hidden tab holding unit code, period and template version the sheet was made from."""
+EXPLANATION_TITLE = "Giải trình"
+STATUS_TITLE = "Kết quả kiểm tra"
+
+ERROR_FILL = "F4CCCC"
+"""Light red: an error on this cell."""
+WARNING_FILL = "FFF2CC"
+"""Light yellow: a warning on this cell."""
+NOTE_AUTHOR = "cchc-sync"
+"""Author of the notes the software puts on cells; notes by others are never touched."""
+
+
+Prefill = dict[str, list[dict[str, Any]]]
+"""Table key -> rows of {column key: value} to type into a new sheet."""
+
+
+class SourceError(Exception):
+    """The run cannot continue with this source (bad credentials, missing folder)."""
+
+
+class UnitUnreachable(Exception):
+    """One unit's sheet cannot be read or written now (gone, unshared, locked)."""
+
+
+class ScanState(StrEnum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SheetRef:
+    ref: str
+    """Backend identity of the sheet: a workbook path relative to the workspace, or a
+    Google spreadsheet id."""
+    url: str = ""
+    """Where a person opens it (file path or https URL)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScanEntry:
+    state: ScanState
+    token: str | None = None
+    """Change token now (mtime+size, Drive version)."""
+    modified_at: dt.datetime | None = None
+    reason: str = ""
+    """Why a sheet is unreachable, in Vietnamese."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CellMark:
+    severity: Severity
+    note: str
+    """Vietnamese note shown on the cell."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TabFlags:
+    tab: str
+    """Tab title."""
+    layout: TabLayout
+    row_status: dict[int, str]
+    """Sheet row -> text of the status cell, for every data row."""
+    row_severity: dict[int, Severity | None]
+    """Sheet row -> worst severity on the row (None: clean)."""
+    cell_marks: dict[tuple[int, int], CellMark]
+    """(sheet row, 1-based column) -> mark."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FlagPlan:
+    """Everything the software writes into one unit's sheet after a check."""
+
+    unit: str
+    unit_name: str
+    period: str
+    checked_at: dt.datetime
+    tabs: dict[str, TabFlags]
+    """By table key."""
+    findings: tuple[Finding, ...]
+    """The unit's open findings, for the "Kiểm tra" tab."""
+    table_titles: dict[str, str] = field(default_factory=dict)
+    """Table key -> tab title, to name tables in the "Kiểm tra" tab."""
+
+    def fingerprint(self) -> str:
+        """Stable hash: the same plan is never written twice."""
+        return _hash(
+            {
+                "checked_at": self.checked_at.isoformat(),
+                "tabs": {
+                    k: [
+                        sorted(t.row_status.items()),
+                        sorted(
+                            (f"{r}:{c}", m.severity, m.note)
+                            for (r, c), m in t.cell_marks.items()
+                        ),
+                    ]
+                    for k, t in sorted(self.tabs.items())
+                },
+                "findings": [f.to_json() for f in self.findings],
+            }
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MasterBook:
+    """The master sheet's content: tabs in order, each a DataFrame with Vietnamese titles."""
+
+    title: str
+    tabs: dict[str, pd.DataFrame]
+    percent_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Tab -> column titles holding percent points (96.16), shown as 96,16%."""
+    generated_at: dt.datetime | None = None
+
+    def fingerprint(self) -> str:
+        return _hash(
+            {
+                name: json.loads(df.to_json(orient="split", date_format="iso", force_ascii=False))
+                for name, df in self.tabs.items()
+            }
+        )
+
+
+def _hash(obj: Any) -> str:
+    data = json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+class Backend(Protocol):
+    """What every backend does. Implementations: LocalBackend, GoogleBackend."""
+
+    kind: str
+    """"local" or "google"."""
+
+    def create_unit_sheet(
+        self, unit: Unit, period: Period, templates: TemplateSet, prefill: Prefill | None = None
+    ) -> SheetRef:
+        """Make the unit's sheet from the templates (tabs, headers, validation, formats,
+        instructions, owned columns, metadata tab) and return where it is. prefill: rows
+        carried forward from the previous period, typed in as starting values."""
+        ...
+
+    def set_read_only(self, sheet: SheetRef, read_only: bool) -> None:
+        """Lock (deadline passed, approved) or unlock (reopened) a unit's sheet for its
+        editors. Raises UnitUnreachable when the sheet cannot be changed now."""
+        ...
+
+    def create_master(self, title: str, period: Period) -> SheetRef:
+        """Make the (empty) master sheet and return where it is."""
+        ...
+
+    def scan(self, sheets: Mapping[str, tuple[SheetRef, str | None]]) -> dict[str, ScanEntry]:
+        """For unit code -> (sheet, last seen token): which changed, cheaply, in bulk."""
+        ...
+
+    def read_unit(self, unit: str, sheet: SheetRef, templates: TemplateSet) -> UnitRead:
+        """Read every template table of the sheet (columns found by title).
+        Raises UnitUnreachable when the sheet cannot be read now."""
+        ...
+
+    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None) -> str | None:
+        """Write the plan into cells the software owns. When expect_token is given and the
+        sheet changed since (a person edited it), write nothing and return None: the next
+        cycle re-reads it. Returns the sheet's token after the write when the backend knows
+        it (so its own write is not mistaken for a person's edit), else "".
+        A sheet open in Excel or LibreOffice (lock file) also returns None.
+        Raises UnitUnreachable when the sheet is gone or unshared."""
+        ...
+
+    def write_master(self, sheet: SheetRef, book: MasterBook) -> bool:
+        """Replace the master's content with the book, atomically. Returns False when it
+        cannot be written now (open in Excel): the next cycle tries again."""
+        ...

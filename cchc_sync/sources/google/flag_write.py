@@ -1,0 +1,280 @@
+"""`GoogleBackend.write_flags`: one checked batchUpdate per unit, and what follows when a
+person edited the sheet between our read and our write (google_rows.py).
+
+Order of defences, cheapest first:
+
+1. once per cycle, one Drive listing before the first flag write: a sheet whose version
+   moved since its read gets no flags now (they wait for the next read);
+2. in the write itself, the status-column anchors' compare-and-swap: a column moved in
+   the seconds since that listing makes Google refuse the whole write;
+3. in the write's response, the rows as the write found them: rows that moved (sorted,
+   inserted, deleted) get their flags moved by one more write, at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cchc_sync.domain.templates import TemplateSet
+from cchc_sync.sources.base import CHECK_TAB, META_TAB, FlagPlan, SheetRef, UnitUnreachable
+from cchc_sync.sources.google.api import SHEETS, GoogleApi, log, unreachable_reason
+from cchc_sync.sources.google.cells import (
+    META_RANGE_ROWS,
+    STATE_KEY,
+    FlagState,
+    find_title,
+    fixed_sheet_ids,
+    quote_title,
+    unit_tab_titles,
+)
+from cchc_sync.sources.google.flag_requests import SheetInfo, flag_requests
+from cchc_sync.sources.google.read import read_meta
+from cchc_sync.sources.google.rows import (
+    ANCHOR_FIELDS,
+    MAX_MOVES,
+    RESPONSE_FIELDS,
+    TabPrint,
+    anchor_requests,
+    anchored,
+    anchors_moved,
+    follow_marks,
+    is_still,
+    mark_digests,
+    moved_plan,
+    prints_after,
+    response_ranges,
+    row_moves,
+    unflagged_plan,
+)
+from cchc_sync.sources.google.transport import GoogleApiError, GoogleUnavailable
+from cchc_sync.sources.google.unit_sheet import grid_rows, unit_sheet_ids
+
+GONE_REASON = (
+    "Bảng tính {id} không còn trong thư mục Drive: đã bị xoá hoặc chưa chia sẻ cho tài khoản "
+    "dịch vụ (hoặc đã bị chuyển ra khỏi thư mục)"
+)
+
+
+class ColumnsMoved(Exception):
+    """A status column is not where the read saw it: nothing was written."""
+
+
+class FlagWriter(GoogleApi):
+    """The flag write of the Google backend."""
+
+    templates: TemplateSet | None
+    _prints: dict[str, dict[str, TabPrint]]
+    """Spreadsheet id -> table key -> the tab as its last read in this process saw it."""
+
+    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None) -> str | None:
+        """The plan in one checked batchUpdate. Returns None (nothing written) when the
+        sheet changed since `expect_token` or a status column moved; else "" (the version
+        after our own write is not known without one more request: the next cycle re-reads
+        the sheet once and finds its content unchanged)."""
+        sid = sheet.ref
+        try:
+            if expect_token is not None:
+                current = self._current_version(sid)
+                if current is None:
+                    raise UnitUnreachable(GONE_REASON.format(id=sid))
+                if current != expect_token:
+                    log.info("%s changed since it was read (version %s, read %s); flags not "
+                             "written", sid, current, expect_token)
+                    return None
+            previous = self._state.get(sid)
+            if previous is None:
+                previous = self._read_state(sid)
+            ids = self._unit_ids(plan, previous)
+            previous = follow_marks(previous, plan, ids, self._prints.get(sid, {}))
+            # A tab the last read did not find gets no marks (as in the local backend): its
+            # id may now hold something else.
+            missing = self._tab_titles.get(sid, {})
+            for flags_key, flags in plan.tabs.items():
+                if flags_key in missing and missing[flags_key] is None:
+                    ids.pop(flags.tab, None)
+            titles = self._column_titles(sid, plan)
+            made = {}
+            if self.templates is not None:
+                made = {ids[s.tab]: grid_rows(s, self.data_rows)
+                        for s in self.templates.tables.values() if s.tab in ids}
+            try:
+                try:
+                    state, answer = self._checked_write(
+                        sid, plan, previous, ids, titles, grid_rows=made)
+                except GoogleApiError as exc:
+                    if exc.status != 400:
+                        raise
+                    log.info("%s: flag write refused (%s); reading its tabs and trying again",
+                             sid, exc.message)
+                    state, answer, ids = self._write_flags_after_metadata(
+                        sid, plan, previous, titles)
+            except ColumnsMoved as exc:
+                log.info("%s: %s; flags wait for the next read", sid, exc)
+                self._prints.pop(sid, None)
+                return None
+            state = self._follow_rows(sid, plan, state, answer, ids, titles, made)
+        except GoogleApiError as exc:
+            raise UnitUnreachable(unreachable_reason(sid, exc)) from None
+        except GoogleUnavailable as exc:
+            raise UnitUnreachable(f"Google chưa trả lời khi ghi kết quả kiểm tra vào {sid}: "
+                                  f"{exc}") from None
+        self._state[sid] = state
+        if self._versions is not None:
+            self._versions.pop(sid, None)  # our own write moved it on
+        return ""
+
+    # -- the checked write ------------------------------------------------------------------
+
+    def _checked_write(self, sid: str, plan: FlagPlan, previous: FlagState,
+                       ids: Mapping[str, int], titles: Mapping[tuple[str, str], str], *,
+                       grid_rows: Mapping[int, int] | None = None,
+                       info: Mapping[int, SheetInfo] | None = None,
+                       extra: list[dict[str, Any]] | None = None,
+                       basis: Mapping[str, TabPrint] | None = None,
+                       ) -> tuple[FlagState, dict[str, Any]]:
+        """One batchUpdate: the anchors' compare-and-swap, then the flags; the answer holds
+        the rows of every tab whose read was printed, as the write left them. `basis`: the
+        rows the plan's row numbers refer to (default: the last read)."""
+        basis = self._prints.get(sid, {}) if basis is None else basis
+
+        def finish(state: FlagState) -> None:
+            state.anchored = sorted(set(previous.anchored) | set(anchored(plan, ids)))
+            state.mark_rows = mark_digests(state.marks, plan, ids, basis)
+
+        requests, state = flag_requests(plan, ids=ids, previous=previous, titles=titles,
+                                        grid_rows=grid_rows, info=info, finish=finish)
+        limits = grid_rows or {}
+        if info is not None:
+            limits = {k: v.rows for k, v in info.items()}
+        ranges = response_ranges(plan, basis, ids, limits)
+        body: dict[str, Any] = {
+            "requests": [*(extra or []), *anchor_requests(plan, ids, previous), *requests]}
+        params = None
+        if ranges:
+            body.update(includeSpreadsheetInResponse=True, responseRanges=ranges,
+                        responseIncludeGridData=True)
+            params = {"fields": RESPONSE_FIELDS}
+        answer = self._call("POST", f"{SHEETS}/{sid}:batchUpdate", json=body, params=params,
+                            what="spreadsheets.batchUpdate")
+        return state, answer
+
+    def _follow_rows(self, sid: str, plan: FlagPlan, state: FlagState, answer: dict[str, Any],
+                     ids: Mapping[str, int], titles: Mapping[tuple[str, str], str],
+                     made: Mapping[int, int]) -> FlagState:
+        """After a write: if rows moved since the read, move the flags with them (or, when
+        they keep moving or cannot be followed, take them off). Returns the state left."""
+        before = self._prints.get(sid)
+        if not before or self.templates is None:
+            return state
+        specs = self.templates.tables
+        for attempt in range(MAX_MOVES + 1):
+            after = prints_after(answer, plan, ids, specs)
+            moves = {key: row_moves(tab, after.get(key)) for key, tab in before.items()
+                     if key in plan.tabs}
+            if all(is_still(m, before[k]) for k, m in moves.items()):
+                self._prints[sid] = {k: v for k, v in after.items() if v is not None}
+                return state
+            log.info("%s: rows moved between the read and the flag write; moving the flags "
+                     "(attempt %d)", sid, attempt + 1)
+            if attempt == MAX_MOVES or any(m is None for m in moves.values()):
+                break
+            plan = moved_plan(plan, {k: m for k, m in moves.items() if m is not None})
+            before = {k: v for k, v in after.items() if v is not None}
+            state, answer = self._checked_write(sid, plan, state, ids, titles, grid_rows=made,
+                                                basis=before)
+        # Cannot follow: take every flag off the tabs' rows (the notes and colours of the
+        # template columns' data area are cleared wholesale, statuses blanked); the
+        # findings stay listed in "Kiểm tra"; the next read puts the flags back.
+        log.warning("%s: rows keep moving or columns changed during the flag write; flags "
+                    "taken off until the next read", sid)
+        cleared = FlagState(marks=state.marks, status_rows=state.status_rows, ids=state.ids,
+                            overflow=True, anchored=state.anchored)
+        self._prints.pop(sid, None)
+        state, _ = self._checked_write(sid, unflagged_plan(plan), cleared, ids, titles,
+                                       grid_rows=made, basis={})
+        return state
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _current_version(self, sid: str) -> str | None:
+        """The sheet's Drive version now, from one listing per cycle made just before the
+        cycle's first flag write (scan() forgets it; our own write drops its entry)."""
+        if self._versions is None or sid not in self._versions:
+            files, _ = self._listing()
+            self._versions = {fid: str(f.get("version", "")) for fid, f in files.items()}
+        return self._versions.get(sid)
+
+    def _read_state(self, sid: str) -> FlagState:
+        """The flag state in "_cchc" (one read; only when this process has not read the
+        sheet yet, e.g. a flag change caused by another unit)."""
+        data = self._call("GET", f"{SHEETS}/{sid}/values/"
+                          f"{quote_title(META_TAB)}!A1:B{META_RANGE_ROWS}",
+                          params={"valueRenderOption": "UNFORMATTED_VALUE"}, what="values.get")
+        meta = read_meta(data.get("values"))
+        return FlagState.from_json(meta[STATE_KEY]) if STATE_KEY in meta else FlagState()
+
+    def _unit_ids(self, plan: FlagPlan, state: FlagState) -> dict[str, int]:
+        if self.templates is not None:
+            ids = unit_sheet_ids(self.templates)
+        else:
+            tabs = [t.tab for t in plan.tabs.values()]
+            ids = fixed_sheet_ids(unit_tab_titles(tabs))
+        ids.update(state.ids)
+        return ids
+
+    def _column_titles(self, sid: str, plan: FlagPlan) -> dict[tuple[str, str], str]:
+        titles: dict[tuple[str, str], str] = {}
+        if self.templates is not None:
+            for spec in self.templates.tables.values():
+                for col in spec.columns:
+                    titles[(spec.key, col.key)] = col.title
+        titles.update(self._headers.get(sid, {}))
+        return titles
+
+    def _write_flags_after_metadata(self, sid: str, plan: FlagPlan, previous: FlagState,
+                                    titles: Mapping[tuple[str, str], str]
+                                    ) -> tuple[FlagState, dict[str, Any], dict[str, int]]:
+        """The write again after one metadata read: tab ids and sizes as they are now, and
+        where the status-column anchors are (ColumnsMoved when one moved since the read)."""
+        data = self._call("GET", f"{SHEETS}/{sid}", what="spreadsheets.get", params={
+            "fields": "sheets.properties(sheetId,title,index,hidden,gridProperties("
+                      f"rowCount,columnCount)),{ANCHOR_FIELDS}",
+            "includeGridData": "true"})
+        sheets = list(data.get("sheets", []))
+        props = [s.get("properties", {}) for s in sheets]
+        by_title = {p.get("title", ""): p for p in props}
+        info = {
+            int(p.get("sheetId", 0)): SheetInfo(
+                sheet_id=int(p.get("sheetId", 0)),
+                rows=int(p.get("gridProperties", {}).get("rowCount", 0)),
+                cols=int(p.get("gridProperties", {}).get("columnCount", 0)))
+            for p in props
+        }
+        defaults = self._unit_ids(plan, FlagState())
+        ids: dict[str, int] = {}
+        extra: list[dict[str, Any]] = []
+        wanted = [t.tab for t in plan.tabs.values()] + [CHECK_TAB, META_TAB]
+        for tab in wanted:
+            found = find_title(by_title, tab)
+            if found is not None:
+                ids[tab] = int(by_title[found].get("sheetId", 0))
+            elif tab in (CHECK_TAB, META_TAB):
+                # The software's own tab is gone: make it again with its fixed id.
+                new_id = defaults[tab]
+                while new_id in info:
+                    new_id += 1
+                extra.append({"addSheet": {"properties": {
+                    "sheetId": new_id, "title": tab, "hidden": tab == META_TAB,
+                    "gridProperties": {"rowCount": 50, "columnCount": 7}}}})
+                info[new_id] = SheetInfo(sheet_id=new_id, rows=50, cols=7)
+                ids[tab] = new_id
+        moved = anchors_moved(sheets, plan, ids)
+        if moved:
+            raise ColumnsMoved(f"the status column of {', '.join(moved)} moved since the read")
+        previous = FlagState(marks=previous.marks, status_rows=previous.status_rows,
+                             overflow=previous.overflow, anchored=previous.anchored,
+                             ids={t: i for t, i in ids.items() if defaults.get(t) != i})
+        state, answer = self._checked_write(sid, plan, previous, ids, titles, info=info,
+                                            extra=extra)
+        return state, answer, ids

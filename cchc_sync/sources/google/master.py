@@ -1,0 +1,296 @@
+"""The master spreadsheet: its tabs at creation, and the batchUpdates that rewrite every tab
+from a MasterBook.
+
+Cell types are kept as in the local master (xlsx_master.py; both store a column as
+sheet_layout.column_kind says): numbers stay numbers (#,##0 for whole numbers, #,##0.00
+otherwise), dates are date serials shown dd/mm/yyyy, percent columns hold percent points
+(96.16) shown `0.00"%"`, and text is always `stringValue`, so a unit's "=IMPORTXML(...)"
+stays inert text in the master.
+Each tab is resized to its content and rewritten whole (the rows cover the whole grid, so
+what they do not reach is cleared); number formats go per column (`repeatCell`), so the
+payload carries each value once: about 45 bytes a cell, ~21 KB a unit of 40 rows.
+
+Google refuses a request body over 10 MiB, and advises 2 MB. A master that fits the budget
+(`MASTER_REQUEST_BYTES`, 2 MB) is one atomic batchUpdate. A larger one is written in parts
+(`master_batches`): its rows go, a band of rows at a time, into hidden staging tabs
+("_cchc ghi 1", ...), several batchUpdates each within the budget, then one small
+batchUpdate swaps them in: each tab resized, the staged grid pasted over it (`copyPaste`),
+formats, widths and filter set, the staging tabs deleted. Readers see the whole old master
+until that last request and the whole new one after it, never a mix of the two; if a
+part fails, the old master stays as it was and the next cycle writes everything again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from cchc_sync.domain.records import Period
+from cchc_sync.sources.base import MasterBook
+from cchc_sync.sources.google.cells import (
+    add_sheet,
+    cell,
+    column_width,
+    fixed_sheet_ids,
+    grid,
+    serial,
+    spreadsheet_settings,
+    text_value,
+    update_cells,
+)
+from cchc_sync.sources.sheet_layout import (
+    HEADER_FILL,
+    SUMMARY_WIDTH,
+    master_frame,
+    plain,
+    text_width,
+)
+from cchc_sync.sources.sheet_text import empty_master_lines, to_vn_time
+
+SUMMARY_TAB = "Tổng hợp"
+FIXED_MASTER_TABS = ("Tổng hợp", "Tiến độ", "Bất thường")
+"""Tabs every master has (master.py); the table tabs follow."""
+_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+_WIDTH_SAMPLE = 200
+MASTER_REQUEST_BYTES = 2_000_000
+"""Default budget of one master batchUpdate, in bytes of JSON as sent: Google advises 2 MB
+and refuses more than 10 MiB ("Request payload size exceeds the limit: 10485760 bytes")."""
+STAGING_PREFIX = "_cchc ghi "
+"""Hidden tabs a master in parts is written to before it is swapped in (then deleted)."""
+_CELL_FIELDS = "userEnteredValue,userEnteredFormat"
+
+
+def master_tab_titles(names: list[str]) -> list[str]:
+    """Valid, unique tab titles for the book's tab names, in order."""
+    used: set[str] = set()
+    out = []
+    for name in names:
+        base = _BAD_TITLE.sub("-", str(name)).strip("'").strip() or "Bảng"
+        title, n = base[:100], 2
+        while title.casefold() in used:
+            title = f"{base[:95]} ({n})"
+            n += 1
+        used.add(title.casefold())
+        out.append(title)
+    return out
+
+
+def master_create_requests(title: str, period: Period, tabs: list[str], *,
+                           first_sheet_id: int = 0) -> list[dict[str, Any]]:
+    """The empty master: its tabs with fixed ids, "Tổng hợp" saying there is no data yet."""
+    titles = master_tab_titles(tabs)
+    ids = fixed_sheet_ids(titles)
+    requests: list[dict[str, Any]] = [spreadsheet_settings()]
+    requests += [add_sheet(ids[name], name, index, rows=50, cols=12)
+                 for index, name in enumerate(titles)]
+    requests.append({"deleteSheet": {"sheetId": first_sheet_id}})
+    summary = ids[titles[0]]
+    heading, *lines = empty_master_lines(title, period)
+    requests.append(update_cells(summary, 0, 0, [
+        [cell(heading, bold=True, size=14)], *([cell(line)] for line in lines),
+    ], "userEnteredValue,userEnteredFormat"))
+    requests.append(column_width(summary, 0, SUMMARY_WIDTH))
+    return requests
+
+
+def master_requests(book: MasterBook, ids: dict[str, int]) -> list[dict[str, Any]]:
+    """Rewrite every tab of the master in one batchUpdate. ids: tab title -> sheet id (every
+    title present)."""
+    out: list[dict[str, Any]] = []
+    for tab in _master_tabs(book, ids):
+        out += [tab.properties(), tab.cells(), *tab.finish]
+    return out
+
+
+def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTER_REQUEST_BYTES,
+                   first: Iterable[dict[str, Any]] = (), stale: Mapping[str, int] | None = None,
+                   taken: Iterable[int] = ()) -> list[list[dict[str, Any]]]:
+    """The batchUpdates (their `requests` lists, in order) that rewrite every tab, each within
+    `budget` bytes of JSON when a single row allows it.
+
+    One batchUpdate when everything fits. Else the rows go in parts to hidden staging tabs
+    and the last batchUpdate swaps them in (module docstring): only it changes what readers
+    see. ids: tab title -> sheet id, every title present once `first` (addSheets) ran;
+    stale: title -> id of tabs to delete (the book has no such tab; staging tabs left by a
+    write that stopped half-way are deleted before new ones are made); taken: sheet ids in
+    use that staging tabs must not reuse. The last batchUpdate is not split: a few hundred
+    bytes a column, whatever the number of rows."""
+    stale = dict(stale or {})
+    leftovers = [{"deleteSheet": {"sheetId": i}} for t, i in stale.items()
+                 if t.startswith(STAGING_PREFIX)]
+    old_tabs = [{"deleteSheet": {"sheetId": i}} for t, i in stale.items()
+                if not t.startswith(STAGING_PREFIX)]
+    first = list(first)
+    tabs = _master_tabs(book, ids)
+    rows_size = [[json_size(r) for r in tab.rows] for tab in tabs]
+    whole = [*first, *leftovers]
+    for tab in tabs:
+        whole += [tab.properties(), tab.cells(rows=False), *tab.finish]
+    whole += old_tabs
+    # Each row adds its bytes and a comma to the request measured without rows.
+    if _list_size(whole) + sum(sum(sizes) + len(sizes) for sizes in rows_size) <= budget:
+        return [[*first, *leftovers, *master_requests(book, ids), *old_tabs]]
+
+    used = set(ids.values()) | set(taken) | set(stale.values())
+    staging: dict[int, int] = {}  # live sheet id -> staging sheet id
+    for n, tab in enumerate(tabs, start=1):
+        candidate = fixed_sheet_ids([f"{STAGING_PREFIX}{n}"])[f"{STAGING_PREFIX}{n}"]
+        while candidate in used:
+            candidate = (candidate + 1) & 0x3FFFFFFF or 1
+        used.add(candidate)
+        staging[tab.sheet_id] = candidate
+    batches: list[list[dict[str, Any]]] = []
+    batch: list[dict[str, Any]] = [*leftovers]
+    batch += [{"addSheet": {"properties": {
+        "sheetId": staging[tab.sheet_id], "title": f"{STAGING_PREFIX}{n}", "hidden": True,
+        "gridProperties": {"rowCount": tab.grid_rows, "columnCount": tab.width}}}}
+        for n, tab in enumerate(tabs, start=1)]
+    size = _list_size(batch)
+    for tab, sizes in zip(tabs, rows_size, strict=True):
+        row = 0
+        while row < len(tab.rows):
+            skeleton = json_size(update_cells(staging[tab.sheet_id], row, 0, [], _CELL_FIELDS))
+            if batch and size + 1 + skeleton + sizes[row] + 1 > budget:
+                batches.append(batch)
+                batch, size = [], _list_size([])
+            # At least one row per band, even one alone over the budget.
+            end, band = row + 1, skeleton + sizes[row] + 1
+            while end < len(tab.rows) and size + 1 + band + sizes[end] + 1 <= budget:
+                band += sizes[end] + 1
+                end += 1
+            batch.append(update_cells(staging[tab.sheet_id], row, 0,
+                                      [r["values"] for r in tab.rows[row:end]], _CELL_FIELDS))
+            size += 1 + band
+            row = end
+    if batch:
+        batches.append(batch)
+    swap: list[dict[str, Any]] = [*first]
+    for tab in tabs:
+        swap += [tab.properties(), {"copyPaste": {
+            "source": grid(staging[tab.sheet_id], 0, tab.grid_rows, 0, tab.width),
+            "destination": grid(tab.sheet_id, 0, tab.grid_rows, 0, tab.width),
+            "pasteType": "PASTE_NORMAL"}}, *tab.finish]
+    swap += [{"deleteSheet": {"sheetId": i}} for i in staging.values()]
+    batches.append(swap + old_tabs)
+    return batches
+
+
+def json_size(obj: Any) -> int:
+    """Bytes of `obj` as JSON the way GoogleTransport sends it (compact, UTF-8)."""
+    return len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _list_size(requests: list[dict[str, Any]]) -> int:
+    """Bytes of a batchUpdate body {"requests": [...]}."""
+    return json_size({"requests": []}) + sum(json_size(r) for r in requests) \
+        + max(len(requests) - 1, 0)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Tab:
+    """One master tab as requests: its grid, its rows of CellData and what follows them."""
+
+    sheet_id: int
+    """The live tab's sheet id."""
+    title: str
+    """Its title."""
+    index: int
+    """Its position (0 = first)."""
+    height: int
+    """Rows of content, the header included."""
+    width: int
+    """Columns (at least 1)."""
+    rows: list[dict[str, Any]]
+    """RowData, the header first."""
+    finish: list[dict[str, Any]]
+    """Number formats per column, column widths, the basic filter."""
+
+    @property
+    def grid_rows(self) -> int:
+        return max(self.height, 2)
+
+    def properties(self) -> dict[str, Any]:
+        """Title, order, exact grid size, frozen header."""
+        return {"updateSheetProperties": {
+            "properties": {"sheetId": self.sheet_id, "title": self.title, "index": self.index,
+                           "gridProperties": {"rowCount": self.grid_rows,
+                                              "columnCount": self.width,
+                                              "frozenRowCount": 1}},
+            "fields": "title,index,gridProperties.rowCount,gridProperties.columnCount,"
+                      "gridProperties.frozenRowCount"}}
+
+    def cells(self, *, rows: bool = True) -> dict[str, Any]:
+        """The whole grid: cells the rows do not cover are cleared."""
+        return {"updateCells": {"range": grid(self.sheet_id),
+                                "rows": self.rows if rows else [], "fields": _CELL_FIELDS}}
+
+
+def _master_tabs(book: MasterBook, ids: dict[str, int]) -> list[_Tab]:
+    names = list(book.tabs)
+    titles = master_tab_titles(names)
+    return [_tab(ids[title], title, index, book.tabs[name],
+                 set(book.percent_columns.get(name, ())))
+            for index, (name, title) in enumerate(zip(names, titles, strict=True))]
+
+
+def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[str]) -> _Tab:
+    df, headers, kinds = master_frame(df, percent)
+    height = len(df) + 1
+    width = max(len(headers), 1)
+    rows = [{"values": [cell(h, bold=True, fill=HEADER_FILL, centre=True, wrap=True)
+                        for h in headers]}]
+    for values in df.itertuples(index=False, name=None):
+        rows.append({"values": [_value_cell(v, k) for v, k in zip(values, kinds, strict=True)]})
+    finish: list[dict[str, Any]] = []
+    for col, kind in enumerate(kinds):
+        number = _NUMBER_FORMAT.get(kind)
+        if number and len(df):
+            finish.append({"repeatCell": {
+                "range": grid(sheet_id, 1, height, col, col + 1),
+                "cell": cell(number=number), "fields": "userEnteredFormat.numberFormat"}})
+    for col, header in enumerate(headers):
+        chars = text_width(header, df.iloc[:_WIDTH_SAMPLE, col])
+        finish.append(column_width(sheet_id, col, chars))
+    if len(headers):
+        finish.append({"setBasicFilter": {"filter": {"range": grid(sheet_id, 0, height, 0,
+                                                                    width)}}})
+    return _Tab(sheet_id=sheet_id, title=title, index=index, height=height, width=width,
+                rows=rows, finish=finish)
+
+
+_NUMBER_FORMAT = {"percent": "points", "int": "int", "float": "float", "date": "date",
+                  "isodate": "date", "datetime": "datetime"}
+
+
+def _value_cell(value: Any, kind: str) -> dict[str, Any]:
+    value = plain(value)
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        if kind == "isodate":
+            return {"userEnteredValue": {"numberValue": serial(dt.date.fromisoformat(value))}}
+        return {"userEnteredValue": text_value(value)}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float):
+        if isinstance(value, float) and kind == "int" and value.is_integer():
+            value = int(value)
+        out: dict[str, Any] = {"userEnteredValue": {"numberValue": value}}
+        if kind not in _NUMBER_FORMAT:
+            # A mixed column: the format goes with the cell, as in the local master.
+            out["userEnteredFormat"] = cell(number="int" if isinstance(value, int)
+                                            else "float")["userEnteredFormat"]
+        return out
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = to_vn_time(value).replace(tzinfo=None)
+        return {"userEnteredValue": {"numberValue": serial(value)}}
+    if isinstance(value, dt.date):
+        return {"userEnteredValue": {"numberValue": serial(value)}}
+    return {"userEnteredValue": text_value(str(value))}

@@ -1,0 +1,251 @@
+"""Every request the Google backend makes goes through `GoogleTransport`: one quota limiter,
+one retry layer, one place that turns Google's answers into our exceptions.
+
+- **Limiter**: a rolling one-minute window per kind of request (reads: GET; writes:
+  everything else), default 60 each, the per-user quota of the Sheets API (a service
+  account is one user). A request waits until fewer than `per_minute` requests of its kind
+  were sent in the last 60 s, so no minute ever holds more. Drive requests count too: they
+  are few (one listing per cycle), and counting them keeps the arithmetic simple.
+- **Retries**: 429, 408, 5xx, Drive's 403 rate-limit reasons, timeouts, dropped
+  connections and transient token failures are retried with jittered exponential backoff
+  (`min(base * 2**n + U(0, jitter), max_delay)`, or the server's `Retry-After` when it asks
+  for longer), at most `max_attempts` times; each retry is logged once, without headers
+  (never a token). When the attempts run out `GoogleUnavailable` is raised; the backend turns
+  it into UnitUnreachable for one unit or SourceError when nothing works.
+- **Errors**: a rejected key or token (401, RefreshError that is not retryable) is a
+  SourceError: the run cannot continue. Other answers (400, 403, 404...) become
+  `GoogleApiError` carrying the status, Google's reason and message.
+
+`clock`, `sleep` and `rng` are injectable so tests run a 429 storm in milliseconds.
+"""
+
+from __future__ import annotations
+
+import collections
+import json as _json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import requests
+from google.auth import exceptions as auth_exceptions
+from gspread.exceptions import APIError
+from gspread.http_client import HTTPClient
+
+from cchc_sync.app import metrics
+from cchc_sync.sources.base import SourceError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# Drive answers some quota errors with 403 and one of these reasons.
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+WINDOW_SECONDS = 60.0
+
+
+class RequestKind(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class GoogleApiError(Exception):
+    """Google answered with an error that retrying will not fix (400, 403, 404, ...)."""
+
+    def __init__(self, status: int, message: str, reason: str = "") -> None:
+        super().__init__(f"{status} {reason or ''} {message}".strip())
+        self.status = status
+        self.message = message
+        self.reason = reason
+
+
+class GoogleUnavailable(Exception):
+    """Transient failures persisted through every attempt (quota, 5xx, network)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 7
+    """Attempts per request, the first included (6 retries: ~1+2+4+8+16+32 s of waiting)."""
+    base_delay: float = 1.0
+    """Seconds before the first retry; doubled for each next one."""
+    max_delay: float = 64.0
+    """No single wait is longer, whatever Retry-After says."""
+    jitter: float = 1.0
+    """Up to this many seconds added at random, so parallel clients do not retry in step."""
+
+    def delay(self, retry: int, retry_after: float | None, rng: Callable[[], float]) -> float:
+        """Seconds to wait before retry number `retry` (0 for the first retry)."""
+        backoff = self.base_delay * (2**retry) + rng() * self.jitter
+        if retry_after is not None:
+            backoff = max(backoff, retry_after)
+        return min(backoff, self.max_delay)
+
+
+class QuotaLimiter:
+    """At most `per_minute` acquisitions in any rolling 60 seconds."""
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float],
+                 sleep: Callable[[float], None]) -> None:
+        if per_minute < 1:
+            raise ValueError("per_minute must be at least 1")
+        self.per_minute = per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+        self.waited = 0.0
+        """Seconds spent waiting for the quota, in total (for logs and tests)."""
+
+    def acquire(self) -> float:
+        """Wait until a request may be sent; returns how long it waited."""
+        with self._lock:
+            now = self._clock()
+            while self._sent and now - self._sent[0] >= WINDOW_SECONDS:
+                self._sent.popleft()
+            waited = 0.0
+            if len(self._sent) >= self.per_minute:
+                oldest = self._sent.popleft()
+                waited = oldest + WINDOW_SECONDS - now
+                if waited > 0:
+                    log.info("Google quota: waiting %.1f s (%d requests in the last minute)",
+                             waited, self.per_minute)
+                    self._sleep(waited)
+                # An injected sleep may not move the clock: count from when the slot freed.
+                now = max(self._clock(), oldest + WINDOW_SECONDS)
+            self._sent.append(now)
+            self.waited += max(waited, 0.0)
+            return max(waited, 0.0)
+
+
+class GoogleTransport:
+    """Sends requests through the injected gspread client's HTTP session."""
+
+    def __init__(
+        self,
+        http: HTTPClient,
+        *,
+        reads_per_minute: int = 60,
+        writes_per_minute: int = 60,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.http = http
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng
+        self.limiters = {
+            RequestKind.READ: QuotaLimiter(reads_per_minute, clock=clock, sleep=sleep),
+            RequestKind.WRITE: QuotaLimiter(writes_per_minute, clock=clock, sleep=sleep),
+        }
+        self.sent = collections.Counter[str]()
+        """Requests sent (attempts included) by kind: "read" / "write"."""
+        self.retries = 0
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        what: str = "",
+    ) -> dict[str, Any]:
+        """One API call, limited and retried; returns the decoded JSON body ({} if none)."""
+        kind = RequestKind.READ if method.upper() == "GET" else RequestKind.WRITE
+        body = headers = None
+        if json is not None:
+            # Compact UTF-8: a master of 200 units stays near Google's advised 2 MB.
+            body = _json.dumps(json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            headers = {"Content-Type": "application/json; charset=UTF-8"}
+        label = what or f"{method.upper()} {url.split('?')[0]}"
+        attempt = 0
+        while True:
+            self.limiters[kind].acquire()
+            self.sent[kind] += 1
+            metrics.count_request(what or method.upper())
+            try:
+                # HTTPClient.request itself, even if the client is a BackOffHTTPClient:
+                # retries happen here only, once.
+                response = HTTPClient.request(
+                    self.http, method, url, params=dict(params) if params else None,
+                    data=body, headers=headers,
+                )
+            except APIError as exc:
+                status = exc.response.status_code
+                metrics.count_status(status)
+                reason, message = _error_details(exc)
+                retryable = status in RETRY_STATUSES or (
+                    status == 403 and reason in RATE_LIMIT_REASONS)
+                if status == 401:
+                    raise SourceError(
+                        "Google từ chối khoá tài khoản dịch vụ (401: " + message + "); hãy kiểm "
+                        "tra tệp khoá và việc bật Google Sheets API, Google Drive API"
+                    ) from None
+                if not retryable:
+                    raise GoogleApiError(status, message, reason) from None
+                failure = f"{status} {reason or message}".strip()
+                retry_after = _retry_after(exc.response)
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                    requests.exceptions.ChunkedEncodingError,
+                    auth_exceptions.TransportError) as exc:
+                failure = f"{type(exc).__name__}"
+                retry_after = None
+            except auth_exceptions.RefreshError as exc:
+                if not exc.retryable:
+                    raise SourceError(
+                        f"Không lấy được mã truy cập của tài khoản dịch vụ: {_short(exc)}; hãy "
+                        "kiểm tra tệp khoá (credentials)"
+                    ) from None
+                failure = "token endpoint unavailable"
+                retry_after = None
+            else:
+                if response.status_code == 204 or not response.content:
+                    return {}
+                return response.json()
+            attempt += 1
+            if attempt >= self.retry.max_attempts:
+                log.warning("Google API %s: %s; giving up after %d attempts", label, failure,
+                            attempt)
+                raise GoogleUnavailable(f"{label}: {failure} ({attempt} lần thử)")
+            delay = self.retry.delay(attempt - 1, retry_after, self._rng)
+            self.retries += 1
+            log.warning("Google API %s: %s; retry %d/%d in %.1f s", label, failure, attempt,
+                        self.retry.max_attempts - 1, delay)
+            self._sleep(delay)
+
+
+def _error_details(exc: APIError) -> tuple[str, str]:
+    """(reason, message) from Google's error body (Sheets: status; Drive: errors[0].reason)."""
+    try:
+        body = exc.response.json().get("error", {})
+    except ValueError:
+        return "", exc.response.text[:200]
+    if not isinstance(body, dict):
+        return "", str(body)[:200]
+    errors = body.get("errors") or []
+    reason = ""
+    if errors and isinstance(errors[0], dict):
+        reason = str(errors[0].get("reason") or "")
+    return reason or str(body.get("status") or ""), str(body.get("message") or "")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: rare from Google; the backoff applies
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc.args[0]) if exc.args else type(exc).__name__
+    return text[:200]

@@ -1,0 +1,163 @@
+"""Reading a unit's workbook into RawTables: stored values and formats, columns by title.
+
+One streaming pass per tab (openpyxl read-only mode, cached values of formulas), so a tab
+of tens of thousands of rows reads in seconds and is never loaded twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.cell.read_only import EmptyCell, ReadOnlyCell
+from openpyxl.utils.escape import unescape
+from openpyxl.workbook import Workbook
+
+from cchc_sync.domain.records import CellFormat, CellValue, RawCell, RawRow, RawTable
+from cchc_sync.domain.templates import TableSpec, TemplateSet
+from cchc_sync.sources.base import CHECK_TAB, META_TAB
+from cchc_sync.sources.sheet_layout import HEADER_SEARCH_ROWS, find_header, row_explanation
+from cchc_sync.sources.xlsx.common import find_sheet
+
+# Quoted literals and backslash-escaped characters of a number format: a "%" there is a
+# literal sign (the value is in percent points), not Excel's multiply-by-100 percent.
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.')
+_BLANK = {fmt: RawCell(value=None, fmt=fmt) for fmt in [None, *CellFormat]}
+
+
+def read_workbook(
+    path: Path, templates: TemplateSet
+) -> tuple[dict[str, RawTable], str | None, bool]:
+    """Every template table of the workbook at `path`, the template version recorded in
+    its metadata tab, and whether the software's "Kiểm tra" tab is still there.
+    Exceptions from opening or parsing propagate to the caller."""
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        tables = {key: read_table(wb, spec) for key, spec in templates.tables.items()}
+        intact = find_sheet(wb, CHECK_TAB) is not None
+        return tables, read_meta(wb).get("template_version"), intact
+    finally:
+        wb.close()
+
+
+def read_meta(wb: Workbook) -> dict[str, str]:
+    """Key/value rows of the hidden "_cchc" tab ({} when it is missing)."""
+    ws = find_sheet(wb, META_TAB)
+    if ws is None:
+        return {}
+    out: dict[str, str] = {}
+    for row in ws.iter_rows(min_row=1, max_col=2, values_only=True):
+        if len(row) >= 2 and row[0] is not None and row[1] is not None:
+            out[str(row[0]).strip()] = str(row[1]).strip()
+    return out
+
+
+def read_table(wb: Workbook, spec: TableSpec) -> RawTable:
+    ws = find_sheet(wb, spec.tab)
+    if ws is None:
+        return RawTable(table=spec.key, tab_found=False)
+    # Some programs write a wrong <dimension>; without it openpyxl reads every stored row.
+    ws.reset_dimensions()
+    rows = ws.iter_rows(values_only=False)
+    head: list[Sequence[Any]] = []
+    for _ in range(HEADER_SEARCH_ROWS):
+        row = next(rows, None)
+        if row is None:
+            break
+        head.append(row)
+    layout = find_header([[c.value for c in row] for row in head], spec)
+    columns = sorted(layout.columns.items(), key=lambda kv: kv[1])
+    formats = _Formats()
+    out: list[RawRow] = []
+    numbered = chain(enumerate(head, start=1), enumerate(rows, start=len(head) + 1))
+    for number, row in numbered:
+        if number <= layout.header_row:
+            continue
+        raw = _raw_row(number, row, columns, layout.explanation_col, formats)
+        if raw is not None:
+            out.append(raw)
+    return RawTable(table=spec.key, tab_found=True, layout=layout, rows=tuple(out))
+
+
+def _raw_row(
+    number: int,
+    row: Sequence[Any],
+    columns: list[tuple[str, int]],
+    explanation_col: int | None,
+    formats: _Formats,
+) -> RawRow | None:
+    width = len(row)
+    cells: dict[str, RawCell] = {}
+    filled = False
+    format_of = formats.of
+    for key, index in columns:
+        cell = row[index - 1] if index <= width else None
+        value = _value(cell)
+        if value is None:
+            # Records are immutable: one shared blank per format is enough.
+            cells[key] = _BLANK[None if cell is None else format_of(cell, None)]
+        else:
+            filled = True
+            cells[key] = RawCell(value=value, fmt=format_of(cell, value))
+    if not filled:
+        return None
+    explanation = row_explanation(row, explanation_col, _value)
+    return RawRow(sheet_row=number, cells=cells, explanation=explanation)
+
+
+def _value(cell: Any) -> CellValue:
+    """The stored value; text that is only spaces (NBSP included) counts as blank."""
+    if cell is None:
+        return None
+    value = cell.value
+    if isinstance(value, str):
+        if "_x" in value:
+            value = unescape(value)  # "_x0007_" is how .xlsx stores a control character
+        if not value.strip():
+            return None
+    return value
+
+
+class _Formats:
+    """CellFormat by (style, data type, numeric or not): a style's number format is looked
+    up once per read, not once per cell (it is most of the cost of a big tab). A missing
+    cell inside a row (openpyxl's EMPTY_CELL: no style, no value) is worked out once."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[Any, ...], CellFormat | None] = {}
+
+    def of(self, cell: Any, value: CellValue) -> CellFormat | None:
+        kind = type(value)
+        numeric = kind is int or kind is float or (
+            kind is not bool and isinstance(value, int | float))
+        if type(cell) is ReadOnlyCell:
+            key: tuple[Any, ...] = (cell._style_id, cell.data_type, numeric)
+        elif type(cell) is EmptyCell:
+            key = (EmptyCell, numeric)  # its attributes are the class's own constants
+        else:
+            style = getattr(cell, "_style_id", None)
+            if style is None:
+                return _format(cell, value)
+            key = (style, getattr(cell, "data_type", None), numeric)
+        try:
+            return self._known[key]
+        except KeyError:
+            fmt = self._known[key] = _format(cell, value)
+            return fmt
+
+
+def _format(cell: Any, value: CellValue) -> CellFormat | None:
+    number_format = getattr(cell, "number_format", None) or "General"
+    if "%" in _FORMAT_LITERALS.sub("", number_format):
+        return CellFormat.PERCENT
+    if getattr(cell, "is_date", False):
+        return CellFormat.DATE
+    if number_format == "@":
+        return CellFormat.TEXT
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return CellFormat.NUMBER
+    return None

@@ -1,0 +1,534 @@
+"""The archive: every row version ever seen, runs, findings and sheet state, in SQLite.
+
+The archive is the source of truth: the master, the flags and the report are rebuilt from
+it. Row versions are append-only, keyed by (period, unit, table, row key); a row that
+disappears from a sheet becomes a tombstone version, never a loss.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cchc_sync.checks.cross_unit import CurrentRow
+from cchc_sync.domain.records import Finding, Severity, TabLayout, TypedRow, Unit
+from cchc_sync.store.schema import (  # noqa: F401  (re-exported: the archive's constants)
+    _MIGRATIONS,
+    _SCHEMA,
+    _UNWATCHED,
+    _WATCHED,
+    RUN_FAILED,
+    RUN_INTERRUPTED,
+    RUN_OK,
+    RUN_RUNNING,
+    SCHEMA_VERSION,
+    _change_counter,
+)
+
+
+class ArchiveError(Exception):
+    """The archive cannot be used (newer schema, unreadable file)."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SheetState:
+    unit: str
+    backend: str
+    ref: str
+    url: str
+    template_version: str | None
+    token: str | None
+    content_hash: str | None
+    modified_at: str | None
+    read_at: str | None
+    checked_at: str | None
+    reachable: bool
+    reason: str
+    flags_hash: str | None
+    repaired_for: str | None = None
+
+
+class Archive:
+    """One SQLite file. Safe to reopen at any time; every cycle commits as it goes."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        # WAL: readers (status, findings, export) never block the daemon's writes.
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self.transaction() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            current = int(row[0]) if row else 1
+            if current > SCHEMA_VERSION:
+                raise ArchiveError(
+                    f"{self.path}: archive schema {current} is newer than this cchc-sync "
+                    f"({SCHEMA_VERSION}); upgrade cchc-sync"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[version]:
+                    db.execute(statement)
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            for statement in _change_counter():
+                db.execute(statement)
+            # The inputs the master was last written from (publish.write_master).
+            if "inputs_key" not in {r[1] for r in db.execute("PRAGMA table_info(masters)")}:
+                db.execute("ALTER TABLE masters ADD COLUMN inputs_key TEXT")
+
+    def schema_version(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0])
+
+    # --- runs --------------------------------------------------------------------------
+
+    def start_run(self, period: str) -> int:
+        """A new run in state `running` (RUN_RUNNING) until finish_run."""
+        cur = self.db.execute(
+            "INSERT INTO runs (period, started_at) VALUES (?, ?)", (period, _now())
+        )
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, *, status: str = RUN_OK, message: str = "", **counts: int):
+        sets = ", ".join(f"{k} = ?" for k in counts)
+        self.db.execute(
+            f"UPDATE runs SET finished_at = ?, status = ?, message = ?{', ' if sets else ''}{sets} "
+            "WHERE id = ?",
+            (_now(), status, message, *counts.values(), run_id),
+        )
+
+    def interrupt_running_runs(self) -> list[int]:
+        """Mark every run still `running` as `interrupted`; returns their ids.
+
+        Only for the holder of the archive's lock (service.acquire_archive_lock), right
+        after taking it: one writer at a time means a run still `running` then belongs to
+        a process that ended mid-cycle (kill -9, a crash, the stop timeout). finished_at
+        stays NULL (when the process ended is unknown); the message says when it was
+        noticed."""
+        return self._close_running_runs(
+            RUN_INTERRUPTED,
+            f"the process ended before the cycle finished; noticed at {_now()}",
+            finished_at=None,
+        )
+
+    def fail_running_runs(self, message: str) -> list[int]:
+        """Mark every run still `running` as `failed` now, with `message` (the lock holder,
+        when its own cycle raised: the run in flight can only be that cycle's)."""
+        return self._close_running_runs(RUN_FAILED, message, finished_at=_now())
+
+    def _close_running_runs(
+        self, status: str, message: str, *, finished_at: str | None
+    ) -> list[int]:
+        with self.transaction() as db:
+            ids = [r[0] for r in db.execute(
+                "SELECT id FROM runs WHERE status = ? ORDER BY id", (RUN_RUNNING,))]
+            if ids:
+                db.execute(
+                    "UPDATE runs SET status = ?, message = ?, finished_at = ? WHERE status = ?",
+                    (status, message, finished_at, RUN_RUNNING),
+                )
+        return ids
+
+    def last_run(self) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+
+    # --- units and sheets --------------------------------------------------------------
+
+    def save_units(self, period: str, units: Iterable[Unit]) -> None:
+        with self.transaction() as db:
+            for u in units:
+                db.execute(
+                    "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (period, code) DO "
+                    "UPDATE SET name=excluded.name, level=excluded.level, parent=excluded.parent,"
+                    " emails=excluded.emails, extra=excluded.extra",
+                    (
+                        period, u.code, u.name, u.level, u.parent, ";".join(u.emails),
+                        json.dumps(u.extra, ensure_ascii=False),
+                    ),
+                )
+
+    def units(self, period: str) -> list[Unit]:
+        rows = self.db.execute(
+            "SELECT * FROM units WHERE period = ? ORDER BY rowid", (period,)
+        ).fetchall()
+        return [
+            Unit(
+                code=r["code"], name=r["name"], level=r["level"], parent=r["parent"],
+                emails=tuple(e for e in r["emails"].split(";") if e),
+                extra=json.loads(r["extra"] or "{}"),
+            )
+            for r in rows
+        ]
+
+    def register_sheet(
+        self, period: str, unit: str, backend: str, ref: str, url: str, template_version: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO sheets (period, unit, backend, ref, url, template_version) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (period, unit) DO UPDATE SET "
+            "backend=excluded.backend, ref=excluded.ref, url=excluded.url, "
+            "template_version=excluded.template_version",
+            (period, unit, backend, ref, url, template_version),
+        )
+
+    def sheets(self, period: str) -> dict[str, SheetState]:
+        rows = self.db.execute("SELECT * FROM sheets WHERE period = ?", (period,)).fetchall()
+        return {
+            r["unit"]: SheetState(
+                unit=r["unit"], backend=r["backend"], ref=r["ref"], url=r["url"],
+                template_version=r["template_version"], token=r["token"],
+                content_hash=r["content_hash"], modified_at=r["modified_at"],
+                read_at=r["read_at"], checked_at=r["checked_at"],
+                reachable=bool(r["reachable"]), reason=r["reason"], flags_hash=r["flags_hash"],
+                repaired_for=r["repaired_for"],
+            )
+            for r in rows
+        }
+
+    def update_sheet(self, period: str, unit: str, **fields: Any) -> None:
+        if not fields:
+            return
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        self.db.execute(
+            f"UPDATE sheets SET {sets} WHERE period = ? AND unit = ?",
+            (*fields.values(), period, unit),
+        )
+
+    def register_master(self, period: str, backend: str, ref: str, url: str) -> None:
+        self.db.execute(
+            "INSERT INTO masters (period, backend, ref, url) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (period) DO UPDATE SET backend=excluded.backend, ref=excluded.ref, "
+            "url=excluded.url",
+            (period, backend, ref, url),
+        )
+
+    def master(self, period: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM masters WHERE period = ?", (period,)).fetchone()
+
+    def set_master_hash(self, period: str, book_hash: str, inputs_key: str | None = None
+                        ) -> None:
+        """The master was written with this fingerprint, from these inputs (None: not
+        known, so the next cycle rebuilds it)."""
+        self.db.execute(
+            "UPDATE masters SET book_hash = ?, inputs_key = ?, written_at = ? WHERE period = ?",
+            (book_hash, inputs_key, _now(), period),
+        )
+
+    def set_master_inputs(self, period: str, inputs_key: str | None) -> None:
+        """The master as written is what these inputs give (rebuilt, found unchanged)."""
+        self.db.execute(
+            "UPDATE masters SET inputs_key = ? WHERE period = ?", (inputs_key, period)
+        )
+
+    def data_version(self) -> int:
+        """A number that moves whenever anything the master shows changes in the archive
+        (rows, positions, findings, sheet states, units, periods, unit states)."""
+        return int(self.db.execute("SELECT n FROM data_version WHERE id = 1").fetchone()[0])
+
+    # --- rows --------------------------------------------------------------------------
+
+    def record_rows(
+        self,
+        period: str,
+        unit: str,
+        rows_by_table: dict[str, list[TypedRow]],
+        layouts: dict[str, TabLayout | None],
+        run_id: int,
+        seen_at: str | None = None,
+        source_modified_at: str | None = None,
+    ) -> int:
+        """Archive one unit's rows as read now. Returns how many row versions were added
+        (new rows, changed rows and tombstones). One transaction: all or nothing.
+
+        source_modified_at: when the sheet says it was last modified (the new versions
+        existed at least since then: a truer submission time than our first sight)."""
+        seen_at = seen_at or _now()
+        added = 0
+        with self.transaction() as db:
+            latest = {
+                (r["tbl"], r["row_key"]): r
+                for r in db.execute(
+                    "SELECT tbl, row_key, version, data, deleted, id FROM row_versions v "
+                    "WHERE period = ? AND unit = ? AND version = (SELECT MAX(version) FROM "
+                    "row_versions w WHERE w.period = v.period AND w.unit = v.unit AND "
+                    "w.tbl = v.tbl AND w.row_key = v.row_key)",
+                    (period, unit),
+                )
+            }
+            seen: set[tuple[str, str]] = set()
+            db.execute("DELETE FROM row_positions WHERE period = ? AND unit = ?", (period, unit))
+            for table, rows in rows_by_table.items():
+                for row in rows:
+                    ident = (table, row.key)
+                    seen.add(ident)
+                    data = json.dumps(row.values, ensure_ascii=False, sort_keys=True)
+                    prev = latest.get(ident)
+                    if prev is not None and not prev["deleted"] and prev["data"] == data:
+                        db.execute(
+                            "UPDATE row_versions SET last_seen = ? WHERE id = ?",
+                            (seen_at, prev["id"]),
+                        )
+                    else:
+                        db.execute(
+                            "INSERT INTO row_versions (period, unit, tbl, row_key, version, "
+                            "data, deleted, first_seen, last_seen, run_id, source_modified_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+                            (
+                                period, unit, table, row.key,
+                                (prev["version"] + 1) if prev is not None else 1,
+                                data, seen_at, seen_at, run_id, source_modified_at,
+                            ),
+                        )
+                        added += 1
+                    db.execute(
+                        "INSERT OR REPLACE INTO row_positions VALUES (?, ?, ?, ?, ?, ?)",
+                        (period, unit, table, row.key, row.sheet_row, row.explanation),
+                    )
+            for ident, prev in latest.items():
+                # A table the sheet no longer shows (tab deleted) keeps its rows: a missing
+                # tab is a finding, not the unit deleting its data.
+                if ident in seen or prev["deleted"] or ident[0] not in rows_by_table:
+                    continue
+                if layouts.get(ident[0]) is None:
+                    continue
+                db.execute(
+                    "INSERT INTO row_versions (period, unit, tbl, row_key, version, data, "
+                    "deleted, first_seen, last_seen, run_id, source_modified_at) "
+                    "VALUES (?, ?, ?, ?, ?, NULL, 1, ?, ?, ?, ?)",
+                    (period, unit, ident[0], ident[1], prev["version"] + 1, seen_at, seen_at,
+                     run_id, source_modified_at),
+                )
+                added += 1
+            for table, layout in layouts.items():
+                if layout is None:
+                    db.execute(
+                        "DELETE FROM layouts WHERE period = ? AND unit = ? AND tbl = ?",
+                        (period, unit, table),
+                    )
+                    continue
+                db.execute(
+                    "INSERT OR REPLACE INTO layouts VALUES (?, ?, ?, ?)",
+                    (period, unit, table, _layout_json(layout)),
+                )
+        return added
+
+    def count_current_rows(self, period: str) -> int:
+        """len(current_rows(period)), counted in SQL (an idle cycle loads no row)."""
+        return int(self.db.execute(
+            """
+            SELECT COUNT(*) FROM row_versions v
+            JOIN (SELECT unit, tbl, row_key, MAX(version) AS version FROM row_versions
+                  WHERE period = ? GROUP BY unit, tbl, row_key) m
+              ON v.unit = m.unit AND v.tbl = m.tbl AND v.row_key = m.row_key
+             AND v.version = m.version
+            WHERE v.period = ? AND v.deleted = 0
+            """,
+            (period, period),
+        ).fetchone()[0])
+
+    def current_rows(
+        self, period: str, as_of: str | None = None, unit: str | None = None
+    ) -> list[CurrentRow]:
+        """The latest non-deleted version of every row (as of a past time, if given)."""
+        params: list[Any] = [period]
+        time_filter = ""
+        if as_of:
+            time_filter = "AND first_seen <= ?"
+            params.append(as_of)
+        unit_filter = ""
+        if unit:
+            unit_filter = "AND unit = ?"
+            params.append(unit)
+        rows = self.db.execute(
+            f"""
+            SELECT v.unit, v.tbl, v.row_key, v.data, p.sheet_row, p.explanation
+            FROM row_versions v
+            JOIN (SELECT period, unit, tbl, row_key, MAX(version) AS version FROM row_versions
+                  WHERE period = ? {time_filter} {unit_filter}
+                  GROUP BY period, unit, tbl, row_key) m
+              ON v.period = m.period AND v.unit = m.unit AND v.tbl = m.tbl
+             AND v.row_key = m.row_key AND v.version = m.version
+            LEFT JOIN row_positions p ON p.period = v.period AND p.unit = v.unit
+             AND p.tbl = v.tbl AND p.row_key = v.row_key
+            WHERE v.deleted = 0
+            ORDER BY v.unit, v.tbl, p.sheet_row, v.row_key
+            """,
+            params,
+        ).fetchall()
+        return [
+            CurrentRow(
+                unit=r["unit"], table=r["tbl"], key=r["row_key"],
+                sheet_row=r["sheet_row"] if not as_of else None,
+                values=json.loads(r["data"]), explanation=r["explanation"],
+            )
+            for r in rows
+        ]
+
+    def row_versions(self, period: str) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT * FROM row_versions WHERE period = ? ORDER BY id", (period,)
+        ).fetchall()
+
+    def first_seen(self, period: str, unit: str, table: str, key: str, values_json: str):
+        row = self.db.execute(
+            "SELECT MIN(first_seen) FROM row_versions WHERE period = ? AND unit = ? AND tbl = ? "
+            "AND row_key = ? AND data = ?",
+            (period, unit, table, key, values_json),
+        ).fetchone()
+        return row[0] if row else None
+
+    def layouts(self, period: str, unit: str) -> dict[str, TabLayout]:
+        return {
+            r["tbl"]: _layout_from_json(r["layout"])
+            for r in self.db.execute(
+                "SELECT tbl, layout FROM layouts WHERE period = ? AND unit = ?", (period, unit)
+            )
+        }
+
+    # --- findings ----------------------------------------------------------------------
+
+    def replace_findings(
+        self, period: str, source: str, findings: Iterable[Finding], run_id: int,
+        units: Iterable[str] | None = None,
+    ) -> set[str]:
+        """Make `findings` the open findings of `source` ('unit' or 'cross') for the given
+        units (all units when None). Unchanged findings keep their first run; vanished ones
+        are closed. Returns the units whose open findings changed."""
+        findings = list(findings)
+        scope = set(units) if units is not None else None
+        changed: set[str] = set()
+        with self.transaction() as db:
+            query = "SELECT * FROM findings WHERE period = ? AND source = ? AND closed_run IS NULL"
+            params: list[Any] = [period, source]
+            if scope is not None and len(scope) <= 500:
+                # One unit re-checked must not read every open finding of the period.
+                query += f" AND unit IN ({','.join('?' * len(scope))})"
+                params += sorted(scope)
+            open_rows = [
+                r for r in db.execute(query, params)
+                if scope is None or r["unit"] in scope
+            ]
+            current = {_row_identity(r): r for r in open_rows}
+            incoming = {}
+            for f in findings:
+                incoming.setdefault(f.identity(), f)
+            for ident, row in current.items():
+                if ident not in incoming:
+                    db.execute(
+                        "UPDATE findings SET closed_run = ? WHERE id = ?", (run_id, row["id"])
+                    )
+                    changed.add(row["unit"])
+            for ident, f in incoming.items():
+                row = current.get(ident)
+                value = json.dumps(f.value, ensure_ascii=False, default=str)
+                if row is None:
+                    db.execute(
+                        "INSERT INTO findings (period, unit, source, tbl, row_key, sheet_row, col,"
+                        " rule, severity, message, value, explained, first_seen_run, "
+                        "last_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            period, f.unit, source, f.table, f.row_key, f.row, f.column, f.rule,
+                            str(f.severity), f.message, value, f.explained, run_id, run_id,
+                        ),
+                    )
+                    changed.add(f.unit)
+                else:
+                    if (row["sheet_row"], row["explained"], row["value"]) != (
+                        f.row, f.explained, value
+                    ):
+                        changed.add(f.unit)
+                    db.execute(
+                        "UPDATE findings SET last_seen_run = ?, sheet_row = ?, explained = ?, "
+                        "value = ? WHERE id = ?",
+                        (run_id, f.row, f.explained, value, row["id"]),
+                    )
+        return changed
+
+    def open_findings(self, period: str, unit: str | None = None) -> list[Finding]:
+        params: list[Any] = [period]
+        extra = ""
+        if unit is not None:
+            extra = "AND unit = ?"
+            params.append(unit)
+        rows = self.db.execute(
+            "SELECT * FROM findings WHERE period = ? AND closed_run IS NULL "
+            f"{extra} ORDER BY unit, severity, tbl, sheet_row, col, id",
+            params,
+        ).fetchall()
+        return [
+            Finding(
+                rule=r["rule"], severity=Severity(r["severity"]), message=r["message"],
+                unit=r["unit"], table=r["tbl"] or "", row=r["sheet_row"], column=r["col"],
+                value=json.loads(r["value"]) if r["value"] else None, row_key=r["row_key"],
+                explained=r["explained"],
+            )
+            for r in rows
+        ]
+
+
+def _row_identity(r: sqlite3.Row) -> tuple:
+    return (r["unit"], r["tbl"] or "", r["row_key"], r["col"], r["rule"], r["message"])
+
+
+def _layout_json(layout: TabLayout) -> str:
+    return json.dumps(
+        {
+            "columns": layout.columns,
+            "explanation_col": layout.explanation_col,
+            "status_col": layout.status_col,
+            "header_row": layout.header_row,
+            "unknown_titles": list(layout.unknown_titles),
+        },
+        ensure_ascii=False,
+    )
+
+
+def _layout_from_json(text: str) -> TabLayout:
+    d = json.loads(text)
+    return TabLayout(
+        columns=d["columns"],
+        explanation_col=d["explanation_col"],
+        status_col=d["status_col"],
+        header_row=d["header_row"],
+        unknown_titles=tuple(d["unknown_titles"]),
+    )

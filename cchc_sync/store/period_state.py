@@ -1,0 +1,135 @@
+"""Periods, per-unit reopen and approval, and the audit log, as the archive keeps them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cchc_sync.domain.records import Period
+from cchc_sync.store.archive import Archive
+
+OPEN = "open"
+FINAL = "final"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PeriodRecord:
+    code: str
+    start: dt.date
+    end: dt.date
+    deadline: dt.date
+    """Last day a unit may sign off on time."""
+    lock_at: dt.date
+    """From this day on, unit sheets are read-only (deadline plus grace)."""
+    state: str
+    """"open" or "final"."""
+    opened_at: str | None = None
+    closed_at: str | None = None
+
+    @property
+    def period(self) -> Period:
+        return Period(code=self.code, start=self.start, end=self.end)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UnitState:
+    unit: str
+    reopen_until: dt.date | None = None
+    """The unit may edit until the end of this day, whatever the period's state."""
+    approved_at: str | None = None
+    approved_by: str | None = None
+    read_only: bool = False
+    """Whether the unit's sheet is read-only now."""
+
+
+def ensure_period(
+    archive: Archive, period: Period, *, deadline_days: int, lock_grace_days: int, now: str
+) -> PeriodRecord:
+    """Record a period the first time it is seen; later calls return it unchanged."""
+    existing = get_period(archive, period.code)
+    if existing is not None:
+        return existing
+    deadline = period.end + dt.timedelta(days=deadline_days)
+    lock_at = deadline + dt.timedelta(days=lock_grace_days + 1)
+    archive.db.execute(
+        "INSERT INTO periods (code, start, end_, deadline, lock_at, state, opened_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (period.code, period.start.isoformat(), period.end.isoformat(), deadline.isoformat(),
+         lock_at.isoformat(), OPEN, now),
+    )
+    return get_period(archive, period.code)  # type: ignore[return-value]
+
+
+def get_period(archive: Archive, code: str) -> PeriodRecord | None:
+    r = archive.db.execute("SELECT * FROM periods WHERE code = ?", (code,)).fetchone()
+    if r is None:
+        return None
+    return PeriodRecord(
+        code=r["code"],
+        start=dt.date.fromisoformat(r["start"]),
+        end=dt.date.fromisoformat(r["end_"]),
+        deadline=dt.date.fromisoformat(r["deadline"]),
+        lock_at=dt.date.fromisoformat(r["lock_at"]),
+        state=r["state"],
+        opened_at=r["opened_at"],
+        closed_at=r["closed_at"],
+    )
+
+
+def periods(archive: Archive) -> list[PeriodRecord]:
+    codes = [r[0] for r in archive.db.execute("SELECT code FROM periods ORDER BY start")]
+    return [p for p in (get_period(archive, c) for c in codes) if p is not None]
+
+
+def set_period_state(archive: Archive, code: str, state: str, now: str) -> None:
+    archive.db.execute(
+        "UPDATE periods SET state = ?, closed_at = ? WHERE code = ?",
+        (state, now if state == FINAL else None, code),
+    )
+
+
+def unit_states(archive: Archive, period: str) -> dict[str, UnitState]:
+    rows = archive.db.execute("SELECT * FROM unit_states WHERE period = ?", (period,))
+    return {
+        r["unit"]: UnitState(
+            unit=r["unit"],
+            reopen_until=dt.date.fromisoformat(r["reopen_until"]) if r["reopen_until"] else None,
+            approved_at=r["approved_at"],
+            approved_by=r["approved_by"],
+            read_only=bool(r["read_only"]),
+        )
+        for r in rows
+    }
+
+
+def set_unit_state(archive: Archive, period: str, unit: str, **fields) -> None:
+    archive.db.execute(
+        "INSERT INTO unit_states (period, unit) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (period, unit),
+    )
+    if fields:
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        archive.db.execute(
+            f"UPDATE unit_states SET {sets} WHERE period = ? AND unit = ?",
+            (*fields.values(), period, unit),
+        )
+
+
+def record_audit(
+    archive: Archive, *, at: str, actor: str, action: str, period: str | None,
+    unit: str | None = None, detail: str = "",
+) -> None:
+    """Append to the audit log: who did what, when (open, close, reopen, approve, lock)."""
+    archive.db.execute(
+        "INSERT INTO audit (at, actor, action, period, unit, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (at, actor, action, period, unit, detail),
+    )
+
+
+def audit_log(archive: Archive, period: str | None = None) -> list[dict]:
+    query = "SELECT at, actor, action, period, unit, detail FROM audit"
+    params: tuple = ()
+    if period:
+        query += " WHERE period = ?"
+        params = (period,)
+    return [dict(r) for r in archive.db.execute(query + " ORDER BY id", params)]

@@ -29,6 +29,7 @@ from cchc_sync.domain.registry import active_units, load_successions, load_units
 from cchc_sync.domain.templates import TemplateSet, load_template_set
 from cchc_sync.publish.figures import ordered_levels
 from cchc_sync.sources.base import Backend, ScanEntry, ScanState, SheetRef, UnitUnreachable
+from cchc_sync.sources.identity import identity_problem
 from cchc_sync.store.archive import RUN_FAILED, Archive
 
 __all__ = ["Workspace", "open_workspace", "sync_once", "unit_progress", "CycleResult"]
@@ -278,6 +279,16 @@ def _sync_period(
             log.warning("unit %s unreachable: %s", code, exc)
             result.units_unreachable.append(code)
             archive.update_sheet(period, code, reachable=0, reason=str(exc))
+            continue
+        refused = identity_problem(
+            read.marks, ws.units_by_code[code], period, ws.templates.name, ws.units_by_code
+        )
+        if refused:
+            # Not this unit's file: its archived rows stay, nothing is written into it, and
+            # its token is not kept, so it is read again until the right file is back.
+            log.warning("unit %s: sheet refused: %s", code, refused)
+            result.units_unreachable.append(code)
+            archive.update_sheet(period, code, reachable=0, reason=refused)
             continue
         result.units_read += 1
         digest = content_hash(read)

@@ -93,6 +93,10 @@ class UnitRead:
     owned_intact: bool = True
     """False when a part the software owns is gone (the "Kiểm tra" tab was deleted): the
     flags are rewritten even though no figure changed."""
+    marks: dict[str, str] = field(default_factory=dict)
+    """The sheet's identity marks as written when it was made (the hidden "_cchc" tab:
+    unit, period, template_name, ...), or {"kind": "master"} for a master; {} when it
+    carries none. The pipeline refuses a sheet whose marks name another unit or period."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -25,6 +25,9 @@ INSTRUCTIONS_TAB = "Hướng dẫn"
 CHECK_TAB = "Kiểm tra"
 META_TAB = "_cchc"
 """Hidden tab holding unit code, period and template version the sheet was made from."""
+MASTER_SIGNATURE_TABS = ("Tổng hợp",)
+"""Tabs every master has (even before its first cycle) and no unit sheet is made with: with
+no "_cchc" tab, how a copy of the master is told apart from a unit's sheet."""
 EXPLANATION_TITLE = "Giải trình"
 STATUS_TITLE = "Kết quả kiểm tra"
 

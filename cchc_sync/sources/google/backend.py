@@ -181,7 +181,9 @@ class GoogleBackend(SheetMaker, FlagWriter):
             else FlagState()
         self._headers[sid] = headers
         self._prints[sid] = tab_prints(tables)  # to check the flag write against
-        return UnitRead(unit=unit, tables=tables, template_version=meta.get("template_version"))
+        return UnitRead(
+            unit=unit, tables=tables, template_version=meta.get("template_version"), marks=meta
+        )
 
     def _all_values(self, sid: str, specs) -> tuple[dict[str, list[list[Any]] | None],
                                                     dict[str, str | None]]:

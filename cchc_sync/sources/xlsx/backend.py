@@ -13,6 +13,7 @@ sees half a workbook; nothing is written while Excel or LibreOffice has the file
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -156,7 +157,7 @@ class LocalBackend:
         st = self._stat(sheet)
         for attempt in (1, 2):
             try:
-                tables, version, intact = self._load_tables(path, sheet, templates)
+                tables, marks, intact = self._load_tables(path, sheet, templates)
             except UnitUnreachable:
                 st_now = self._stat(sheet)
                 if attempt == 2 or file_token(st_now) == file_token(st):
@@ -170,10 +171,11 @@ class LocalBackend:
         return UnitRead(
             unit=unit,
             tables=tables,
-            template_version=version,
+            template_version=marks.get("template_version"),
             version_token=file_token(st),
             modified_at=_mtime(st),
             owned_intact=intact,
+            marks=marks,
         )
 
     def _load_tables(self, path: Path, sheet: SheetRef, templates: TemplateSet):
@@ -190,8 +192,16 @@ class LocalBackend:
             raise UnitUnreachable(_corrupt_reason(path, sheet, exc)) from exc
 
     def _stat(self, sheet: SheetRef) -> os.stat_result:
+        """The workbook's stat; UnitUnreachable unless it is a regular file of its own: a
+        link (symbolic, or hard to the master) would have the unit read, and its flags
+        written into, a file that is not the unit's."""
         path = self.sheet_path(sheet)
         try:
+            if path.is_symlink():
+                raise UnitUnreachable(
+                    f"{sheet.ref} là một liên kết (shortcut) tới tệp khác, không phải bảng tính "
+                    "của đơn vị: hãy đặt đúng tệp của đơn vị vào chỗ này"
+                )
             st = path.stat()
         except FileNotFoundError:
             raise UnitUnreachable(f"Không tìm thấy tệp {sheet.ref}") from None
@@ -201,7 +211,20 @@ class LocalBackend:
             raise UnitUnreachable(f"Không truy cập được tệp {sheet.ref}: {exc}") from None
         if not stat.S_ISREG(st.st_mode):
             raise UnitUnreachable(f"{sheet.ref} không phải là một tệp")
+        if st.st_nlink > 1 and self._is_a_master(st):
+            raise UnitUnreachable(
+                f"Tệp {sheet.ref} là bảng tổng hợp, không phải bảng tính của đơn vị"
+            )
         return st
+
+    def _is_a_master(self, st: os.stat_result) -> bool:
+        """Whether `st` is the same file (a hard link) as a master workbook."""
+        for master in (self.root / MASTER_DIR).glob("*/*.xlsx"):
+            with contextlib.suppress(OSError):
+                other = master.stat()
+                if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+                    return True
+        return False
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
+import stat
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -25,6 +27,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cchc_sync.normalise import fold
 from cchc_sync.sources import sheet_layout as layout
+
+log = logging.getLogger(__name__)
 
 DATE_FORMAT = layout.NUMBER_PATTERNS["date"]
 DATETIME_FORMAT = layout.NUMBER_PATTERNS["datetime"]
@@ -150,10 +154,25 @@ def lock_files(path: Path) -> list[Path]:
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
-    """Write `data` to `path` through a temp file in the same folder and os.replace, so a
-    reader never sees half a workbook. `mode` (permission bits) is kept when given; a new
-    file gets the usual mode for the process's umask (mkstemp alone would make it 0600)."""
-    if mode is None:
+    """Write `data` to `path` so a reader never sees half a workbook, keeping what makes
+    the file its owner's: owner, group, permission bits and extended attributes (POSIX
+    ACLs of a share, for one).
+
+    The data goes to a temp file in the same folder that takes on the old file's identity
+    and then replaces it (os.replace). When that identity cannot be given to a new file (a
+    daemon that is not root cannot chown to the clerk; a file system without xattrs on the
+    temp file), the file is rewritten in place instead: same inode, so nothing of its
+    identity changes; the caller holds the archive lock and has just checked that no
+    Excel/LibreOffice lock file is there. `mode` applies to a new file; an existing file
+    keeps its own. A new file gets the usual mode for the process's umask (mkstemp alone
+    would make it 0600)."""
+    try:
+        old = os.stat(path)
+    except FileNotFoundError:
+        old = None
+    if old is not None:
+        mode = stat.S_IMODE(old.st_mode)
+    elif mode is None:
         mode = 0o666 & ~_umask()
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
@@ -162,12 +181,45 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        if old is not None and not _take_identity(tmp, path, old):
+            tmp.unlink()
+            _rewrite_in_place(path, data)
+            return
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _take_identity(tmp: Path, path: Path, old: os.stat_result) -> bool:
+    """Give `tmp` the owner, group and extended attributes of `path`; False when that is
+    not allowed here (the caller then writes in place)."""
+    try:
+        if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+            os.chown(tmp, old.st_uid, old.st_gid)
+        for name in _xattr_names(path):
+            os.setxattr(tmp, name, os.getxattr(path, name))
+    except OSError:
+        return False
+    return True
+
+
+def _xattr_names(path: Path) -> list[str]:
+    try:
+        return os.listxattr(path)
+    except OSError:  # no xattr support here: nothing to keep
+        return []
+
+
+def _rewrite_in_place(path: Path, data: bytes) -> None:
+    log.info("%s rewritten in place to keep its owner, group and ACLs", path)
+    with path.open("r+b") as fh:
+        fh.write(data)
+        fh.truncate()
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def workbook_bytes(wb: Workbook) -> bytes:

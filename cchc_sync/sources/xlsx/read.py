@@ -19,7 +19,7 @@ from openpyxl.workbook import Workbook
 
 from cchc_sync.domain.records import CellFormat, CellValue, RawCell, RawRow, RawTable
 from cchc_sync.domain.templates import TableSpec, TemplateSet
-from cchc_sync.sources.base import CHECK_TAB, META_TAB
+from cchc_sync.sources.base import CHECK_TAB, MASTER_SIGNATURE_TABS, META_TAB
 from cchc_sync.sources.sheet_layout import HEADER_SEARCH_ROWS, find_header, row_explanation
 from cchc_sync.sources.xlsx.common import find_sheet
 
@@ -31,15 +31,18 @@ _BLANK = {fmt: RawCell(value=None, fmt=fmt) for fmt in [None, *CellFormat]}
 
 def read_workbook(
     path: Path, templates: TemplateSet
-) -> tuple[dict[str, RawTable], str | None, bool]:
-    """Every template table of the workbook at `path`, the template version recorded in
-    its metadata tab, and whether the software's "Kiểm tra" tab is still there.
-    Exceptions from opening or parsing propagate to the caller."""
+) -> tuple[dict[str, RawTable], dict[str, str], bool]:
+    """Every template table of the workbook at `path`, its identity marks (the metadata
+    tab; {"kind": "master"} for a master workbook) and whether the software's "Kiểm tra"
+    tab is still there. Exceptions from opening or parsing propagate to the caller."""
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
+        marks = read_meta(wb)
+        if not marks and all(find_sheet(wb, tab) for tab in MASTER_SIGNATURE_TABS):
+            marks = {"kind": "master"}  # a master (or a copy of one) carries no "_cchc"
         tables = {key: read_table(wb, spec) for key, spec in templates.tables.items()}
         intact = find_sheet(wb, CHECK_TAB) is not None
-        return tables, read_meta(wb).get("template_version"), intact
+        return tables, marks, intact
     finally:
         wb.close()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +28,27 @@ class Clock:
 
     def tick(self, minutes: float = 10) -> None:
         self.now += dt.timedelta(minutes=minutes)
+
+
+HANG_GUARD = 300.0
+"""Seconds a test waits for an event before calling it a hang. Tests wait for events (a
+log line, a notification, a row in the archive), never for a time to pass; this bound
+only stops a broken test from waiting forever, so it is minutes above what any single
+step takes, even on a machine shared with other jobs."""
+
+
+def wait_until(condition: Callable[[], object], what: str, *, poll: float = 0.01,
+               timeout: float = HANG_GUARD) -> object:
+    """Poll `condition` until it returns something true and return that; AssertionError
+    naming `what` if it never does within the hang guard."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = condition()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:g} s")
+        time.sleep(poll)
 
 
 def current_period() -> str:

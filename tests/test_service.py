@@ -24,12 +24,11 @@ from pathlib import Path
 import pytest
 
 from cchc_sync.app.initialise import init_workspace
+from cchc_sync.app.service import RUN_WAITS_FOR_SYNC
 from cchc_sync.domain.records import Severity
 from cchc_sync.store.archive import Archive
 from cchc_sync.testing.typist import type_rows
-from tests.conftest import make_district
-
-START_TIMEOUT = 30.0
+from tests.conftest import HANG_GUARD, make_district, wait_until
 
 
 class NotifySocket:
@@ -63,7 +62,7 @@ class NotifySocket:
         with self._lock:
             return [m for _, m in self.messages]
 
-    def wait_for(self, pattern: str, timeout: float = START_TIMEOUT) -> tuple[float, str]:
+    def wait_for(self, pattern: str, timeout: float = HANG_GUARD) -> tuple[float, str]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
@@ -150,9 +149,13 @@ def test_daemon_notifies_systemd_serves_metrics_and_refuses_a_second_daemon(
         assert re.search(r"\d+ rows .*\d+ errors, \d+ warnings.* s$", status)
         # "unit i/n" while the first cycle reads.
         assert any(re.match(r"STATUS=.* \d+/12$", t) for t in notify_socket.texts())
-        time.sleep(1.0)
-        pings = [when for when, text in notify_socket.messages if text == "WATCHDOG=1"]
-        assert len(pings) >= 3
+
+        def watchdog_pings() -> list[float]:
+            return [when for when, text in list(notify_socket.messages)
+                    if text == "WATCHDOG=1"]
+
+        wait_until(lambda: len(watchdog_pings()) >= 3, "three watchdog pings")
+        pings = watchdog_pings()
         assert min(pings) >= ready_at  # pings start once the service is ready
 
         status_code, body = _scrape(port, "/healthz")
@@ -164,7 +167,12 @@ def test_daemon_notifies_systemd_serves_metrics_and_refuses_a_second_daemon(
         assert samples["cchc_sync_units_read_total"] >= 12
         assert samples["cchc_sync_cycles_total"] >= 1
         assert samples["cchc_sync_up"] == 1
-        assert 0 < samples["cchc_sync_cycle_duration_seconds"] < 60
+        # The last cycle's duration in seconds: one a cycle line reported (to 0.01 s).
+        logged = [float(d) for d in re.findall(r"cycle: read .* ([\d.]+) s$",
+                                                log.read_text(), re.MULTILINE)]
+        duration = samples["cchc_sync_cycle_duration_seconds"]
+        assert duration > 0 and any(abs(duration - d) <= 0.006 for d in logged), (
+            duration, logged)
         with Archive(config.parent / "cchc-sync.sqlite") as archive:
             findings = archive.open_findings("2022S1")
         errors = sum(1 for f in findings if f.severity is Severity.ERROR)
@@ -174,13 +182,15 @@ def test_daemon_notifies_systemd_serves_metrics_and_refuses_a_second_daemon(
         assert _scrape(port, "/other")[0] == 404
 
         # A second daemon on the same archive: one clear line, exit 1, nothing touched.
+        # It does not wait, as it would for a one-off sync (RUN_WAITS_FOR_SYNC, a minute:
+        # far more than starting Python takes, even on a busy machine).
         started = time.monotonic()
         second = subprocess.run(
             [sys.executable, "-m", "cchc_sync", "run", "--config", str(config)],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True, text=True, timeout=HANG_GUARD,
             env={k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"},
         )
-        assert time.monotonic() - started < 15
+        assert time.monotonic() - started < RUN_WAITS_FOR_SYNC
         assert second.returncode == 1
         lines = second.stderr.strip().splitlines()
         assert len(lines) == 1, second.stderr
@@ -189,7 +199,7 @@ def test_daemon_notifies_systemd_serves_metrics_and_refuses_a_second_daemon(
         assert proc.poll() is None
 
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=HANG_GUARD) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -209,7 +219,11 @@ def _many_units(root: Path, count: int):
     return init_workspace(root, units_csv=csv, period="2022S1", name="huyện Thử")
 
 
-def test_sigterm_mid_cycle_finishes_the_unit_and_exits_within_10_s(tmp_path, notify_socket):
+def test_sigterm_mid_cycle_finishes_the_unit_and_stops_cleanly(tmp_path, notify_socket):
+    """SIGTERM between units: the unit at hand is finished, the rest is left for the next
+    cycle, what was read is archived, and the process exits 0 by the clean path. Events,
+    not a wall clock: stop_timeout (the hard exit, tested on its own in test_service_parts)
+    is set to its maximum here so a busy machine cannot turn this into that path."""
     units = 60
     ws = _many_units(tmp_path / "many", units)
     sheets = ws.archive.sheets("2022S1")
@@ -218,22 +232,24 @@ def test_sigterm_mid_cycle_finishes_the_unit_and_exits_within_10_s(tmp_path, not
             {"Nội dung đào tạo, bồi dưỡng": "Tập huấn", "Số lượt người": 12}]})
     config = ws.config.path
     ws.close()
-    _configure(config, interval=10)
+    _configure(config, interval=10, service="stop_timeout = 60")
     log = tmp_path / "daemon.log"
     proc = _start(config, log, NOTIFY_SOCKET=notify_socket.path)
     try:
         notify_socket.wait_for(rf"^STATUS=\S.* 20/{units}$")
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=15) == 0
+        assert proc.wait(timeout=HANG_GUARD) == 0
         elapsed = time.monotonic() - started
     finally:
         if proc.poll() is None:
             proc.kill()
     text = log.read_text()
-    assert elapsed < 10, text
     print(f"SIGTERM at unit 20/{units}: exited in {elapsed:.2f} s")
-    assert "stop requested" in text and "daemon stopped" in text
+    # In this order: the signal, the stop between units, the clean end.
+    signalled = text.index("received SIGTERM")
+    assert text.index("stop requested") > signalled
+    assert text.index("daemon stopped") > text.index("stop requested")
     assert "Traceback" not in text and "did not finish" not in text
     # The unit at hand was finished and archived; the rest wait for the next cycle.
     db = sqlite3.connect(config.parent / "cchc-sync.sqlite")

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -185,21 +186,39 @@ def run_forever(
             finally:
                 health.cycle_finished()
 
+    # The signal handler only writes the signal's number into a pipe; a thread does the
+    # stopping. The handler runs on the main thread wherever the signal interrupts it,
+    # and the scheduler's shutdown takes the thread pool's lock, which the main loop
+    # holds while it submits the next job: shutting down from the handler deadlocked
+    # there (more often the busier the machine). From its own thread the shutdown waits
+    # until that submission is done.
+    wake_read, wake_write = os.pipe()
+
     def on_signal(signum, _frame) -> None:
+        os.write(wake_write, bytes([signum]))
+
+    def stop_on_signal() -> None:
+        signum = os.read(wake_read, 1)
+        if not signum:  # the pipe closed: run_forever is over without a signal
+            return
         log.info("received %s: finishing the current unit, then stopping",
-                 signal.Signals(signum).name)
+                 signal.Signals(signum[0]).name)
         stop.set()
         for watchdog in watchdogs:
             watchdog.stop()  # systemd disarms the watchdog once it is stopping us
         notifier.stopping("stopping: finishing the current unit")
-        # wait=False: shutdown from a signal handler must not block the main loop; the
-        # running job sees the stop event and returns between units.
-        scheduler.shutdown(wait=False)
+        scheduler_up.wait()  # a signal before the scheduler runs stops it once it does
+        # wait=False: the running job sees the stop event and returns between units.
+        with contextlib.suppress(SchedulerNotRunningError):
+            scheduler.shutdown(wait=False)
+
+    scheduler_up = threading.Event()  # also set once run_forever ends, to free the stopper
 
     def on_started(_event) -> None:
         notifier.ready(f"started: a cycle every {interval_minutes:g} min; first cycle running")
-        if ping:
+        if ping and not stop.is_set():
             watchdogs.append(Watchdog(notifier, health, ping).start())
+        scheduler_up.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     skipped = _SkippedRunFilter()
@@ -214,6 +233,8 @@ def run_forever(
     # The loop's own heartbeat: it only runs while the scheduler and its workers do.
     scheduler.add_job(health.loop_beat, IntervalTrigger(seconds=tick), id="tick")
     server = _start_metrics(settings, health, registry)
+    stopper = threading.Thread(target=stop_on_signal, name="cchc-stop", daemon=True)
+    stopper.start()
     log.info("daemon started: a cycle every %g min", interval_minutes)
     try:
         scheduler.start()
@@ -221,6 +242,10 @@ def run_forever(
         for s, handler in previous.items():
             signal.signal(s, handler)
         logging.getLogger("apscheduler.scheduler").removeFilter(skipped)
+        scheduler_up.set()
+        os.close(wake_write)  # ends the stopper if no signal came
+        stopper.join()
+        os.close(wake_read)
     # The scheduler returns at once on shutdown; the cycle in flight finishes its unit.
     finished = running.acquire(timeout=settings.stop_timeout)
     for watchdog in watchdogs:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from cchc_sync.app.publishing import unit_progress, write_flags, write_master
+from cchc_sync.checks.caps import cap_findings
 from cchc_sync.checks.cross_unit import cross_unit_findings
 from cchc_sync.checks.history import history_findings
 from cchc_sync.checks.validate import check_unit
@@ -83,7 +84,7 @@ def make_backend(config: Config) -> Backend:
     if config.backend == "local":
         from cchc_sync.sources.xlsx.backend import LocalBackend
 
-        return LocalBackend(config.root)
+        return LocalBackend(config.root, limits=config.limits)
     from cchc_sync.sources.google.backend import GoogleBackend  # noqa: PLC0415 - optional heavy import
 
     return GoogleBackend.from_config(config)
@@ -318,7 +319,10 @@ def _sync_period(
             period, code, check.rows, layouts, run_id, seen_at=now.isoformat(),
             source_modified_at=fields["modified_at"],
         )
-        unit_findings = check.findings + _template_version_findings(ws, read)
+        unit_findings = cap_findings(
+            check.findings + _template_version_findings(ws, read),
+            ws.config.limits.max_findings_per_tab,
+        )
         archive.replace_findings(period, "unit", unit_findings, run_id, units=[code])
         # flags_hash reset in the same update: if the process dies before the flags are
         # written, the next cycle still writes them.

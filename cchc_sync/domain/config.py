@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -27,6 +28,28 @@ class GoogleSettings:
     """Emails that get read access to the master."""
     reads_per_minute: int = 60
     writes_per_minute: int = 60
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReadLimits:
+    """What one unit's file may cost a cycle ([limits] in cchc-sync.toml). A file over a
+    limit makes that unit "not readable" this cycle with a reason saying which limit and
+    what to do; its archived rows stay and the rest of the cycle goes on."""
+
+    max_file_mb: float = 25
+    """Size of the workbook file as stored (compressed)."""
+    max_inflated_mb: float = 60
+    """Total size of its parts once unzipped, from the zip directory (never inflated to
+    check): it bounds a zip bomb and the cost of rewriting the workbook for its flags."""
+    max_rows_per_tab: int = 100_000
+    """Rows holding a value, per table tab."""
+    blank_rows_stop: int = 1_000
+    """A run of this many rows with no value ends a tab: a formula or a format filled down
+    to row 1,048,576 costs nothing past it."""
+    max_findings_per_tab: int = 200
+    """Findings kept per unit and table; the rest are summed up in one finding."""
+    max_seconds_per_unit: float = 120
+    """Time to read one unit's file: past it, the unit waits for the next cycle."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -60,6 +83,7 @@ class Config:
     level_order: tuple[str, ...] = ()
     level_names: dict[str, str] = field(default_factory=dict)
     google: GoogleSettings = field(default_factory=GoogleSettings)
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
     @property
     def root(self) -> Path:
@@ -130,6 +154,7 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
         interval_minutes=interval,
         level_order=tuple(levels.get("order", ())),
         level_names=dict(levels.get("names", {})),
+        limits=read_limits(data.get("limits", {}), path),
         google=GoogleSettings(
             credentials=google_credentials(g.get("credentials", ""), rel, path),
             folder=str(g.get("folder", "")),
@@ -139,6 +164,27 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
             writes_per_minute=int(g.get("writes_per_minute", 60)),
         ),
     )
+
+
+def read_limits(section: dict, path: Path) -> ReadLimits:
+    """[limits]: every key optional, each a number, not negative."""
+    values = {}
+    for f in dataclasses.fields(ReadLimits):
+        default = f.default
+        raw = section.get(f.name, default)
+        try:
+            value = type(default)(raw) if not isinstance(raw, bool) else None
+        except (TypeError, ValueError):
+            value = None
+        if value is None or value < 0:
+            raise ConfigError(
+                f"{path}: [limits] {f.name} phải là một số không âm (đang là {raw!r})"
+            )
+        values[f.name] = value
+    unknown = sorted(set(section) - set(values))
+    if unknown:
+        raise ConfigError(f"{path}: [limits] có khoá không biết: {', '.join(unknown)}")
+    return ReadLimits(**values)
 
 
 CREDENTIALS_DIRECTORY_ENV = "CREDENTIALS_DIRECTORY"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from cchc_sync.domain.config import ReadLimits
 from cchc_sync.domain.records import Period, Unit, UnitRead
 from cchc_sync.domain.templates import TemplateSet
 from cchc_sync.sources.base import (
@@ -44,6 +45,7 @@ from cchc_sync.sources.xlsx.common import (
 )
 from cchc_sync.sources.xlsx.flags import apply_flag_plan
 from cchc_sync.sources.xlsx.formula_cache import formula_cells, read_caches, restore_caches
+from cchc_sync.sources.xlsx.limits import RowBudget, check_package
 from cchc_sync.sources.xlsx.master import build_empty_master, build_master_workbook
 from cchc_sync.sources.xlsx.read import read_workbook
 from cchc_sync.sources.xlsx.unit_book import build_unit_workbook, fill_rows
@@ -61,8 +63,9 @@ class LocalBackend:
 
     kind = "local"
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, limits: ReadLimits | None = None) -> None:
         self.root = Path(root)
+        self.limits = limits or ReadLimits()
 
     # -- where things are ---------------------------------------------------------------------
 
@@ -155,9 +158,11 @@ class LocalBackend:
         results). Raises UnitUnreachable, and nothing else, when it cannot be read."""
         path = self.sheet_path(sheet)
         st = self._stat(sheet)
+        budget = RowBudget(self.limits)  # one budget of time for the whole unit
         for attempt in (1, 2):
             try:
-                tables, marks, intact = self._load_tables(path, sheet, templates)
+                check_package(path, st.st_size, self.limits)
+                tables, marks, intact = self._load_tables(path, sheet, templates, budget)
             except UnitUnreachable:
                 st_now = self._stat(sheet)
                 if attempt == 2 or file_token(st_now) == file_token(st):
@@ -178,12 +183,16 @@ class LocalBackend:
             marks=marks,
         )
 
-    def _load_tables(self, path: Path, sheet: SheetRef, templates: TemplateSet):
+    def _load_tables(
+        self, path: Path, sheet: SheetRef, templates: TemplateSet, budget: RowBudget
+    ):
         try:
             with warnings.catch_warnings():
                 # openpyxl warns about Excel extensions it does not read; nothing to act on.
                 warnings.simplefilter("ignore")
-                return read_workbook(path, templates)
+                return read_workbook(path, templates, budget)
+        except UnitUnreachable:
+            raise
         except FileNotFoundError:
             raise UnitUnreachable(f"Không tìm thấy tệp {sheet.ref}") from None
         except PermissionError:
@@ -242,6 +251,8 @@ class LocalBackend:
         if expect_token is not None and token != expect_token:
             log.info("%s changed since it was read; flags not written", sheet.ref)
             return None
+        # The full load below costs what the file holds once unzipped: bounded as the read.
+        check_package(path, st.st_size, self.limits)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -17,11 +17,13 @@ from openpyxl.cell.read_only import EmptyCell, ReadOnlyCell
 from openpyxl.utils.escape import unescape
 from openpyxl.workbook import Workbook
 
+from cchc_sync.domain.config import ReadLimits
 from cchc_sync.domain.records import CellFormat, CellValue, RawCell, RawRow, RawTable
 from cchc_sync.domain.templates import TableSpec, TemplateSet
 from cchc_sync.sources.base import CHECK_TAB, MASTER_SIGNATURE_TABS, META_TAB
 from cchc_sync.sources.sheet_layout import HEADER_SEARCH_ROWS, find_header, row_explanation
 from cchc_sync.sources.xlsx.common import find_sheet
+from cchc_sync.sources.xlsx.limits import RowBudget
 
 # Quoted literals and backslash-escaped characters of a number format: a "%" there is a
 # literal sign (the value is in percent points), not Excel's multiply-by-100 percent.
@@ -30,7 +32,7 @@ _BLANK = {fmt: RawCell(value=None, fmt=fmt) for fmt in [None, *CellFormat]}
 
 
 def read_workbook(
-    path: Path, templates: TemplateSet
+    path: Path, templates: TemplateSet, budget: RowBudget | None = None
 ) -> tuple[dict[str, RawTable], dict[str, str], bool]:
     """Every template table of the workbook at `path`, its identity marks (the metadata
     tab; {"kind": "master"} for a master workbook) and whether the software's "Kiểm tra"
@@ -40,7 +42,8 @@ def read_workbook(
         marks = read_meta(wb)
         if not marks and all(find_sheet(wb, tab) for tab in MASTER_SIGNATURE_TABS):
             marks = {"kind": "master"}  # a master (or a copy of one) carries no "_cchc"
-        tables = {key: read_table(wb, spec) for key, spec in templates.tables.items()}
+        budget = budget or RowBudget(ReadLimits())
+        tables = {key: read_table(wb, spec, budget) for key, spec in templates.tables.items()}
         intact = find_sheet(wb, CHECK_TAB) is not None
         return tables, marks, intact
     finally:
@@ -59,7 +62,7 @@ def read_meta(wb: Workbook) -> dict[str, str]:
     return out
 
 
-def read_table(wb: Workbook, spec: TableSpec) -> RawTable:
+def read_table(wb: Workbook, spec: TableSpec, budget: RowBudget | None = None) -> RawTable:
     ws = find_sheet(wb, spec.tab)
     if ws is None:
         return RawTable(table=spec.key, tab_found=False)
@@ -76,13 +79,23 @@ def read_table(wb: Workbook, spec: TableSpec) -> RawTable:
     columns = sorted(layout.columns.items(), key=lambda kv: kv[1])
     formats = _Formats()
     out: list[RawRow] = []
+    budget = budget or RowBudget(ReadLimits())
+    blank_run, stop = 0, budget.limits.blank_rows_stop
     numbered = chain(enumerate(head, start=1), enumerate(rows, start=len(head) + 1))
     for number, row in numbered:
         if number <= layout.header_row:
             continue
+        budget.tick()
         raw = _raw_row(number, row, columns, layout.explanation_col, formats)
-        if raw is not None:
-            out.append(raw)
+        if raw is None:
+            blank_run += 1
+            if blank_run >= stop:
+                break  # the rest is a fill-down of formulas or formats holding no value
+            continue
+        blank_run = 0
+        out.append(raw)
+        if len(out) > budget.limits.max_rows_per_tab:
+            raise budget.too_many_rows(ws.title)
     return RawTable(table=spec.key, tab_found=True, layout=layout, rows=tuple(out))
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import click
 
 from cchc_sync.app import render
+from cchc_sync.app.doctor import Status as DoctorStatus
+from cchc_sync.app.doctor import run_doctor
 from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
 from cchc_sync.domain.config import ConfigError, GoogleSettings, load_config
 from cchc_sync.domain.periods import PeriodError
@@ -343,3 +345,18 @@ def demo(ctx, directory, backend):
 
 def main() -> None:
     cli(prog_name="cchc-sync")
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
+def doctor(config_file, as_json):
+    """Check the setup (config, registry, archive, folder or Google account) in order."""
+    checks = run_doctor(config_file)
+    passed = not any(c.status is DoctorStatus.FAIL for c in checks)
+    if as_json:
+        click.echo(json.dumps({"ok": passed, "checks": [c.to_json() for c in checks]},
+                              ensure_ascii=False, indent=2))
+    else:
+        click.echo(render.doctor_text(checks))
+    sys.exit(0 if passed else 1)

@@ -201,3 +201,21 @@ def export_records(ws: Workspace, spec: TableSpec) -> list[dict]:
             rec[col.key] = r.values.get(col.key)
         records.append(rec)
     return records
+
+
+DOCTOR_MARKS = {"ok": "✓", "fail": "✗", "note": "•"}
+
+
+def doctor_text(checks) -> str:
+    """The doctor's answer: one line per check, the fix under each failure or note."""
+    lines = []
+    for check in checks:
+        lines.append(f"{DOCTOR_MARKS[str(check.status)]} {check.message}")
+        if check.fix and str(check.status) != "ok":
+            lines.append(f"    Cách sửa: {check.fix}")
+        if check.detail and str(check.status) == "fail":
+            lines.append(f"    Chi tiết: {check.detail}")
+    failed = sum(1 for c in checks if str(c.status) == "fail")
+    lines.append("Mọi kiểm tra đều đạt." if not failed
+                 else f"{failed} mục chưa đạt: hãy sửa theo hướng dẫn trên rồi chạy lại.")
+    return "\n".join(lines)

@@ -46,6 +46,7 @@ from cchc_sync.testing.fake_google import (
     sheets,
     values,
 )
+from cchc_sync.testing.fake_google.accounts import account_refusal
 from cchc_sync.testing.fake_google.ctx import Ctx
 from cchc_sync.testing.fake_google.errors import ApiError
 from cchc_sync.testing.fake_google.faults import Faults, Stats
@@ -249,6 +250,9 @@ class _Handler(BaseHTTPRequestHandler):
                                                    service)
             else:
                 caller, scopes = fake.default_account, set(fake.default_scopes)
+            refused = account_refusal(fake, family, kind, caller)
+            if refused is not None:
+                return refused.code, refused.raw_body(), {}, False
             ctx = Ctx(store=fake.store, method=method, parts=parts.path.split("/")[1:],
                       raw_parts=parts.path.split("/")[1:], query=query, body=body,
                       caller=caller, scopes=scopes, headers=dict(self.headers.items()))
@@ -286,6 +290,11 @@ class FakeGoogle:
         self.default_account = default_account
         self.default_scopes = [sheets.SHEETS_SCOPE, sheets.DRIVE_SCOPE]
         self.verbose = verbose
+        self.disabled_apis: set[str] = set()
+        """"sheets" and/or "drive": answered with Google's 403 SERVICE_DISABLED."""
+        self.service_account_storage = True
+        """False: like Google since 2025, a service account cannot create files (it has no
+        Drive storage outside shared drives): 403 storageQuotaExceeded."""
         self.errors: list[str] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -428,6 +437,13 @@ class FakeGoogle:
             return 200, {}
         if key == ("GET", "requests", 1):
             return 200, {"requests": self.requests()}
+        if key == ("POST", "accounts", 1):
+            # {"disabled_apis": ["sheets"], "service_account_storage": false}
+            self.disabled_apis = set(data.get("disabled_apis", self.disabled_apis))
+            self.service_account_storage = bool(
+                data.get("service_account_storage", self.service_account_storage))
+            return 200, {"disabled_apis": sorted(self.disabled_apis),
+                         "service_account_storage": self.service_account_storage}
         if key == ("POST", "faults", 1):
             return 200, self.set_faults(**data)
         if key == ("POST", "faults", 2) and parts[1] == "clear":

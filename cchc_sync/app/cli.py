@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from cchc_sync.app import render
+from cchc_sync.app.cli_google import google_group
 from cchc_sync.app.doctor import Status as DoctorStatus
 from cchc_sync.app.doctor import run_doctor
 from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
@@ -360,3 +361,6 @@ def doctor(config_file, as_json):
     else:
         click.echo(render.doctor_text(checks))
     sys.exit(0 if passed else 1)
+
+
+cli.add_command(google_group)

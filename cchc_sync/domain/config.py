@@ -28,6 +28,14 @@ class GoogleSettings:
     """Emails that get read access to the master."""
     reads_per_minute: int = 60
     writes_per_minute: int = 60
+    auth: str = "service_account"
+    """How the software acts on Google: "service_account" (a key file; with `subject`, as
+    that person by Workspace domain-wide delegation) or "user" (the coordinator's own
+    account, signed in once with `cchc-sync google login`)."""
+    subject: str = ""
+    """Service-account mode with domain-wide delegation: the person it acts as."""
+    token_file: Path | None = None
+    """User mode: the stored sign-in (refresh token), mode 0600; default beside the archive."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -162,6 +170,9 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
             coordinators=tuple(g.get("coordinators", ())),
             reads_per_minute=int(g.get("reads_per_minute", 60)),
             writes_per_minute=int(g.get("writes_per_minute", 60)),
+            auth=google_auth_mode(g.get("auth", "service_account"), path),
+            subject=str(g.get("subject", "")),
+            token_file=google_token_file(g.get("token", ""), rel, root),
         ),
     )
 
@@ -185,6 +196,32 @@ def read_limits(section: dict, path: Path) -> ReadLimits:
     if unknown:
         raise ConfigError(f"{path}: [limits] có khoá không biết: {', '.join(unknown)}")
     return ReadLimits(**values)
+
+
+AUTH_MODES = ("service_account", "user")
+GOOGLE_TOKEN_CREDENTIAL = "google-token"
+"""The credential name the systemd unit gives the stored sign-in (LoadCredential=)."""
+DEFAULT_TOKEN_NAME = "google-token.json"
+
+
+def google_auth_mode(value: object, path: Path) -> str:
+    mode = str(value or "service_account")
+    if mode not in AUTH_MODES:
+        raise ConfigError(
+            f"{path}: [google] auth phải là \"user\" (tài khoản Google của cán bộ tổng hợp) "
+            f"hoặc \"service_account\" (tài khoản dịch vụ), không phải {mode!r}"
+        )
+    return mode
+
+
+def google_token_file(value: object, rel, root: Path) -> Path:
+    """[google] token, else the systemd credential, else google-token.json beside the config."""
+    if value:
+        return rel(str(value))
+    creds = os.environ.get(CREDENTIALS_DIRECTORY_ENV)
+    if creds and (Path(creds) / GOOGLE_TOKEN_CREDENTIAL).exists():
+        return Path(creds) / GOOGLE_TOKEN_CREDENTIAL
+    return root / DEFAULT_TOKEN_NAME
 
 
 CREDENTIALS_DIRECTORY_ENV = "CREDENTIALS_DIRECTORY"

@@ -79,17 +79,18 @@ class GoogleBackend(SheetMaker, FlagWriter):
             READONLY_DRIVE_SCOPES,
             build_gspread_client,
         )
+        from cchc_sync.sources.google.signin import build_credentials
 
         g = config.google
-        if not g.credentials:
+        if g.auth == "service_account" and not g.credentials:
             raise ConfigError(f"{config.path}: [google] credentials (the key file) is missing")
         # A folder a person made and shared with the service account is invisible with
-        # drive.file alone: drive.readonly lets Drive see it (and list what is inside).
-        scopes = READONLY_DRIVE_SCOPES if g.folder else DEFAULT_SCOPES
-        try:
-            client = build_gspread_client(g.credentials, g.endpoint or None, scopes=scopes)
-        except (ValueError, KeyError) as exc:
-            raise ConfigError(f"{g.credentials}: not a service-account key file ({exc})") from None
+        # drive.file alone: drive.readonly lets Drive see it (and list what is inside). The
+        # coordinator's own sign-in keeps drive.file: the folder is one the app made.
+        scopes = READONLY_DRIVE_SCOPES if g.folder and g.auth != "user" else DEFAULT_SCOPES
+        client = build_gspread_client(
+            None, g.endpoint or None, scopes=scopes, credentials=build_credentials(g, scopes)
+        )
         endpoint = g.endpoint.rstrip("/")
         settings: dict[str, Any] = {
             "folder_id": g.folder,

@@ -111,19 +111,23 @@ class EndpointAuthorizedSession(AuthorizedSession):
 
 
 def build_gspread_client(
-    key_file: str | Path,
+    key_file: str | Path | None,
     endpoint: str | None = None,
     scopes: Sequence[str] = DEFAULT_SCOPES,
     timeout: float | tuple[float, float] | None = 30,
+    credentials: Any = None,
 ) -> gspread.Client:
-    """A gspread client for the service account in ``key_file``.
+    """A gspread client for the service account in ``key_file``, or for ``credentials``
+    (the coordinator's sign-in, a delegated service account: see signin.py).
 
     ``endpoint``: base URL replacing Google's hosts (e.g. ``FakeGoogle.url``); None for the
     real APIs. ``timeout``: per-request timeout in seconds (connect, read) given to requests.
     """
-    check_key_file(key_file)
-    credentials = service_account.Credentials.from_service_account_file(
-        str(key_file), scopes=list(scopes))
+    if credentials is None:
+        assert key_file is not None
+        check_key_file(key_file)
+        credentials = service_account.Credentials.from_service_account_file(
+            str(key_file), scopes=list(scopes))
     session = EndpointAuthorizedSession(credentials, endpoint=endpoint)
     client = gspread.Client(auth=credentials, session=session, http_client=HTTPClient)
     client.http_client.auth = credentials  # gspread leaves it unset when a session is given

@@ -39,6 +39,7 @@ from gspread.http_client import HTTPClient
 
 from cchc_sync.app import metrics
 from cchc_sync.sources.base import SourceError
+from cchc_sync.sources.google.signin import SIGN_IN_AGAIN
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,8 @@ class GoogleTransport:
                 retry_after = None
             except auth_exceptions.RefreshError as exc:
                 if not exc.retryable:
+                    if "expired or revoked" in str(exc):  # the coordinator's sign-in
+                        raise SourceError(SIGN_IN_AGAIN) from None
                     raise SourceError(
                         f"Không lấy được mã truy cập của tài khoản dịch vụ: {_short(exc)}; hãy "
                         "kiểm tra tệp khoá (credentials)"

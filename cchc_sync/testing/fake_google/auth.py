@@ -10,8 +10,9 @@ public key (``FakeGoogle.register_key``) the RS256 signature is verified. API re
 without ``Authorization: Bearer <issued token>`` get Google's 401 body (and a
 ``WWW-Authenticate`` header); tokens expire after 3599 s or on ``expire_tokens()``, after
 which google-auth refreshes on the 401 by itself.
-Simplified: no user OAuth flows, no ID tokens, no domain-wide delegation (``sub`` is recorded
-but not used).
+User sign-in (authorization code with PKCE, refresh tokens, revocation) and domain-wide
+delegation (a JWT whose ``sub`` names a person) are in ``user_oauth.py``. Simplified: no ID
+tokens.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import json
 import secrets
 import time
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus, urlencode
 
+from cchc_sync.testing.fake_google import user_oauth
 from cchc_sync.testing.fake_google.errors import ApiError
 from cchc_sync.testing.fake_google.model import Store
 
@@ -41,9 +43,26 @@ def _oauth_error(error: str, description: str) -> tuple[int, dict[str, Any], dic
     return 400, {"error": error, "error_description": description}, {}
 
 
+def with_basic_client(body: bytes, header: str | None) -> bytes:
+    """Client credentials sent as HTTP Basic (RFC 6749 2.3.1, what requests-oauthlib does)
+    added to the form, as Google accepts either."""
+    if not header or not header.lower().startswith("basic "):
+        return body
+    try:
+        user, _, password = base64.b64decode(header.split(" ", 1)[1]).decode().partition(":")
+    except ValueError:
+        return body
+    extra = urlencode({"client_id": unquote_plus(user), "client_secret": unquote_plus(password)})
+    return body + (b"&" if body else b"") + extra.encode()
+
+
 def token(store: Store, body: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
     form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     grant = form.get("grant_type")
+    if grant == "authorization_code":
+        return user_oauth.exchange_code(store, store.oauth, form)
+    if grant == "refresh_token":
+        return user_oauth.refresh_access(store, store.oauth, form)
     if grant != JWT_GRANT:
         return _oauth_error("unsupported_grant_type", f"Invalid grant_type: {grant or ''}")
     assertion = form.get("assertion", "")
@@ -70,9 +89,16 @@ def token(store: Store, body: bytes) -> tuple[int, dict[str, Any], dict[str, str
     scopes = set((claims.get("scope") or "").split())
     if not scopes:
         return _oauth_error("invalid_scope", "Invalid OAuth scope or ID token audience provided.")
+    subject = claims.get("sub") or ""
+    acting = email
+    if subject and subject.lower() != email.lower():
+        refused = user_oauth.delegated(store.oauth, email, subject)
+        if refused is not None:
+            return refused
+        acting = subject  # domain-wide delegation: the token acts as that person
     access = "ya29.fake-" + secrets.token_urlsafe(24)
     with store.lock:
-        store.tokens[access] = {"email": email, "scopes": scopes, "expires": now + TOKEN_LIFETIME}
+        store.tokens[access] = {"email": acting, "scopes": scopes, "expires": now + TOKEN_LIFETIME}
         account = store.accounts.setdefault(email, {"tokens": 0})
         account.update(scopes=sorted(scopes), aud=claims.get("aud"), kid=header.get("kid"),
                        sub=claims.get("sub"), tokens=account["tokens"] + 1)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cchc_sync.testing.fake_google import cellvalues, formula
+from cchc_sync.testing.fake_google.user_oauth import OAuthState
 
 SHEETS_MIME = "application/vnd.google-apps.spreadsheet"
 FOLDER_MIME = "application/vnd.google-apps.folder"
@@ -271,6 +272,7 @@ class Store:
         self.accounts: dict[str, dict[str, Any]] = {}  # email -> {"scopes": [...], ...}
         self.root_ids: dict[str, str] = {}
         self._last_ms = 0
+        self.oauth = OAuthState()  # user sign-in and delegation (user_oauth.py)
 
     # ------------------------------------------------------------------ ids and time
     def now_ms(self) -> int:

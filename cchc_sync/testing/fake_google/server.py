@@ -33,6 +33,7 @@ import threading
 import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -44,6 +45,7 @@ from cchc_sync.testing.fake_google import (
     drive_extra,
     metadata,
     sheets,
+    user_oauth,
     values,
 )
 from cchc_sync.testing.fake_google.accounts import account_refusal
@@ -74,6 +76,10 @@ def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
     n = len(seg)
     if raw_path in ("/token", "/oauth2/v4/token") and method == "POST":
         return "POST token", "token", None, []
+    if raw_path in ("/o/oauth2/auth", "/o/oauth2/v2/auth") and method == "GET":
+        return "GET oauth.authorize", "oauth", None, []
+    if raw_path in ("/revoke", "/o/oauth2/revoke") and method == "POST":
+        return "POST oauth.revoke", "oauth", None, []
     if n >= 2 and seg[0] == "v4" and seg[1] == "spreadsheets":
         if n == 2 and method == "POST":
             return "POST spreadsheets.create", "sheets", sheets.create, []
@@ -230,13 +236,23 @@ class _Handler(BaseHTTPRequestHandler):
             err = ApiError(400, "Request payload size exceeds the limit: "
                                 f"{fake.max_request_bytes} bytes.")
             return 400, err.drive_body() if family == "drive" else err.sheets_body(), {}, False
+        if family == "oauth":
+            with fake.store.lock:
+                if kind == "GET oauth.authorize":
+                    status, out, headers = user_oauth.authorize(fake.store.oauth, query)
+                else:
+                    form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+                    token = (query.get("token") or [form.get("token", "")])[-1]
+                    status, out, headers = user_oauth.revoke(fake.store, fake.store.oauth, token)
+            return status, out, headers, False
         if family == "token":
             failing = fake.faults.token_failure()
             if failing:
                 error = "internal_failure" if failing >= 429 else "invalid_grant"
                 return failing, {"error": error,
                                  "error_description": "Injected token endpoint failure."}, {}, True
-            status, out, headers = auth.token(fake.store, body)
+            status, out, headers = auth.token(
+                fake.store, auth.with_basic_client(body, self.headers.get("Authorization")))
             return status, out, headers, False
         failing = fake.faults.api_failure(kind)
         if failing:
@@ -357,6 +373,45 @@ class FakeGoogle:
         return {"max_request_bytes": self.max_request_bytes}
 
     # ------------------------------------------------------------------ state helpers
+    def register_oauth_client(self, client_id: str, client_secret: str) -> None:
+        """An office's own OAuth client ("Desktop app") the coordinator signs in with."""
+        with self.store.lock:
+            self.store.oauth.clients[client_id] = client_secret
+
+    def client_secrets(self, path: str | Path, client_id: str = "123-cchc.apps."
+                       "googleusercontent.com", client_secret: str = "GOCSPX-fake") -> Path:
+        """Register an OAuth client and write its client_secret.json (as the Cloud
+        Console's download, "installed" type, with this fake's URLs)."""
+        self.register_oauth_client(client_id, client_secret)
+        path = Path(path)
+        path.write_text(json.dumps({"installed": {
+            "client_id": client_id, "project_id": "cchc-sync-test",
+            "auth_uri": f"{self.url}/o/oauth2/auth", "token_uri": self.token_uri,
+            "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+            "client_secret": client_secret, "redirect_uris": ["http://localhost"],
+        }}), encoding="utf-8")
+        return path
+
+    @property
+    def oauth_user(self) -> str:
+        """Who signs in at the fake's consent screen."""
+        return self.store.oauth.user
+
+    @oauth_user.setter
+    def oauth_user(self, email: str) -> None:
+        self.store.oauth.user = email
+
+    def allow_delegation(self, service_account: str) -> None:
+        """Domain-wide delegation granted to this service account by the Workspace admin."""
+        with self.store.lock:
+            self.store.oauth.delegation.add(service_account)
+
+    def revoke_user_tokens(self) -> None:
+        """The person removed the app's access (myaccount.google.com/permissions)."""
+        with self.store.lock:
+            for refresh in list(self.store.oauth.refresh):
+                user_oauth.revoke(self.store, self.store.oauth, refresh)
+
     def register_key(self, service_account_info: dict[str, Any]) -> None:
         """Verify JWT signatures of this service account from now on."""
         email, key = auth.load_public_key(service_account_info)

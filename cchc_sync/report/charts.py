@@ -3,6 +3,10 @@
 Uses matplotlib's object API with the Agg canvas (no pyplot, no global backend switch),
 so it is safe in a daemon and in tests. Labels are Vietnamese; percentages use the comma
 decimal mark through vnformat.
+
+matplotlib is imported where a chart or a font is made, not with this module: every
+`cchc-sync` process imports the report package (for its error type), and matplotlib
+would double the start-up time of the ones that never draw (`run`, `sync`, `status`).
 """
 
 from __future__ import annotations
@@ -10,10 +14,6 @@ from __future__ import annotations
 import io
 import textwrap
 from functools import lru_cache
-
-from matplotlib import font_manager, ft2font
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from cchc_sync.domain.vnformat import format_percent
 from cchc_sync.report.model import TAINT_MARK
@@ -28,6 +28,8 @@ VIETNAMESE_SAMPLE = "ệạưởĐỦờ"
 
 
 def _covers_vietnamese(path: str) -> bool:
+    from matplotlib import ft2font
+
     font = ft2font.FT2Font(path)
     return all(font.get_char_index(ord(c)) for c in VIETNAMESE_SAMPLE)
 
@@ -36,6 +38,8 @@ def _covers_vietnamese(path: str) -> bool:
 def serif_font_file(bold: bool = False) -> str | None:
     """Times New Roman, or a metric-compatible twin, that has every Vietnamese letter
     (Liberation Serif 1.x has not: it needs the fonts-liberation2 package)."""
+    from matplotlib import font_manager
+
     for family in ("Times New Roman", "Liberation Serif", "Tinos"):
         prop = font_manager.FontProperties(family=family, weight="bold" if bold else "normal")
         try:
@@ -51,6 +55,8 @@ def serif_font_file(bold: bool = False) -> str | None:
 def chart_font() -> str:
     """Times New Roman (or its twin) when installed with Vietnamese letters, so the charts
     match the document; else DejaVu Serif, bundled with matplotlib."""
+    from matplotlib import font_manager
+
     path = serif_font_file()
     if path is not None:
         return font_manager.FontProperties(fname=path).get_name()
@@ -67,6 +73,9 @@ def bar_chart(
 
     reference: (label, value) of the area's rate, drawn as a dashed line.
     """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     bars = sorted(bars, key=lambda b: b[1], reverse=True)
     font = chart_font()
     height_cm = 2.4 + 0.78 * len(bars)

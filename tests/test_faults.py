@@ -662,11 +662,12 @@ def test_registry_or_configuration_broken_while_the_daemon_runs(tmp_path):
     try:
         daemon.settle()
         units.write_text("ma,ten\nVP,Văn phòng\n", encoding="utf-8")
-        daemon.wait_for(r"ERROR cchc_sync: cycle failed: \S+units\.csv: missing column\(s\) cap; "
+        daemon.wait_for(r"ERROR cchc_sync: cycle failed: \S+units\.csv: thiếu cột cap .*; "
                         r"the next cycle runs as scheduled$")
         units.write_text(good_units, encoding="utf-8")
         site.config.write_text(good_config + "\n[broken\n", encoding="utf-8")
-        daemon.wait_for(r"ERROR cchc_sync: cycle failed: \S+cchc-sync\.toml: not valid TOML: .*; "
+        daemon.wait_for(r"ERROR cchc_sync: cycle failed: \S+cchc-sync\.toml: "
+                        r"tệp cấu hình sai cú pháp TOML.*; "
                         r"the next cycle runs as scheduled$")
         site.config.write_text(good_config, encoding="utf-8")
         daemon.settle()

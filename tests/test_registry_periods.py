@@ -27,11 +27,12 @@ def test_units_csv_with_semicolons_and_nfd_names():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("ma,ten\nVP,Văn phòng\n", "missing column"),
-        ("ma,ten,cap\nVP,Văn phòng,huyen\nVP,Khác,huyen\n", "line 3: unit code 'VP' already"),
-        ("ma,ten,cap\nVP,,huyen\n", "line 2: unit VP has no name"),
-        ("ma,ten,cap,cha\nXA,UBND xã,xa,HUYEN\n", "parent 'HUYEN'"),
-        ("ma,ten,cap\n", "no units"),
+        ("ma,ten\nVP,Văn phòng\n", "thiếu cột cap"),
+        ("ma,ten,cap\nVP,Văn phòng,huyen\nVP,Khác,huyen\n",
+         "dòng 3: mã đơn vị 'VP' đã dùng ở dòng 2"),
+        ("ma,ten,cap\nVP,,huyen\n", "dòng 2: đơn vị VP chưa có tên"),
+        ("ma,ten,cap,cha\nXA,UBND xã,xa,HUYEN\n", "đơn vị cha 'HUYEN'"),
+        ("ma,ten,cap\n", "không có đơn vị nào"),
     ],
 )
 def test_units_csv_mistakes_name_the_line(text, message):

@@ -1,13 +1,22 @@
 """`init`: a new workspace — its config, one sheet per unit from the templates, the master.
 
-Idempotent: running it again creates only what is missing, so an interrupted init over
-hundreds of units can simply be re-run.
+A new workspace is built in a temporary folder beside the target and moved into place
+only when everything is made: a failed `init` (a bad registry, a template error, a full
+disk) leaves nothing behind, and running it again starts clean. (In Google mode the
+spreadsheets already created in Drive stay there; the folder on this machine is clean.)
+
+Run again on an existing workspace it completes what is missing (sheets of units added to
+the registry) — but only for the same period, name and backend: a different one is
+refused with the command that does it (`period open`, editing the config), never
+"succeeded" while ignoring what was asked.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from cchc_sync.app.pipeline import (
@@ -18,11 +27,21 @@ from cchc_sync.app.pipeline import (
     open_workspace,
 )
 from cchc_sync.app.workflow import period_record
-from cchc_sync.domain.config import DEFAULT_CONFIG_NAME, GoogleSettings, load_config, render_config
-from cchc_sync.domain.registry import load_successions, load_units
+from cchc_sync.domain.config import (
+    DEFAULT_CONFIG_NAME,
+    ConfigError,
+    GoogleSettings,
+    load_config,
+    render_config,
+)
+from cchc_sync.domain.periods import parse_period
+from cchc_sync.domain.registry import level_labels, load_successions, load_units
 from cchc_sync.publish.figures import DEFAULT_LEVEL_NAMES, ordered_levels
 
 log = logging.getLogger("cchc_sync")
+
+UNITS_FILE = "units.csv"
+SUCCESSORS_FILE = "successors.csv"
 
 
 def init_workspace(
@@ -39,34 +58,114 @@ def init_workspace(
 ) -> Workspace:
     """Create (or complete) a workspace in `directory` and return it opened."""
     root = Path(directory).resolve()
-    root.mkdir(parents=True, exist_ok=True)
     units = load_units(units_csv)  # fail early, before writing anything
-    target = root / "units.csv"
-    if Path(units_csv).resolve() != target:
-        shutil.copyfile(units_csv, target)
     if successors_csv:
-        load_successions(successors_csv, units)  # fail early on a bad mapping
-        if Path(successors_csv).resolve() != (root / "successors.csv"):
-            shutil.copyfile(successors_csv, root / "successors.csv")
-    config_file = root / DEFAULT_CONFIG_NAME
-    if not config_file.exists():
+        load_successions(successors_csv, units)
+    code = parse_period(period).code
+    if (root / DEFAULT_CONFIG_NAME).exists():
+        _refuse_a_different_workspace(root / DEFAULT_CONFIG_NAME, code, name, backend)
+        _copy_sources(root, units_csv, successors_csv)
+        return _complete(root / DEFAULT_CONFIG_NAME, backend_factory, progress)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root}: đây là một tệp, không phải thư mục")
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.init-", dir=root.parent))
+    try:
+        _copy_sources(staging, units_csv, successors_csv)
+        units_text = (staging / UNITS_FILE).read_text(encoding="utf-8-sig")
         levels = ordered_levels(units)
-        config_file.write_text(
+        labels = level_labels(units_text)
+        (staging / DEFAULT_CONFIG_NAME).write_text(
             render_config(
                 name=name,
-                period=period,
-                units_file="units.csv",
+                period=code,
+                units_file=UNITS_FILE,
                 backend=backend,
                 level_order=levels,
-                level_names={lv: DEFAULT_LEVEL_NAMES.get(lv, f"Cấp {lv}") for lv in levels},
+                level_names={lv: labels.get(lv) or DEFAULT_LEVEL_NAMES.get(lv, f"Cấp {lv}")
+                             for lv in levels},
                 google=google,
-                successors_file="successors.csv" if successors_csv else "",
+                successors_file=SUCCESSORS_FILE if successors_csv else "",
             ),
             encoding="utf-8",
         )
-    config = load_config(config_file)
-    backend_obj = backend_factory(config) if backend_factory else None
-    ws = open_workspace(config, backend=backend_obj)
-    period_record(ws)
-    create_missing_sheets(ws, progress)
+        _complete(staging / DEFAULT_CONFIG_NAME, backend_factory, progress).close()
+        _move_into_place(staging, root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    ws = _complete(root / DEFAULT_CONFIG_NAME, backend_factory, no_progress)
+    _point_urls_at(ws)
     return ws
+
+
+def _refuse_a_different_workspace(config_file: Path, period: str, name: str,
+                                  backend: str) -> None:
+    config = load_config(config_file)
+    if config.period.upper() != period:
+        raise ConfigError(
+            f"{config_file.parent} đã là không gian làm việc của kỳ {config.period}; `init` "
+            f"không đổi kỳ. Để mở kỳ {period}: cchc-sync period open {period} --config "
+            f"{config_file}"
+        )
+    if name and name != config.name:
+        raise ConfigError(
+            f"{config_file.parent} đã là không gian làm việc của \"{config.name}\"; `init` "
+            f"không đổi tên. Để đổi tên, sửa dòng name = ... trong {config_file}"
+        )
+    if backend != config.backend:
+        raise ConfigError(
+            f"{config_file.parent} đã dùng backend \"{config.backend}\"; `init` không đổi "
+            f"backend. Hãy tạo không gian làm việc mới ở một thư mục khác"
+        )
+
+
+def _copy_sources(folder: Path, units_csv, successors_csv) -> None:
+    for source, name in ((units_csv, UNITS_FILE), (successors_csv, SUCCESSORS_FILE)):
+        if source and Path(source).resolve() != (folder / name).resolve():
+            shutil.copyfile(source, folder / name)
+
+
+def _complete(config_file: Path, backend_factory, progress: Progress) -> Workspace:
+    config = load_config(config_file)
+    ws = open_workspace(config, backend=backend_factory(config) if backend_factory else None)
+    try:
+        period_record(ws)
+        create_missing_sheets(ws, progress)
+    except BaseException:
+        ws.close()
+        raise
+    return ws
+
+
+def _move_into_place(staging: Path, root: Path) -> None:
+    """The built workspace becomes `root`: one rename when `root` does not exist; into an
+    existing folder (e.g. one holding the registry) entry by entry, after checking that
+    nothing there would be replaced except the registry copies themselves."""
+    if not root.exists():
+        os.rename(staging, root)
+        return
+    entries = list(staging.iterdir())
+    sources = {UNITS_FILE, SUCCESSORS_FILE}
+    clashes = [e.name for e in entries if (root / e.name).exists() and e.name not in sources]
+    if clashes:
+        raise ConfigError(
+            f"{root}: thư mục đã có {', '.join(sorted(clashes))} nhưng không có "
+            f"{DEFAULT_CONFIG_NAME}; hãy chọn một thư mục trống"
+        )
+    for entry in entries:
+        os.replace(entry, root / entry.name)
+
+
+def _point_urls_at(ws: Workspace) -> None:
+    """Local workbooks were registered with their path in the staging folder: their
+    addresses are rewritten for where they now are (refs are relative, and stay)."""
+    if ws.backend.kind != "local":
+        return
+    period = ws.period.code
+    for unit, sheet in ws.archive.sheets(period).items():
+        ws.archive.register_sheet(period, unit, sheet.backend, sheet.ref,
+                                  ws.backend.sheet_url(sheet.ref), sheet.template_version)
+    master = ws.archive.master(period)
+    if master is not None:
+        ws.archive.register_master(period, master["backend"], master["ref"],
+                                   ws.backend.sheet_url(master["ref"]))

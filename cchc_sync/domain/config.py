@@ -8,6 +8,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import tomlkit
+
 DEFAULT_CONFIG_NAME = "cchc-sync.toml"
 CONFIG_ENV = "CCHC_SYNC_CONFIG"
 
@@ -115,11 +117,15 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: no configuration here; run `cchc-sync init DIR --units units.csv "
-            "--period 2022S1` first, or pass --config"
+            f"{path}: chưa có tệp cấu hình ở đây; hãy chạy `cchc-sync init THƯ_MỤC --units "
+            "units.csv --period 2026S1` trước, hoặc chỉ rõ tệp bằng --config"
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: đây là một thư mục, không phải tệp cấu hình") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(
+            f"{path}: tệp cấu hình sai cú pháp TOML; hãy sửa dòng được nêu (TOML: {exc})"
+        ) from None
     root = path.parent
 
     def rel(value: str | None) -> Path | None:
@@ -131,17 +137,19 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
     ws = data.get("workspace", {})
     for key in ("period", "units"):
         if key not in ws:
-            raise ConfigError(f"{path}: [workspace] {key} is missing")
+            raise ConfigError(f"{path}: thiếu mục [workspace] {key}")
     backend = data.get("backend", {}).get("kind", "local")
     if backend not in ("local", "google"):
-        raise ConfigError(f"{path}: [backend] kind must be 'local' or 'google', not {backend!r}")
+        raise ConfigError(
+            f"{path}: [backend] kind phải là \"local\" hoặc \"google\", không phải {backend!r}"
+        )
     g = data.get("google", {})
     levels = data.get("levels", {})
     period_cfg = data.get("period", {})
     schedule = data.get("schedule", {})
     interval = float(schedule.get("interval_minutes", 10))
     if interval <= 0:
-        raise ConfigError(f"{path}: [schedule] interval_minutes must be positive")
+        raise ConfigError(f"{path}: [schedule] interval_minutes phải là số dương")
     return Config(
         path=path,
         name=str(ws.get("name", "")),
@@ -243,19 +251,15 @@ def google_credentials(value: object, rel, path: Path) -> Path | None:
         if token in text:
             if not creds_dir:
                 raise ConfigError(
-                    f"{path}: [google] credentials = {text!r} needs $CREDENTIALS_DIRECTORY, "
-                    "which systemd sets for LoadCredential=; it is not set here (run it as the "
-                    "service, or give the key file's path)"
+                    f"{path}: [google] credentials = {text!r} cần biến $CREDENTIALS_DIRECTORY "
+                    "mà systemd đặt cho LoadCredential=; ở đây không có (hãy chạy dưới dạng "
+                    "dịch vụ, hoặc ghi đường dẫn của tệp khoá)"
                 )
             text = text.replace(token, creds_dir)
     if text:
         return rel(text)
     fallback = Path(creds_dir) / GOOGLE_KEY_CREDENTIAL if creds_dir else None
     return fallback if fallback is not None and fallback.is_file() else None
-
-
-def _toml_str(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def render_config(
@@ -271,52 +275,80 @@ def render_config(
     auto_lock: bool = True,
     successors_file: str = "",
 ) -> str:
-    """The text of a fresh cchc-sync.toml, commented for the administrator."""
+    """The text of a fresh cchc-sync.toml, commented for the administrator.
+
+    Written with tomlkit, not by formatting strings: a name or a level label may hold any
+    character (quotes, "Cấp xã" as a key, a backslash), and the file must stay valid TOML
+    whatever the registry says, with its comments kept.
+    """
     g = google or GoogleSettings()
-    names = "\n".join(f"{k} = {_toml_str(v)}" for k, v in level_names.items())
-    return f"""# cchc-sync workspace. Relative paths are relative to this file.
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment("cchc-sync workspace. Relative paths are relative to this file."))
+    doc.add(tomlkit.nl())
 
-[workspace]
-name = {_toml_str(name)}          # the district or province, as in "Toàn {name}"
-# current reporting period: 2022S1, 2022S2, 2022Q2, 202206, 2022, 2022N9
-period = {_toml_str(period)}
-units = {_toml_str(units_file)}           # the units registry: ma,ten,cap,cha,email
-archive = "cchc-sync.sqlite"     # the archive (SQLite): every row version ever seen
-templates = ""                   # a template-set folder; empty = the built-in set
-# merged or split units: CSV ma_cu,ma_moi,ngay_hieu_luc (dd/mm/yyyy)
-successors = {_toml_str(successors_file)}
+    def section(key: str, *entries) -> None:
+        table = tomlkit.table()
+        for entry in entries:
+            if isinstance(entry, str):
+                table.add(tomlkit.comment(entry))
+                continue
+            k, value, note = entry
+            item = tomlkit.item(value)
+            if note:
+                item.comment(note)
+            table.add(k, item)
+        doc.add(key, table)
 
-[period]
-cutoff_day = 15                  # windows start on this day of the month before (Decree 09/2019)
-calendar = false                 # true: plain calendar periods instead
-deadline_days = 3                # units sign off on time up to N days after the window
-lock_grace_days = 2              # sheets become read-only N days after the deadline
-auto_lock = {str(auto_lock).lower()}
-
-[checks]
-change_share = 0.5               # warn when a figure moves >50% against a year earlier
-min_base = 20                    # ... if the earlier figure is at least this
-outlier_z = 3.5                  # modified z-score for rates among units of one level
-
-[levels]
-order = [{", ".join(_toml_str(x) for x in level_order)}]
-
-[levels.names]
-{names}
-
-[schedule]
-interval_minutes = {interval_minutes:g}             # how often `cchc-sync run` polls the sheets
-
-[backend]
-kind = {_toml_str(backend)}                 # "local" (folder of .xlsx) or "google"
-
-[google]
-# service-account key file (chmod 600)
-credentials = {_toml_str(str(g.credentials or ""))}
-folder = {_toml_str(g.folder)}                     # Drive folder id for the spreadsheets
-endpoint = {_toml_str(g.endpoint)}                   # emulator URL for tests; empty = Google
-# emails that may read the master
-coordinators = [{", ".join(_toml_str(x) for x in g.coordinators)}]
-reads_per_minute = {g.reads_per_minute}
-writes_per_minute = {g.writes_per_minute}
-"""
+    section(
+        "workspace",
+        ("name", name, f'the district or province, as in "Toàn {name}"' if name else
+         "the district or province, e.g. \"tỉnh Sông Mây\""),
+        "current reporting period: 2022S1, 2022S2, 2022Q2, 202206, 2022, 2022N9",
+        ("period", period, ""),
+        ("units", units_file, "the units registry: ma,ten,cap,cha,email"),
+        ("archive", "cchc-sync.sqlite", "the archive (SQLite): every row version ever seen"),
+        ("templates", "", "a template-set folder; empty = the built-in set"),
+        "merged or split units: CSV ma_cu,ma_moi,ngay_hieu_luc (dd/mm/yyyy)",
+        ("successors", successors_file, ""),
+    )
+    section(
+        "period",
+        ("cutoff_day", 15, "windows start on this day of the month before (Decree 09/2019)"),
+        ("calendar", False, "true: plain calendar periods instead"),
+        ("deadline_days", 3, "units sign off on time up to N days after the window"),
+        ("lock_grace_days", 2, "sheets become read-only N days after the deadline"),
+        ("auto_lock", auto_lock, ""),
+    )
+    section(
+        "checks",
+        ("change_share", 0.5, "warn when a figure moves >50% against a year earlier"),
+        ("min_base", 20, "... if the earlier figure is at least this"),
+        ("outlier_z", 3.5, "modified z-score for rates among units of one level"),
+    )
+    levels = tomlkit.table()
+    order = tomlkit.item(list(level_order))
+    order.comment("level codes, in the order reports list them")
+    levels.add("order", order)
+    names = tomlkit.table()
+    for code, label in level_names.items():
+        names.add(code, label)
+    levels.add("names", names)
+    doc.add("levels", levels)
+    section(
+        "schedule",
+        ("interval_minutes", interval_minutes if interval_minutes % 1 else int(interval_minutes),
+         "how often `cchc-sync run` polls the sheets"),
+    )
+    section("backend", ("kind", backend, '"local" (folder of .xlsx) or "google"'))
+    section(
+        "google",
+        "service-account key file (chmod 600)",
+        ("credentials", str(g.credentials or ""), ""),
+        ("folder", g.folder, "Drive folder id for the spreadsheets"),
+        ("endpoint", g.endpoint, "emulator URL for tests; empty = Google"),
+        "emails that may read the master",
+        ("coordinators", list(g.coordinators), ""),
+        ("reads_per_minute", g.reads_per_minute, ""),
+        ("writes_per_minute", g.writes_per_minute, ""),
+    )
+    return tomlkit.dumps(doc)

@@ -1,7 +1,15 @@
 """The units registry: a CSV that coordinators keep in a spreadsheet.
 
 Columns `ma,ten,cap,cha,email`; unknown columns are kept, not rejected. A mistake is
-reported with its line number so a coordinator can fix the CSV themselves.
+reported in Vietnamese with its line number so a coordinator can fix the CSV themselves.
+
+`cap` is written the way people write it: a level code (`tinh`, `so`, `huyen`, `xa`) or a
+Vietnamese label (`Tỉnh`, `Sở`, `Ban`, `Ngành`, `Huyện`, `Xã`, `Phường`, `Đặc khu`,
+`Cấp xã` …), in any case, with or without diacritics. Labels become level codes here, so
+the rest of the software (and the config's `[levels]`) only ever sees codes. Since the
+2025 reform xã, phường and đặc khu are all "cấp xã": they share the level `xa`. A label we
+do not know becomes its own level, coded by its ASCII slug ("Đơn vị sự nghiệp" ->
+`don_vi_su_nghiep`), with the label kept as its display name.
 """
 
 from __future__ import annotations
@@ -9,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +27,44 @@ from cchc_sync.domain.records import Unit
 REQUIRED_COLUMNS = ("ma", "ten", "cap")
 KNOWN_COLUMNS = ("ma", "ten", "cap", "cha", "email")
 
+LEVEL_LABELS = {
+    "tinh": ("tinh", "cap tinh", "ubnd tinh", "thanh pho truc thuoc trung uong"),
+    "so": ("so", "ban", "nganh", "cap so", "so nganh", "ban nganh", "so ban nganh",
+           "cap so ban nganh", "so ban", "co quan chuyen mon", "co quan chuyen mon cap tinh"),
+    "huyen": ("huyen", "cap huyen", "quan", "thi xa", "ubnd huyen"),
+    "xa": ("xa", "cap xa", "phuong", "cap phuong", "dac khu", "cap dac khu", "thi tran",
+           "xa phuong", "xa phuong dac khu", "ubnd xa", "ubnd phuong"),
+}
+"""Level code -> the words people write for it, folded (see `fold`)."""
+_LEVEL_BY_LABEL = {label: code for code, labels in LEVEL_LABELS.items() for label in labels}
+
 
 class RegistryError(Exception):
     """The registry cannot be used; the message names the line and the problem."""
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, "đ" -> "d", words separated by one space: the form in
+    which two spellings of one thing are equal ("Cấp Xã", "cap xa", "CAP  XA")."""
+    text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D")
+                                 .replace("Ð", "D"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.split(r"[^a-z0-9]+", text)).strip()
+
+
+def level_code(label: str) -> str:
+    """The level code for what a person wrote in `cap`."""
+    folded = fold(label)
+    if folded in _LEVEL_BY_LABEL:
+        return _LEVEL_BY_LABEL[folded]
+    return folded.replace(" ", "_") or label.strip()
+
+
+def code_key(code: str) -> str:
+    """The identity of a unit code once case, diacritics and the file-name transformation
+    have had their way: `DV.01`, `dv-01` and `DV 01` are one code; so are `ĐV02` and `DV02`.
+    Two registry lines with one key would share a workbook, so they are refused."""
+    return fold(code).replace(" ", "-") or code.strip().casefold()
 
 
 def load_units(path: str | Path) -> list[Unit]:
@@ -29,46 +73,72 @@ def load_units(path: str | Path) -> list[Unit]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise RegistryError(f"{path}: file not found") from None
+        raise RegistryError(f"{path}: không tìm thấy tệp danh sách đơn vị") from None
+    except IsADirectoryError:
+        raise RegistryError(f"{path}: đây là một thư mục, không phải tệp CSV") from None
     except UnicodeDecodeError:
-        raise RegistryError(f"{path}: not UTF-8; save the CSV as 'CSV UTF-8'") from None
+        raise RegistryError(
+            f"{path}: tệp không phải UTF-8; hãy lưu lại bằng \"CSV UTF-8\" trong Excel"
+        ) from None
     return parse_units(text, source=str(path))
+
+
+def _reader(text: str) -> csv.DictReader:
+    first = text.splitlines()[0] if text.strip() else ""
+    # Excel in a Vietnamese locale saves CSV with ";" because "," is the decimal mark.
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return csv.DictReader(io.StringIO(text), delimiter=delimiter)
+
+
+def _rows(reader: csv.DictReader):
+    """(line number, row with stripped lower-case keys), skipping empty lines."""
+    for line, row in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
+        if any(row.values()):
+            yield line, row
 
 
 def parse_units(text: str, source: str = "units.csv") -> list[Unit]:
     text = unicodedata.normalize("NFC", text)
-    first = text.splitlines()[0] if text.strip() else ""
-    # Excel in a Vietnamese locale saves CSV with ";" because "," is the decimal mark.
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader = _reader(text)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise RegistryError(f"{source}: missing column(s) {', '.join(missing)}")
+        raise RegistryError(
+            f"{source}: thiếu cột {', '.join(missing)} (cần các cột ma,ten,cap; "
+            "tuỳ chọn cha,email)"
+        )
     units: list[Unit] = []
     seen: dict[str, int] = {}
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
-        if not any(row.values()):
-            continue
+    keys: dict[str, tuple[str, int]] = {}
+    for line, row in _rows(reader):
         code = row.get("ma", "")
         if not code:
-            raise RegistryError(f"{source}, line {line}: empty unit code (ma)")
+            raise RegistryError(f"{source}, dòng {line}: thiếu mã đơn vị (cột ma)")
         if code in seen:
             raise RegistryError(
-                f"{source}, line {line}: unit code {code!r} already used on line {seen[code]}"
+                f"{source}, dòng {line}: mã đơn vị {code!r} đã dùng ở dòng {seen[code]}"
+            )
+        key = code_key(code)
+        if key in keys:
+            other, other_line = keys[key]
+            raise RegistryError(
+                f"{source}, dòng {line}: mã đơn vị {code!r} trùng với mã {other!r} ở dòng "
+                f"{other_line} khi bỏ dấu, không phân biệt chữ hoa thường và đổi thành tên "
+                "tệp (hai đơn vị sẽ dùng chung một bảng tính); hãy đổi một trong hai mã"
             )
         if not row.get("ten"):
-            raise RegistryError(f"{source}, line {line}: unit {code} has no name (ten)")
+            raise RegistryError(f"{source}, dòng {line}: đơn vị {code} chưa có tên (cột ten)")
         if not row.get("cap"):
-            raise RegistryError(f"{source}, line {line}: unit {code} has no level (cap)")
+            raise RegistryError(f"{source}, dòng {line}: đơn vị {code} chưa có cấp (cột cap)")
         seen[code] = line
+        keys[key] = (code, line)
         emails = tuple(e.strip() for e in row.get("email", "").split(";") if e.strip())
         units.append(
             Unit(
                 code=code,
                 name=row["ten"],
-                level=row["cap"],
+                level=level_code(row["cap"]),
                 parent=row.get("cha", ""),
                 emails=emails,
                 extra={k: v for k, v in row.items() if k not in KNOWN_COLUMNS},
@@ -77,12 +147,34 @@ def parse_units(text: str, source: str = "units.csv") -> list[Unit]:
     for unit in units:
         if unit.parent and unit.parent not in seen:
             raise RegistryError(
-                f"{source}, line {seen[unit.code]}: parent {unit.parent!r} of {unit.code} "
-                "is not a unit code"
+                f"{source}, dòng {seen[unit.code]}: đơn vị cha {unit.parent!r} của {unit.code} "
+                "không phải là mã đơn vị nào trong danh sách"
             )
     if not units:
-        raise RegistryError(f"{source}: no units")
+        raise RegistryError(f"{source}: danh sách không có đơn vị nào")
     return units
+
+
+def level_labels(path_or_text: str, source: str = "units.csv") -> dict[str, str]:
+    """Level code -> the first label the registry wrote for it, for levels that are not one
+    of the known codes (their display name is what the coordinator wrote)."""
+    out: dict[str, str] = {}
+    for _, row in _rows(_reader(unicodedata.normalize("NFC", path_or_text))):
+        label = row.get("cap", "")
+        code = level_code(label) if label else ""
+        if code and code not in LEVEL_LABELS and code not in out:
+            out[code] = label
+    return out
+
+
+def find_unit_code(given: str, codes) -> str | None:
+    """The registry code a person meant: exact, else equal once case, diacritics and
+    punctuation are folded ("ldtbxh" -> "LDTBXH")."""
+    codes = list(codes)
+    if given in codes:
+        return given
+    wanted = code_key(given)
+    return next((c for c in codes if code_key(c) == wanted), None)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,29 +195,23 @@ def load_successions(path: str | Path | None, units: list[Unit]) -> list[Success
     if not path:
         return []
     path = Path(path)
-    if not path.exists():
-        raise RegistryError(f"{path}: successor mapping not found")
+    if not path.is_file():
+        raise RegistryError(f"{path}: không tìm thấy tệp đơn vị kế thừa (ma_cu,ma_moi,...)")
     known = {u.code for u in units}
     text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8-sig"))
-    first = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     out = []
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
-        if not any(row.values()):
-            continue
+    for line, row in _rows(_reader(text)):
         old, new, when = row.get("ma_cu", ""), row.get("ma_moi", ""), row.get("ngay_hieu_luc", "")
         for code in (old, new):
             if code not in known:
                 raise RegistryError(
-                    f"{path}, line {line}: {code!r} is not a unit code of the registry"
+                    f"{path}, dòng {line}: {code!r} không phải là mã đơn vị trong danh sách"
                 )
         try:
             effective = _parse_day_first(when)
         except ValueError:
             raise RegistryError(
-                f"{path}, line {line}: ngay_hieu_luc {when!r} is not a date (dd/mm/yyyy)"
+                f"{path}, dòng {line}: ngay_hieu_luc {when!r} không phải là ngày (dd/mm/yyyy)"
             ) from None
         out.append(Succession(old=old, new=new, effective=effective))
     return out

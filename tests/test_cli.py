@@ -84,7 +84,7 @@ def test_init_sync_findings_export_status(runner, workspace):
 def test_usage_and_config_errors_exit_2_with_one_line(runner, tmp_path, workspace):
     result = runner.invoke(cli, ["sync", "--config", str(tmp_path / "none.toml")])
     assert result.exit_code == 2
-    assert "no configuration here" in result.output and "Traceback" not in result.output
+    assert "chưa có tệp cấu hình ở đây" in result.output and "Traceback" not in result.output
     config = str(workspace / "cchc-sync.toml")
     result = runner.invoke(cli, ["export", "--table", "nope", "--config", config])
     assert result.exit_code == 2 and "unknown table 'nope'" in result.output
@@ -93,9 +93,10 @@ def test_usage_and_config_errors_exit_2_with_one_line(runner, tmp_path, workspac
     assert result.exit_code == 2 and "unknown period code" in result.output
 
 
-def test_demo_prints_a_vietnamese_summary(runner, tmp_path):
+def test_demo_district_prints_a_vietnamese_summary(runner, tmp_path):
+    """The 2022-style district stays available: `demo --district`."""
     target = tmp_path / "demo"
-    result = invoke(runner, "demo", str(target))
+    result = invoke(runner, "demo", "--district", str(target))
     assert result.exit_code == 0, result.output
     out = result.output
     warning_rules = ("loai-khong-khop", "khac-cap", "outlier")
@@ -106,7 +107,7 @@ def test_demo_prints_a_vietnamese_summary(runner, tmp_path):
     assert f"kỳ báo cáo {period}" in out
     assert str(target / "tong-hop" / period / f"tong-hop-{period}.xlsx") in out
     # Running it again rebuilds the demo; a foreign folder is refused.
-    assert invoke(runner, "demo", str(target)).exit_code == 0
+    assert invoke(runner, "demo", "--district", str(target)).exit_code == 0
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("x")

@@ -109,7 +109,8 @@ def test_a_daemon_killed_mid_cycle_leaves_no_running_run_after_restart(tmp_path)
 def test_a_sync_killed_mid_cycle_is_marked_by_the_next_sync(tmp_path):
     site = LocalSite(tmp_path / "site")
     archive = site.root / "cchc-sync.sqlite"
-    argv = [sys.executable, "-m", "cchc_sync", "sync", "--config", str(site.config)]
+    # -v: a plain `sync` prints no log lines; the administrator asks for them.
+    argv = [sys.executable, "-m", "cchc_sync", "sync", "-v", "--config", str(site.config)]
 
     def start() -> subprocess.Popen:
         return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -182,7 +183,8 @@ def test_a_one_off_sync_whose_cycle_fails_marks_its_run_failed(tmp_path):
     site = LocalSite(tmp_path / "site")
     archive = site.root / "cchc-sync.sqlite"
     refuse_new_versions(archive)
-    argv = [sys.executable, "-m", "cchc_sync", "sync", "--config", str(site.config)]
+    # -v: a plain `sync` prints no log lines; the administrator asks for them.
+    argv = [sys.executable, "-m", "cchc_sync", "sync", "-v", "--config", str(site.config)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert running(archive) == []

@@ -7,11 +7,9 @@ operational failure. Known errors become one clear line, never a traceback.
 from __future__ import annotations
 
 import contextlib
-import csv
-import functools
 import json
-import logging
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -19,39 +17,20 @@ import click
 
 from cchc_sync.app import render
 from cchc_sync.app.cli_google import google_group
+from cchc_sync.app.cli_support import (
+    CommandLine,
+    boundary,
+    configure_logging,
+    convert_to_pdf,
+    report_format,
+    resolve_unit,
+)
 from cchc_sync.app.doctor import Status as DoctorStatus
 from cchc_sync.app.doctor import run_doctor
 from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
 from cchc_sync.domain.config import ConfigError, GoogleSettings, load_config
-from cchc_sync.domain.periods import PeriodError
-from cchc_sync.domain.registry import RegistryError
-from cchc_sync.domain.templates import TemplateError
-from cchc_sync.report import ReportError
-from cchc_sync.sources.base import SourceError
-from cchc_sync.store.archive import ArchiveError
 
-log = logging.getLogger("cchc_sync")
-
-USAGE_ERRORS = (
-    ConfigError, TemplateError, RegistryError, PeriodError, ArchiveError, ReportError,
-)
-
-
-def _boundary(func):
-    """Turn known errors into one line and the documented exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except USAGE_ERRORS as exc:
-            click.echo(f"cchc-sync: {exc}", err=True)
-            sys.exit(2)
-        except SourceError as exc:
-            click.echo(f"cchc-sync: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper
+_boundary = boundary
 
 
 def _progress_factory(quiet: bool):
@@ -67,20 +46,24 @@ def _progress_factory(quiet: bool):
     return progress
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CommandLine, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bars.")
-@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option("-v", "--verbose", is_flag=True, help="Log lines (debug) on stderr.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Config file for the command (may also follow the command name).")
 @click.version_option(package_name="cchc-sync")
 @click.pass_context
-def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
-    """cchc-sync: collect, check and consolidate CCHC figures from units' spreadsheets."""
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    for noisy in ("apscheduler", "urllib3", "google", "matplotlib", "PIL"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    ctx.obj = {"quiet": quiet}
+def cli(ctx: click.Context, quiet: bool, verbose: bool, config_file: str | None) -> None:
+    """cchc-sync: collect, check and consolidate CCHC figures from units' spreadsheets.
+
+    -q, -v and --config may come before or after the command name."""
+    configure_logging(verbose=verbose, quiet=quiet, command=ctx.invoked_subcommand)
+    ctx.obj = {"quiet": quiet, "config": config_file}
+
+
+def _config_from_group(ctx: click.Context, param, value):
+    """--config after the command wins; else the one given before it; else the default."""
+    return value or (ctx.find_root().obj or {}).get("config")
 
 
 config_option = click.option(
@@ -88,6 +71,7 @@ config_option = click.option(
     "config_file",
     type=click.Path(dir_okay=False),
     default=None,
+    callback=_config_from_group,
     help="Config file (default ./cchc-sync.toml, or $CCHC_SYNC_CONFIG).",
 )
 
@@ -127,7 +111,8 @@ def init(ctx, directory, units_csv, period, backend, name, credentials, folder, 
         coordinators=tuple(coordinators),
     )
     if backend == "google" and not credentials:
-        raise ConfigError("--backend google needs --credentials KEY.json")
+        raise ConfigError("--backend google cần --credentials TỆP_KHOÁ.json (khoá tài khoản "
+                          "dịch vụ của Google)")
     ws = init_workspace(
         directory, units_csv=units_csv, period=period, backend=backend, name=name,
         google=google, progress=_progress_factory(ctx.obj["quiet"]),
@@ -181,6 +166,7 @@ def run(config_file):
 def findings(config_file, as_json, unit):
     """Open findings: unit, table, row, column, severity, rule, message, value."""
     with _workspace(config_file) as ws:
+        unit = resolve_unit(unit, ws.units_by_code)
         items = ws.archive.open_findings(ws.period.code, unit)
         if as_json:
             click.echo(json.dumps([f.to_json() for f in items], ensure_ascii=False, indent=2))
@@ -200,15 +186,16 @@ def export(config_file, table, fmt):
         try:
             spec = ws.templates.table(table)
         except KeyError as exc:
-            raise ConfigError(str(exc.args[0])) from None
+            raise ConfigError(
+                f"không có bảng {table!r}; các bảng có: {', '.join(ws.templates.tables)} "
+                f"({exc.args[0]})"
+            ) from None
         records = render.export_records(ws, spec)
-        keys = ["unit", "period", *[c.key for c in spec.columns]]
         if fmt == "json":
             click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         else:
-            writer = csv.DictWriter(sys.stdout, fieldnames=keys, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(records)
+            render.write_csv(sys.stdout, ["unit", "period", *[c.key for c in spec.columns]],
+                             records)
 
 
 @cli.command()
@@ -231,8 +218,10 @@ def status(config_file, as_json):
 @config_option
 @click.option("--period", "period_code", default=None, help="Period code (default: current).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Output file (.docx); for --format md, stdout when omitted.")
-@click.option("--format", "fmt", type=click.Choice(["docx", "md"]), default="docx")
+              help="Output file; its suffix gives the format: .docx, .md or .pdf (through "
+                   "LibreOffice). Without it, --format md prints to stdout.")
+@click.option("--format", "fmt", type=click.Choice(["docx", "md", "pdf"]), default=None,
+              help="Optional; must agree with the output file's suffix.")
 @click.option("--compare-with", default=None, help="An archived earlier period, e.g. 2021S1.")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Your own .docx with docxtpl placeholders (see docs/report.md).")
@@ -241,15 +230,22 @@ def report(config_file, period_code, output, fmt, compare_with, template):
     """The coordinator's report draft, every figure from the archive."""
     from cchc_sync.report import report_text, write_report
 
+    fmt = report_format(output, fmt)
     with _workspace(config_file) as ws:
         code = period_code or ws.period.code
-        if fmt == "md" and not output:
+        if not output:
             click.echo(report_text(ws, code, compare_with=compare_with))
             return
-        if not output:
-            raise ConfigError("-o FILE.docx is required for --format docx")
-        path = write_report(ws, code, Path(output), fmt=fmt, compare_with=compare_with,
-                            template=Path(template) if template else None)
+        target = Path(output)
+        template_path = Path(template) if template else None
+        if fmt != "pdf":
+            path = write_report(ws, code, target, fmt=fmt, compare_with=compare_with,
+                                template=template_path)
+        else:
+            with tempfile.TemporaryDirectory(prefix="cchc-report-") as work:
+                docx = write_report(ws, code, Path(work) / f"{target.stem}.docx", fmt="docx",
+                                    compare_with=compare_with, template=template_path)
+                path = convert_to_pdf(docx, target)
         click.echo(f"Đã ghi báo cáo: {path}")
 
 
@@ -288,8 +284,11 @@ def period_reopen(code, unit, until, config_file, actor):
     try:
         day = dt.date.fromisoformat(until)
     except ValueError:
-        raise ConfigError(f"--until {until!r}: use YYYY-MM-DD, e.g. 2022-07-10") from None
+        raise ConfigError(
+            f"--until {until!r} không phải là ngày; hãy viết YYYY-MM-DD, ví dụ 2022-07-10"
+        ) from None
     with _workspace(config_file) as ws:
+        unit = resolve_unit(unit, ws.units_by_code)
         reopen_unit(ws, code.upper(), unit, day, actor)
         click.echo(f"Đã mở lại kỳ {code.upper()} cho đơn vị {unit} đến hết ngày "
                    f"{day:%d/%m/%Y}.")
@@ -323,29 +322,32 @@ def approve(code, unit, config_file, actor):
     from cchc_sync.app.workflow import approve_unit
 
     with _workspace(config_file) as ws:
+        unit = resolve_unit(unit, ws.units_by_code)
         approve_unit(ws, code.upper(), unit, actor)
         click.echo(f"Đã phê duyệt số liệu kỳ {code.upper()} của đơn vị {unit}.")
 
 
 @cli.command()
-@click.argument("directory", required=False, default="cchc-sync-demo",
-                type=click.Path(file_okay=False))
+@click.argument("directory", required=False, default=None, type=click.Path(file_okay=False))
 @click.option("--backend", type=click.Choice(["local", "google"]), default="local")
+@click.option("--district", is_flag=True,
+              help="The 2022-style district (huyện, phòng and xã) instead of today's province.")
 @click.pass_context
 @_boundary
-def demo(ctx, directory, backend):
-    """A sample district on the local backend: realistic data, a few mistakes, one cycle."""
-    from cchc_sync.app.demo import run_demo
+def demo(ctx, directory, backend, district):
+    """A sample province after the 2025 reform (sở, ban, ngành and xã/phường/đặc khu):
+    realistic figures, a few typical mistakes, one cycle, a Vietnamese summary.
 
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):
-        # The demo speaks Vietnamese to a person; the English operational log stays quiet.
-        logging.getLogger("cchc_sync").setLevel(logging.WARNING)
+    DIRECTORY defaults to ./cchc-sync-demo (./cchc-sync-demo-google with --backend google).
+    """
+    from cchc_sync.app.demo import default_demo_folder, run_demo
 
-    click.echo(run_demo(Path(directory), backend=backend, quiet=ctx.obj["quiet"]))
+    folder = Path(directory) if directory else default_demo_folder(backend)
+    click.echo(run_demo(folder, backend=backend, quiet=ctx.obj["quiet"], district=district))
 
 
 def main() -> None:
-    cli(prog_name="cchc-sync")
+    cli.main(prog_name="cchc-sync")
 
 
 @cli.command()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from cchc_sync.app.pipeline import CycleResult, Workspace
@@ -219,3 +221,24 @@ def doctor_text(checks) -> str:
     lines.append("Mọi kiểm tra đều đạt." if not failed
                  else f"{failed} mục chưa đạt: hãy sửa theo hướng dẫn trên rồi chạy lại.")
     return "\n".join(lines)
+
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes Excel or LibreOffice read a CSV cell as a formula (OWASP, CSV injection)."""
+
+
+def inert_text(value: Any) -> Any:
+    """A value safe to open in a spreadsheet: text that would start a formula gets a leading
+    apostrophe (shown as text, the apostrophe hidden by Excel when typed, visible in a plain
+    CSV reader); numbers, dates and everything else stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def write_csv(out: TextIO, keys: list[str], records: Iterable[dict]) -> None:
+    """CSV with a header row; text cells made inert (see `inert_text`)."""
+    writer = csv.DictWriter(out, fieldnames=keys, extrasaction="ignore")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: inert_text(v) for k, v in record.items()})

@@ -1,4 +1,8 @@
-"""`cchc-sync demo`: a sample district, filled as clerks fill it, checked in one cycle."""
+"""`cchc-sync demo`: a sample area, filled as clerks fill it, checked in one cycle.
+
+The default is a province after the 2025 reform (sở, ban, ngành and xã/phường/đặc khu);
+`--district` gives the 2022-style district (huyện, phòng, xã). See demo_data.py.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,34 @@ import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cchc_sync.app.demo_data import DISTRICT, UNITS_CSV, demo_rows
+from cchc_sync.app.demo_data import DISTRICT_AREA, PROVINCE_AREA, DemoArea, demo_rows
 from cchc_sync.app.initialise import init_workspace
 from cchc_sync.app.pipeline import Workspace, sync_once, unit_progress
 from cchc_sync.domain.config import ConfigError
 from cchc_sync.domain.periods import half_year_containing
-from cchc_sync.domain.registry import parse_units
 from cchc_sync.testing.typist import type_rows
 
 DEMO_MARKER = ".cchc-sync-demo"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 EXPLANATION_KEY = "__explanation__"
+DEMO_FOLDERS = {"local": "cchc-sync-demo", "google": "cchc-sync-demo-google"}
+"""Each backend's demo has its own folder: one never deletes the other's."""
 
 
-def fill_demo_workbooks(ws: Workspace, style: int | None = None) -> None:
+def default_demo_folder(backend: str) -> Path:
+    return Path(DEMO_FOLDERS[backend])
+
+
+def demo_area(district: bool) -> DemoArea:
+    return DISTRICT_AREA if district else PROVINCE_AREA
+
+
+def fill_demo_workbooks(ws: Workspace, style: int | None = None,
+                        area: DemoArea = DISTRICT_AREA) -> None:
     """Type the sample figures into every unit's workbook, by column title."""
     rows = demo_rows(
-        [(u.code, u.name, u.level) for u in ws.units], style=style, year=ws.period.end.year
+        [(u.code, u.name, u.level) for u in ws.units], style=style, year=ws.period.end.year,
+        area=area,
     )
     sheets = ws.archive.sheets(ws.period.code)
     for code, tables in rows.items():
@@ -53,21 +68,23 @@ def _prepare(directory: Path) -> None:
     (directory / DEMO_MARKER).write_text("cchc-sync demo workspace; safe to delete\n")
 
 
-def run_demo(directory: Path, backend: str = "local", quiet: bool = False) -> str:
-    """Build the sample district, run one cycle, and say in Vietnamese what came out."""
+def run_demo(directory: Path, backend: str = "local", quiet: bool = False,
+             district: bool = False) -> str:
+    """Build the sample area, run one cycle, and say in Vietnamese what came out."""
+    area = demo_area(district)
     if backend != "local":
         from cchc_sync.app.demo_google import run_google_demo
 
-        return run_google_demo(directory, quiet=quiet)
+        return run_google_demo(directory, quiet=quiet, area=area)
     directory = directory.resolve()
     _prepare(directory)
     units_file = directory / "units.csv"
-    units_file.write_text(UNITS_CSV, encoding="utf-8")
+    units_file.write_text(area.units_csv, encoding="utf-8")
     # The period under way today, so the sample is open for editing and on time.
     period = half_year_containing(dt.datetime.now(VIETNAM).date())
-    ws = init_workspace(directory, units_csv=units_file, period=period, name=DISTRICT)
+    ws = init_workspace(directory, units_csv=units_file, period=period, name=area.name)
     try:
-        fill_demo_workbooks(ws)
+        fill_demo_workbooks(ws, area=area)
         result = sync_once(ws)
         return demo_summary(ws, result)
     finally:
@@ -84,9 +101,11 @@ def demo_summary(ws: Workspace, result) -> str:
     for u in ws.units:
         levels[u.level] = levels.get(u.level, 0) + 1
     flagged = sorted({f.unit for f in findings if f.severity.value == "error"})
-    level_text = ", ".join(
-        f"{n} {ws.config.level_names.get(lv, lv).lower()}" for lv, n in levels.items()
-    )
+    names = [ws.config.level_names.get(lv, lv).lower() for lv in levels]
+    # "8 cấp sở, ban, ngành; 7 cấp xã": a name with commas needs another separator.
+    separator = "; " if any("," in name for name in names) else ", "
+    level_text = separator.join(f"{n} {name}" for name, n in zip(names, levels.values(),
+                                                                  strict=True))
     lines = [
         f"Bản mẫu: {ws.config.name}, kỳ báo cáo {period} "
         f"({ws.period.start:%d/%m/%Y} – {ws.period.end:%d/%m/%Y}).",
@@ -103,13 +122,9 @@ def demo_summary(ws: Workspace, result) -> str:
         lines.append(f"Các đơn vị có lỗi: {', '.join(flagged)}")
     lines += [
         "",
-        "Mở bảng tính của đơn vị để xem ô tô đỏ (lỗi), ô tô vàng (cảnh báo), cột "
+        "Mở bảng tính của đơn vị để xem ô màu đỏ (lỗi), ô màu vàng (cảnh báo), cột "
         '"Kết quả kiểm tra" và trang "Kiểm tra".',
         f"Xem lỗi: cchc-sync findings --config {ws.config.path}",
         f"Xem tiến độ: cchc-sync status --config {ws.config.path}",
     ]
     return "\n".join(lines)
-
-
-def demo_units():
-    return parse_units(UNITS_CSV)

@@ -5,6 +5,10 @@ The real code path runs: a service-account key made on the spot (0600, its token
 fake), google-auth's JWT flow, gspread's HTTP session, the same `init_workspace` and
 `sync_once` as in production. Clerks "type" through `FakeGoogle.edit_cells` (a person
 typing, USER_ENTERED, read in the sheets' vi_VN locale as Sheets reads it).
+
+The fake stops with the demo, so before it does every spreadsheet (the master included) is
+saved as an .xlsx in the demo folder (`xlsx/`): values, notes and cell colours as the fake
+holds them — something to open afterwards.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from cchc_sync.app.demo import DEMO_MARKER, EXPLANATION_KEY, VIETNAM, _prepare, demo_summary
-from cchc_sync.app.demo_data import DISTRICT, UNITS_CSV, demo_rows
+from cchc_sync.app.demo_data import DISTRICT_AREA, DemoArea, demo_rows
+from cchc_sync.app.demo_snapshot import save_as_xlsx
 from cchc_sync.app.initialise import init_workspace
 from cchc_sync.app.pipeline import Workspace, sync_once
 from cchc_sync.domain.config import GoogleSettings
@@ -24,6 +29,7 @@ from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
 
 KEY_FILE = "service-account.json"
+XLSX_FOLDER = "xlsx"
 COORDINATOR = "phongnoivu@songmay.example.gov.vn"
 FAKE_QUOTA = 100_000
 DEMO_DATA_ROWS = 30
@@ -57,23 +63,25 @@ def type_table(fake: FakeGoogle, spreadsheet_id: str, spec, rows: list[dict[str,
         fake.edit_cells(spreadsheet_id, spec.tab, f"A{start_row}", grid)
 
 
-def fill_demo_google(ws: Workspace, fake: FakeGoogle, style: int | None = None) -> None:
+def fill_demo_google(ws: Workspace, fake: FakeGoogle, style: int | None = None,
+                     area: DemoArea = DISTRICT_AREA) -> None:
     """Type the sample figures into every unit's spreadsheet, as its clerk would."""
     rows = demo_rows([(u.code, u.name, u.level) for u in ws.units], style=style,
-                     year=ws.period.end.year)
+                     year=ws.period.end.year, area=area)
     sheets = ws.archive.sheets(ws.period.code)
     for code, tables in rows.items():
         for table_key, table_rows in tables.items():
             type_table(fake, sheets[code].ref, ws.templates.table(table_key), table_rows)
 
 
-def run_google_demo(directory: Path, quiet: bool = False) -> str:
-    """Build the sample district on a fake Google, run one cycle, say what came out."""
+def run_google_demo(directory: Path, quiet: bool = False,
+                    area: DemoArea = DISTRICT_AREA) -> str:
+    """Build the sample area on a fake Google, run one cycle, say what came out."""
     directory = Path(directory).resolve()
     _prepare(directory)
     (directory / DEMO_MARKER).write_text("cchc-sync demo workspace (google); safe to delete\n")
     units_file = directory / "units.csv"
-    units_file.write_text(UNITS_CSV, encoding="utf-8")
+    units_file.write_text(area.units_csv, encoding="utf-8")
     key_file = directory / KEY_FILE
     with FakeGoogle() as fake:
         make_service_account_key(key_file, fake.token_uri, DEFAULT_EMAIL)
@@ -85,16 +93,19 @@ def run_google_demo(directory: Path, quiet: bool = False) -> str:
         # The period under way today, as in the local demo: open for editing and on time.
         period = half_year_containing(dt.datetime.now(VIETNAM).date())
         ws = init_workspace(directory, units_csv=units_file, period=period, backend="google",
-                            name=DISTRICT, google=google, backend_factory=_backend)
+                            name=area.name, google=google, backend_factory=_backend)
         try:
-            fill_demo_google(ws, fake)
+            fill_demo_google(ws, fake, area=area)
             result = sync_once(ws)
             summary = demo_summary(ws, result)
+            saved = save_as_xlsx(fake, ws, directory / XLSX_FOLDER)
         finally:
             ws.close()
     return summary + (
         "\n\nGoogle ở đây là bản giả lập chạy trên máy này; nó đã dừng khi bản mẫu kết thúc, "
-        "nên các đường dẫn trên không còn mở được."
+        "nên các đường dẫn trên không còn mở được. Bản sao của "
+        f"{len(saved)} bảng tính (cả bảng tổng hợp) đã được lưu thành tệp .xlsx trong "
+        f"{directory / XLSX_FOLDER} để mở xem."
     )
 
 

@@ -88,10 +88,12 @@ def configure_logging(*, verbose: bool, quiet: bool, command: str | None) -> Non
     logs_wanted = verbose or under_service() or command == "run"
     root = logging.getLogger()
     if not logs_wanted:
-        # A handler that drops everything: Python's last-resort handler would otherwise
-        # print warnings. Errors that matter reach the person through the command itself.
-        root.addHandler(logging.NullHandler())
-        logging.getLogger("cchc_sync").setLevel(logging.CRITICAL + 1)
+        # A handler that drops everything: without any handler Python's last-resort
+        # handler would print warnings. Levels are left alone (an embedding program, or a
+        # test's log capture, still sees the records); errors that matter reach the person
+        # through the command itself.
+        if not root.handlers:
+            root.addHandler(logging.NullHandler())
         return
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(

@@ -77,8 +77,8 @@ def test_a_tab_made_again_by_a_person_gets_its_flags_after_one_metadata_read(sma
     small.fake.edit_cells(sid, tab, "E2", [[3]])
     cycle(small)  # echo of the previous write, and this edit
     small.fake.edit_cells(sid, tab, "E2", [[4]])
-    small.backend._state.clear()  # a fresh process: it knows only what the sheet says
-    small.backend._tab_titles.clear()
+    # A fresh process: a new backend object; it knows only the sheet and the archive.
+    small.ws.backend = GoogleBackend.from_config(small.ws.config, data_rows=3)
     result, _ = cycle(small)
     by_kind = small.fake.stats()["by_kind"]
     assert result.flags_written == 1

@@ -292,6 +292,10 @@ def _sync_period(
             archive.update_sheet(period, code, reachable=0, reason=refused)
             continue
         result.units_read += 1
+        # First, before anything that could make a flag write of this unit happen: the
+        # basis of the read the coming flags are computed from (a later process writes
+        # them from it exactly as this one would).
+        archive.keep_basis(period, code, read.basis.to_json() if read.basis else None)
         digest = content_hash(read)
         modified = read.modified_at or entry.modified_at
         fields = {

@@ -20,7 +20,7 @@ from cchc_sync.domain.records import Severity
 from cchc_sync.publish.figures import compute_figures
 from cchc_sync.publish.flags import plan_flags
 from cchc_sync.publish.master import UnitProgress, build_master, unit_state
-from cchc_sync.sources.base import MasterBook, SheetRef, UnitUnreachable
+from cchc_sync.sources.base import MasterBook, ReadBasis, SheetRef, UnitUnreachable
 from cchc_sync.store.period_state import get_period, unit_states
 
 if TYPE_CHECKING:
@@ -60,7 +60,8 @@ def write_flags(ws: Workspace, touched: set[str]) -> tuple[int, list[str]]:
             continue
         try:
             token = ws.backend.write_flags(
-                SheetRef(ref=state.ref, url=state.url), plan, expect_token=state.token
+                SheetRef(ref=state.ref, url=state.url), plan, expect_token=state.token,
+                basis=ReadBasis.from_json(ws.archive.basis(period, code)),
             )
         except UnitUnreachable as exc:
             log.warning("flags for %s not written: %s", code, exc)

@@ -7,8 +7,11 @@ stages (normalise, validate, build_master) and the I/O stages (backends, archive
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 
@@ -79,6 +82,70 @@ class RawTable:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ReadBasis:
+    """What a backend's `write_flags` needs from the read its plan was computed from, as a
+    value: `read_unit` returns it (UnitRead.basis), the pipeline keeps it in the archive
+    (store: `read_bases`) and hands it back to `write_flags`. A backend keeps nothing of
+    a read in memory that a write depends on, so a restart between the read and the write
+    (a new process, a new backend object, the same archive) writes exactly what no restart
+    would have written, with the same requests.
+
+    JSON round trip: `ReadBasis.from_json(basis.to_json()) == basis`. A basis that cannot
+    be read back (an older archive, a hand edit) is None, and `write_flags` then behaves
+    as it does for a sheet it has no basis for (documented per backend)."""
+
+    backend: str
+    """Kind of the backend that made it ("local", "google", "memory"). A backend given a
+    basis of another kind treats it as absent."""
+    ref: str
+    """`SheetRef.ref` of the sheet that was read. A basis of another sheet is absent."""
+    token: str | None = None
+    """The sheet's change token at the read (as in UnitRead.version_token or the scan):
+    for reference and logs. The write's own concurrency check stays `expect_token`."""
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    """Backend-specific facts, JSON values only (str keys; str, int, float, bool, None,
+    lists, dicts). Each backend documents its keys in its module; nothing outside the
+    backend reads them. Read-only."""
+
+    def __post_init__(self) -> None:
+        # Canonical and immutable: a basis must survive the archive unchanged, so anything
+        # JSON cannot hold is refused here, at the read, not at the write.
+        frozen = json.loads(json.dumps(dict(self.detail), sort_keys=True, allow_nan=False))
+        object.__setattr__(self, "detail", MappingProxyType(frozen))
+
+    def to_json(self) -> str:
+        return json.dumps({"backend": self.backend, "ref": self.ref, "token": self.token,
+                           "detail": dict(self.detail)},
+                          ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> ReadBasis | None:
+        """The basis a `to_json` text holds; None for no text or text that is not one."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+            token = data.get("token")
+            return cls(backend=str(data["backend"]), ref=str(data["ref"]),
+                       token=None if token is None else str(token),
+                       detail=dict(data.get("detail") or {}))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def usable_for(self, backend: str, ref: str) -> bool:
+        """Whether this basis was made by that backend kind for that sheet."""
+        return self.backend == backend and self.ref == ref
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReadBasis):
+            return NotImplemented
+        return self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UnitRead:
     """Everything read from one unit's sheet in one cycle."""
 
@@ -97,6 +164,9 @@ class UnitRead:
     """The sheet's identity marks as written when it was made (the hidden "_cchc" tab:
     unit, period, template_name, ...), or {"kind": "master"} for a master; {} when it
     carries none. The pipeline refuses a sheet whose marks name another unit or period."""
+    basis: ReadBasis | None = None
+    """What a later `write_flags` of this sheet needs from this read (see ReadBasis); the
+    pipeline stores it with the sheet and hands it back. None: the backend needs nothing."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -17,7 +17,17 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from cchc_sync.domain.records import Finding, Period, Severity, TabLayout, Unit, UnitRead
+from cchc_sync.domain.records import (
+    Finding,
+    Period,
+    ReadBasis,
+    Severity,
+    TabLayout,
+    Unit,
+    UnitRead,
+)
+
+__all__ = ["ReadBasis"]  # part of the interface: read_unit returns it, write_flags takes it
 from cchc_sync.domain.templates import TemplateSet
 
 # Titles of the software-owned parts of a unit's sheet (what the clerk sees).
@@ -184,15 +194,28 @@ class Backend(Protocol):
 
     def read_unit(self, unit: str, sheet: SheetRef, templates: TemplateSet) -> UnitRead:
         """Read every template table of the sheet (columns found by title).
+
+        The UnitRead's `basis` (a ReadBasis, or None when the backend needs nothing) holds
+        everything a later `write_flags` of this sheet needs from this read; the caller
+        keeps it (the pipeline: in the archive) and passes it back. Nothing of the read is
+        kept in the backend object in a way that changes what a write does.
         Raises UnitUnreachable when the sheet cannot be read now."""
         ...
 
-    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None) -> str | None:
+    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None,
+                    basis: ReadBasis | None = None) -> str | None:
         """Write the plan into cells the software owns. When expect_token is given and the
         sheet changed since (a person edited it), write nothing and return None: the next
         cycle re-reads it. Returns the sheet's token after the write when the backend knows
         it (so its own write is not mistaken for a person's edit), else "".
         A sheet open in Excel or LibreOffice (lock file) also returns None.
+
+        `basis`: the ReadBasis of the read the plan was computed from (the latest read of
+        this sheet), or None when there is none (an archive from before bases were kept);
+        a basis of another backend kind or another sheet counts as None. A write never
+        updates the basis: a backend whose write changes what its basis says returns ""
+        (the stored token then no longer matches, so no further write happens before the
+        next read brings a new basis).
         Raises UnitUnreachable when the sheet is gone or unshared."""
         ...
 

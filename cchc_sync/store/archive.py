@@ -234,6 +234,21 @@ class Archive:
             (*fields.values(), period, unit),
         )
 
+    def keep_basis(self, period: str, unit: str, basis: str | None) -> None:
+        """The ReadBasis (as JSON) of the unit's sheet's latest read; None forgets it."""
+        if basis is None:
+            self.db.execute("DELETE FROM read_bases WHERE period = ? AND unit = ?",
+                            (period, unit))
+            return
+        self.db.execute("INSERT OR REPLACE INTO read_bases VALUES (?, ?, ?)",
+                        (period, unit, basis))
+
+    def basis(self, period: str, unit: str) -> str | None:
+        """The ReadBasis JSON `keep_basis` stored for the unit's sheet, if any."""
+        row = self.db.execute("SELECT basis FROM read_bases WHERE period = ? AND unit = ?",
+                              (period, unit)).fetchone()
+        return None if row is None else str(row[0])
+
     def register_master(self, period: str, backend: str, ref: str, url: str) -> None:
         self.db.execute(
             "INSERT INTO masters (period, backend, ref, url) VALUES (?, ?, ?, ?) "

@@ -82,6 +82,14 @@ CREATE TABLE IF NOT EXISTS findings (
     first_seen_run INTEGER, last_seen_run INTEGER, closed_run INTEGER
 );
 CREATE INDEX IF NOT EXISTS findings_open ON findings (period, unit, closed_run);
+CREATE TABLE IF NOT EXISTS read_bases (
+    -- What the backend's flag write needs from the sheet's latest read (sources.ReadBasis,
+    -- JSON), kept here so a restart between read and write changes nothing. Added without
+    -- a schema version: an older archive gets the table when opened, an older cchc-sync
+    -- ignores it (its flag write then works as before bases were kept).
+    period TEXT NOT NULL, unit TEXT NOT NULL, basis TEXT NOT NULL,
+    PRIMARY KEY (period, unit)
+);
 """
 
 

@@ -19,7 +19,7 @@ from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEETS_API_V4_BASE_URL
 
 from cchc_sync.domain.templates import TemplateSet
 from cchc_sync.sources.base import SheetRef
-from cchc_sync.sources.google.cells import SHEET_URL, FlagState
+from cchc_sync.sources.google.cells import SHEET_URL
 from cchc_sync.sources.google.master import MASTER_REQUEST_BYTES
 from cchc_sync.sources.google.transport import (
     GoogleApiError,
@@ -64,7 +64,7 @@ def _rfc3339_minus(text: str, delta: dt.timedelta) -> str | None:
 
 
 class GoogleApi:
-    """Settings, per-process caches and raw calls shared by the backend's operations."""
+    """Settings, speed caches and raw calls shared by the backend's operations."""
 
     def __init__(
         self,
@@ -112,18 +112,19 @@ class GoogleApi:
         self.sheet_url = sheet_url
         auth = getattr(client.http_client, "auth", None)
         self.service_account = service_account or getattr(auth, "service_account_email", None)
-        # What this process learned about each spreadsheet. All of it is optional: lost on
-        # a restart, it is rebuilt from the sheets themselves.
+        # Speed caches only: what a read tells a write travels in the read's ReadBasis
+        # (basis.py), never here. Lost on a restart, each costs at most a request or a page
+        # more and changes no result:
+        # - `_versions`: the Drive versions of one listing made before the cycle's first
+        #   flag write (scan() forgets it), shared by the cycle's flag writes;
+        # - `_full`: a big folder's last full listing, laid under the listings in between;
+        # - `_master_ids`: the master's tab ids when a person re-made a tab (else each
+        #   write would be refused once and repeated after a metadata read).
         self._versions: dict[str, str] | None = None
         self._clock = clock
         self._full_every = full_listing_every
         self._full: _FullListing | None = None
-        self._state: dict[str, FlagState] = {}
-        self._tab_titles: dict[str, dict[str, str | None]] = {}
-        self._headers: dict[str, dict[tuple[str, str], str]] = {}
         self._master_ids: dict[str, dict[str, int]] = {}
-        # Each sheet's rows as last read (google_rows.TabPrint), to check a flag write.
-        self._prints: dict[str, dict] = {}
 
     def _ref(self, spreadsheet_id: str) -> SheetRef:
         return SheetRef(ref=spreadsheet_id, url=self.sheet_url.replace("{id}", spreadsheet_id))

@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from cchc_sync.domain.records import RawTable, UnitRead
+from cchc_sync.domain.records import UnitRead
 from cchc_sync.domain.templates import TemplateSet
 from cchc_sync.sources.base import (
     META_TAB,
@@ -39,11 +39,11 @@ from cchc_sync.sources.base import (
     UnitUnreachable,
 )
 from cchc_sync.sources.google.api import SHEETS, log, unreachable_reason
+from cchc_sync.sources.google.basis import google_basis
 from cchc_sync.sources.google.cells import (
     META_RANGE_ROWS,
     SHEET_URL,
     STATE_KEY,
-    FlagState,
     find_title,
     fixed_sheet_ids,
     quote_title,
@@ -59,7 +59,6 @@ from cchc_sync.sources.google.read import (
     read_meta,
     read_table,
 )
-from cchc_sync.sources.google.rows import tab_prints
 from cchc_sync.sources.google.transport import GoogleApiError, GoogleUnavailable
 
 
@@ -140,54 +139,30 @@ class GoogleBackend(SheetMaker, FlagWriter):
 
     def read_unit(self, unit: str, sheet: SheetRef, templates: TemplateSet) -> UnitRead:
         """Every template tab and "_cchc" in one values.batchGet (stored values; a cell shown
-        as a date comes as what it shows: google_read). Raises UnitUnreachable when the
-        sheet is gone, unshared or Google does not answer."""
-        self.templates = self.templates or templates
+        as a date comes as what it shows: google_read); when a tab is missing or renamed
+        (the batchGet names a tab that is not there: 400), every tab's grid data instead.
+        The UnitRead's basis holds what the flag write needs from this read (basis.py).
+        Raises UnitUnreachable when the sheet is gone, unshared or Google does not answer."""
         sid = sheet.ref
         specs = list(templates.tables.values())
-        cached = self._tab_titles.get(sid)
         try:
-            if cached is not None and None in cached.values():
-                # A tab was missing last time: one grid read sees it if it came back.
-                ranges, self._tab_titles[sid] = self._all_values(sid, specs)
-            else:
-                try:
-                    ranges = self._value_ranges(sid, specs,
-                                                cached or {s.key: s.tab for s in specs})
-                except GoogleApiError as exc:
-                    if exc.status != 400:
-                        raise
-                    # A tab is missing or renamed (the batchGet names a tab that is not
-                    # there): every tab's grid data instead; titles noted.
-                    ranges, self._tab_titles[sid] = self._all_values(sid, specs)
+            try:
+                ranges = self._value_ranges(sid, specs)
+            except GoogleApiError as exc:
+                if exc.status != 400:
+                    raise
+                ranges = self._all_values(sid, specs)
         except GoogleApiError as exc:
             raise UnitUnreachable(unreachable_reason(sid, exc)) from None
         except GoogleUnavailable as exc:
             raise UnitUnreachable(f"Google chưa trả lời khi đọc bảng tính {sid}: {exc}; sẽ thử "
                                   "lại ở lần kiểm tra sau") from None
-        tables: dict[str, RawTable] = {}
-        headers: dict[tuple[str, str], str] = {}
-        for spec in specs:
-            rows = ranges.get(spec.key)
-            table = read_table(spec, rows)
-            tables[spec.key] = table
-            if rows is not None and table.layout is not None:
-                head = rows[table.layout.header_row - 1] if len(rows) >= table.layout.header_row \
-                    else []
-                for key, index in table.layout.columns.items():
-                    if index <= len(head) and str(head[index - 1]).strip():
-                        headers[(spec.key, key)] = str(head[index - 1]).strip()
+        tables = {spec.key: read_table(spec, ranges.get(spec.key)) for spec in specs}
         meta = read_meta(ranges.get(META_TAB))
-        self._state[sid] = FlagState.from_json(meta[STATE_KEY]) if STATE_KEY in meta \
-            else FlagState()
-        self._headers[sid] = headers
-        self._prints[sid] = tab_prints(tables)  # to check the flag write against
-        return UnitRead(
-            unit=unit, tables=tables, template_version=meta.get("template_version"), marks=meta
-        )
+        return UnitRead(unit=unit, tables=tables, template_version=meta.get("template_version"),
+                        marks=meta, basis=google_basis(sid, tables, ranges, meta.get(STATE_KEY)))
 
-    def _all_values(self, sid: str, specs) -> tuple[dict[str, list[list[Any]] | None],
-                                                    dict[str, str | None]]:
+    def _all_values(self, sid: str, specs) -> dict[str, list[list[Any]] | None]:
         """Every tab's stored values in one spreadsheets.get (grid data: values, what a date
         shows, format types; the rows values.batchGet would give), found by title ignoring
         case and tone placement: (rows, titles)."""
@@ -197,16 +172,14 @@ class GoogleBackend(SheetMaker, FlagWriter):
         out: dict[str, list[list[Any]] | None] = {}
         for key, title in [*titles.items(), (META_TAB, find_title(by_title, META_TAB))]:
             out[key] = None if title is None else grid_values(by_title[title])
-        return out, titles
+        return out
 
-    def _value_ranges(self, sid: str, specs, titles: Mapping[str, str | None]
-                      ) -> dict[str, list[list[Any]] | None]:
+    def _value_ranges(self, sid: str, specs) -> dict[str, list[list[Any]] | None]:
         """table key (or META_TAB) -> rows; None for a tab that does not exist. One
         values.batchGet: stored values, and a date, time or duration as the string its
         number format shows (a count Sheets turned into a date comes as "15/6", not as the
         serial 46,188: google_read.shown_date). A named tab that is not there: 400."""
-        wanted: list[tuple[str, str]] = [(s.key, titles[s.key]) for s in specs
-                                         if titles.get(s.key)]
+        wanted: list[tuple[str, str]] = [(s.key, s.tab) for s in specs]
         ranges = [quote_title(t) for _, t in wanted]
         wanted.append((META_TAB, META_TAB))
         ranges.append(f"{quote_title(META_TAB)}!A1:B{META_RANGE_ROWS}")

@@ -17,8 +17,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from cchc_sync.domain.templates import TemplateSet
-from cchc_sync.sources.base import CHECK_TAB, META_TAB, FlagPlan, SheetRef, UnitUnreachable
+from cchc_sync.sources.base import (
+    CHECK_TAB,
+    META_TAB,
+    FlagPlan,
+    ReadBasis,
+    SheetRef,
+    UnitUnreachable,
+)
 from cchc_sync.sources.google.api import SHEETS, GoogleApi, log, unreachable_reason
+from cchc_sync.sources.google.basis import flag_basis
 from cchc_sync.sources.google.cells import (
     META_RANGE_ROWS,
     STATE_KEY,
@@ -64,15 +72,18 @@ class FlagWriter(GoogleApi):
     """The flag write of the Google backend."""
 
     templates: TemplateSet | None
-    _prints: dict[str, dict[str, TabPrint]]
-    """Spreadsheet id -> table key -> the tab as its last read in this process saw it."""
 
-    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None) -> str | None:
+    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None,
+                    basis: ReadBasis | None = None) -> str | None:
         """The plan in one checked batchUpdate. Returns None (nothing written) when the
         sheet changed since `expect_token` or a status column moved; else "" (the version
         after our own write is not known without one more request: the next cycle re-reads
-        the sheet once and finds its content unchanged)."""
+        the sheet once and finds its content unchanged, and brings a new basis).
+        `basis`: the read's (google_basis.py); without one, the flag state is read from
+        "_cchc" first (one more request) and moved rows are not followed."""
         sid = sheet.ref
+        known = flag_basis(basis, sid)
+        prints = known.prints if known is not None else {}
         try:
             if expect_token is not None:
                 current = self._current_version(sid)
@@ -82,18 +93,15 @@ class FlagWriter(GoogleApi):
                     log.info("%s changed since it was read (version %s, read %s); flags not "
                              "written", sid, current, expect_token)
                     return None
-            previous = self._state.get(sid)
-            if previous is None:
-                previous = self._read_state(sid)
+            previous = known.state if known is not None else self._read_state(sid)
             ids = self._unit_ids(plan, previous)
-            previous = follow_marks(previous, plan, ids, self._prints.get(sid, {}))
-            # A tab the last read did not find gets no marks (as in the local backend): its
-            # id may now hold something else.
-            missing = self._tab_titles.get(sid, {})
+            previous = follow_marks(previous, plan, ids, prints)
+            # A tab the read did not find gets no marks (as in the local backend): its id
+            # may now hold something else.
             for flags_key, flags in plan.tabs.items():
-                if flags_key in missing and missing[flags_key] is None:
+                if known is not None and flags_key in known.missing:
                     ids.pop(flags.tab, None)
-            titles = self._column_titles(sid, plan)
+            titles = self._column_titles(plan, known.headers if known is not None else {})
             made = {}
             if self.templates is not None:
                 made = {ids[s.tab]: grid_rows(s, self.data_rows)
@@ -101,25 +109,23 @@ class FlagWriter(GoogleApi):
             try:
                 try:
                     state, answer = self._checked_write(
-                        sid, plan, previous, ids, titles, grid_rows=made)
+                        sid, plan, previous, ids, titles, prints, grid_rows=made)
                 except GoogleApiError as exc:
                     if exc.status != 400:
                         raise
                     log.info("%s: flag write refused (%s); reading its tabs and trying again",
                              sid, exc.message)
                     state, answer, ids = self._write_flags_after_metadata(
-                        sid, plan, previous, titles)
+                        sid, plan, previous, titles, prints)
             except ColumnsMoved as exc:
                 log.info("%s: %s; flags wait for the next read", sid, exc)
-                self._prints.pop(sid, None)
                 return None
-            state = self._follow_rows(sid, plan, state, answer, ids, titles, made)
+            self._follow_rows(sid, plan, state, answer, ids, titles, made, prints)
         except GoogleApiError as exc:
             raise UnitUnreachable(unreachable_reason(sid, exc)) from None
         except GoogleUnavailable as exc:
             raise UnitUnreachable(f"Google chưa trả lời khi ghi kết quả kiểm tra vào {sid}: "
                                   f"{exc}") from None
-        self._state[sid] = state
         if self._versions is not None:
             self._versions.pop(sid, None)  # our own write moved it on
         return ""
@@ -127,16 +133,16 @@ class FlagWriter(GoogleApi):
     # -- the checked write ------------------------------------------------------------------
 
     def _checked_write(self, sid: str, plan: FlagPlan, previous: FlagState,
-                       ids: Mapping[str, int], titles: Mapping[tuple[str, str], str], *,
+                       ids: Mapping[str, int], titles: Mapping[tuple[str, str], str],
+                       basis: Mapping[str, TabPrint], *,
                        grid_rows: Mapping[int, int] | None = None,
                        info: Mapping[int, SheetInfo] | None = None,
                        extra: list[dict[str, Any]] | None = None,
-                       basis: Mapping[str, TabPrint] | None = None,
                        ) -> tuple[FlagState, dict[str, Any]]:
         """One batchUpdate: the anchors' compare-and-swap, then the flags; the answer holds
         the rows of every tab whose read was printed, as the write left them. `basis`: the
-        rows the plan's row numbers refer to (default: the last read)."""
-        basis = self._prints.get(sid, {}) if basis is None else basis
+        rows the plan's row numbers refer to (the read's prints, or the rows a previous
+        write of this call found)."""
 
         def finish(state: FlagState) -> None:
             state.anchored = sorted(set(previous.anchored) | set(anchored(plan, ids)))
@@ -161,10 +167,11 @@ class FlagWriter(GoogleApi):
 
     def _follow_rows(self, sid: str, plan: FlagPlan, state: FlagState, answer: dict[str, Any],
                      ids: Mapping[str, int], titles: Mapping[tuple[str, str], str],
-                     made: Mapping[int, int]) -> FlagState:
-        """After a write: if rows moved since the read, move the flags with them (or, when
-        they keep moving or cannot be followed, take them off). Returns the state left."""
-        before = self._prints.get(sid)
+                     made: Mapping[int, int], prints: Mapping[str, TabPrint]) -> FlagState:
+        """After a write: if rows moved since the read (`prints`), move the flags with them
+        (or, when they keep moving or cannot be followed, take them off). Returns the state
+        left."""
+        before = dict(prints)
         if not before or self.templates is None:
             return state
         specs = self.templates.tables
@@ -173,7 +180,6 @@ class FlagWriter(GoogleApi):
             moves = {key: row_moves(tab, after.get(key)) for key, tab in before.items()
                      if key in plan.tabs}
             if all(is_still(m, before[k]) for k, m in moves.items()):
-                self._prints[sid] = {k: v for k, v in after.items() if v is not None}
                 return state
             log.info("%s: rows moved between the read and the flag write; moving the flags "
                      "(attempt %d)", sid, attempt + 1)
@@ -181,8 +187,8 @@ class FlagWriter(GoogleApi):
                 break
             plan = moved_plan(plan, {k: m for k, m in moves.items() if m is not None})
             before = {k: v for k, v in after.items() if v is not None}
-            state, answer = self._checked_write(sid, plan, state, ids, titles, grid_rows=made,
-                                                basis=before)
+            state, answer = self._checked_write(sid, plan, state, ids, titles, before,
+                                                grid_rows=made)
         # Cannot follow: take every flag off the tabs' rows (the notes and colours of the
         # template columns' data area are cleared wholesale, statuses blanked); the
         # findings stay listed in "Kiểm tra"; the next read puts the flags back.
@@ -190,9 +196,8 @@ class FlagWriter(GoogleApi):
                     "taken off until the next read", sid)
         cleared = FlagState(marks=state.marks, status_rows=state.status_rows, ids=state.ids,
                             overflow=True, anchored=state.anchored)
-        self._prints.pop(sid, None)
-        state, _ = self._checked_write(sid, unflagged_plan(plan), cleared, ids, titles,
-                                       grid_rows=made, basis={})
+        state, _ = self._checked_write(sid, unflagged_plan(plan), cleared, ids, titles, {},
+                                       grid_rows=made)
         return state
 
     # -- helpers ----------------------------------------------------------------------------
@@ -206,8 +211,8 @@ class FlagWriter(GoogleApi):
         return self._versions.get(sid)
 
     def _read_state(self, sid: str) -> FlagState:
-        """The flag state in "_cchc" (one read; only when this process has not read the
-        sheet yet, e.g. a flag change caused by another unit)."""
+        """The flag state in "_cchc" (one read; only for a write without a basis: an
+        archive kept before bases were)."""
         data = self._call("GET", f"{SHEETS}/{sid}/values/"
                           f"{quote_title(META_TAB)}!A1:B{META_RANGE_ROWS}",
                           params={"valueRenderOption": "UNFORMATTED_VALUE"}, what="values.get")
@@ -223,17 +228,21 @@ class FlagWriter(GoogleApi):
         ids.update(state.ids)
         return ids
 
-    def _column_titles(self, sid: str, plan: FlagPlan) -> dict[tuple[str, str], str]:
+    def _column_titles(self, plan: FlagPlan, headers: Mapping[tuple[str, str], str]
+                       ) -> dict[tuple[str, str], str]:
+        """(table key, column key) -> title: the template's, overridden by the headers the
+        read saw (the basis)."""
         titles: dict[tuple[str, str], str] = {}
         if self.templates is not None:
             for spec in self.templates.tables.values():
                 for col in spec.columns:
                     titles[(spec.key, col.key)] = col.title
-        titles.update(self._headers.get(sid, {}))
+        titles.update(headers)
         return titles
 
     def _write_flags_after_metadata(self, sid: str, plan: FlagPlan, previous: FlagState,
-                                    titles: Mapping[tuple[str, str], str]
+                                    titles: Mapping[tuple[str, str], str],
+                                    prints: Mapping[str, TabPrint],
                                     ) -> tuple[FlagState, dict[str, Any], dict[str, int]]:
         """The write again after one metadata read: tab ids and sizes as they are now, and
         where the status-column anchors are (ColumnsMoved when one moved since the read)."""
@@ -275,6 +284,6 @@ class FlagWriter(GoogleApi):
         previous = FlagState(marks=previous.marks, status_rows=previous.status_rows,
                              overflow=previous.overflow, anchored=previous.anchored,
                              ids={t: i for t, i in ids.items() if defaults.get(t) != i})
-        state, answer = self._checked_write(sid, plan, previous, ids, titles, info=info,
+        state, answer = self._checked_write(sid, plan, previous, ids, titles, prints, info=info,
                                             extra=extra)
         return state, answer, ids

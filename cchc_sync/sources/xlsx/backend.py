@@ -25,7 +25,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from cchc_sync.domain.config import ReadLimits
-from cchc_sync.domain.records import Period, Unit, UnitRead
+from cchc_sync.domain.records import Period, RawTable, ReadBasis, Unit, UnitRead
 from cchc_sync.domain.templates import TemplateSet
 from cchc_sync.sources.base import (
     FlagPlan,
@@ -181,6 +181,7 @@ class LocalBackend:
             modified_at=_mtime(st),
             owned_intact=intact,
             marks=marks,
+            basis=read_basis(sheet, file_token(st), tables),
         )
 
     def _load_tables(
@@ -237,11 +238,14 @@ class LocalBackend:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None) -> str | None:
+    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None,
+                    basis: ReadBasis | None = None) -> str | None:
         """Write the plan into the cells the software owns and return the new token.
 
         Returns None, writing nothing, while the workbook is open in Excel/LibreOffice or
         when it changed since `expect_token` (a person saved it: the next cycle re-reads).
+        `basis` is not needed: the workbook is opened again under `expect_token`, and the
+        plan carries the layouts the flags go by (see `read_basis`).
         """
         path = self.sheet_path(sheet)
         if self._is_open(path):
@@ -326,3 +330,21 @@ def _corrupt_reason(path: Path, sheet: SheetRef, exc: Exception) -> str:
         f"Tệp {sheet.ref} bị hỏng hoặc không phải tệp Excel (.xlsx) "
         f"({type(exc).__name__}); hãy mở bằng Excel và lưu lại"
     )
+
+
+def read_basis(sheet: SheetRef, token: str, tables: dict[str, RawTable]) -> ReadBasis:
+    """The local backend's ReadBasis: for reference only, since a local flag write re-opens
+    the workbook, refuses when its token is no longer `expect_token`, and takes the layouts
+    from the plan. detail["layouts"]: table key -> the tab's layout as read ({"columns":
+    {column key: 1-based index}, "explanation_col", "status_col", "header_row"}), or None
+    when the tab was not found."""
+    layouts = {
+        key: None if table.layout is None or not table.tab_found else {
+            "columns": dict(table.layout.columns),
+            "explanation_col": table.layout.explanation_col,
+            "status_col": table.layout.status_col,
+            "header_row": table.layout.header_row,
+        }
+        for key, table in tables.items()
+    }
+    return ReadBasis(backend="local", ref=sheet.ref, token=token, detail={"layouts": layouts})

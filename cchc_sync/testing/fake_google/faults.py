@@ -160,17 +160,23 @@ class Stats:
         self.by_status: Counter[int] = Counter()
         self.log: list[dict[str, Any]] = []
         self.keep = keep
+        self.bodies = False
+        """Also log each request's query string and body (tests comparing requests turn it
+        on: off by default, a master write's body can be megabytes)."""
 
     def count(self, kind: str) -> None:
         with self.lock:
             self.by_kind[kind] += 1
 
     def record(self, kind: str, method: str, path: str, status: int, faulted: bool, *,
-               size: int = 0) -> None:
+               size: int = 0, query: str = "", body: bytes = b"") -> None:
         with self.lock:
             self.by_status[status] += 1
-            self.log.append({"kind": kind, "method": method, "path": path, "status": status,
-                             "faulted": faulted, "bytes": size})
+            entry = {"kind": kind, "method": method, "path": path, "status": status,
+                     "faulted": faulted, "bytes": size}
+            if self.bodies:
+                entry.update(query=query, body=body.decode("utf-8", "replace"))
+            self.log.append(entry)
             del self.log[: -self.keep]
 
     def reset(self) -> None:

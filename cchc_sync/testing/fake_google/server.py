@@ -223,7 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         status, out, headers, faulted = self._serve(method, kind, family, hit, parts, query, body)
-        fake.stats_.record(kind, method, parts.path, status, faulted, size=len(body))
+        fake.stats_.record(kind, method, parts.path, status, faulted, size=len(body),
+                           query=parts.query, body=body)
         self._send(status, out, headers)
 
     def _serve(self, method, kind, family, hit, parts, query, body):
@@ -355,6 +356,10 @@ class FakeGoogle:
 
     def reset_stats(self) -> None:
         self.stats_.reset()
+
+    def record_bodies(self, on: bool = True) -> None:
+        """Log each request's query string and body too (`requests()`: "query", "body")."""
+        self.stats_.bodies = on
 
     def requests(self) -> list[dict[str, Any]]:
         with self.stats_.lock:

@@ -60,6 +60,9 @@ def login(fake, tmp_path) -> Path:
     rest, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "Đã đăng nhập Google" in rest
+    info = json.loads(token.read_text(encoding="utf-8"))
+    for secret in (info["refresh_token"], info["client_secret"], "ya29."):
+        assert secret not in rest + err  # never printed
     return token
 
 

@@ -201,3 +201,44 @@ def test_who_holds_a_workbook_open_is_read_from_excels_owner_file(tmp_path):
     owner.write_bytes(bytes([len(name)]) + name + b" " * (53 - len(name)) + "Tran Thi B".encode(
         "utf-16-le"))
     assert lock_owner(owner) == "Tran Thi B"
+
+
+def _user_config(tmp_path, fake, token):
+    (tmp_path / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
+    config = tmp_path / "cchc-sync.toml"
+    config.write_text(
+        "[workspace]\nname = 'Thử'\nperiod = '2022S1'\nunits = 'units.csv'\n"
+        "[backend]\nkind = 'google'\n"
+        f"[google]\nauth = 'user'\ntoken = '{token}'\nendpoint = '{fake.url}'\n",
+        encoding="utf-8")
+    return config
+
+
+def test_the_coordinators_sign_in_passes_and_a_revoked_one_is_named(tmp_path, fake):
+    from tests.test_google_signin import login
+
+    config = _user_config(tmp_path, fake, login(fake, tmp_path))
+    checks = run_doctor(config)
+    assert not _failed(checks), _failed(checks)
+    assert "google.create" in {c.id for c in checks}
+    fake.revoke_user_tokens()
+    failed = _failed(run_doctor(config))
+    assert "google login" in failed["google.token"].fix
+
+
+def test_no_sign_in_yet_is_named_with_the_command(tmp_path, fake):
+    config = _user_config(tmp_path, fake, tmp_path / "google-token.json")
+    assert "google login" in _failed(run_doctor(config))["google.credentials"].fix
+
+
+def test_delegation_not_granted_by_the_admin_is_named(tmp_path, fake):
+    config, _, folder = _google_config(tmp_path, fake)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + "subject = 'phongnoivu@example.gov.vn'\n", encoding="utf-8")
+    failed = _failed(run_doctor(config))
+    assert "Uỷ quyền toàn miền" in failed["google.token"].fix
+    fake.allow_delegation(DEFAULT_EMAIL)
+    # Acting as the coordinator, the folder must be one the coordinator can write in.
+    assert "google.folder" in _failed(run_doctor(config))
+    fake.share(folder, "phongnoivu@example.gov.vn")
+    assert not _failed(run_doctor(config))

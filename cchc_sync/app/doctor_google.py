@@ -20,11 +20,13 @@ from google.oauth2 import service_account
 from cchc_sync.app.doctor import Check, bad_emails, cycle_minutes, fail, key_file_problem, ok
 from cchc_sync.domain.config import Config
 from cchc_sync.domain.records import Unit
+from cchc_sync.sources.base import SourceError
 from cchc_sync.sources.google.client import (
     DEFAULT_SCOPES,
     READONLY_DRIVE_SCOPES,
     EndpointAuthorizedSession,
 )
+from cchc_sync.sources.google.signin import load_user_credentials
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"
 DRIVE = "https://www.googleapis.com/drive/v3/files"
@@ -34,19 +36,33 @@ PROBE_NAME = "cchc-sync doctor (tệp thử, sẽ tự xoá)"
 
 def google_checks(config: Config, units: list[Unit]) -> list[Check]:
     g = config.google
-    problem = key_file_problem(g.credentials)
-    if problem:
-        return [problem]
-    assert g.credentials is not None
-    info = json.loads(g.credentials.read_text(encoding="utf-8"))
-    who = str(info.get("client_email", ""))
-    checks = [ok("google.credentials", f"Tệp khoá {g.credentials} hợp lệ (tài khoản {who}).")]
-    scopes = READONLY_DRIVE_SCOPES if g.folder else DEFAULT_SCOPES
-    try:
-        creds = service_account.Credentials.from_service_account_info(info, scopes=list(scopes))
-    except (ValueError, KeyError) as exc:
-        return [*checks, fail("google.credentials", "Tệp khoá thiếu thông tin cần thiết.",
-                              "Tải lại khoá JSON từ Google Cloud Console.", str(exc))]
+    if g.auth == "user":
+        try:
+            creds = load_user_credentials(g.token_file)
+        except SourceError as exc:
+            return [fail("google.credentials", "Chưa có đăng nhập Google dùng được.",
+                         "Chạy: cchc-sync google login --client-secrets client_secret.json "
+                         f"--config {config.path}", str(exc))]
+        who = "tài khoản Google của cán bộ tổng hợp"
+        checks = [ok("google.credentials", f"Có đăng nhập Google ({g.token_file}).")]
+    else:
+        problem = key_file_problem(g.credentials)
+        if problem:
+            return [problem]
+        assert g.credentials is not None
+        info = json.loads(g.credentials.read_text(encoding="utf-8"))
+        who = str(info.get("client_email", ""))
+        checks = [ok("google.credentials", f"Tệp khoá {g.credentials} hợp lệ (tài khoản {who}).")]
+        scopes = READONLY_DRIVE_SCOPES if g.folder else DEFAULT_SCOPES
+        try:
+            creds = service_account.Credentials.from_service_account_info(info,
+                                                                          scopes=list(scopes))
+        except (ValueError, KeyError) as exc:
+            return [*checks, fail("google.credentials", "Tệp khoá thiếu thông tin cần thiết.",
+                                  "Tải lại khoá JSON từ Google Cloud Console.", str(exc))]
+        if g.subject:
+            creds = creds.with_subject(g.subject)
+            who = g.subject
     session = EndpointAuthorizedSession(creds, endpoint=g.endpoint or None)
     try:
         token = _token_check(creds, session)
@@ -56,7 +72,10 @@ def google_checks(config: Config, units: list[Unit]) -> list[Check]:
         checks.extend(_api_checks(session))
         if checks[-1].status != "ok":
             return checks
-        checks.extend(_folder_checks(session, g.folder, who))
+        if g.folder or g.auth != "user":
+            checks.extend(_folder_checks(session, g.folder, who))
+        else:  # the coordinator's own Drive: the app's files live at its top level
+            checks.append(_create_probe(session, ""))
         checks.append(_email_check(units))
         checks.append(_quota_check(config, len(units)))
     finally:
@@ -69,11 +88,21 @@ def _token_check(creds: Any, session: EndpointAuthorizedSession) -> Check:
         creds.refresh(session._auth_request)
     except RefreshError as exc:
         text = str(exc)
-        if "short-lived" in text or "iat" in text or "exp" in text:
+        if "short-lived" in text or "iat and exp" in text:
             now = dt.datetime.now(dt.UTC).strftime("%H:%M:%S UTC")
             return fail("google.token",
                         f"Google từ chối khoá vì đồng hồ máy chủ bị lệch (máy chủ đang là {now}).",
                         "Bật đồng bộ giờ: timedatectl set-ntp true (rồi chạy lại doctor).", text)
+        if "expired or revoked" in text:
+            return fail("google.token", "Đăng nhập Google đã hết hiệu lực hoặc bị thu hồi.",
+                        "Chạy lại: cchc-sync google login --client-secrets client_secret.json",
+                        text)
+        if "unauthorized_client" in text:
+            return fail("google.token", "Tài khoản dịch vụ chưa được uỷ quyền toàn miền để "
+                        "hành động thay người dùng trong subject.",
+                        "Trong Admin console > Bảo mật > Kiểm soát API > Uỷ quyền toàn miền, "
+                        "thêm client id của tài khoản dịch vụ với hai phạm vi spreadsheets và "
+                        "drive.file.", text)
         return fail("google.token", "Google không cấp quyền truy cập cho khoá này (khoá đã bị xoá "
                     "hoặc vô hiệu hoá).",
                     "Tạo khoá JSON mới cho tài khoản dịch vụ và thay tệp khoá.", text)
@@ -138,10 +167,10 @@ def _folder_checks(session: EndpointAuthorizedSession, folder: str, who: str) ->
 
 def _create_probe(session: EndpointAuthorizedSession, folder: str) -> Check:
     """Make a file in the folder and delete it: the only sure test of storage quota."""
-    answer = session.post(
-        f"{DRIVE}?supportsAllDrives=true&fields=id",
-        json={"name": PROBE_NAME, "mimeType": SHEETS_MIME, "parents": [folder]},
-    )
+    body: dict[str, Any] = {"name": PROBE_NAME, "mimeType": SHEETS_MIME}
+    if folder:
+        body["parents"] = [folder]
+    answer = session.post(f"{DRIVE}?supportsAllDrives=true&fields=id", json=body)
     if _reason(answer, "storageQuotaExceeded") is not None:
         return fail("google.create",
                     "Tài khoản dịch vụ không được tạo tệp ở đây: từ 2025 tài khoản dịch vụ không "

@@ -28,7 +28,7 @@ from cchc_sync.app.cli_support import (
 from cchc_sync.app.doctor import Status as DoctorStatus
 from cchc_sync.app.doctor import run_doctor
 from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
-from cchc_sync.domain.config import ConfigError, GoogleSettings, load_config
+from cchc_sync.domain.config import DEFAULT_TOKEN_NAME, ConfigError, GoogleSettings, load_config
 
 _boundary = boundary
 
@@ -97,22 +97,35 @@ def _workspace(config_file: str | None) -> Iterator[Workspace]:
 @click.option("--coordinator", "coordinators", multiple=True, help="Email that may read the master")
 @click.option("--successors", "successors_csv", type=click.Path(exists=True, dir_okay=False),
               help="Merged/split units: CSV ma_cu,ma_moi,ngay_hieu_luc")
+@click.option("--auth", type=click.Choice(["service_account", "user"]), default=None,
+              help='google: "user" = the coordinator signed in with `cchc-sync google login`')
+@click.option("--token", "token_file", type=click.Path(dir_okay=False), default=None,
+              help="google --auth user: the kept sign-in (default DIR/google-token.json)")
+@click.option("--subject", default="", help="google service account acting as this person")
 @click.pass_context
 @_boundary
 def init(ctx, directory, units_csv, period, backend, name, credentials, folder, endpoint,
-         coordinators, successors_csv):
+         coordinators, successors_csv, auth, token_file, subject):
     """Create a workspace: config, one sheet per unit from the templates, and the master."""
     from cchc_sync.app.initialise import init_workspace
 
+    auth = auth or ("service_account" if credentials else "user")
+    token = Path(token_file or Path(directory) / DEFAULT_TOKEN_NAME).resolve()
     google = GoogleSettings(
         credentials=Path(credentials).resolve() if credentials else None,
         folder=folder,
         endpoint=endpoint,
         coordinators=tuple(coordinators),
+        auth=auth,
+        subject=subject,
+        token_file=token if auth == "user" else None,
     )
-    if backend == "google" and not credentials:
-        raise ConfigError("--backend google cần --credentials TỆP_KHOÁ.json (khoá tài khoản "
-                          "dịch vụ của Google)")
+    if backend == "google" and auth == "service_account" and not credentials:
+        raise ConfigError("--backend google --auth service_account cần --credentials "
+                          "TỆP_KHOÁ.json (khoá tài khoản dịch vụ của Google)")
+    if backend == "google" and auth == "user" and not token.exists():
+        raise ConfigError(f"chưa đăng nhập Google: chạy trước `cchc-sync google login "
+                          f"--client-secrets client_secret.json --token {token}`")
     ws = init_workspace(
         directory, units_csv=units_csv, period=period, backend=backend, name=name,
         google=google, progress=_progress_factory(ctx.obj["quiet"]),

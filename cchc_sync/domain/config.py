@@ -46,9 +46,9 @@ class ReadLimits:
     limit makes that unit "not readable" this cycle with a reason saying which limit and
     what to do; its archived rows stay and the rest of the cycle goes on."""
 
-    max_file_mb: float = 25
+    max_file_mb: float = 25.0
     """Size of the workbook file as stored (compressed)."""
-    max_inflated_mb: float = 60
+    max_inflated_mb: float = 60.0
     """Total size of its parts once unzipped, from the zip directory (never inflated to
     check): it bounds a zip bomb and the cost of rewriting the workbook for its flags."""
     max_rows_per_tab: int = 100_000
@@ -58,7 +58,7 @@ class ReadLimits:
     to row 1,048,576 costs nothing past it."""
     max_findings_per_tab: int = 200
     """Findings kept per unit and table; the rest are summed up in one finding."""
-    max_seconds_per_unit: float = 120
+    max_seconds_per_unit: float = 120.0
     """Time to read one unit's file: past it, the unit waits for the next cycle."""
 
 
@@ -342,13 +342,29 @@ def render_config(
     section("backend", ("kind", backend, '"local" (folder of .xlsx) or "google"'))
     section(
         "google",
+        ("auth", g.auth, '"user": the coordinator\'s own sign-in (cchc-sync google login); '
+         '"service_account": a key file'),
+        ("token", str(g.token_file or ""), "user: the kept sign-in (chmod 600); empty = "
+         "google-token.json beside this file"),
         "service-account key file (chmod 600)",
         ("credentials", str(g.credentials or ""), ""),
+        ("subject", g.subject, "service_account: act as this person (domain-wide delegation)"),
         ("folder", g.folder, "Drive folder id for the spreadsheets"),
         ("endpoint", g.endpoint, "emulator URL for tests; empty = Google"),
         "emails that may read the master",
         ("coordinators", list(g.coordinators), ""),
         ("reads_per_minute", g.reads_per_minute, ""),
         ("writes_per_minute", g.writes_per_minute, ""),
+    )
+    lim = ReadLimits()
+    section(
+        "limits",
+        "what one unit's file may cost a cycle (over a limit: that unit waits, with a reason)",
+        ("max_file_mb", lim.max_file_mb, "stored size of a workbook"),
+        ("max_inflated_mb", lim.max_inflated_mb, "its size once unzipped (zip bombs, fill-downs)"),
+        ("max_rows_per_tab", lim.max_rows_per_tab, "rows holding a value, per tab"),
+        ("blank_rows_stop", lim.blank_rows_stop, "this many empty rows in a row end a tab"),
+        ("max_findings_per_tab", lim.max_findings_per_tab, "more are summed up in one finding"),
+        ("max_seconds_per_unit", lim.max_seconds_per_unit, "time to read one unit's file"),
     )
     return tomlkit.dumps(doc)

@@ -24,6 +24,7 @@ from cchc_sync.app.cli_support import (
     convert_to_pdf,
     report_format,
     resolve_unit,
+    unit_codes,
 )
 from cchc_sync.app.doctor import Status as DoctorStatus
 from cchc_sync.app.doctor import run_doctor
@@ -179,7 +180,7 @@ def run(config_file):
 def findings(config_file, as_json, unit):
     """Open findings: unit, table, row, column, severity, rule, message, value."""
     with _workspace(config_file) as ws:
-        unit = resolve_unit(unit, ws.units_by_code)
+        unit = resolve_unit(unit, unit_codes(ws))
         items = ws.archive.open_findings(ws.period.code, unit)
         if as_json:
             click.echo(json.dumps([f.to_json() for f in items], ensure_ascii=False, indent=2))
@@ -301,7 +302,7 @@ def period_reopen(code, unit, until, config_file, actor):
             f"--until {until!r} không phải là ngày; hãy viết YYYY-MM-DD, ví dụ 2022-07-10"
         ) from None
     with _workspace(config_file) as ws:
-        unit = resolve_unit(unit, ws.units_by_code)
+        unit = resolve_unit(unit, unit_codes(ws))
         reopen_unit(ws, code.upper(), unit, day, actor)
         click.echo(f"Đã mở lại kỳ {code.upper()} cho đơn vị {unit} đến hết ngày "
                    f"{day:%d/%m/%Y}.")
@@ -335,7 +336,7 @@ def approve(code, unit, config_file, actor):
     from cchc_sync.app.workflow import approve_unit
 
     with _workspace(config_file) as ws:
-        unit = resolve_unit(unit, ws.units_by_code)
+        unit = resolve_unit(unit, unit_codes(ws))
         approve_unit(ws, code.upper(), unit, actor)
         click.echo(f"Đã phê duyệt số liệu kỳ {code.upper()} của đơn vị {unit}.")
 

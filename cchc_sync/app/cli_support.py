@@ -19,7 +19,7 @@ import click
 
 from cchc_sync.domain.config import ConfigError
 from cchc_sync.domain.periods import PeriodError
-from cchc_sync.domain.registry import RegistryError, find_unit_code
+from cchc_sync.domain.registry import RegistryError, find_unit_code, load_units
 from cchc_sync.domain.templates import TemplateError
 from cchc_sync.report import ReportError
 from cchc_sync.sources.base import SourceError
@@ -164,6 +164,13 @@ def resolve_unit(given: str | None, codes: Iterable[str]) -> str | None:
             f"không có đơn vị mã {given!r}; các mã hiện có: {', '.join(codes) or '(không có)'}"
         )
     return found
+
+
+def unit_codes(ws) -> list[str]:
+    """Codes a `--unit` may name: the period's units, then every other unit of the registry
+    (a unit merged away still has its earlier periods)."""
+    return list(dict.fromkeys([*ws.units_by_code, *(u.code for u in
+                                                    load_units(ws.config.units_file))]))
 
 
 REPORT_SUFFIXES = {".docx": "docx", ".md": "md", ".pdf": "pdf"}

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from cchc_sync.testing.typist import type_rows
@@ -194,3 +195,14 @@ def test_report_to_pdf_with_the_real_libreoffice(tmp_path, synced):
     done = plain("report", "-o", str(pdf), "--config", str(synced))
     assert done.returncode == 0, done.stderr
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_xlsx_master_holds_formula_like_text_as_text(synced):
+    """The .xlsx the coordinator opens (the master) stores the same texts as strings with
+    Excel's quote prefix: shown as typed, never evaluated, not even after an edit."""
+    master = next((synced.parent / "tong-hop").rglob("tong-hop-*.xlsx"))
+    book = openpyxl.load_workbook(master)
+    cells = [c for tab in book.worksheets for row in tab.iter_rows() for c in row
+             if c.value in DANGEROUS]
+    assert sorted(c.value for c in cells) == sorted(DANGEROUS)
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)

@@ -49,7 +49,17 @@ def _unpacked_recordings() -> Path:
     target = Path(tempfile.gettempdir()) / f"cchc-sync-recordings-{os.getpid()}"
     if not (target / "google-api-recordings").is_dir():
         with tarfile.open(PACKED_RECORDINGS) as archive:
-            archive.extractall(target, filter="data")
+            if hasattr(tarfile, "data_filter"):
+                archive.extractall(target, filter="data")
+            else:
+                # Python before 3.11.4 (Debian 12's 3.11.2) has no extraction filters: the
+                # same refusal by hand — plain files and folders inside the target only.
+                for member in archive.getmembers():
+                    name = Path(member.name)
+                    if name.is_absolute() or ".." in name.parts or not (
+                            member.isfile() or member.isdir()):
+                        raise ValueError(f"unsafe member in {PACKED_RECORDINGS}: {name}")
+                archive.extractall(target)
     return target / "google-api-recordings"
 
 

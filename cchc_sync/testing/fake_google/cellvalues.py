@@ -328,7 +328,16 @@ def _strip_literals(text: str) -> str:
                   text)
 
 
-def _format_number_pattern(value: float, pattern: str) -> str:
+def _localised(body: str, locale: str | None) -> str:
+    """A number written with "," grouping and "." decimals, in the locale's marks (vi_VN:
+    27.554, 1,5): FORMATTED_VALUE shows numbers as the spreadsheet's locale does."""
+    loc = locale_of(locale)
+    if (loc.group, loc.decimal) == (",", "."):
+        return body
+    return body.translate(str.maketrans({",": loc.group, ".": loc.decimal}))
+
+
+def _format_number_pattern(value: float, pattern: str, locale: str | None = None) -> str:
     sections = pattern.split(";")
     section = sections[0]
     negative_section = len(sections) > 1 and value < 0
@@ -368,7 +377,7 @@ def _format_number_pattern(value: float, pattern: str) -> str:
             whole = whole.zfill(min_int)
         body = whole + sep + frac
     sign = "-" if value < 0 and not negative_section and body.strip("0.,") else ""
-    return sign + _strip_literals(prefix) + body + _strip_literals(suffix)
+    return sign + _strip_literals(prefix) + _localised(body, locale) + _strip_literals(suffix)
 
 
 _DEFAULT_PATTERNS = {
@@ -388,16 +397,16 @@ def format_number(value: float, number_format: dict[str, Any] | None,
     kind = (number_format or {}).get("type")
     if not number_format or not number_format.get("pattern"):
         if kind == "PERCENT":
-            return _format_number_pattern(value, "0.00%")
+            return _format_number_pattern(value, "0.00%", locale)
         if kind in FORMATTED_STRING_TYPES:
             return _format_date(value, _DEFAULT_PATTERNS[locale_of(locale).day_first][kind])
-        return general(value)
+        return _localised(general(value), locale)
     pattern = number_format["pattern"]
     if kind in FORMATTED_STRING_TYPES:
         return _format_date(value, pattern)
     if number_format.get("type") == "TEXT" or pattern == "@":
-        return general(value)
-    return _format_number_pattern(value, pattern)
+        return _localised(general(value), locale)
+    return _format_number_pattern(value, pattern, locale)
 
 
 def formatted_value(ev: dict[str, Any] | None, number_format: dict[str, Any] | None,

@@ -45,6 +45,7 @@ from cchc_sync.testing.fake_google import (
     drive_extra,
     metadata,
     sheets,
+    strict,
     user_oauth,
     values,
 )
@@ -267,6 +268,8 @@ class _Handler(BaseHTTPRequestHandler):
                                                    service)
             else:
                 caller, scopes = fake.default_account, set(fake.default_scopes)
+            if fake.strict:
+                strict.check(kind, query, body)
             refused = account_refusal(fake, family, kind, caller)
             if refused is not None:
                 return refused.code, refused.raw_body(), {}, False
@@ -307,6 +310,8 @@ class FakeGoogle:
         self.default_account = default_account
         self.default_scopes = [sheets.SHEETS_SCOPE, sheets.DRIVE_SCOPE]
         self.verbose = verbose
+        self.strict = True
+        """Refuse unknown query parameters, body fields and mask names as Google does."""
         self.disabled_apis: set[str] = set()
         """"sheets" and/or "drive": answered with Google's 403 SERVICE_DISABLED."""
         self.service_account_storage = True

@@ -13,13 +13,17 @@ test_faults_archive.py, test_crash.py and test_concurrent_edits.py.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
 import os
 import re
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +45,7 @@ from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
 from cchc_sync.testing.typist import type_rows
-from tests.conftest import current_period
+from tests.conftest import HANG_GUARD, current_period
 from tests.test_contract import dump_values
 
 SUBSET = ("VP", "TNMT", "XA_HT", "XA_LT")
@@ -50,7 +54,7 @@ SUBSET = ("VP", "TNMT", "XA_HT", "XA_LT")
 
 FAST = 100_000  # the fake has no quota
 INTERVAL = 0.01  # minutes: a cycle every 0.6 s
-TIMEOUT = 60.0
+TIMEOUT = HANG_GUARD  # a wait for a log line that never comes is a hang, not a slow machine
 
 SCALED_SLEEP = (
     "import time as _time\n"
@@ -170,23 +174,59 @@ class GoogleSite:
         return dump_values(self.fake.spreadsheet(self.master_ref))
 
 
+_BUILT_LOCAL_SITES: dict[tuple, Path] = {}
+"""One built LocalSite per (units, period) and worker process, copied for each test."""
+
+
 class LocalSite:
-    """A local workspace (folder of .xlsx), filled as clerks would; archive closed."""
+    """A local workspace (folder of .xlsx), filled as clerks would; archive closed.
+
+    Built once per worker (init and typing five workbooks cost about a second of CPU)
+    and copied for every further site: the config and the archive's refs are relative
+    to the folder; only the archive's display URLs (absolute paths) are moved along."""
 
     kind = "local"
 
     def __init__(self, root: Path, codes: tuple[str, ...] = SUBSET):
+        key = (codes, current_period())
+        built = _BUILT_LOCAL_SITES.get(key)
+        if built is None or not built.exists():
+            where = Path(tempfile.mkdtemp(prefix="cchc-localsite-"))
+            atexit.register(shutil.rmtree, where, ignore_errors=True)
+            built = where / "site"
+            self._build(built, codes)
+            _BUILT_LOCAL_SITES[key] = built
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(built, root, dirs_exist_ok=True)
+        old, new = str(built.resolve()), str(root.resolve())
+        db = sqlite3.connect(root / "cchc-sync.sqlite")
+        try:
+            for table in ("sheets", "masters"):
+                db.execute(f"UPDATE {table} SET url = ? || substr(url, ?) WHERE url LIKE ?",
+                           (new, len(old) + 1, old + "%"))
+            db.commit()
+        finally:
+            db.close()
+        self.config = root / "cchc-sync.toml"  # what init_workspace writes
+        self.root = root
+        self.period = key[1]
+        ws = self.open()
+        try:
+            sheets = ws.archive.sheets(self.period)
+            self.sheets = {code: root / s.ref for code, s in sheets.items()}
+            self.master_path = root / ws.archive.master(self.period)["ref"]
+        finally:
+            ws.close()
+
+    @staticmethod
+    def _build(root: Path, codes: tuple[str, ...]) -> None:
         root.mkdir(parents=True, exist_ok=True)
         (root / "units-source.csv").write_text(subset_csv(codes), encoding="utf-8")
         ws = init_workspace(root, units_csv=root / "units-source.csv", period=current_period(),
                             name=DISTRICT)
         try:
-            self.config = ws.config.path
-            self.root = ws.config.root
-            self.period = ws.period.code
-            sheets = ws.archive.sheets(self.period)
-            self.sheets = {code: ws.config.root / s.ref for code, s in sheets.items()}
-            self.master_path = ws.config.root / ws.archive.master(self.period)["ref"]
+            period = ws.period.code
+            sheets = ws.archive.sheets(period)
             for code, tables in sample_rows(ws).items():
                 by_tab = {}
                 for table_key, rows in tables.items():
@@ -196,7 +236,7 @@ class LocalSite:
                          for k, v in row.items()}
                         for row in rows
                     ]
-                type_rows(self.sheets[code], by_tab)
+                type_rows(ws.config.root / sheets[code].ref, by_tab)
         finally:
             ws.close()
 
@@ -391,7 +431,7 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                return self.proc.wait(timeout=15)
+                return self.proc.wait(timeout=TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.kill()
         return self.proc.returncode
@@ -399,7 +439,7 @@ class Daemon:
     def kill(self) -> None:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=TIMEOUT)
 
 
 def assert_clean_log(text: str) -> None:
@@ -605,20 +645,26 @@ def test_unit_sheets_unshared_or_deleted_mid_cycle(google_site, tmp_path):
     daemon = Daemon(site.config, tmp_path / "daemon.log", python_prelude=SCALED_SLEEP)
     try:
         daemon.settle()
-        site.fake.set_faults(latency_ms=300)  # room between the listing and the reads
-        listings = sum(1 for r in site.fake.requests() if r["kind"] == "GET drive.files.list")
         site.apply(EDITS[2])  # TNMT, read first
         site.apply(unshared)
         site.apply(Edit("XA_LT", "Thông tin", 2, "Người lập biểu", "Ai Khác"))
-        deadline = time.monotonic() + TIMEOUT
-        while sum(1 for r in site.fake.requests()
-                  if r["kind"] == "GET drive.files.list") == listings:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        site.fake.unshare(site.sheets["XA_HT"])
-        site.fake.delete(site.sheets["XA_LT"])
+        # Events, not a race against a latency: a listing that arrives after the three
+        # edits sees them all; the cycle's first read after it (TNMT's) arrives, and before
+        # the fake serves it, XA_HT is unshared and XA_LT deleted.
+        listed, gone = [], []
+
+        def unshare_and_delete(kind: str, path: str) -> None:
+            if kind == "GET drive.files.list":
+                listed.append(True)
+            elif listed and not gone and site.sheets["TNMT"] in path:
+                site.fake.unshare(site.sheets["XA_HT"])
+                site.fake.delete(site.sheets["XA_LT"])
+                gone.append(True)
+
+        remove_hook = site.fake.on_request(unshare_and_delete)
         daemon.wait_for(r"cycle: read 1/4 units.* 2 unreachable.*master written")
-        site.fake.clear_faults()
+        remove_hook()
+        assert gone
         progress = progress_rows(site.master())
         assert progress["XA_HT"]["Kết nối"].startswith("Không truy cập được: Bảng tính")
         assert "chưa chia sẻ cho tài khoản dịch vụ" in progress["XA_HT"]["Kết nối"]

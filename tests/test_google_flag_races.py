@@ -4,8 +4,9 @@ The clerk's edits are made as a person, with the fake's own request handlers (so
 moves each cell's note and colour with its row, as Sheets does, and protected cells are
 refused to the clerk): a sort of the table's data columns, a column inserted left of the
 status column. Each edit lands after the cycle's one Drive version check and before the
-unit's flag write: the fake's latency holds that write back and a thread edits as soon as
-the previous unit's write (or the unit's own previous write) was served.
+unit's flag write: the edit is made on the fake's request thread as the request after the
+previous unit's write (or the unit's own write) arrives, before it is served
+(FakeGoogle.on_request) — an ordering of events, not a race against a latency.
 
 "The right rows" is what a fault-free run gives on the final data: a fresh site holding
 it, synced once.
@@ -14,7 +15,6 @@ it, synced once.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -81,42 +81,50 @@ def insert_column(site: GoogleSite) -> None:
 
 
 def after_writes_to(site: GoogleSite, code: str, mark: int, edits: list[Callable[[], None]]
-                    ) -> threading.Thread:
+                    ) -> Clerk:
     """A clerk who makes edits[i] as soon as the (i+1)-th flag write into `code`'s sheet
-    since `mark` was served."""
+    since `mark` was served: before the fake serves the request that follows it."""
 
     def served() -> int:
         return len([r for r in site.fake.requests()[mark:]
                     if r["kind"] == "POST spreadsheets.batchUpdate"
                     and site.sheets[code] in r["path"]])
 
-    return _clerk(served, edits)
+    return Clerk(site, served, edits)
 
 
-def while_writes_wait(site: GoogleSite, edits: list[Callable[[], None]]) -> threading.Thread:
+def while_writes_wait(site: GoogleSite, edits: list[Callable[[], None]]) -> Clerk:
     """A clerk who makes edits[i] as soon as the (i+1)-th batchUpdate from now reached the
-    fake, while the fake's latency still holds it back (so the edit lands first)."""
+    fake, before it is served (so the edit lands first)."""
     start = site.fake.stats()["by_kind"].get(BATCH, 0)
-    return _clerk(lambda: site.fake.stats()["by_kind"].get(BATCH, 0) - start, edits)
+    return Clerk(site, lambda: site.fake.stats()["by_kind"].get(BATCH, 0) - start, edits)
 
 
 BATCH = "POST spreadsheets.batchUpdate"
 
 
-def _clerk(count: Callable[[], int], edits: list[Callable[[], None]]) -> threading.Thread:
+class Clerk:
+    """Edits made on the fake's request thread as requests arrive (FakeGoogle.on_request):
+    an edit lands exactly between two of the cycle's requests, whatever the machine's
+    load (the clerk used to be a thread racing the fake's 300 ms latency)."""
 
-    def watch() -> None:
-        done = 0
-        deadline = time.monotonic() + 60
-        while done < len(edits) and time.monotonic() < deadline:
-            if count() > done:
-                edits[done]()
-                done += 1
-            time.sleep(0.005)
+    def __init__(self, site: GoogleSite, count: Callable[[], int],
+                 edits: list[Callable[[], None]]) -> None:
+        self.edits, self.done = edits, 0
+        self._count = count
+        self._lock = threading.Lock()
+        self._remove = site.fake.on_request(self._on_request)
 
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
+    def _on_request(self, _kind: str, _path: str) -> None:
+        with self._lock:
+            if self.done < len(self.edits) and self._count() > self.done:
+                self.edits[self.done]()
+                self.done += 1
+
+    def finish(self) -> None:
+        """The cycle is over: no more edits; every one of them was made."""
+        self._remove()
+        assert self.done == len(self.edits), f"{self.done} of {len(self.edits)} edits made"
 
 
 def reference_flags(tmp_path, edit: Callable[[GoogleSite], None]) -> dict[str, Any]:
@@ -171,11 +179,9 @@ def test_a_sort_during_the_flag_write_is_followed_at_once(site, tmp_path):
         sync_once(ws)
         sign(site)
         mark = len(site.fake.requests())
-        site.fake.set_faults(latency_ms=300, kinds=None)
         clerk = after_writes_to(site, "VP", mark, [lambda: sort_rows(site)])
         result = sync_once(ws)
-        clerk.join(10)
-        site.fake.clear_faults()
+        clerk.finish()
         assert UNIT not in result.flags_pending
         assert _flag_writes(site, mark) == 2  # the write, and the one that moved the flags
         got = google_flags(site)
@@ -204,11 +210,9 @@ def test_a_column_inserted_during_the_flag_write_changes_no_typed_value(site, tm
             insert_column(site)
             seen["values"] = values_but_status(site)
 
-        site.fake.set_faults(latency_ms=300, kinds=None)
         clerk = after_writes_to(site, "VP", mark, [clerk_inserts])
         result = sync_once(ws)
-        clerk.join(10)
-        site.fake.clear_faults()
+        clerk.finish()
         assert result.flags_pending == [UNIT]
         assert values_but_status(site) == seen["values"]
         assert "Số liệu đã rà soát lại" in [v for row in seen["values"] for v in row]
@@ -234,13 +238,11 @@ def test_rows_that_keep_moving_lose_their_flags_until_the_next_read(site, tmp_pa
         mark = len(site.fake.requests())
         sorts = [lambda: sort_rows(site, True), lambda: sort_rows(site, False),
                  lambda: sort_rows(site, True)]
-        site.fake.set_faults(latency_ms=300, kinds=None)
         # The unit's write is the cycle's only flag write: the version check is before
-        # it; the clerk sorts while each of its first three writes is held back.
+        # it; the clerk sorts as each of its first three writes arrives, before it is served.
         clerk = while_writes_wait(site, sorts)
         sync_once(ws)
-        clerk.join(10)
-        site.fake.clear_faults()
+        clerk.finish()
         assert _flag_writes(site, mark) == 4  # write, two moves, then the flags come off
         status, notes = google_flags(site)[TAB]
         assert status == {} and notes == {}

@@ -300,10 +300,12 @@ def test_a_50000_row_tab_completes_in_one_cycle(ws):
             sheet.append([f"Lớp bồi dưỡng số {i + 1}", i % 40 + 1])
 
     edit(path, grow)
-    started = time.monotonic()
+    # CPU time of this process, not the wall clock: the bound is about the work a cycle
+    # does, which a machine busy with other jobs does not change.
+    started = time.process_time()
     result = sync_once(ws)
-    elapsed = time.monotonic() - started
-    print(f"50,000-row tab: one cycle in {elapsed:.1f} s")
+    elapsed = time.process_time() - started
+    print(f"50,000-row tab: one cycle in {elapsed:.1f} s of CPU")
     assert elapsed < 120
     assert result.units_read == 1 and result.units_unreachable == []
     training = rows(ws, "TP", "dao_tao")

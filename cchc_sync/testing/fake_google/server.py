@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake.stats_.count(kind)
         if fake.faults.latency():
             time.sleep(fake.faults.latency())
+        for hook in list(fake.hooks):
+            hook(kind, parts.path)
         if fake.faults.drop_connection():
             fake.stats_.record(kind, method, parts.path, 0, True, size=len(body))
             self.close_connection = True
@@ -318,6 +321,7 @@ class FakeGoogle:
         """False: like Google since 2025, a service account cannot create files (it has no
         Drive storage outside shared drives): 403 storageQuotaExceeded."""
         self.errors: list[str] = []
+        self.hooks: list[Callable[[str, str], None]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -369,6 +373,14 @@ class FakeGoogle:
     def requests(self) -> list[dict[str, Any]]:
         with self.stats_.lock:
             return list(self.stats_.log)
+
+    def on_request(self, hook: Callable[[str, str], None]) -> Callable[[], None]:
+        """Call hook(kind, path) as each API request arrives (counted in stats, after any
+        latency), before it is served, on the request's own thread; returns the function
+        that removes the hook. In-process tests use it to let a person's edit land between
+        two of the software's requests as an event, not by racing the fake's latency."""
+        self.hooks.append(hook)
+        return lambda: self.hooks.remove(hook)
 
     def set_faults(self, **options: Any) -> dict[str, Any]:
         return self.faults.set(**options)

@@ -110,9 +110,10 @@ def test_fifty_thousand_rows_read_in_seconds(tmp_path):
         ws.append([f"Lĩnh vực {i}", i, 2, 3, i + 5, 1, 1, 1, 1, None])
     wb.save(tmp_path / "big.xlsx")
     backend = LocalBackend(tmp_path)
-    started = time.perf_counter()
+    # CPU time, not the wall clock: a busy machine must not fail a bound on our work.
+    started = time.process_time()
     read = backend.read_unit("X", SheetRef(ref="big.xlsx"), templates)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     rows = read.tables["tthc"].rows
     assert len(rows) == 50_000 and rows[-1].sheet_row == 50_001
     assert rows[-1].cells["tong_tiep_nhan"].value == 50_004

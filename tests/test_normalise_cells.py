@@ -181,10 +181,11 @@ def test_very_long_strings_are_quick(column):
         "\u0300" * 50_000,
         "-" * 50_000 + "x",
     ]
-    start = time.perf_counter()
+    # CPU time, not the wall clock: a busy machine must not fail a bound on our work.
+    start = time.process_time()
     for s in samples:
         assert isinstance(parse(s, column), Parsed)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
 
 
 @pytest.mark.parametrize("column", ALL_TYPES, ids=lambda c: c.key)

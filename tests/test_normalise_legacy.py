@@ -138,7 +138,8 @@ def test_enough_ordinary_strings():
 
 def test_long_legacy_text_is_fast():
     text = "Gi¶i quyÕt thñ tôc hµnh chÝnh " * 2000
-    start = time.perf_counter()
+    # CPU time, not the wall clock: a busy machine must not fail a bound on our work.
+    start = time.process_time()
     found = detect_legacy(text)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert found is not None and found[0] == "TCVN3"

@@ -69,9 +69,10 @@ def test_clean_text_eth_is_u0110():
 
 def test_clean_text_long_input_is_fast():
     s = ("Phòng\u00a0Nội  vụ\u200b " * 4000)[:50_000]
-    start = time.perf_counter()
+    # CPU time, not the wall clock: a busy machine must not fail a bound on our work.
+    start = time.process_time()
     out = clean_text(s)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert "  " not in out and "\u00a0" not in out
 
 

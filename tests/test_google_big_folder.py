@@ -65,3 +65,31 @@ def test_a_deleted_sheet_is_noticed_at_the_next_full_listing(big):
     assert listings(big) >= 2  # the whole folder again
     assert "TP" in result.units_unreachable
 
+
+
+def _signer(district, unit):
+    rows = district.ws.archive.current_rows(district.ws.period.code, unit=unit)
+    return next((r.values.get("nguoi_lap") for r in rows if r.table == "thong_tin"), None)
+
+
+def test_drive_listings_that_lag_behind_edits_never_hide_a_clerks_edit(big):
+    """Drive's search index lags behind edits, and not evenly: an edit made earlier can
+    show in files.list after one made later. The listing of recent changes reaches back
+    LISTING_OVERLAP before the newest modifiedTime it saw, so the late one is still read."""
+    cycle(big)
+    cycle(big)
+    store = big.fake.store
+    store.listing_lag = 3600
+    type_signer(big, "TP", "Lê Văn Tám")  # shows in listings only when the index catches up
+    store.listing_lag = 0.0
+    type_signer(big, "VP", "Trần Thị Hoa")  # shows at once
+    result, _ = cycle(big)
+    assert _signer(big, "VP") == "Trần Thị Hoa"
+    assert _signer(big, "TP") != "Lê Văn Tám"  # not listed yet: not read yet
+    tp, vp = store.files[big.sheet_id("TP")], store.files[big.sheet_id("VP")]
+    assert store.as_listed(tp).version < tp.version
+    store.catch_up_listings()  # Drive's index catches up with TP's edit
+    # A listing from the newest modifiedTime seen (VP's) would miss TP's edit for good.
+    assert tp.modified_ms < vp.modified_ms
+    result, _ = cycle(big)
+    assert _signer(big, "TP") == "Lê Văn Tám"

@@ -169,8 +169,8 @@ def list_files(ctx: Ctx) -> Response:
                             "[1, 1000]", reason="invalid", location="pageSize")
     query = ctx.arg("q")
     pred = drive_query.parse(query) if query else None
-    files = [f for f in ctx.store.files.values()
-             if visible(ctx, f) and (pred is None or pred(f, ctx.caller))]
+    listed = (ctx.store.as_listed(f) for f in ctx.store.files.values())
+    files = [f for f in listed if visible(ctx, f) and (pred is None or pred(f, ctx.caller))]
     order = ctx.arg("orderBy") or "modifiedTime desc"
     for part in reversed([p.strip() for p in order.split(",") if p.strip()]):
         name, _, direction = part.partition(" ")

@@ -15,6 +15,7 @@ each edit.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import random
 import threading
@@ -250,6 +251,9 @@ class DriveFile:
     unshared: bool = False  # the service account lost access (control endpoint)
     last_modifier: str = ""
     permissions: list[dict[str, Any]] = field(default_factory=list)
+    lagging: list[tuple[float, int, int]] = field(default_factory=list)
+    """Edits Drive's listings do not show yet: (wall time they show from, version and
+    modified_ms before the edit). See Store.listing_lag."""
     comments: list[dict[str, Any]] = field(default_factory=list)
     spreadsheet: Spreadsheet | None = None
 
@@ -273,6 +277,9 @@ class Store:
         self.root_ids: dict[str, str] = {}
         self._last_ms = 0
         self.oauth = OAuthState()  # user sign-in and delegation (user_oauth.py)
+        self.listing_lag = 0.0
+        """Seconds an edit takes to show in files.list (Drive's search index lags behind
+        edits; files.get and Sheets see it at once). Applies to edits made while set."""
 
     # ------------------------------------------------------------------ ids and time
     def now_ms(self) -> int:
@@ -388,6 +395,26 @@ class Store:
     def bump(self, file: DriveFile, by: str) -> None:
         """Record an edit: modifiedTime strictly increases, version goes up by one."""
         with self.lock:
+            if self.listing_lag > 0:
+                file.lagging.append((time.time() + self.listing_lag, file.version,
+                                     file.modified_ms))
             file.modified_ms = self.now_ms()
             file.version += 1
             file.last_modifier = by
+
+    def catch_up_listings(self) -> None:
+        """Drive's index catches up: every lagging edit shows in listings from now on."""
+        with self.lock:
+            for file in self.files.values():
+                file.lagging.clear()
+
+    def as_listed(self, file: DriveFile) -> DriveFile:
+        """The file as files.list shows it now: before the first edit still lagging."""
+        with self.lock:
+            now = time.time()
+            file.lagging[:] = [entry for entry in file.lagging if entry[0] > now]
+            if not file.lagging:
+                return file
+            _, version, modified_ms = file.lagging[0]
+            return dataclasses.replace(file, version=version, modified_ms=modified_ms,
+                                       lagging=[])

@@ -514,6 +514,9 @@ class FakeGoogle:
             return 200, {}
         if key == ("GET", "requests", 1):
             return 200, {"requests": self.requests()}
+        if key == ("POST", "listing-lag", 1):  # {"seconds": 30}
+            self.store.listing_lag = float(data.get("seconds", 0))
+            return 200, {"seconds": self.store.listing_lag}
         if key == ("POST", "accounts", 1):
             # {"disabled_apis": ["sheets"], "service_account_storage": false}
             self.disabled_apis = set(data.get("disabled_apis", self.disabled_apis))

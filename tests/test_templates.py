@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from cchc_sync.checks.suite import bind_checks
 from cchc_sync.domain.templates import (
     Aggregate,
     ColumnType,
@@ -66,7 +67,8 @@ def test_rule_naming_an_unknown_column_is_rejected(template_copy):
     path.write_text(path.read_text(encoding="utf-8").replace(
         "left: ho_so_truc_tuyen", "left: ho_so_online"), encoding="utf-8")
     with pytest.raises(TemplateError, match="ho_so_online"):
-        load_template_set(template_copy)
+        # Rules are bound to their check classes when a workspace opens (bind_checks).
+        bind_checks(load_template_set(template_copy))
 
 
 def test_missing_table_file_and_bad_yaml(template_copy):

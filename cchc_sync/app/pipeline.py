@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from cchc_sync.app.earlier_periods import earlier_periods
 from cchc_sync.app.publishing import unit_progress, write_flags, write_master
+from cchc_sync.checks.base import CheckSettings
 from cchc_sync.checks.caps import cap_findings
-from cchc_sync.checks.cross_unit import cross_unit_findings
-from cchc_sync.checks.history import history_findings
+from cchc_sync.checks.suite import bind_checks, cross_unit_findings, history_findings
 from cchc_sync.checks.validate import check_unit
 from cchc_sync.domain.config import Config
 from cchc_sync.domain.periods import parse_period
@@ -32,6 +33,7 @@ from cchc_sync.publish.figures import ordered_levels
 from cchc_sync.sources.base import Backend, ScanEntry, ScanState, SheetRef, UnitUnreachable
 from cchc_sync.sources.identity import identity_problem
 from cchc_sync.store.archive import RUN_FAILED, Archive
+from cchc_sync.store.row_values import with_dates
 
 __all__ = ["Workspace", "open_workspace", "sync_once", "unit_progress", "CycleResult"]
 
@@ -102,6 +104,7 @@ def open_workspace(
     config: Config, backend: Backend | None = None, clock: Callable[[], dt.datetime] = utcnow
 ) -> Workspace:
     templates = load_template_set(config.templates_dir)
+    bind_checks(templates)  # a rule of unknown kind or with a wrong parameter stops here
     period = parse_period(config.period, config.cutoff_day, config.calendar_periods)
     units = expected_units(config, period)
     archive = Archive(config.archive_file)
@@ -340,8 +343,12 @@ def _sync_period(
     # master is rebuilt (write_master loads them then): an idle cycle counts them in SQL.
     rows = archive.current_rows(period) if touched else None
     if rows is not None:
-        cross = cross_unit_findings(rows, ws.templates, ws.units_by_code)
-        cross += history_findings(ws, rows)
+        typed = with_dates(rows, ws.templates)
+        settings = CheckSettings(change_share=ws.config.history_change_share,
+                                 min_base=ws.config.history_min_base,
+                                 outlier_z=ws.config.outlier_z)
+        cross = cross_unit_findings(typed, ws.templates, ws.units_by_code, settings)
+        cross += history_findings(typed, ws.templates, earlier_periods(ws), settings)
         touched |= archive.replace_findings(period, "cross", cross, run_id)
 
     written, pending = write_flags(ws, touched)

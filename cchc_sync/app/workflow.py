@@ -15,10 +15,9 @@ from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 from cchc_sync.app.pipeline import Workspace, create_missing_sheets
-from cchc_sync.checks.cross_unit import CurrentRow
 from cchc_sync.domain.config import ConfigError
 from cchc_sync.domain.periods import parse_period
-from cchc_sync.domain.records import Unit
+from cchc_sync.domain.records import CurrentRow, Unit
 from cchc_sync.domain.registry import active_units, load_successions, load_units, predecessors
 from cchc_sync.domain.templates import TemplateSet
 from cchc_sync.normalise import fold

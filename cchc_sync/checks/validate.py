@@ -1,7 +1,8 @@
 """From a unit's RawTables to typed rows and findings: the pure heart of a check.
 
-`check_unit` normalises every cell, gives every row its identity, applies the template's
-row rules and yields findings as data. Cross-unit rules live in `cross_rules.py`.
+`check_unit` normalises every cell, gives every row its identity, runs the table's row
+and table checks (`row_checks.py`, bound by `suite.checks_for`) and yields findings as
+data. Checks across units and periods run later, on the archive's rows (`suite.py`).
 """
 
 from __future__ import annotations
@@ -11,19 +12,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from cchc_sync.checks.suite import checks_for
 from cchc_sync.domain.records import Finding, Period, RawRow, RawTable, Severity, TypedRow, UnitRead
-from cchc_sync.domain.templates import ColumnSpec, ColumnType, RuleSpec, TableSpec, TemplateSet
-from cchc_sync.domain.vnformat import format_date, format_int, format_percent
-from cchc_sync.normalise import DocNo, fold, normalise_cell, parse_docno
-
-RATE_TOLERANCE = 0.01
-"""A stated rate may differ from its own numbers by this many percent points (rounding)."""
+from cchc_sync.domain.templates import ColumnType, TableSpec, TemplateSet
+from cchc_sync.domain.vnformat import format_int
+from cchc_sync.normalise import fold, normalise_cell
 
 ORDINAL_TITLES = {"stt", "tt", "số thứ tự"}
+"""Header titles clerks add for row numbers; never reported as unknown columns."""
 
 MAX_CELL_TEXT = 32_767
 """Excel's limit for one cell: longer text cannot reach the master whole."""
-"""Header titles clerks add for row numbers; never reported as unknown columns."""
 
 
 @dataclass(kw_only=True, slots=True)
@@ -133,9 +132,12 @@ def check_table(
             )
         )
     rows = _check_identity(rows, spec, finding)
+    checks = checks_for(spec)
     for row in rows:
-        for rule in spec.rules:
-            findings.extend(_apply_rule(rule, row, spec, period, unit))
+        for row_check in checks.row:
+            findings.extend(row_check.check_row(row, unit, period))
+    for table_check in checks.table:
+        findings.extend(table_check.check_table(rows, unit, period))
     # Every finding learns its row key; warnings learn the unit's explanation.
     by_row = {r.sheet_row: r for r in rows}
     out = []
@@ -192,7 +194,7 @@ def _normalise_row(raw: RawRow, spec: TableSpec, unit: str) -> tuple[dict[str, A
                 )
             )
         if parsed.value is not None:
-            values[col.key] = _jsonable(parsed.value)
+            values[col.key] = parsed.value
         elif col.required and not parsed.issues:
             findings.append(
                 Finding(
@@ -210,6 +212,7 @@ def _normalise_row(raw: RawRow, spec: TableSpec, unit: str) -> tuple[dict[str, A
 
 
 def _jsonable(value: Any) -> Any:
+    """A cell value as a finding carries it (stored as JSON in the archive)."""
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
     if isinstance(value, dt.date):
@@ -283,136 +286,3 @@ def _with_key(row: TypedRow, key: str) -> TypedRow:
         values=row.values,
         explanation=row.explanation,
     )
-
-
-# --- row rules --------------------------------------------------------------------------
-
-
-def _apply_rule(
-    rule: RuleSpec, row: TypedRow, spec: TableSpec, period: Period, unit: str
-) -> Iterator[Finding]:
-    p = rule.params
-    v = row.values
-
-    def make(message: str, column: str | None, value: Any = None) -> Finding:
-        return Finding(
-            rule=rule.id,
-            severity=rule.severity,
-            message=message,
-            unit=unit,
-            table=spec.key,
-            row=row.sheet_row,
-            column=column,
-            value=value,
-        )
-
-    def title(key: str) -> str:
-        return spec.column(key).title
-
-    if rule.kind == "sum_equals":
-        total, parts = p["total"], p["parts"]
-        if v.get(total) is None or any(v.get(k) is None for k in parts):
-            return  # missing-value strategy: skip when an operand is blank
-        s = sum(v[k] for k in parts)
-        if s != v[total]:
-            terms = " + ".join(f"{format_int(v[k])} ({title(k)})" for k in parts)
-            yield make(
-                f'"{title(total)}" ghi {format_int(v[total])} nhưng {terms} = {format_int(s)}. '
-                "Hãy kiểm tra lại các số này.",
-                total,
-                v[total],
-            )
-    elif rule.kind == "le":
-        left, right = p["left"], p["right"]
-        if v.get(left) is None or v.get(right) is None:
-            return
-        if v[left] > v[right]:
-            yield make(
-                f'"{title(left)}" ({format_int(v[left])}) lớn hơn "{title(right)}" '
-                f"({format_int(v[right])}): số phần không thể vượt số tổng. Hãy kiểm tra lại.",
-                left,
-                v[left],
-            )
-    elif rule.kind == "rate":
-        rate, num, den = p["rate"], p["numerator"], p["denominator"]
-        if v.get(rate) is None or v.get(num) is None or v.get(den) is None:
-            return
-        tolerance = float(p.get("tolerance", RATE_TOLERANCE))
-        if v[den] == 0:
-            if v[rate] != 0:
-                yield make(
-                    f'Tỷ lệ ghi {format_percent(v[rate])} nhưng "{title(den)}" bằng 0 '
-                    "nên không thể tính tỷ lệ. Hãy kiểm tra lại.",
-                    rate,
-                    v[rate],
-                )
-            return
-        expected = round(v[num] * 100 / v[den], 2)
-        if abs(v[rate] - expected) > tolerance + 1e-9:
-            yield make(
-                f"Tỷ lệ ghi {format_percent(v[rate])} nhưng {format_int(v[num])}/"
-                f"{format_int(v[den])} = {format_percent(expected)}. Hãy sửa tỷ lệ "
-                "(hoặc để trống, phần mềm sẽ tự tính).",
-                rate,
-                v[rate],
-            )
-    elif rule.kind == "docno_type":
-        yield from _docno_type(rule, row, spec, make)
-    elif rule.kind == "date_in_period":
-        col = p["column"]
-        value = v.get(col)
-        if value and dt.date.fromisoformat(value) > period.end:
-            d = dt.date.fromisoformat(value)
-            yield make(
-                f'"{title(col)}" là {format_date(d)}, sau ngày kết thúc kỳ báo cáo '
-                f"{period.code} ({format_date(period.end)}). Hãy kiểm tra lại ngày.",
-                col,
-                value,
-            )
-    elif rule.kind == "requires":
-        when = p["when"]
-        if v.get(when) is True:
-            missing = [k for k in p["then"] if v.get(k) is None]
-            if missing:
-                names = ", ".join(f'"{title(k)}"' for k in missing)
-                yield make(
-                    f'Đã chọn "Có" ở "{title(when)}" nhưng chưa ghi {names}.',
-                    missing[0],
-                )
-    # docno_date is a cross-row, cross-unit rule: see cross_rules.py
-
-
-def _docno_type(rule: RuleSpec, row: TypedRow, spec: TableSpec, make) -> Iterator[Finding]:
-    number_key, choice_key = rule.params["number"], rule.params["choice"]
-    number, code = row.values.get(number_key), row.values.get(choice_key)
-    if number is None or code is None:
-        return
-    parsed = parse_docno(number)
-    if not isinstance(parsed, DocNo):
-        return
-    col: ColumnSpec = spec.column(choice_key)
-    choice = col.choice(code)
-    if choice is None:
-        return
-    expected = choice.doc_type
-    actual = parsed.type_code
-    if expected == actual:
-        return
-    if expected is None and actual is not None:
-        owner = next((c for c in col.choices if c.doc_type == actual), None)
-        shown = f"{actual} ({owner.label})" if owner else actual
-        message = (
-            f'Loại văn bản là "{choice.label}" nhưng số, ký hiệu {number} có mã loại {shown}. '
-            "Hãy kiểm tra lại loại văn bản hoặc số, ký hiệu."
-        )
-    elif expected is not None and actual is None:
-        message = (
-            f'Loại văn bản là "{choice.label}" nhưng số, ký hiệu {number} không có mã '
-            f"{expected} (dạng đúng: số/{expected}-cơ quan ban hành, ví dụ 175/{expected}-UBND)."
-        )
-    else:
-        message = (
-            f'Loại văn bản là "{choice.label}" (mã {expected}) nhưng số, ký hiệu {number} '
-            f"có mã {actual}. Hãy kiểm tra lại."
-        )
-    yield make(message, choice_key, code)

@@ -222,7 +222,20 @@ class TypedRow:
     """Row identity within the unit's table ("" for one-row tables)."""
     sheet_row: int
     values: dict[str, Any]
-    """Normalised values (int, float, str, ISO date str, bool); blanks are absent."""
+    """Normalised values (int, float, str, datetime.date, bool); blanks are absent."""
+    explanation: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CurrentRow:
+    """A row as the archive holds it now (its latest version), with the same typed values
+    as the TypedRow it came from (dates are `datetime.date`)."""
+
+    unit: str
+    table: str
+    key: str
+    sheet_row: int | None
+    values: dict[str, Any]
     explanation: str | None = None
 
 

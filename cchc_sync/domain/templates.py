@@ -72,10 +72,16 @@ class ColumnSpec:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RuleSpec:
+    """A rule as the template declares it. Which check class a `kind` names, and which
+    parameters it takes, is `cchc_sync.checks`' business (`bind_checks` refuses an unknown
+    kind or parameter with a TemplateError naming `origin`)."""
+
     id: str
     kind: str
     severity: Severity
     params: dict[str, Any]
+    origin: str = ""
+    """Where it was declared ("…/tthc.yaml: table tthc, rule tthc.tong-tiep-nhan")."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -143,18 +149,6 @@ class TemplateSet:
             if f.id == figure_id:
                 return f
         raise KeyError(figure_id)
-
-
-# Parameters each rule kind needs, and which of them name columns of the table.
-_RULE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "sum_equals": ("total", "parts"),
-    "le": ("left", "right"),
-    "rate": ("rate", "numerator", "denominator"),
-    "docno_type": ("number", "choice"),
-    "date_in_period": ("column",),
-    "requires": ("when", "then"),
-    "docno_date": ("number", "date"),
-}
 
 
 def default_template_dir() -> Path:
@@ -266,10 +260,7 @@ def _parse_table(data: dict, path: Path) -> TableSpec:
     single = bool(data.get("single_row", False))
     if not single and not any(c.is_key for c in columns):
         raise TemplateError(f"{path}: table {table}: a multi-row table needs a key column")
-    keys = {c.key for c in columns}
-    rules = []
-    for raw in data.get("rules") or []:
-        rules.append(_parse_rule(raw, path, table, keys))
+    rules = [_parse_rule(raw, path, table) for raw in data.get("rules") or []]
     return TableSpec(
         key=table,
         tab=data["tab"],
@@ -329,25 +320,18 @@ def _parse_column(raw: dict, path: Path, table: str) -> ColumnSpec:
     )
 
 
-def _parse_rule(raw: dict, path: Path, table: str, columns: set[str]) -> RuleSpec:
-    kind = raw.get("kind")
-    rid = raw.get("id") or f"{table}.{kind}"
+def _parse_rule(raw: Any, path: Path, table: str) -> RuleSpec:
+    if not isinstance(raw, dict) or not raw.get("kind"):
+        raise TemplateError(f"{path}: table {table}: a rule has no kind: {raw!r}")
+    kind = str(raw["kind"])
+    rid = str(raw.get("id") or f"{table}.{kind}")
     where = f"{path}: table {table}, rule {rid}"
-    if kind not in _RULE_COLUMNS:
-        raise TemplateError(f"{where}: unknown kind {kind!r} (known: {', '.join(_RULE_COLUMNS)})")
-    params = {k: v for k, v in raw.items() if k not in ("id", "kind", "severity")}
-    for p in _RULE_COLUMNS[kind]:
-        if p not in params:
-            raise TemplateError(f"{where}: missing {p}")
-        names = params[p] if isinstance(params[p], list) else [params[p]]
-        for name in names:
-            if name not in columns:
-                raise TemplateError(f"{where}: {p} names unknown column {name!r}")
     try:
         severity = Severity(raw.get("severity", "error"))
     except ValueError:
         raise TemplateError(f"{where}: severity must be error or warning") from None
-    return RuleSpec(id=rid, kind=kind, severity=severity, params=params)
+    params = {k: v for k, v in raw.items() if k not in ("id", "kind", "severity")}
+    return RuleSpec(id=rid, kind=kind, severity=severity, params=params, origin=where)
 
 
 def _parse_figures(raws: list, tables: dict[str, TableSpec], path: Path) -> tuple[FigureSpec, ...]:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cchc_sync.checks.cross_unit import CurrentRow, common_value
-from cchc_sync.domain.records import Unit
+from cchc_sync.checks.cross_unit import common_value
+from cchc_sync.domain.records import CurrentRow, Unit
 from cchc_sync.domain.templates import FigureSpec, TemplateSet
 
 DEFAULT_LEVEL_NAMES = {

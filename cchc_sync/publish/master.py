@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from cchc_sync.checks.cross_unit import CurrentRow
-from cchc_sync.domain.records import Finding, Severity, Unit
+from cchc_sync.domain.records import CurrentRow, Finding, Severity, Unit
 from cchc_sync.domain.templates import ColumnType, TemplateSet
 from cchc_sync.publish.figures import TOTAL, FigureValue, level_name
 from cchc_sync.sources.base import MasterBook

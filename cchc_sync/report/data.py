@@ -11,10 +11,9 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from cchc_sync.checks.cross_unit import CurrentRow
 from cchc_sync.domain.config import Config
 from cchc_sync.domain.periods import parse_period
-from cchc_sync.domain.records import Finding, Period, Severity, Unit
+from cchc_sync.domain.records import CurrentRow, Finding, Period, Severity, Unit
 from cchc_sync.domain.templates import TemplateSet
 from cchc_sync.domain.vnformat import format_int, format_percent
 from cchc_sync.publish.figures import (

@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from cchc_sync.domain.vnformat import format_date
+from cchc_sync.normalise import fold
 from cchc_sync.publish.figures import TOTAL
 from cchc_sync.report.data import PeriodData
 from cchc_sync.report.model import Para, ParaStyle, Span, SpanKind
 from cchc_sync.report.spans import Clause, Sentences, lower_first, para, text
-
-
-def fold(s: str) -> str:
-    """Case-insensitive comparison key (NFC, casefold)."""
-    return unicodedata.normalize("NFC", s).casefold()
 
 
 def area_subject(data: PeriodData) -> str:

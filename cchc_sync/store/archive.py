@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cchc_sync.checks.cross_unit import CurrentRow
-from cchc_sync.domain.records import Finding, Severity, TabLayout, TypedRow, Unit
+from cchc_sync.domain.records import CurrentRow, Finding, Severity, TabLayout, TypedRow, Unit
+from cchc_sync.store.row_values import encode_values
 from cchc_sync.store.schema import (  # noqa: F401  (re-exported: the archive's constants)
     _MIGRATIONS,
     _SCHEMA,
@@ -316,7 +316,7 @@ class Archive:
                 for row in rows:
                     ident = (table, row.key)
                     seen.add(ident)
-                    data = json.dumps(row.values, ensure_ascii=False, sort_keys=True)
+                    data = encode_values(row.values)
                     prev = latest.get(ident)
                     if prev is not None and not prev["deleted"] and prev["data"] == data:
                         db.execute(

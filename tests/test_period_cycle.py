@@ -141,9 +141,11 @@ def test_two_periods(workspace):
     # -- 2022S2: the merged commune changes a carried number and explains why.
     path = sheet_path(ws, "XA_LTHT")
     field = next(iter(carried))
-    for offset, pending in enumerate(carried.values()):
-        # The clerk completes each carried row (its total is required).
-        set_cell(path, "Giải quyết TTHC", 2 + offset, "Tổng số hồ sơ tiếp nhận", pending + 40)
+    for offset, (name, pending) in enumerate(carried.items()):
+        # The clerk completes each carried row (its total is required), in line with what
+        # both communes received in 2022S1 (the first year compares with that half-year).
+        set_cell(path, "Giải quyết TTHC", 2 + offset, "Tổng số hồ sơ tiếp nhận",
+                 max(pending + 40, received_s1(s1_rows, name)))
     set_cell(path, "Giải quyết TTHC", 2, "Từ kỳ trước chuyển qua", carried[field] + 3)
     set_cell(path, "Giải quyết TTHC", 2, "Giải trình",
              "Nhận thêm 3 hồ sơ chuyển từ xã Hòa Thuận sau sáp nhập")
@@ -177,3 +179,10 @@ def test_two_periods(workspace):
         assert wanted in actions
     log_text = CliRunner().invoke(cli, ["period", "log", "--config", str(ws.config.path)]).output
     assert "Phê duyệt" in log_text and "Trần Thị Hoa (Phòng Nội vụ)" in log_text
+
+
+def received_s1(s1_rows, field: str) -> int:
+    """What the merged commune's predecessors received in 2022S1 for one field."""
+    return sum(r.values.get("tong_tiep_nhan") or 0 for r in s1_rows
+               if r.unit in ("XA_LT", "XA_HT") and r.table == "tthc"
+               and r.values["linh_vuc"] == field)

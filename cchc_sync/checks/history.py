@@ -116,7 +116,7 @@ def _comparison(earlier: EarlierPeriods, row: CurrentRow,
                 column: str) -> tuple[EarlierPeriod, list[int]] | None:
     """The earlier period this row is compared with and its reported values there: a year
     earlier where the row existed then, else the previous period of the same length."""
-    for period in (earlier.year_earlier,):
+    for period in (earlier.year_earlier, earlier.previous):
         if period is None or (period.relation is Relation.PREVIOUS
                               and earlier.year_earlier is not None
                               and period.code == earlier.year_earlier.code):

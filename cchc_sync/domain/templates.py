@@ -64,7 +64,8 @@ class ColumnSpec:
     aggregate: Aggregate = Aggregate.SUM
     width: int | None = None
     history: bool = False
-    """Compared with the same period a year earlier (a warning on a large change)."""
+    """Compared with the same period a year earlier, or the previous period of the same
+    length where there is none (a warning on a large change: the `change` check)."""
 
     def choice(self, code: str) -> Choice | None:
         return next((c for c in self.choices if c.code == code), None)

@@ -11,7 +11,7 @@ from typing import Any
 
 from cchc_sync.domain.records import CellFormat
 from cchc_sync.domain.templates import ColumnSpec
-from cchc_sync.domain.vnformat import format_date
+from cchc_sync.domain.vnformat import format_date, format_int
 from cchc_sync.normalise.base import Parsed, error, quote
 from cchc_sync.normalise.text import clean_text
 
@@ -23,6 +23,13 @@ FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 SERIAL_MIN = (dt.date(FIRST_YEAR, 1, 1) - SERIAL_EPOCH).days
 SERIAL_MAX = (dt.date(LAST_YEAR, 12, 31) - SERIAL_EPOCH).days
+
+EXCEL_LEAP_DAY = 60
+"""Excel's serial of 29/02/1900, a day that never was (Lotus 1-2-3's leap-year bug). A
+reader that leaves it as a number (sources/xlsx/read.py) lets it be named here; Google
+Sheets has no such day and delivers its serials as datetimes."""
+EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 0, 2_958_465
+"""The numbers Excel can show as a date (to 31/12/9999); anything else is no date at all."""
 
 EXAMPLE = "07/06/2022"
 
@@ -145,10 +152,31 @@ def _date_number(value: int | float | Decimal, fmt: CellFormat | None,
         return _invalid(column, value, "ô đang chứa một giá trị không phải số")
     in_range = SERIAL_MIN <= value <= SERIAL_MAX
     if fmt is CellFormat.DATE or (fmt is None and in_range):
+        if fmt is CellFormat.DATE and EXCEL_LEAP_DAY <= value < EXCEL_LEAP_DAY + 1:
+            return error(
+                "cell.date.invalid",
+                f'Ô "{column.title}" đang chứa ngày 29/02/1900 (số {quote(value)} của Excel): '
+                "ngày 29/02/1900 không tồn tại (năm 1900 không nhuận, Excel vẫn đếm ngày này). "
+                f"Hãy ghi lại ngày đúng theo dạng {_form()}.",
+                value,
+            )
         if not in_range:
-            return _out_of_range(column, value, quote(value), None)
+            if not EXCEL_SERIAL_MIN <= value <= EXCEL_SERIAL_MAX:
+                return error(
+                    "cell.date.range",
+                    f'Ô "{column.title}" được định dạng ngày tháng nhưng chứa số '
+                    f"{_number(value)}: số này không phải là ngày (ngày tháng của bảng tính chỉ "
+                    f"đến 31/12/9999). Hãy ghi ngày theo dạng {_form()}.",
+                    value,
+                )
+            return _out_of_range(column, value, quote(value), serial_to_date(float(value)).year)
         return Parsed(value=serial_to_date(float(value)))
     return _invalid(column, value, f"bạn ghi số {quote(value)}, không phải ngày tháng")
+
+
+def _number(value: int | float | Decimal) -> str:
+    """A whole number as Vietnamese write it (10.000.000), anything else as typed."""
+    return format_int(value) if float(value).is_integer() else quote(value)
 
 
 def _date_text(raw: str, column: ColumnSpec) -> Parsed:

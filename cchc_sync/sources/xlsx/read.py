@@ -14,6 +14,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.cell.read_only import EmptyCell, ReadOnlyCell
+from openpyxl.styles.numbers import is_timedelta_format
+from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 from openpyxl.utils.escape import unescape
 from openpyxl.workbook import Workbook
 
@@ -38,6 +40,11 @@ def read_workbook(
     tab; {"kind": "master"} for a master workbook) and whether the software's "Kiểm tra"
     tab is still there. Exceptions from opening or parsing propagate to the caller."""
     wb = load_workbook(path, read_only=True, data_only=True)
+    # openpyxl turns date serials into datetimes while parsing, and a serial no datetime
+    # can hold into "#VALUE!", indistinguishable from a broken formula; Excel's 29/02/1900
+    # (serial 60) becomes 28/02/1900. Serials arrive as numbers here and `_cell_value`
+    # converts them, leaving those two as numbers for the normaliser to name.
+    wb._date_formats = set()
     try:
         marks = read_meta(wb)
         if not marks and all(find_sheet(wb, tab) for tab in MASTER_SIGNATURE_TABS):
@@ -118,7 +125,10 @@ def _raw_row(
             cells[key] = _BLANK[None if cell is None else format_of(cell, None)]
         else:
             filled = True
-            cells[key] = RawCell(value=value, fmt=format_of(cell, value))
+            fmt = format_of(cell, value)
+            if fmt is CellFormat.DATE and type(value) in (int, float):
+                value = _excel_date(cell, value)
+            cells[key] = RawCell(value=value, fmt=fmt)
     if not filled:
         return None
     explanation = row_explanation(row, explanation_col, _value)
@@ -136,6 +146,24 @@ def _value(cell: Any) -> CellValue:
         if not value.strip():
             return None
     return value
+
+
+_EXCEL_LEAP_DAY = 60
+"""Excel's serial of 29/02/1900, a day that never was."""
+
+
+def _excel_date(cell: Any, serial: float) -> CellValue:
+    """What openpyxl would make of a date-formatted number, except Excel's fictitious
+    29/02/1900 (serial 60) and a number no date can be: those stay numbers."""
+    if _EXCEL_LEAP_DAY <= serial < _EXCEL_LEAP_DAY + 1:
+        return serial
+    book = getattr(getattr(cell, "parent", None), "parent", None)
+    epoch = getattr(book, "epoch", WINDOWS_EPOCH)
+    number_format = getattr(cell, "number_format", "") or ""
+    try:
+        return from_excel(serial, epoch, timedelta=is_timedelta_format(number_format))
+    except (OverflowError, ValueError):
+        return serial
 
 
 class _Formats:

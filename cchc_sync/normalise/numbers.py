@@ -140,10 +140,28 @@ def _int_number(value: int | float | Decimal, column: ColumnSpec) -> Parsed:
         return error(
             "cell.int.decimal",
             f'Ô "{column.title}" phải là số nguyên (đếm số lượng), nhưng đang chứa '
-            f"{quote(value)} là số có phần thập phân. Hãy ghi lại bằng số nguyên, ví dụ 15.",
+            f"{quote(value)} là số có phần thập phân. " + _decimal_point_hint(d),
             value,
         )
     return _int_range(int(d), column, value)
+
+
+def _decimal_point_hint(d: Decimal) -> str:
+    """What to do about a stored decimal number in a count. Exactly three decimals above 1
+    ("27.554" stored as 27.554) is what a clerk's thousands separator becomes in Excel or
+    LibreOffice set to a language that reads "." as the decimal point: say so, and how to
+    fix it. The value itself is never guessed (27.554 could still be a real fraction)."""
+    exponent = d.normalize().as_tuple().exponent
+    if d >= 1 and exponent == -3:
+        typed = f"{d.normalize():f}"
+        meant = typed.replace(".", "")
+        return (
+            f'Có lẽ bạn gõ "{typed}" để ghi {format_int(int(meant))}, nhưng Excel hoặc '
+            "LibreOffice trên máy đang đặt ngôn ngữ đọc dấu chấm là dấu thập phân (ví dụ "
+            f'tiếng Anh), nên hiểu thành số thập phân. Hãy gõ {meant} (không có dấu chấm), '
+            "hoặc đổi ngôn ngữ (vùng) của bảng tính sang Tiếng Việt."
+        )
+    return "Hãy ghi lại bằng số nguyên, ví dụ 15."
 
 
 def _int_range(n: int, column: ColumnSpec, value: Any) -> Parsed:

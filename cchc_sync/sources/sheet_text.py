@@ -139,7 +139,7 @@ def instruction_lines(
         ),
         (
             PLAIN,
-            "• Ô tô màu đỏ: LỖI, cần sửa. Ô tô màu vàng: CẢNH BÁO, cần xem lại. Di chuột vào ô "
+            "• Ô màu đỏ: LỖI, cần sửa. Ô màu vàng: CẢNH BÁO, cần xem lại. Di chuột vào ô "
             "để đọc ghi chú.",
         ),
         (

@@ -242,3 +242,27 @@ def test_delegation_not_granted_by_the_admin_is_named(tmp_path, fake):
     assert "google.folder" in _failed(run_doctor(config))
     fake.share(folder, "phongnoivu@example.gov.vn")
     assert not _failed(run_doctor(config))
+
+
+def test_a_master_someone_may_edit_is_named(tmp_path, fake):
+    from cchc_sync.app.initialise import init_workspace
+    from cchc_sync.domain.config import GoogleSettings
+    from cchc_sync.sources.google.backend import GoogleBackend
+
+    lines = UNITS_CSV.strip().splitlines()
+    (tmp_path / "src.csv").write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    key = tmp_path / "key.json"
+    fake.register_key(make_service_account_key(key, fake.token_uri))
+    folder = fake.create_folder("Báo cáo CCHC", share_with=DEFAULT_EMAIL)
+    google = GoogleSettings(credentials=key, folder=folder, endpoint=fake.url,
+                            coordinators=("phongnoivu@example.gov.vn",))
+    ws = init_workspace(tmp_path / "ws", units_csv=tmp_path / "src.csv", period="2022S1",
+                        backend="google", name=DISTRICT, google=google,
+                        backend_factory=lambda c: GoogleBackend.from_config(c, data_rows=5))
+    master = ws.archive.master("2022S1")["ref"]
+    ws.close()
+    checks = run_doctor(ws.config.path)
+    assert not _failed(checks) and "google.master" in {c.id for c in checks}
+    fake.share(master, "nguoila@example.gov.vn", role="writer")
+    failed = _failed(run_doctor(ws.config.path))
+    assert "nguoila@example.gov.vn" in failed["google.master"].message

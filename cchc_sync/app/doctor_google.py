@@ -27,6 +27,7 @@ from cchc_sync.sources.google.client import (
     EndpointAuthorizedSession,
 )
 from cchc_sync.sources.google.signin import load_user_credentials
+from cchc_sync.store.archive import Archive
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"
 DRIVE = "https://www.googleapis.com/drive/v3/files"
@@ -77,6 +78,9 @@ def google_checks(config: Config, units: list[Unit]) -> list[Check]:
         else:  # the coordinator's own Drive: the app's files live at its top level
             checks.append(_create_probe(session, ""))
         checks.append(_email_check(units))
+        master = _master_check(session, config, who)
+        if master is not None:
+            checks.append(master)
         checks.append(_quota_check(config, len(units)))
     finally:
         session.close()
@@ -186,6 +190,34 @@ def _create_probe(session: EndpointAuthorizedSession, folder: str) -> Check:
     file_id = answer.json().get("id", "")
     session.delete(f"{DRIVE}/{file_id}?supportsAllDrives=true")
     return ok("google.create", "Tạo được bảng tính trong thư mục (tệp thử đã xoá).")
+
+
+def _master_check(session: EndpointAuthorizedSession, config: Config, who: str) -> Check | None:
+    """The master is shared read-only: nobody but the account itself may change it (a
+    coordinator who edits the master edits a copy the next cycle overwrites)."""
+    if not config.archive_file.exists():
+        return None
+    archive = Archive(config.archive_file)
+    try:
+        row = archive.master(config.period)
+    finally:
+        archive.close()
+    if row is None:
+        return None
+    answer = _get(session, f"{DRIVE}/{row['ref']}/permissions?supportsAllDrives=true"
+                  "&fields=permissions(id,type,role,emailAddress)")
+    if answer.status_code != 200:
+        return fail("google.master", "Không xem được quyền chia sẻ của bảng tổng hợp.",
+                    "Kiểm tra bảng tổng hợp còn trong thư mục và chưa bị xoá.", _message(answer))
+    writers = [p.get("emailAddress") or p.get("type", "")
+               for p in answer.json().get("permissions", [])
+               if p.get("role") in ("writer", "fileOrganizer", "organizer")
+               and (p.get("emailAddress") or "").lower() != who.lower()]
+    if writers:
+        return fail("google.master", f"Bảng tổng hợp đang cho {', '.join(writers)} quyền sửa.",
+                    "Trong Google Drive, mở Chia sẻ của bảng tổng hợp và đổi các địa chỉ này "
+                    "sang Người xem (Viewer): phần mềm ghi đè bảng tổng hợp ở mỗi lượt.")
+    return ok("google.master", "Bảng tổng hợp chỉ được chia sẻ quyền xem.")
 
 
 def _email_check(units: list[Unit]) -> Check:

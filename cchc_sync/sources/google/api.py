@@ -232,10 +232,30 @@ class GoogleApi:
 
 
 def unreachable_reason(sid: str, exc: GoogleApiError) -> str:
-    """Why a unit's spreadsheet cannot be used, in Vietnamese."""
+    """Why a unit's spreadsheet cannot be used, in Vietnamese (one line for "Tiến độ" and
+    `status`)."""
+    permanent = permanent_reason(exc)
+    if permanent:
+        return permanent
     if exc.status == 404:
         return f"Bảng tính {sid} không còn: đã bị xoá hoặc chưa chia sẻ cho tài khoản dịch vụ"
     if exc.status == 403:
         return (f"Bảng tính {sid} chưa chia sẻ cho tài khoản dịch vụ (hoặc quyền đã bị thu "
                 f"hồi): {exc.message}")
     return f"Google từ chối yêu cầu với bảng tính {sid}: {exc.status} {exc.message}"
+
+
+def permanent_reason(exc: GoogleApiError) -> str | None:
+    """The coordinator's one line for an error that concerns the whole account, not one
+    sheet (no wait fixes it: it is never retried), with the exact fix; None otherwise."""
+    if exc.reason in ("SERVICE_DISABLED", "accessNotConfigured"):
+        api = "Google Drive API" if "drive" in (exc.activation_url or exc.message).lower() \
+            else "Google Sheets API"
+        where = exc.activation_url or "https://console.cloud.google.com/apis/library"
+        return (f"{api} chưa được bật cho dự án của tài khoản dịch vụ: hãy bật tại {where} "
+                "rồi đợi vài phút")
+    if exc.reason == "storageQuotaExceeded":
+        return ("Tài khoản dịch vụ không có dung lượng Drive riêng nên không tạo được tệp: hãy "
+                "dùng một Drive dùng chung (shared drive) của Google Workspace làm thư mục, "
+                "hoặc đăng nhập bằng tài khoản Google của người điều phối")
+    return None

@@ -38,7 +38,7 @@ from cchc_sync.sources.base import (
     SourceError,
     UnitUnreachable,
 )
-from cchc_sync.sources.google.api import SHEETS, log, unreachable_reason
+from cchc_sync.sources.google.api import SHEETS, log, permanent_reason, unreachable_reason
 from cchc_sync.sources.google.basis import google_basis
 from cchc_sync.sources.google.cells import (
     META_RANGE_ROWS,
@@ -116,6 +116,9 @@ class GoogleBackend(SheetMaker, FlagWriter):
         except GoogleUnavailable as exc:
             raise SourceError(f"Google Drive không trả lời: {exc}") from None
         except GoogleApiError as exc:
+            permanent = permanent_reason(exc)
+            if permanent:
+                raise SourceError(permanent) from None
             if exc.status == 404 and self.folder_id:
                 raise SourceError(
                     f"Không thấy thư mục Drive {self.folder_id!r}: đã bị xoá hoặc chưa chia sẻ "

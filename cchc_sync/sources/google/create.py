@@ -15,7 +15,7 @@ from cchc_sync.sources.base import (
     SourceError,
     UnitUnreachable,
 )
-from cchc_sync.sources.google.api import GoogleApi, log, unreachable_reason
+from cchc_sync.sources.google.api import GoogleApi, log, permanent_reason, unreachable_reason
 from cchc_sync.sources.google.master import FIXED_MASTER_TABS, master_create_requests
 from cchc_sync.sources.google.transport import GoogleApiError, GoogleUnavailable
 from cchc_sync.sources.google.unit_sheet import prefill_requests, unit_sheet_requests
@@ -74,6 +74,9 @@ class SheetMaker(GoogleApi):
         return self._ref(file_id)
 
     def _create_failure(self, what: str, exc: Exception) -> str:
+        permanent = permanent_reason(exc) if isinstance(exc, GoogleApiError) else None
+        if permanent:
+            return f"Không tạo được {what}: {permanent}"
         if isinstance(exc, GoogleApiError) and exc.status == 404 and self.folder_id:
             return (f"Không tạo được {what}: không thấy thư mục Drive {self.folder_id!r}. Hãy "
                     "chia sẻ thư mục cho tài khoản dịch vụ với quyền Người chỉnh sửa (Editor)")

@@ -12,9 +12,13 @@ one retry layer, one place that turns Google's answers into our exceptions.
   for longer), at most `max_attempts` times; each retry is logged once, without headers
   (never a token). When the attempts run out `GoogleUnavailable` is raised; the backend turns
   it into UnitUnreachable for one unit or SourceError when nothing works.
-- **Errors**: a rejected key or token (401, RefreshError that is not retryable) is a
-  SourceError: the run cannot continue. Other answers (400, 403, 404...) become
-  `GoogleApiError` carrying the status, Google's reason and message.
+- **Errors**: a rejected key or token (401, RefreshError that is not retryable, such as
+  `invalid_grant`) is a SourceError: the run cannot continue. Other answers (400, 403,
+  404...) become `GoogleApiError` carrying the status, Google's reason and message, at
+  once: 403 `storageQuotaExceeded` and `SERVICE_DISABLED`/`accessNotConfigured` are never
+  taken for a rate limit although Drive files them under `usageLimits` (PERMANENT_REASONS).
+  An answer that is not JSON (a proxy's HTML page, a body cut short) is transient: retried
+  like a 503.
 
 `clock`, `sleep` and `rng` are injectable so tests run a 429 storm in milliseconds.
 """
@@ -54,18 +58,30 @@ class RequestKind(StrEnum):
     WRITE = "write"
 
 
+PERMANENT_REASONS = frozenset({"storageQuotaExceeded", "SERVICE_DISABLED",
+                               "accessNotConfigured"})
+"""403 reasons that no wait fixes, although Drive files some under domain `usageLimits`
+(as it does its rate limits): a service account owns no Drive storage; the API is not
+enabled in the project. Never retried, whatever the domain says."""
+
+
 class GoogleApiError(Exception):
     """Google answered with an error that retrying will not fix (400, 403, 404, ...)."""
 
-    def __init__(self, status: int, message: str, reason: str = "") -> None:
+    def __init__(self, status: int, message: str, reason: str = "",
+                 activation_url: str = "") -> None:
         super().__init__(f"{status} {reason or ''} {message}".strip())
         self.status = status
         self.message = message
         self.reason = reason
+        self.activation_url = activation_url
+        """For SERVICE_DISABLED: the console page where the API is enabled."""
 
 
 class GoogleUnavailable(Exception):
-    """Transient failures persisted through every attempt (quota, 5xx, network)."""
+    """Transient failures persisted through every attempt (quota, 5xx, network, an answer
+    that is not JSON). Its text is one Vietnamese clause for the coordinator (what failed
+    and how often it was tried); the log line before it has the technical detail."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -181,22 +197,27 @@ class GoogleTransport:
             except APIError as exc:
                 status = exc.response.status_code
                 metrics.count_status(status)
-                reason, message = _error_details(exc)
-                retryable = status in RETRY_STATUSES or (
-                    status == 403 and reason in RATE_LIMIT_REASONS)
+                reason, message, activation = _error_details(exc)
+                retryable = reason not in PERMANENT_REASONS and (
+                    status in RETRY_STATUSES or (status == 403 and reason in RATE_LIMIT_REASONS))
                 if status == 401:
                     raise SourceError(
                         "Google từ chối khoá tài khoản dịch vụ (401: " + message + "); hãy kiểm "
                         "tra tệp khoá và việc bật Google Sheets API, Google Drive API"
                     ) from None
                 if not retryable:
-                    raise GoogleApiError(status, message, reason) from None
+                    raise GoogleApiError(status, message, reason, activation) from None
                 failure = f"{status} {reason or message}".strip()
+                cause = (f"Google báo vượt hạn mức yêu cầu ({status})"
+                         if status in (403, 429) else f"máy chủ Google lỗi tạm thời ({status})")
                 retry_after = _retry_after(exc.response)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                     requests.exceptions.ChunkedEncodingError,
                     auth_exceptions.TransportError) as exc:
                 failure = f"{type(exc).__name__}"
+                cause = ("câu trả lời của Google bị cắt giữa chừng"
+                         if isinstance(exc, requests.exceptions.ChunkedEncodingError)
+                         else "không kết nối được tới Google (mạng hoặc máy chủ ngắt kết nối)")
                 retry_after = None
             except auth_exceptions.RefreshError as exc:
                 if not exc.retryable:
@@ -207,16 +228,25 @@ class GoogleTransport:
                         "kiểm tra tệp khoá (credentials)"
                     ) from None
                 failure = "token endpoint unavailable"
+                cause = "máy chủ cấp quyền truy cập của Google không trả lời"
                 retry_after = None
             else:
                 if response.status_code == 204 or not response.content:
                     return {}
-                return response.json()
+                try:
+                    return response.json()
+                except ValueError:
+                    # A proxy's HTML page or an answer cut short: the request may well
+                    # succeed again (a write is idempotent or checked: flags, master).
+                    failure = _not_json(response)
+                    cause = ("câu trả lời không phải dữ liệu của Google (trang của máy chủ trung "
+                             "gian, hoặc bị cắt giữa chừng)")
+                    retry_after = None
             attempt += 1
             if attempt >= self.retry.max_attempts:
                 log.warning("Google API %s: %s; giving up after %d attempts", label, failure,
                             attempt)
-                raise GoogleUnavailable(f"{label}: {failure} ({attempt} lần thử)")
+                raise GoogleUnavailable(f"{cause}, đã thử {attempt} lần")
             delay = self.retry.delay(attempt - 1, retry_after, self._rng)
             self.retries += 1
             log.warning("Google API %s: %s; retry %d/%d in %.1f s", label, failure, attempt,
@@ -224,19 +254,33 @@ class GoogleTransport:
             self._sleep(delay)
 
 
-def _error_details(exc: APIError) -> tuple[str, str]:
-    """(reason, message) from Google's error body (Sheets: status; Drive: errors[0].reason)."""
+def _error_details(exc: APIError) -> tuple[str, str, str]:
+    """(reason, message, activation URL) from Google's error body. The reason is the
+    google.rpc.ErrorInfo's where there is one (SERVICE_DISABLED, RATE_LIMIT_EXCEEDED),
+    else Drive's errors[0].reason, else the status (PERMISSION_DENIED)."""
     try:
         body = exc.response.json().get("error", {})
-    except ValueError:
-        return "", exc.response.text[:200]
+    except (ValueError, AttributeError):
+        return "", _not_json(exc.response), ""
     if not isinstance(body, dict):
-        return "", str(body)[:200]
+        return "", str(body)[:200], ""
+    reason = activation = ""
+    for detail in body.get("details") or ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("ErrorInfo"):
+            reason = str(detail.get("reason") or "")
+            activation = str((detail.get("metadata") or {}).get("activationUrl") or "")
+            break
     errors = body.get("errors") or []
-    reason = ""
-    if errors and isinstance(errors[0], dict):
+    if not reason and errors and isinstance(errors[0], dict):
         reason = str(errors[0].get("reason") or "")
-    return reason or str(body.get("status") or ""), str(body.get("message") or "")
+    return (reason or str(body.get("status") or ""), str(body.get("message") or ""),
+            activation)
+
+
+def _not_json(response: requests.Response) -> str:
+    """What an answer that is not Google's JSON was, for logs (never its whole body)."""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "no type"
+    return f"{response.status_code} answer that is not JSON ({kind}, {len(response.content)} B)"
 
 
 def _retry_after(response: requests.Response) -> float | None:

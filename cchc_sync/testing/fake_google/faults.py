@@ -22,7 +22,27 @@ eligible requests instead of a rate), ``skip`` (let the next N eligible requests
 first: fail the middle of a multi-request write), ``kinds`` (only these kinds, e.g. ``["GET
 values.batchGet"]``), ``latency_ms`` (every API and token request waits), ``reset_connection_rate``
 (close the socket without answering), ``token_status`` (the token endpoint answers that
-status), ``seed`` (deterministic draws).
+status; 400 and 401 with ``invalid_grant``, as for a revoked key or sign-in), ``seed``
+(deterministic draws).
+
+``shape`` picks what a faulted request gets instead of the plain error body for its status
+(eligibility as above: ``count``/``rate``, ``skip``, ``kinds``):
+
+- ``"storageQuotaExceeded"``: 403 with Google's body for a service account creating a file
+  outside a shared drive ("Service Accounts do not have storage quota. Leverage shared
+  drives ...", domain ``usageLimits``: a gspread-style back-off takes it for a rate limit);
+- ``"SERVICE_DISABLED"``: 403 PERMISSION_DENIED "Google Sheets API has not been used in
+  project ... before or it is disabled. Enable it by visiting <activation link> ...", with
+  the ``google.rpc.ErrorInfo`` (reason SERVICE_DISABLED, metadata.activationUrl) and Help
+  details; on Drive also ``errors[0]`` reason ``accessNotConfigured`` (domain usageLimits).
+  Both bodies are accounts.py's (which refuses whole APIs or every create); a fault picks
+  the requests instead (``kinds``, ``count``);
+- ``"html"``: a proxy's HTML page instead of Google's answer (status ``status`` or 502;
+  the request never reaches the API);
+- ``"truncated"``: the request is served, its JSON answer cut in half (a Content-Length of
+  the cut: the client gets a body that is not JSON);
+- ``"short"``: the request is served, the full Content-Length declared, half the bytes
+  sent and the connection closed (the client's read fails mid-body).
 """
 
 from __future__ import annotations
@@ -31,8 +51,10 @@ import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
+from cchc_sync.testing.fake_google.accounts import account_refusal
 from cchc_sync.testing.fake_google.errors import ApiError
 
 PROJECT = "project_number:000000000000"
@@ -50,12 +72,16 @@ class FaultConfig:
     reset_connection_rate: float = 0.0
     token_status: int | None = None
     seed: int | None = None
+    shape: str | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
 
 class Faults:
     KEYS = ("status", "rate", "retry_after", "count", "skip", "kinds", "latency_ms",
-            "reset_connection_rate", "token_status", "seed")
+            "reset_connection_rate", "token_status", "seed", "shape")
+    SHAPES = ("storageQuotaExceeded", "SERVICE_DISABLED", "html", "truncated", "short")
+    SHAPE_STATUS = {"storageQuotaExceeded": 403, "SERVICE_DISABLED": 403, "html": 502,
+                    "truncated": 200, "short": 200}
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -65,6 +91,11 @@ class Faults:
         unknown = set(options) - set(self.KEYS)
         if unknown:
             raise ValueError(f"unknown fault options: {sorted(unknown)}")
+        shape = options.get("shape")
+        if shape is not None:
+            if shape not in self.SHAPES:
+                raise ValueError(f"unknown fault shape {shape!r}: one of {self.SHAPES}")
+            options.setdefault("status", self.SHAPE_STATUS[shape])
         with self.lock:
             for key, value in options.items():
                 setattr(self.cfg, key, value)
@@ -113,6 +144,26 @@ class Faults:
                 return cfg.status
             return None
 
+    def shape(self) -> str | None:
+        """The configured answer shape of a faulted request (see the module docstring)."""
+        return self.cfg.shape
+
+    def refusal(self, family: str) -> dict[str, Any] | None:
+        """The body of a 403 shape: what accounts.py answers when the account or project
+        refuses (the same bodies as `disabled_apis` / `service_account_storage`), here for
+        the requests the fault selects."""
+        shape = self.cfg.shape
+        if shape == "SERVICE_DISABLED":
+            project = SimpleNamespace(disabled_apis={family}, service_account_storage=True)
+            found = account_refusal(project, family, "", "")
+        elif shape == "storageQuotaExceeded":
+            project = SimpleNamespace(disabled_apis=set(), service_account_storage=False)
+            found = account_refusal(project, family, "POST drive.files.create",
+                                    "cchc@project.iam.gserviceaccount.com")
+        else:
+            return None
+        return found.body if found is not None else None
+
     def error(self, status: int, method: str, family: str) -> ApiError:
         headers = {}
         if self.cfg.retry_after is not None:
@@ -151,6 +202,13 @@ class Faults:
             408: "The request timed out. Please try again.",
         }
         return ApiError(status, messages.get(status, "Injected fault."), headers=headers)
+
+
+HTML_PAGE = (b"<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
+             b"<title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
+             b"<p>The proxy server received an invalid response from an upstream server."
+             b"</p><hr><address>squid</address></body></html>\n")
+"""What a proxy answers in Google's place."""
 
 
 class Stats:

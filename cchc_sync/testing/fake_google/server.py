@@ -53,7 +53,7 @@ from cchc_sync.testing.fake_google import (
 from cchc_sync.testing.fake_google.accounts import account_refusal
 from cchc_sync.testing.fake_google.ctx import Ctx
 from cchc_sync.testing.fake_google.errors import ApiError
-from cchc_sync.testing.fake_google.faults import Faults, Stats
+from cchc_sync.testing.fake_google.faults import HTML_PAGE, Faults, Stats
 from cchc_sync.testing.fake_google.model import SHEETS_MIME, Store
 
 DEFAULT_PERSON = "clerk@example.com"
@@ -183,7 +183,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:  # noqa: N802
         self._handle("DELETE")
 
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None, *,
+              cut: str | None = None) -> None:
+        """`cut`: "truncated" sends the first half of the body as if it were all of it,
+        "short" declares the whole body, sends half and closes the connection."""
         headers = dict(headers or {})
         if body is None:
             data = b""
@@ -192,10 +195,15 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             data = json.dumps(_jsonable(body), ensure_ascii=False, indent=2).encode("utf-8")
             headers.setdefault("Content-Type", "application/json; charset=UTF-8")
+        declared = len(data)
+        if cut in ("truncated", "short"):
+            data = data[: len(data) // 2]
+            declared = len(data) if cut == "truncated" else declared
+            self.close_connection = cut == "short"
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Length", str(declared))
         # one write for head and body: no Nagle / delayed-ACK stall on keep-alive sockets
         self._headers_buffer.append(b"\r\n")
         if data and self.command != "HEAD":
@@ -226,10 +234,11 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        self._cut = None
         status, out, headers, faulted = self._serve(method, kind, family, hit, parts, query, body)
         fake.stats_.record(kind, method, parts.path, status, faulted, size=len(body),
                            query=parts.query, body=body)
-        self._send(status, out, headers)
+        self._send(status, out, headers, cut=self._cut)
 
     def _serve(self, method, kind, family, hit, parts, query, body):
         fake = self.fake
@@ -260,6 +269,15 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.store, auth.with_basic_client(body, self.headers.get("Authorization")))
             return status, out, headers, False
         failing = fake.faults.api_failure(kind)
+        shape = fake.faults.shape() if failing else None
+        if shape == "html":
+            return failing, HTML_PAGE, {"Content-Type": "text/html; charset=utf-8"}, True
+        refusal = fake.faults.refusal(family) if failing else None
+        if refusal is not None:
+            return 403, refusal, {}, True
+        if shape in ("truncated", "short"):
+            self._cut = shape  # served for real below, its answer cut on the way out
+            failing = None
         if failing:
             err = fake.faults.error(failing, method, family)
             return (err.code, err.drive_body() if family == "drive" else err.sheets_body(),

@@ -12,6 +12,7 @@ import pytest
 
 from cchc_sync.app.pipeline import sync_once
 from cchc_sync.sources.base import META_TAB
+from cchc_sync.testing.keys import DEFAULT_EMAIL
 from tests.test_contract import PERIOD, GoogleDistrict, dump_values
 
 
@@ -29,7 +30,9 @@ def _set_mark(district: GoogleDistrict, unit: str, key: str, value: str) -> None
     sid = district.sheet_id(unit)
     rows = dump_values(district.fake.spreadsheet(sid))[META_TAB]
     row = next(i for i, r in enumerate(rows, start=1) if r and r[0] == key)
-    district.fake.edit_cells(sid, META_TAB, f"B{row}", [[f"'{value}"]])
+    # "_cchc" is protected: only its owner (the account that made it) can change it, as
+    # when a copy of another unit's spreadsheet is put in this unit's place.
+    district.fake.edit_cells(sid, META_TAB, f"B{row}", [[f"'{value}"]], user=DEFAULT_EMAIL)
 
 
 def _rows(district: GoogleDistrict, unit: str):

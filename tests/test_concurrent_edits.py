@@ -28,7 +28,7 @@ from openpyxl.utils.cell import coordinate_from_string
 from cchc_sync.app.pipeline import sync_once
 from cchc_sync.sources.base import NOTE_AUTHOR
 from cchc_sync.testing.typist import set_cell
-from tests.test_contract import dump_values
+from tests.contract.districts import dump_values
 from tests.test_faults import Edit, GoogleSite, LocalSite
 
 UNIT = "XA_LT"  # four rows in "Giải quyết TTHC", the first with a broken total

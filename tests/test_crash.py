@@ -27,7 +27,7 @@ from pathlib import Path
 import openpyxl
 
 from cchc_sync.app.pipeline import sync_once
-from tests.test_contract import dump_values
+from tests.contract.districts import dump_values
 from tests.test_faults import (
     SCALED_SLEEP,
     SUBSET,

@@ -46,7 +46,7 @@ from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
 from cchc_sync.testing.typist import type_rows
 from tests.conftest import HANG_GUARD, current_period
-from tests.test_contract import dump_values
+from tests.contract.districts import dump_values
 
 SUBSET = ("VP", "TNMT", "XA_HT", "XA_LT")
 """Four of the sample district's units: a document number two of them date differently

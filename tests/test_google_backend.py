@@ -15,7 +15,7 @@ from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.sources.google.client import USER_AGENT
 from cchc_sync.sources.google.create import LOCK_DESCRIPTION
 from cchc_sync.sources.google.unit_sheet import unit_sheet_ids
-from tests.test_contract import PERIOD, GoogleDistrict, finding_keys
+from tests.contract.districts import PERIOD, GoogleDistrict, finding_keys
 from tests.test_google_budget import TTHC_ROW, counts, cycle, registry
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_contract import GoogleDistrict
+from tests.contract.districts import GoogleDistrict
 from tests.test_google_budget import Sleeper, cycle, type_signer
 
 FILLERS = 1_000

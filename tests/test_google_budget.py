@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from cchc_sync.app.cli import cli
 from cchc_sync.app.demo_data import MISTAKES
 from cchc_sync.app.pipeline import sync_once
-from tests.test_contract import PERIOD, GoogleDistrict, finding_keys, summary
+from tests.contract.districts import PERIOD, GoogleDistrict, finding_keys, summary
 
 TTHC_ROW = ["Chứng thực", 1, 2, 3, 6, 2, 2, 1, 1, 0]
 

@@ -21,7 +21,7 @@ import pytest
 from cchc_sync.app.pipeline import sync_once
 from cchc_sync.sources.google.read import shown_date
 from cchc_sync.testing.typist import type_rows
-from tests.test_contract import PERIOD, GoogleDistrict, LocalDistrict, finding_keys, summary
+from tests.contract.districts import PERIOD, GoogleDistrict, LocalDistrict, finding_keys, summary
 from tests.test_google_budget import cycle, registry
 
 THIS_YEAR = dt.date.today().year  # "15/6" is 15 June of the current year, in both programs

@@ -24,8 +24,8 @@ from cchc_sync.app.pipeline import sync_once
 from cchc_sync.testing.fake_google import batch
 from cchc_sync.testing.fake_google.control import get_file
 from cchc_sync.testing.fake_google.server import DEFAULT_PERSON
+from tests.contract.districts import dump_values
 from tests.test_concurrent_edits import STATUS_TITLE, TAB, UNIT, _flag_writes, google_flags
-from tests.test_contract import dump_values
 from tests.test_faults import Edit, GoogleSite
 
 EXPLANATION = Edit(UNIT, TAB, 3, "Giải trình", "Số liệu đã rà soát lại")

@@ -16,7 +16,7 @@ from cchc_sync.app.pipeline import sync_once
 from cchc_sync.sources.google.master import MASTER_REQUEST_BYTES, STAGING_PREFIX
 from cchc_sync.sources.google.transport import RetryPolicy
 from cchc_sync.testing.fake_google import FakeGoogle
-from tests.test_contract import PERIOD, GoogleDistrict
+from tests.contract.districts import PERIOD, GoogleDistrict
 
 LIMIT = 60_000
 """The fake's request limit in these tests: a third of the sample master in one request."""

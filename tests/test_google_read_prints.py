@@ -23,7 +23,7 @@ from cchc_sync.sources.google.api import SHEETS
 from cchc_sync.sources.google.cells import quote_title
 from cchc_sync.sources.google.read import ALL_VALUES_FIELDS, grid_values, read_table
 from cchc_sync.sources.google.rows import RESPONSE_FIELDS, tab_prints
-from tests.test_contract import GoogleDistrict
+from tests.contract.districts import GoogleDistrict
 from tests.test_google_budget import registry
 
 THIS_YEAR = dt.date.today().year

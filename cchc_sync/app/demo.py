@@ -33,25 +33,33 @@ def demo_area(district: bool) -> DemoArea:
     return DISTRICT_AREA if district else PROVINCE_AREA
 
 
-def fill_demo_workbooks(ws: Workspace, style: int | None = None,
-                        area: DemoArea = DISTRICT_AREA) -> None:
-    """Type the sample figures into every unit's workbook, by column title."""
+def demo_tables(ws: Workspace, style: int | None = None, area: DemoArea = DISTRICT_AREA
+                ) -> dict[str, dict[str, list[dict]]]:
+    """The sample figures as clerks type them: unit -> tab title -> rows by column title."""
     rows = demo_rows(
         [(u.code, u.name, u.level) for u in ws.units], style=style, year=ws.period.end.year,
         area=area,
     )
-    sheets = ws.archive.sheets(ws.period.code)
+    out: dict[str, dict[str, list[dict]]] = {}
     for code, tables in rows.items():
-        by_tab = {}
+        by_tab = out.setdefault(code, {})
         for table_key, table_rows in tables.items():
             spec = ws.templates.table(table_key)
             typed = []
             for row in table_rows:
-                out = {spec.column(k).title: v for k, v in row.items() if k != EXPLANATION_KEY}
+                line = {spec.column(k).title: v for k, v in row.items() if k != EXPLANATION_KEY}
                 if EXPLANATION_KEY in row:
-                    out["Giải trình"] = row[EXPLANATION_KEY]
-                typed.append(out)
+                    line["Giải trình"] = row[EXPLANATION_KEY]
+                typed.append(line)
             by_tab[spec.tab] = typed
+    return out
+
+
+def fill_demo_workbooks(ws: Workspace, style: int | None = None,
+                        area: DemoArea = DISTRICT_AREA) -> None:
+    """Type the sample figures into every unit's workbook, by column title."""
+    sheets = ws.archive.sheets(ws.period.code)
+    for code, by_tab in demo_tables(ws, style, area).items():
         if by_tab:
             type_rows(ws.config.root / sheets[code].ref, by_tab)
 

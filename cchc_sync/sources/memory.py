@@ -44,6 +44,7 @@ from cchc_sync.sources.base import (
     CHECK_TAB,
     ERROR_FILL,
     INSTRUCTIONS_TAB,
+    MASTER_SIGNATURE_TABS,
     META_TAB,
     NOTE_AUTHOR,
     WARNING_FILL,
@@ -204,13 +205,8 @@ class MemoryBackend:
         target = self._reachable(sheet)
         with target.lock:
             tables = {key: _read_table(target, spec) for key, spec in templates.tables.items()}
-            meta = target.tab(META_TAB)
-            version = None
-            if meta is not None:
-                pairs = {str(r[0]).strip(): r[1] for r in meta.rows() if len(r) >= 2 and r[0]}
-                version = None if pairs.get("template_version") is None else str(
-                    pairs["template_version"]).strip()
-            return UnitRead(unit=unit, tables=tables, template_version=version,
+            return UnitRead(unit=unit, tables=tables, marks=(marks := _marks(target)),
+                            template_version=marks.get("template_version"),
                             version_token=target.token, modified_at=target.modified_at,
                             owned_intact=target.tab(CHECK_TAB) is not None)
 
@@ -318,6 +314,16 @@ def _read_table(sheet: MemorySheet, spec: TableSpec) -> RawTable:
                                       lambda v: None if _blank(v) else v)
         rows.append(RawRow(sheet_row=number, cells=cells, explanation=explanation))
     return RawTable(table=spec.key, tab_found=True, layout=layout, rows=tuple(rows))
+
+
+def _marks(sheet: MemorySheet) -> dict[str, str]:
+    """The identity marks of "_cchc" (key/value rows); {"kind": "master"} for a master."""
+    meta = sheet.tab(META_TAB)
+    if meta is None:
+        master = all(sheet.tab(t) for t in MASTER_SIGNATURE_TABS)
+        return {"kind": "master"} if master else {}
+    return {str(r[0]).strip(): str(r[1]).strip()
+            for r in meta.rows() if len(r) >= 2 and r[0] is not None and r[1] is not None}
 
 
 # -- flags --------------------------------------------------------------------------------------

@@ -58,7 +58,9 @@ def test_an_unreachable_sheet_raises_unit_unreachable_with_a_reason(district):
     assert [r.sheet_row for r in read(district).tables["tthc"].rows] == [2, 3, 5]
 
 
-def test_the_template_version_recorded_in_the_sheet(district):
-    assert read(district).template_version == district.ws.templates.version
+def test_the_template_version_and_identity_recorded_in_the_sheet(district):
+    found = read(district)
+    assert found.template_version == district.ws.templates.version
+    assert found.marks["unit"] == "U001" and found.marks["period"] == district.ws.period.code
     district.type_value("U001", TTHC, 2, "Lĩnh vực", "Hộ tịch")
     assert read(district).tables["tthc"].rows[0].cells["linh_vuc"].value == "Hộ tịch"

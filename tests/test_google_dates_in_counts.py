@@ -67,7 +67,7 @@ def type_google(district: GoogleDistrict, unit: str, tables: dict[str, list[dict
 def type_local(district: LocalDistrict, unit: str, tables: dict[str, list[dict]]) -> None:
     stored = {tab: [{k: excel_stores(v) for k, v in row.items()} for row in rows]
               for tab, rows in tables.items()}
-    type_rows(district._path(unit), stored)
+    type_rows(district.path(unit), stored)
 
 
 def findings(district) -> dict[tuple, tuple[str, Any]]:

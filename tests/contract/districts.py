@@ -24,8 +24,8 @@ from cchc_sync.app.demo import demo_tables, fill_demo_workbooks
 from cchc_sync.app.demo_data import DISTRICT, PERIOD, UNITS_CSV
 from cchc_sync.app.demo_google import fill_demo_google
 from cchc_sync.app.initialise import init_workspace
-from cchc_sync.app.pipeline import Workspace
-from cchc_sync.domain.config import GoogleSettings
+from cchc_sync.app.pipeline import Workspace, open_workspace
+from cchc_sync.domain.config import GoogleSettings, load_config
 from cchc_sync.sources.base import SheetRef
 from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.sources.google.create import LOCK_DESCRIPTION
@@ -73,6 +73,12 @@ class District:
     def close(self) -> None:
         self.ws.close()
 
+    def reopen(self) -> None:
+        """The workspace opened again from its config file, as the next command does."""
+        backend, config = self.ws.backend, self.ws.config.path
+        self.ws.close()
+        self.ws = open_workspace(load_config(config), backend=backend, clock=self.clock)
+
     def type_value(self, unit: str, tab: str, row: int, title: str, value: Any,
                    period: str | None = None) -> None:
         self.type_rows(unit, {tab: [{title: value}]}, start_row=row, period=period)
@@ -99,7 +105,10 @@ class LocalDistrict(District):
                  period: str = PERIOD, successors_csv: str | None = None):
         self._init(root, units_csv, period, successors_csv)
         if fill:
-            fill_demo_workbooks(self.ws)
+            self.fill_demo()
+
+    def fill_demo(self) -> None:
+        fill_demo_workbooks(self.ws)
 
     def path(self, unit: str, period: str | None = None) -> Path:
         return self.ws.config.root / self.ref(unit, period).ref
@@ -179,7 +188,10 @@ class GoogleDistrict(District):
         self._init(root, units_csv, period, successors_csv, backend="google", google=google,
                    backend_factory=factory)
         if fill:
-            fill_demo_google(self.ws, self.fake)
+            self.fill_demo()
+
+    def fill_demo(self) -> None:
+        fill_demo_google(self.ws, self.fake)
 
     @property
     def backend(self) -> GoogleBackend:
@@ -251,8 +263,11 @@ class MemoryDistrict(District):
                    backend_factory=lambda config: self.memory)
         self.memory.clock = self.clock
         if fill:
-            for code, by_tab in demo_tables(self.ws).items():
-                self.memory.sheet(self.ref(code)).type_rows(by_tab)
+            self.fill_demo()
+
+    def fill_demo(self) -> None:
+        for code, by_tab in demo_tables(self.ws).items():
+            self.memory.sheet(self.ref(code)).type_rows(by_tab)
 
     def sheet_values(self, ref: SheetRef) -> dict[str, list[list[Any]]]:
         return self.memory.sheet(ref).values()

@@ -36,6 +36,8 @@ from cchc_sync.domain.records import (
     RawCell,
     RawRow,
     RawTable,
+    ReadBasis,
+    TabLayout,
     Unit,
     UnitRead,
 )
@@ -205,15 +207,26 @@ class MemoryBackend:
         target = self._reachable(sheet)
         with target.lock:
             tables = {key: _read_table(target, spec) for key, spec in templates.tables.items()}
+            titles = {key: {k: _title_at(tab, t.layout, k) for k in t.layout.columns}
+                      for key, t in tables.items() if t.layout is not None
+                      and (tab := target.tab(templates.table(key).tab)) is not None}
             return UnitRead(unit=unit, tables=tables, marks=(marks := _marks(target)),
                             template_version=marks.get("template_version"),
                             version_token=target.token, modified_at=target.modified_at,
-                            owned_intact=target.tab(CHECK_TAB) is not None)
+                            owned_intact=target.tab(CHECK_TAB) is not None,
+                            basis=ReadBasis(backend=self.kind, ref=sheet.ref,
+                                            token=target.token, detail={"titles": titles}))
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None) -> str | None:
+    def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None,
+                    basis: ReadBasis | None = None) -> str | None:
+        """The plan into the owned layer, notes and fills. `basis` (detail["titles"]: table
+        key -> column key -> header title as read) names the columns in "Kiểm tra" as the
+        clerk saw them at the read; without a usable one, the titles now in the sheet."""
         target = self._reachable(sheet)
+        read_titles = basis.detail.get("titles", {}) if basis is not None and \
+            basis.usable_for(self.kind, sheet.ref) else {}
         with target.lock:
             if target.open_elsewhere:
                 return None
@@ -225,8 +238,8 @@ class MemoryBackend:
                 if tab is None:
                     continue
                 for key, col in flags.layout.columns.items():
-                    title = tab.typed.get((flags.layout.header_row, col))
-                    text = str(title.value).strip() if title and title.value else key
+                    text = read_titles.get(table, {}).get(key) or _title_at(tab, flags.layout,
+                                                                           key)
                     titles[(table, key)] = (text, col)
                 _flag_tab(tab, flags)
             _write_check_tab(target, plan, titles)
@@ -314,6 +327,12 @@ def _read_table(sheet: MemorySheet, spec: TableSpec) -> RawTable:
                                       lambda v: None if _blank(v) else v)
         rows.append(RawRow(sheet_row=number, cells=cells, explanation=explanation))
     return RawTable(table=spec.key, tab_found=True, layout=layout, rows=tuple(rows))
+
+
+def _title_at(tab: MemoryTab, layout: TabLayout, key: str) -> str:
+    """The header title of a column key, as the clerk sees it (the key when blank)."""
+    cell = tab.typed.get((layout.header_row, layout.columns[key]))
+    return str(cell.value).strip() if cell is not None and cell.value else key
 
 
 def _marks(sheet: MemorySheet) -> dict[str, str]:

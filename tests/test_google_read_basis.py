@@ -23,8 +23,8 @@ from cchc_sync.app.pipeline import sync_once
 from cchc_sync.domain.records import ReadBasis
 from cchc_sync.sources.google.basis import flag_basis
 from tests.conftest import Clock
-from tests.test_concurrent_edits import TAB, UNIT, google_flags
 from tests.contract.districts import dump_values
+from tests.test_concurrent_edits import TAB, UNIT, google_flags
 from tests.test_faults import GoogleSite
 
 RETYPED = "TỔNG SỐ HỒ SƠ TIẾP NHẬN"

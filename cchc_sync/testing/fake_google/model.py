@@ -254,7 +254,6 @@ class DriveFile:
     lagging: list[tuple[float, int, int]] = field(default_factory=list)
     """Edits Drive's listings do not show yet: (wall time they show from, version and
     modified_ms before the edit). See Store.listing_lag."""
-    comments: list[dict[str, Any]] = field(default_factory=list)
     spreadsheet: Spreadsheet | None = None
 
 

@@ -2,7 +2,7 @@
 endpoints, and the ``FakeGoogle`` object tests use.
 
 Serves, on one loopback port, what ``https://sheets.googleapis.com``,
-``https://www.googleapis.com`` (Drive v3, and Drive v2 upload for ``import_csv``) and
+``https://www.googleapis.com`` (Drive v3) and
 ``https://oauth2.googleapis.com/token`` would. Real gspread 6.2 and google-auth talk to it
 unchanged over HTTP/1.1 keep-alive (see ``cchc_sync.sources.google.client``).
 
@@ -43,7 +43,6 @@ from cchc_sync.testing.fake_google import (
     batch,
     control,
     drive,
-    drive_extra,
     metadata,
     sheets,
     strict,
@@ -133,11 +132,8 @@ def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
             return (f"{method} {hit[0]}", "drive", hit[1], [fid]) if hit else None
         sub = {
             ("POST", "copy"): ("drive.files.copy", drive.copy_file),
-            ("GET", "export"): ("drive.files.export", drive_extra.export),
             ("GET", "permissions"): ("drive.permissions.list", drive.list_permissions),
             ("POST", "permissions"): ("drive.permissions.create", drive.create_permission),
-            ("GET", "comments"): ("drive.comments.list", drive_extra.list_comments),
-            ("POST", "comments"): ("drive.comments.create", drive_extra.create_comment),
         }
         if n == 5 and (method, seg[4]) in sub:
             name, fn = sub[(method, seg[4])]
@@ -148,8 +144,6 @@ def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
             hit = table.get(method)
             return (f"{method} {hit[0]}", "drive", hit[1], [fid, seg[5]]) if hit else None
         return None
-    if seg[:4] == ["upload", "drive", "v2", "files"] and n == 5 and method == "PUT":
-        return "PUT drive.files.import", "drive", drive_extra.import_v2, [seg[4]]
     return None
 
 

@@ -19,7 +19,7 @@ from cchc_sync.app.pipeline import sync_once
 from cchc_sync.domain.records import Unit
 from cchc_sync.sources.base import SourceError
 from cchc_sync.sources.google.backend import GoogleBackend
-from tests.test_contract import PERIOD, GoogleDistrict
+from tests.contract.districts import PERIOD, GoogleDistrict
 from tests.test_google_budget import Sleeper
 
 UNIT = "TP"

@@ -13,7 +13,7 @@ import pytest
 from cchc_sync.app.pipeline import sync_once
 from cchc_sync.sources.base import META_TAB
 from cchc_sync.testing.keys import DEFAULT_EMAIL
-from tests.test_contract import PERIOD, GoogleDistrict, dump_values
+from tests.contract.districts import PERIOD, GoogleDistrict, dump_values
 
 
 @pytest.fixture

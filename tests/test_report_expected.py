@@ -8,11 +8,12 @@ This module holds no test of its own.
 from __future__ import annotations
 
 from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from cchc_sync.app.pipeline import sync_once
 from cchc_sync.domain.records import Finding, Severity, TypedRow
-from cchc_sync.domain.vnformat import format_int, format_percent
+from cchc_sync.domain.vnformat import format_int
 from tests.conftest import make_district
 
 TOTAL = "total"
@@ -43,6 +44,13 @@ def add_earlier_period(ws) -> None:
         values = {k: (int(v * 0.8) if isinstance(v, int) and not isinstance(v, bool) else v)
                   for k, v in r.values.items()}
         values.pop("ty_le", None)
+        if r.table == "tthc":
+            # Scaled parts, and totals made of them, so the earlier rows still add up.
+            values["tong_tiep_nhan"] = sum(values.get(k) or 0 for k in
+                                           ("tu_ky_truoc", "truc_tuyen", "truc_tiep"))
+            resolved = sum(values.get(k) or 0 for k in ("truoc_han", "dung_han", "qua_han",
+                                                          "dang_qua_han"))
+            values["dang_trong_han"] = values["tong_tiep_nhan"] - resolved
         by_unit.setdefault(r.unit, {}).setdefault(r.table, []).append(
             TypedRow(table=r.table, key=r.key, sheet_row=r.sheet_row or 2, values=values))
     for unit, tables in by_unit.items():
@@ -59,12 +67,37 @@ def error_rows(archive, period: str) -> set[tuple[str, str, str]]:
             if f.severity is Severity.ERROR and f.row_key is not None}
 
 
+TTHC_IDENTITIES = (("tong_tiep_nhan", ("tu_ky_truoc", "truc_tuyen", "truc_tiep")),
+                   ("tong_tiep_nhan", ("truoc_han", "dung_han", "qua_han", "dang_trong_han",
+                                       "dang_qua_han")))
+
+
+def left_out(row, errors: set, level: dict) -> bool:
+    """The counting rule, written out independently: open error, unknown unit, or a TTHC
+    total that is not the sum of its parts with blanks as 0."""
+    if row.unit not in level or (row.unit, row.table, row.key) in errors:
+        return True
+    if row.table == "tthc":
+        v = row.values
+        return any((v.get(t) or 0) != sum(v.get(p) or 0 for p in parts)
+                   for t, parts in TTHC_IDENTITIES)
+    return False
+
+
+def rate_text(value: float) -> str:
+    """Two decimals always, the Vietnamese way: 39.6 -> "39,60%"."""
+    whole, frac = f"{value:.2f}".split(".")
+    return f"{format_int(int(whole))},{frac}%"
+
+
 class Expected:
-    """Every figure the report prints, by level and in total, from raw rows."""
+    """Every figure the report prints, by level and in total, from raw rows, under the
+    counting rule (rows left out are not counted; their figures are marked)."""
 
     def __init__(self, rows, units, errors: set):
-        self.rows = rows
         self.level = {u.code: u.level for u in units}
+        self.rows = [r for r in rows if not left_out(r, errors, self.level)]
+        self.left = [r for r in rows if left_out(r, errors, self.level)]
         self.levels = list(dict.fromkeys(u.level for u in units))
         self.errors = errors
         self.values: dict[str, dict[str, tuple[float | int | None, bool, bool]]] = {}
@@ -79,8 +112,12 @@ class Expected:
                 and (group == TOTAL or self.level.get(r.unit) == group)
                 and all(r.values.get(k) == v for k, v in (where or {}).items())]
 
-    def _bad(self, rows) -> bool:
-        return any((r.unit, r.table, r.key) in self.errors for r in rows)
+    def _bad(self, table, group, where=None) -> bool:
+        """Rows of this table (and choice) were left out in the group."""
+        return any(r.table == table
+                   and (group == TOTAL or self.level.get(r.unit) == group)
+                   and all(r.values.get(k) == v for k, v in (where or {}).items())
+                   for r in self.left)
 
     def sum(self, fid, table, cols, where=None):
         out = {}
@@ -88,14 +125,19 @@ class Expected:
             rs = [r for r in self._rows(table, g, where)
                   if any(r.values.get(c) is not None for c in cols)]
             value = sum(r.values.get(c) or 0 for r in rs for c in cols) if rs else None
-            out[g] = (value, self._bad(rs), False)
+            out[g] = (value, self._bad(table, g, where), False)
         self.values[fid] = out
 
     def ratio(self, fid, num, den):
         out = {}
         for g in self._groups():
             (a, ta, _), (b, tb, _) = self.values[num][g], self.values[den][g]
-            value = round(a * 100 / b, 2) if a is not None and b else None
+            value = (float((Decimal(a) * 100 / Decimal(b)).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP)) if a is not None and b else None)
+            if value == 100 and a != b:
+                value = 99.99
+            if value == 0 and a:
+                value = 0.01
             out[g] = (value, ta or tb, True)
         self.values[fid] = out
 
@@ -116,10 +158,9 @@ class Expected:
                 value = max(v for v, n in counts.items() if n == best)
             else:
                 value = None
-            out[g] = (value, self._bad(rs), False)
+            out[g] = (value, self._bad(table, g, where), False)
         known = [out[g][0] for g in self.levels if out[g][0] is not None]
-        rs = [r for r in self._rows(table, TOTAL, where) if r.values.get(col) is not None]
-        out[TOTAL] = (sum(known) if known else None, self._bad(rs), False)
+        out[TOTAL] = (sum(known) if known else None, self._bad(table, TOTAL, where), False)
         self.values[fid] = out
 
     def count(self, fid, table, units_where=None, units=False):
@@ -129,7 +170,7 @@ class Expected:
             if units_where is not None:
                 rs = [r for r in rs if all(r.values.get(k) == v for k, v in units_where.items())]
             value = len({r.unit for r in rs}) if units else len(rs)
-            out[g] = (value, self._bad(rs), False)
+            out[g] = (value, self._bad(table, g), False)
         self.values[fid] = out
 
     def _compute(self):
@@ -140,7 +181,9 @@ class Expected:
         s("tthc.truc_tiep", "tthc", ["truc_tiep"])
         s("tthc.dung_han", "tthc", ["truoc_han", "dung_han"])
         s("tthc.chua_den_han", "tthc", ["dang_trong_han"])
-        s("tthc.tre_han", "tthc", ["qua_han", "dang_qua_han"])
+        s("tthc.tre_han", "tthc", ["qua_han"])
+        s("tthc.dang_qua_han", "tthc", ["dang_qua_han"])
+        s("tthc.dang_giai_quyet", "tthc", ["dang_trong_han", "dang_qua_han"])
         s("tthc.da_giai_quyet", "tthc", ["truoc_han", "dung_han", "qua_han"])
         self.ratio("tthc.ty_le_dung_han", "tthc.dung_han", "tthc.da_giai_quyet")
         for k in (*KINDS, "muc_2"):
@@ -178,10 +221,10 @@ class Expected:
         return self.values[fid][group][0]
 
     def text(self, fid: str, group: str = TOTAL) -> str:
-        """As the report prints it: "9.740", "99,2%", with "(*)" when tainted."""
+        """As the report prints it: "9.740", "99,20%", with "(*)" when tainted."""
         value, tainted, percent = self.values[fid][group]
         assert value is not None, (fid, group)
-        shown = format_percent(value) if percent else format_int(value)
+        shown = rate_text(value) if percent else format_int(value)
         return shown + ("(*)" if tainted else "")
 
     def texts(self, fid: str) -> set[str]:

@@ -241,25 +241,36 @@ def status(config_file, as_json):
               help="Your own .docx with docxtpl placeholders (see docs/report.md).")
 @_boundary
 def report(config_file, period_code, output, fmt, compare_with, template):
-    """The coordinator's report draft, every figure from the archive."""
-    from cchc_sync.report import report_text, write_report
+    """The coordinator's report draft, every figure from the archive.
+
+    The draft is read back and checked (totals, rates, repeated figures); one that
+    contradicts itself is not written: exit 1 with the list."""
+    from cchc_sync.report import ReportCheckError, report_text, write_report
 
     fmt = report_format(output, fmt)
     with _workspace(config_file) as ws:
         code = period_code or ws.period.code
-        if not output:
-            click.echo(report_text(ws, code, compare_with=compare_with))
-            return
-        target = Path(output)
+        target = Path(output) if output else None
         template_path = Path(template) if template else None
-        if fmt != "pdf":
-            path = write_report(ws, code, target, fmt=fmt, compare_with=compare_with,
-                                template=template_path)
-        else:
-            with tempfile.TemporaryDirectory(prefix="cchc-report-") as work:
-                docx = write_report(ws, code, Path(work) / f"{target.stem}.docx", fmt="docx",
-                                    compare_with=compare_with, template=template_path)
-                path = convert_to_pdf(docx, target)
+        try:
+            if target is None:
+                click.echo(report_text(ws, code, compare_with=compare_with))
+                return
+            if fmt != "pdf":
+                path = write_report(ws, code, target, fmt=fmt, compare_with=compare_with,
+                                    template=template_path)
+            else:
+                with tempfile.TemporaryDirectory(prefix="cchc-report-") as work:
+                    docx = write_report(ws, code, Path(work) / f"{target.stem}.docx",
+                                        fmt="docx", compare_with=compare_with,
+                                        template=template_path)
+                    path = convert_to_pdf(docx, target)
+        except ReportCheckError as exc:
+            click.echo("cchc-sync: báo cáo không được ghi vì số liệu không khớp "
+                       f"({len(exc.problems)} chỗ):", err=True)
+            for line in exc.problems:
+                click.echo(f"  - {line}", err=True)
+            sys.exit(1)
         click.echo(f"Đã ghi báo cáo: {path}")
 
 

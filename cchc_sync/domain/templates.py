@@ -6,7 +6,7 @@ wrong) so an administrator editing YAML never meets a traceback in the middle of
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -121,6 +121,13 @@ class FigureSpec:
     units_where: dict[str, Any] = field(default_factory=dict)
     where: dict[str, Any] = field(default_factory=dict)
     """Row filter (column key -> normalised value), set when a `by` figure is expanded."""
+    parts: tuple[tuple[str, ...], ...] = ()
+    """Decompositions of this figure: each tuple of figure ids adds up to it (checked in
+    every printed report). An id ending in ".*" stands for all its `by` variants."""
+    over_periods: str = "sum"
+    """How a longer period (the year from S1 and S2) combines its parts' values: "sum"
+    (flows), "last" (stocks such as staffing or catalogue sizes), "first" (what was
+    carried in at the start)."""
 
     @property
     def is_percent(self) -> bool:
@@ -371,13 +378,51 @@ def _parse_figures(raws: list, tables: dict[str, TableSpec], path: Path) -> tupl
                 units_reporting=bool(raw.get("units_reporting", False)),
                 units_where=dict(raw.get("units_where") or {}),
                 where=where_,
+                parts=_parse_parts(raw.get("parts"), suffix, where),
+                over_periods=_over_periods(raw, where),
             )
             for ref in (fig.ratio or ()) + (fig.difference or ()):
                 if ref not in {f.id for f in out}:
                     raise TemplateError(f"{where}: refers to {ref!r} before it is defined")
             out.append(fig)
     _check_unique([f.id for f in out], path, "figure id")
-    return tuple(out)
+    known = [f.id for f in out]
+    expanded = []
+    for f in out:
+        parts = tuple(tuple(_expand_part(p, known, f"{path}: figure {f.id}") for p in group)
+                      for group in f.parts)
+        expanded.append(replace(f, parts=tuple(
+            tuple(x for p in group for x in p) for group in parts)))
+    return tuple(expanded)
+
+
+def _parse_parts(raw, suffix: str, where: str) -> tuple[tuple[str, ...], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise TemplateError(f"{where}: parts must be a list of figure ids (or of such lists)")
+    groups = raw if all(isinstance(g, list) for g in raw) else [raw]
+    return tuple(tuple(str(p) + ("" if str(p).endswith(".*") else suffix) for p in g)
+                 for g in groups)
+
+
+def _expand_part(part: str, known: list[str], where: str) -> tuple[str, ...]:
+    if part.endswith(".*"):
+        stem = part[:-1]
+        found = tuple(k for k in known if k.startswith(stem) and "." not in k[len(stem):])
+        if not found:
+            raise TemplateError(f"{where}: parts {part!r} matches no figure")
+        return found
+    if part not in known:
+        raise TemplateError(f"{where}: parts names unknown figure {part!r}")
+    return (part,)
+
+
+def _over_periods(raw: dict, where: str) -> str:
+    mode = raw.get("over_periods", "sum")
+    if mode not in ("sum", "last", "first"):
+        raise TemplateError(f"{where}: over_periods must be sum, last or first")
+    return mode
 
 
 def _ratio_table(raw: dict, known: list[FigureSpec], where: str) -> str:

@@ -2,18 +2,29 @@
 
 The master's "Tổng hợp" tab and the coordinator's report both read these, so a figure
 printed in the report is, by construction, the figure in the master.
+
+Counting rule (one for the master, the report body, its annex and its charts): a row is
+*counted* unless it carries an open error, belongs to a unit missing from the period's
+registry, or its parts do not add up to its total (each `sum_equals` rule of its table,
+blank cells taken as 0 — the validator skips such a row, the figures cannot). A row that
+is not counted is *left out* of every figure and listed with its reason
+(`split_counted`); a figure from whose table rows were left out in a group is marked
+there (`FigureValue.tainted`). Counted rows satisfy their identities, so every figure
+identity (parts, level = sum of its units, total = sum of its levels) holds exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
 from cchc_sync.checks.cross_unit import common_value
 from cchc_sync.domain.records import CurrentRow, Unit
 from cchc_sync.domain.templates import FigureSpec, TemplateSet
+from cchc_sync.domain.vnformat import format_int
 
 DEFAULT_LEVEL_NAMES = {
     "tinh": "Cấp tỉnh",
@@ -36,7 +47,11 @@ class FigureValue:
     reporting: dict[str, int] = field(default_factory=dict)
     """Level code (and TOTAL) -> number of units whose rows contribute."""
     tainted: dict[str, bool] = field(default_factory=dict)
-    """Level code (and TOTAL) -> a contributing row carries an open error."""
+    """Level code (and TOTAL) -> rows of this figure's table were left out there (open
+    errors, parts that do not add up): the value is incomplete and marked."""
+    numerator: str | None = None
+    denominator: str | None = None
+    """A rate's figures (a rate is always printed beside them)."""
 
     @property
     def total(self) -> float | int | None:
@@ -75,6 +90,62 @@ def rows_frame(rows: Iterable[CurrentRow], units: Mapping[str, Unit]) -> pd.Data
     return pd.DataFrame.from_records(records, columns=["unit", "level", "table", "key", "values"])
 
 
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A row the figures do not count, and why (Vietnamese, for the report and master)."""
+
+    row: CurrentRow
+    reason: str
+
+
+REASON_ERROR = "còn lỗi chưa khắc phục"
+REASON_UNIT = "đơn vị không có trong danh sách đơn vị của kỳ báo cáo"
+
+
+def split_counted(
+    rows: Iterable[CurrentRow],
+    templates: TemplateSet,
+    units: Mapping[str, Unit],
+    error_rows: set[tuple[str, str, str]] = frozenset(),
+) -> tuple[list[CurrentRow], list[LeftOut]]:
+    """The counting rule: (rows counted in every figure, rows left out with the reason)."""
+    counted: list[CurrentRow] = []
+    left: list[LeftOut] = []
+    for r in rows:
+        if r.unit not in units:
+            left.append(LeftOut(r, REASON_UNIT))
+        elif (r.unit, r.table, r.key) in error_rows:
+            left.append(LeftOut(r, REASON_ERROR))
+        elif (gap := _parts_gap(r, templates)) is not None:
+            left.append(LeftOut(r, gap))
+        else:
+            counted.append(r)
+    return counted, left
+
+
+def _parts_gap(row: CurrentRow, templates: TemplateSet) -> str | None:
+    """Why a row's parts do not add up to its total (blank = 0), or None."""
+    spec = templates.tables.get(row.table)
+    if spec is None:
+        return None
+    titles = {c.key: c.title for c in spec.columns}
+    for rule in spec.rules:
+        if rule.kind != "sum_equals":
+            continue
+        total, parts = rule.params["total"], list(rule.params["parts"])
+        whole = _number(row.values.get(total))
+        summed = sum(_number(row.values.get(p)) for p in parts)
+        if whole != summed:
+            names = ", ".join(f"\u201c{titles.get(p, p)}\u201d" for p in parts)
+            return (f"\u201c{titles.get(total, total)}\u201d ({format_int(whole)}) khác tổng "
+                    f"các cột {names} ({format_int(summed)}); ô để trống được tính là 0")
+    return None
+
+
+def _number(value) -> int | float:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
 def compute_figures(
     rows: Iterable[CurrentRow],
     templates: TemplateSet,
@@ -82,16 +153,39 @@ def compute_figures(
     levels: list[str],
     error_rows: set[tuple[str, str, str]] = frozenset(),
 ) -> list[FigureValue]:
-    """Every figure of the template set, by level and in total.
+    """Every figure of the template set, by level and in total, under the counting rule.
 
-    error_rows: (unit, table, row key) of rows carrying an open error, to mark figures
-    that rest on them.
+    error_rows: (unit, table, row key) of rows carrying an open error: left out, and the
+    figures of their table marked in their groups.
     """
-    frame = rows_frame(rows, units)
+    counted, left = split_counted(rows, templates, units, error_rows)
+    frame = rows_frame(counted, units)
+    left_frame = rows_frame((x.row for x in left), units)
     results: dict[str, FigureValue] = {}
     for spec in templates.figures:
-        results[spec.id] = _compute(spec, frame, levels, results, error_rows)
+        results[spec.id] = _compute(spec, frame, levels, results, left_frame)
     return list(results.values())
+
+
+def rate(numerator: float | int, denominator: float | int) -> float:
+    """numerator / denominator in percent points, rounded half-up to two decimals, but
+    never 100 unless they are equal and never 0 unless the numerator is 0 (a rounding
+    that would claim "all" or "none" stops one hundredth short of it)."""
+    exact = Decimal(numerator) * 100 / Decimal(denominator)
+    shown = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if shown == 100 and numerator != denominator:
+        shown = Decimal("99.99")
+    if shown == 0 and numerator != 0:
+        shown = Decimal("0.01")
+    return float(shown)
+
+
+def format_rate(value: float | int) -> str:
+    """A rate as official reports print it: always two decimals, "39,60%", "100,00%"."""
+    d = Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    whole, frac = f"{d:.2f}".split(".")
+    return f"{format_int(int(whole))},{frac}%" if not whole.startswith("-") else (
+        f"-{format_int(-int(whole))},{frac}%")
 
 
 def _where(frame: pd.DataFrame, keep) -> pd.DataFrame:
@@ -106,7 +200,7 @@ def _select(spec: FigureSpec, frame: pd.DataFrame) -> pd.DataFrame:
     return _where(sel, lambda v: all(v.get(c) == w for c, w in spec.where.items()))
 
 
-def _compute(spec, frame, levels, done, error_rows) -> FigureValue:
+def _compute(spec, frame, levels, done, left_frame) -> FigureValue:
     groups = [*levels, TOTAL]
     if spec.ratio or spec.difference:
         a, b = (done[x] for x in (spec.ratio or spec.difference))
@@ -114,7 +208,7 @@ def _compute(spec, frame, levels, done, error_rows) -> FigureValue:
         for g in groups:
             x, y = a.values.get(g), b.values.get(g)
             if spec.ratio:
-                values[g] = round(x * 100 / y, 2) if x is not None and y else None
+                values[g] = rate(x, y) if x is not None and y else None
             else:
                 values[g] = x - y if x is not None and y is not None else None
         return FigureValue(
@@ -124,8 +218,11 @@ def _compute(spec, frame, levels, done, error_rows) -> FigureValue:
             percent=bool(spec.ratio),
             reporting={g: min(a.reporting.get(g, 0), b.reporting.get(g, 0)) for g in groups},
             tainted={g: a.tainted.get(g, False) or b.tainted.get(g, False) for g in groups},
+            numerator=a.id if spec.ratio else None,
+            denominator=b.id if spec.ratio else None,
         )
     sel = _select(spec, frame)
+    left_sel = _select(spec, left_frame)
     values, reporting, tainted = {}, {}, {}
     for g in groups:
         part = sel if g == TOTAL else sel.loc[sel["level"] == g]
@@ -156,12 +253,8 @@ def _compute(spec, frame, levels, done, error_rows) -> FigureValue:
         else:  # pragma: no cover - the loader rejects figures of no kind
             raise ValueError(spec.id)
         reporting[g] = int(contributing["unit"].nunique())
-        tainted[g] = any(
-            (u, t, k) in error_rows
-            for u, t, k in zip(
-                contributing["unit"], contributing["table"], contributing["key"], strict=True
-            )
-        )
+        left_part = left_sel if g == TOTAL else left_sel.loc[left_sel["level"] == g]
+        tainted[g] = bool(len(left_part))
     return FigureValue(
         id=spec.id,
         label=spec.label,

@@ -17,6 +17,7 @@ from pathlib import Path
 from cchc_sync.report.content import assemble, build_report
 from cchc_sync.report.data import ReportError, period_title
 from cchc_sync.report.model import Letterhead, Report
+from cchc_sync.report.selfcheck import ReportCheckError, check_report
 
 FORMATS = ("docx", "md")
 
@@ -24,6 +25,7 @@ __all__ = [
     "FORMATS",
     "Letterhead",
     "Report",
+    "ReportCheckError",
     "ReportError",
     "build_report",
     "period_title",
@@ -46,8 +48,9 @@ def write_report(
 
     fmt: "docx" (Decree 30 layout, or `template` filled with docxtpl) or "md".
     compare_with: an archived earlier period ("2021S1"): totals show the change.
-    Raises ReportError (no rows for a period, unknown format, unusable template) and
-    PeriodError (a malformed period code).
+    Raises ReportError (no rows for a period, unknown format, unusable template),
+    PeriodError (a malformed period code) and ReportCheckError (the rendered draft
+    contradicts itself: nothing is written, the error lists every contradiction).
     """
     if fmt not in FORMATS:
         raise ReportError(f"định dạng {fmt!r} không được hỗ trợ; chọn một trong: "
@@ -56,23 +59,39 @@ def write_report(
         raise ReportError("--template chỉ dùng với định dạng docx")
     output = Path(output)
     report, sentences = assemble(ws, period, compare_with, letterhead)
-    if fmt == "md":
-        from cchc_sync.report.markdown import render_markdown
+    output.parent.mkdir(parents=True, exist_ok=True)
+    draft = output.with_name(f".{output.name}.dang-kiem-tra")
+    try:
+        if fmt == "md":
+            from cchc_sync.report.markdown import render_markdown
 
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(render_markdown(report), encoding="utf-8")
-        return output
-    if template is not None:
-        from cchc_sync.report.custom_template import render_template
+            draft.write_text(render_markdown(report), encoding="utf-8")
+            problems = check_report(report, sentences.data)
+        elif template is not None:
+            from cchc_sync.report.custom_template import render_template
 
-        return render_template(report, sentences, Path(template), output)
-    from cchc_sync.report.docx_writer import write_docx
+            # A house layout is free: the built-in figures it draws from are checked.
+            render_template(report, sentences, Path(template), draft)
+            problems = check_report(report, sentences.data)
+        else:
+            from cchc_sync.report.docx_writer import write_docx
 
-    return write_docx(report, output)
+            write_docx(report, draft)
+            problems = check_report(report, sentences.data, draft)
+        if problems:
+            raise ReportCheckError(problems)
+        draft.replace(output)
+    finally:
+        draft.unlink(missing_ok=True)
+    return output
 
 
 def report_text(ws, period: str, compare_with: str | None = None) -> str:
-    """The report as Markdown (for `--format md` to stdout)."""
+    """The report as Markdown (for `--format md` to stdout), checked like a written one."""
     from cchc_sync.report.markdown import render_markdown
 
-    return render_markdown(build_report(ws, period, compare_with))
+    report, sentences = assemble(ws, period, compare_with, None)
+    problems = check_report(report, sentences.data)
+    if problems:
+        raise ReportCheckError(problems)
+    return render_markdown(report)

@@ -32,9 +32,14 @@ from cchc_sync.report.sections import area_subject, kinds
 from cchc_sync.report.spans import Sentences, para
 
 NONE = "—"
+COUNTING_RULE = (
+    "Dòng số liệu còn lỗi chưa khắc phục, hoặc có tổng không bằng tổng các cột thành phần "
+    "(ô để trống tính là 0), không được tổng hợp vào bất kỳ số liệu nào của báo cáo, phụ lục, "
+    "biểu đồ và bảng tổng hợp (Tổng hợp) của kỳ.")
+"""The counting rule, stated once in the report's note and on the last page."""
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
-TABLE_NOTE = (f"Ghi chú: {NONE} chưa có số liệu; {TAINT_MARK} số liệu có dòng còn lỗi chưa "
-              "khắc phục (xem trang cuối).")
+TABLE_NOTE = (f"Ghi chú: {NONE} chưa có số liệu; {TAINT_MARK} số liệu chưa đầy đủ: có dòng số "
+              "liệu chưa được tổng hợp vì còn lỗi (xem trang cuối).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +75,22 @@ def unit_table(s: Sentences, title: str, cols: list[Col]) -> Table | None:
             out.append(_cell(shown, bool(fig.tainted.get(group))))
         return out
 
-    rows = [TableRow([Cell(""), Cell(area_subject(data)), *group_cells(TOTAL)], RowKind.TOTAL)]
+    rows = [TableRow([Cell(""), Cell(area_subject(data)), *group_cells(TOTAL)], RowKind.TOTAL,
+                     TOTAL)]
     for i, level in enumerate(data.levels):
         if len(data.levels) > 1:
             rows.append(TableRow(
                 [Cell(ROMAN[i] if i < len(ROMAN) else str(i + 1), align="center"),
                  Cell(data.level_name(level)), *group_cells(level)],
-                RowKind.SUBTOTAL,
+                RowKind.SUBTOTAL, level,
             ))
         for n, unit in enumerate(data.level_units(level), start=1):
             cells = [_cell(*data.unit_value(unit.code, c.figure)) for c in cols]
-            rows.append(TableRow([Cell(str(n), align="center"), Cell(unit.name), *cells]))
+            rows.append(TableRow([Cell(str(n), align="center"), Cell(unit.name), *cells],
+                                 RowKind.UNIT, unit.code))
     return Table(title=title, header=header, rows=rows,
-                 widths_cm=[1.1, name_width, *[c.width for c in cols]], note=TABLE_NOTE)
+                 widths_cm=[1.1, name_width, *[c.width for c in cols]], note=TABLE_NOTE,
+                 figures=[None, None, *[c.figure for c in cols]])
 
 
 def _short(label: str) -> str:
@@ -97,12 +105,14 @@ def _share_chart(s: Sentences, title: str, figure: str, key: str) -> Chart | Non
         return None
     bars = []
     missing = []
+    codes = []
     for unit in data.units:
         f = data.unit_figures(unit.code).get(figure)
         if f is None or f.total is None:
             missing.append(unit.name)
             continue
         bars.append((unit.name, float(f.total), bool(f.tainted.get(TOTAL))))
+        codes.append((unit.code, float(f.total)))
     if not bars:
         return None
     reference = None
@@ -111,8 +121,10 @@ def _share_chart(s: Sentences, title: str, figure: str, key: str) -> Chart | Non
     png = bar_chart("", bars, reference)
     note = f"Chưa có số liệu: {', '.join(missing)}." if missing else ""
     if any(b[2] for b in bars):
-        note = (note + " " if note else "") + f"{TAINT_MARK} đơn vị còn lỗi số liệu chưa khắc phục."
-    return Chart(title=title, png=png, key=key, width_cm=16.0, note=note)
+        note = (note + " " if note else "") + (f"{TAINT_MARK} số liệu của đơn vị chưa đầy đủ: "
+                                               "có dòng chưa được tổng hợp vì còn lỗi.")
+    return Chart(title=title, png=png, key=key, width_cm=16.0, note=note, figure=figure,
+                 bars=codes)
 
 
 def annex_blocks(s: Sentences) -> list[Block]:
@@ -127,12 +139,15 @@ def annex_blocks(s: Sentences) -> list[Block]:
             table.title = f"Biểu {number}. {table.title}"
             out.append(table)
 
+    # Resolved late and open-and-overdue are two columns under two headings, never one.
     add(unit_table(s, "Kết quả giải quyết thủ tục hành chính", [
-        Col("Tiếp nhận", "tthc.tiep_nhan", 2.0),
-        Col("Đã giải quyết đúng hạn", "tthc.dung_han", 2.1),
-        Col("Chưa đến hạn", "tthc.chua_den_han", 1.9),
-        Col("Trễ hạn", "tthc.tre_han", 1.7),
-        Col("Tỷ lệ đúng hạn", "tthc.ty_le_dung_han", 2.0),
+        Col("Tiếp nhận", "tthc.tiep_nhan", 1.55),
+        Col("Đã giải quyết", "tthc.da_giai_quyet", 1.55),
+        Col("Đã giải quyết: đúng hạn (kể cả trước hạn)", "tthc.dung_han", 1.6),
+        Col("Đã giải quyết: trễ hạn", "tthc.tre_han", 1.45),
+        Col("Đang giải quyết: trong hạn", "tthc.chua_den_han", 1.5),
+        Col("Đang giải quyết: quá hạn", "tthc.dang_qua_han", 1.45),
+        Col("Tỷ lệ giải quyết đúng hạn (đúng hạn / đã giải quyết)", "tthc.ty_le_dung_han", 1.7),
     ]))
     cols = []
     for code, label in kinds(data, "dvctt", "loai", "dvctt.phat_sinh"):
@@ -192,7 +207,7 @@ def staffing_table(s: Sentences) -> Table | None:
                     s.printed.add(fig.id)
                 cells.append(_cell(shown, bool(fig.tainted.get(group))))
             out.append(TableRow([Cell(stt, align="center"), Cell(name), Cell(label), *cells],
-                                kind))
+                                kind, group, code))
             stt, name = "", ""
         return out
 
@@ -204,7 +219,8 @@ def staffing_table(s: Sentences) -> Table | None:
         n = 0
         for unit in data.level_units(level):
             for r in data.rows_of("bien_che"):
-                if r.unit != unit.code:
+                # Only counted rows: the level line above is their sum.
+                if r.unit != unit.code or not data.row_counted(r):
                     continue
                 n += 1
                 v = r.values
@@ -220,9 +236,11 @@ def staffing_table(s: Sentences) -> Table | None:
                     office = f"{office} ({unit.name})"
                 kind = labels.get(v.get("loai")) or all_labels.get(v.get("loai"), NONE)
                 rows.append(TableRow([Cell(str(n), align="center"), Cell(office), Cell(kind),
-                                      *cells]))
+                                      *cells], RowKind.UNIT, f"{unit.code}|{n}",
+                                     v.get("loai") or ""))
     return Table(title="Biên chế theo cơ quan, đơn vị", header=header, rows=rows,
-                 widths_cm=[1.1, 5.2, 2.4, 2.0, 2.0, 1.9, 1.9], note=TABLE_NOTE)
+                 widths_cm=[1.1, 5.2, 2.4, 2.0, 2.0, 1.9, 1.9], note=TABLE_NOTE,
+                 figures=[None, None, None, *(f"bien_che.{k}.*" for k in keys)])
 
 
 # --- the last page -------------------------------------------------------------------------
@@ -239,48 +257,53 @@ def _source_specs(data: PeriodData, figure_id: str) -> list[FigureSpec]:
     return [spec]
 
 
-def _feeding_errors(data: PeriodData, figure_id: str) -> list:
-    """Open errors on the rows a figure is computed from."""
+def _left_out_rows(data: PeriodData, figure_id: str) -> list:
+    """The rows left out of a figure (LeftOut entries of its tables)."""
     specs = _source_specs(data, figure_id)
-    keys = set()
-    for spec in specs:
-        for r in data.rows_of(spec.table or ""):
-            if all(r.values.get(c) == w for c, w in spec.where.items()):
-                keys.add((r.unit, r.table, r.key))
-    return [f for f in data.findings
-            if f.severity is Severity.ERROR and (f.unit, f.table, f.row_key) in keys]
+    return [x for x in data.left_out
+            if any(x.row.table == spec.table
+                   and all(x.row.values.get(c) == w for c, w in spec.where.items())
+                   for spec in specs)]
 
 
 def tainted_figures(data: PeriodData, printed: set[str]) -> tuple[list[TaintedFigure], list]:
-    figures, errors = [], []
+    """The printed figures from which rows were left out, and those rows (LeftOut)."""
+    figures, left = [], []
+    order = {u.code: i for i, u in enumerate(data.units)}
     for fig in data.figures.values():
         if fig.id not in printed or not any(fig.tainted.values()):
             continue
         groups = [data.level_name(lv) for lv in data.levels if fig.tainted.get(lv)]
         if fig.tainted.get(TOTAL):
             groups.insert(0, area_subject(data))
-        feeding = _feeding_errors(data, fig.id)
-        order = {u.code: i for i, u in enumerate(data.units)}
-        codes = sorted({f.unit for f in feeding}, key=lambda c: order.get(c, 10**6))
+        feeding = _left_out_rows(data, fig.id)
+        codes = sorted({x.row.unit for x in feeding}, key=lambda c: order.get(c, 10**6))
         shown = format_value(fig) or NONE
         figures.append(TaintedFigure(
             figure=fig.id, label=fig.label, printed=shown + TAINT_MARK, groups=tuple(groups),
             units=tuple(data.unit_name(c) for c in codes) or ("(không xác định)",),
         ))
-        for f in feeding:
-            if f not in errors:
-                errors.append(f)
-    order = {u.code: i for i, u in enumerate(data.units)}
-    errors.sort(key=lambda f: (order.get(f.unit, 10**6), f.table, f.row or 0))
-    return figures, errors
+        for x in feeding:
+            if x not in left:
+                left.append(x)
+    left.sort(key=lambda x: (order.get(x.row.unit, 10**6), x.row.table, x.row.sheet_row or 0))
+    return figures, left
 
 
-def _error_rows(data: PeriodData, errors: list) -> list[OpenError]:
+def _error_rows(data: PeriodData, left: list) -> list[OpenError]:
+    """One line per row left out: the reason, and for an erroneous row its open errors."""
     out = []
-    for f in errors:
-        spec = data.templates.tables.get(f.table)
-        out.append(OpenError(unit=data.unit_name(f.unit), table=spec.tab if spec else f.table,
-                             row=f.row, message=f.message))
+    for x in left:
+        r = x.row
+        spec = data.templates.tables.get(r.table)
+        messages = [f.message for f in data.findings
+                    if f.severity is Severity.ERROR and (f.unit, f.table, f.row_key)
+                    == (r.unit, r.table, r.key)]
+        message = x.reason[:1].upper() + x.reason[1:]
+        if messages:
+            message += ": " + "; ".join(messages)
+        out.append(OpenError(unit=data.unit_name(r.unit), table=spec.tab if spec else r.table,
+                             row=r.sheet_row, message=message))
     return out
 
 
@@ -297,17 +320,19 @@ def _errors_tables(data: PeriodData, figures: list[TaintedFigure], errors: list[
         for i, e in enumerate(errors, start=1)
     ]
     return [
-        Table(title=f"{n}.1. Số liệu bị ảnh hưởng",
-              header=["STT", "Chỉ tiêu", "Số liệu đã in", "Phạm vi", "Đơn vị có lỗi"],
+        Table(title=f"{n}.1. Số liệu chưa đầy đủ",
+              header=["STT", "Chỉ tiêu", "Số liệu đã in", "Phạm vi",
+                      "Đơn vị có dòng chưa tổng hợp"],
               rows=fig_rows, widths_cm=[1.1, 5.4, 2.3, 3.2, 4.5]),
-        Table(title=f"{n}.2. Lỗi chưa khắc phục",
-              header=["STT", "Đơn vị", "Biểu", "Dòng", "Nội dung lỗi"],
+        Table(title=f"{n}.2. Dòng số liệu chưa được tổng hợp",
+              header=["STT", "Đơn vị", "Biểu", "Dòng", "Lý do"],
               rows=err_rows, widths_cm=[1.1, 3.3, 2.7, 1.3, 8.1]),
     ]
 
 
 def errors_page(s: Sentences) -> tuple[list[TaintedFigure], list[OpenError], list[Block]]:
-    """"Số liệu chưa khắc phục lỗi": which figure, which units, which error messages."""
+    """"Số liệu chưa được tổng hợp": which figures are incomplete, which rows were left
+    out of them and why (the counting rule)."""
     data = s.data
     figures, errors = tainted_figures(data, s.printed)
     earlier_figs: list[TaintedFigure] = []
@@ -317,14 +342,15 @@ def errors_page(s: Sentences) -> tuple[list[TaintedFigure], list[OpenError], lis
     if not figures and not earlier_figs:
         return [], [], []
     open_errors = _error_rows(data, errors)
-    blocks: list[Block] = [PageBreak(), para("SỐ LIỆU CHƯA KHẮC PHỤC LỖI", style=ParaStyle.TITLE)]
+    blocks: list[Block] = [PageBreak(), para("SỐ LIỆU CHƯA ĐƯỢC TỔNG HỢP",
+                                             style=ParaStyle.TITLE)]
     blocks.append(para(f"(đến thời điểm lập báo cáo, kỳ {data.title})",
                        style=ParaStyle.SUBTITLE))
     blocks.append(para(
-        f"Các số liệu dưới đây được tổng hợp từ dòng số liệu mà đơn vị còn lỗi chưa khắc "
-        f"phục; trong báo cáo và phụ lục chúng được đánh dấu {TAINT_MARK}. Đề nghị các đơn vị "
-        "sửa lỗi trong bảng tính của mình; sau lần kiểm tra tiếp theo, lập lại báo cáo để có "
-        "số liệu đúng."))
+        "Các số liệu dưới đây chưa đầy đủ vì có dòng số liệu chưa được tổng hợp (quy tắc "
+        f"tổng hợp nêu tại phần Ghi chú đầu báo cáo); trong báo cáo và phụ lục chúng được "
+        f"đánh dấu {TAINT_MARK}. Đề nghị các đơn vị sửa lỗi trong bảng tính của "
+        "mình; sau lần kiểm tra tiếp theo, lập lại báo cáo để có số liệu đầy đủ."))
     n = 1
     if figures:
         blocks.append(para(f"{n}. Kỳ báo cáo {data.title}", style=ParaStyle.HEADING2))

@@ -10,7 +10,7 @@ Every number comes from `compute_figures` (the master's "Tổng hợp"), formatt
 from __future__ import annotations
 
 from cchc_sync.domain.vnformat import format_date
-from cchc_sync.report.annex import annex_blocks, errors_page
+from cchc_sync.report.annex import COUNTING_RULE, annex_blocks, errors_page
 from cchc_sync.report.data import PeriodData, area_parts, compare_label, load_period
 from cchc_sync.report.model import Block, Letterhead, Para, ParaStyle, Report, Span
 from cchc_sync.report.sections import (
@@ -83,11 +83,12 @@ def assemble(
                      f"{data.title} của {who}./."))
     annex = annex_blocks(s)
     tainted, open_errors, last_page = errors_page(s)
+    note = f"Ghi chú: {COUNTING_RULE}"
     if tainted or s.compared_taint:
-        body.insert(1, para(
-            "Ghi chú: số liệu có dấu (*) được tổng hợp từ dòng số liệu mà đơn vị còn lỗi chưa "
-            "khắc phục; danh sách tại trang cuối \u201cSố liệu chưa khắc phục lỗi\u201d. Cần "
-            "kiểm tra lại trước khi ban hành báo cáo.", style=ParaStyle.NOTE))
+        note += (" Số liệu có dấu (*) chưa đầy đủ vì có dòng chưa được tổng hợp; danh sách tại "
+                 "trang cuối \u201cSố liệu chưa được tổng hợp\u201d. Cần kiểm tra lại trước khi "
+                 "ban hành báo cáo.")
+    body.insert(1, para(note, style=ParaStyle.NOTE))
     number = lh.number or DATE_BLANK
     report = Report(
         letterhead=lh,

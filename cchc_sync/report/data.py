@@ -15,13 +15,16 @@ from cchc_sync.domain.config import Config
 from cchc_sync.domain.periods import parse_period
 from cchc_sync.domain.records import CurrentRow, Finding, Period, Severity, Unit
 from cchc_sync.domain.templates import TemplateSet
-from cchc_sync.domain.vnformat import format_int, format_percent
+from cchc_sync.domain.vnformat import format_int
 from cchc_sync.publish.figures import (
     TOTAL,
     FigureValue,
+    LeftOut,
     compute_figures,
+    format_rate,
     level_name,
     ordered_levels,
+    split_counted,
 )
 from cchc_sync.publish.master import STATE_ENTERING, STATE_NOT_STARTED, STATE_SUBMITTED, unit_state
 
@@ -49,13 +52,15 @@ def period_kind(code: str) -> tuple[str, int]:
 
 
 def period_title(code: str) -> str:
-    """How a report names its period: "6 tháng đầu năm 2022" (S1), "năm 2022" (S2 and the
-    year: the second-half report is the annual report), "quý II năm 2022",
+    """How a report names its period: "6 tháng đầu năm 2022" (S1), "6 tháng cuối năm 2022"
+    (S2: its window is the second half only), "năm 2022" (the year), "quý II năm 2022",
     "9 tháng đầu năm 2022", "tháng 6 năm 2022"."""
     kind, year = period_kind(code)
     if kind == "S1":
         return f"6 tháng đầu năm {year}"
-    if kind in ("S2", "Y"):
+    if kind == "S2":
+        return f"6 tháng cuối năm {year}"
+    if kind == "Y":
         return f"năm {year}"
     if kind.startswith("Q"):
         return f"quý {_ROMAN[int(kind[1])]} năm {year}"
@@ -67,7 +72,7 @@ def period_title(code: str) -> str:
 
 def compare_label(current: str, earlier: str) -> str:
     """"cùng kỳ năm 2021" for the same part of an earlier year, else the earlier period's
-    title ("6 tháng cuối năm 2021" reads as "năm 2021" by the S2 convention)."""
+    title ("6 tháng cuối năm 2021")."""
     (kind, year), (ekind, eyear) = period_kind(current), period_kind(earlier)
     if kind == ekind and eyear != year:
         return f"cùng kỳ năm {eyear}"
@@ -89,7 +94,7 @@ def format_value(fig: FigureValue, group: str = TOTAL) -> str | None:
     value = fig.values.get(group)
     if value is None:
         return None
-    return format_percent(value) if fig.percent else format_int(value)
+    return format_rate(value) if fig.percent else format_int(value)
 
 
 @dataclass(kw_only=True)
@@ -108,6 +113,8 @@ class PeriodData:
     """Open findings of the period."""
     error_rows: set[tuple[str, str, str]]
     figures: dict[str, FigureValue]
+    left_out: list[LeftOut] = field(default_factory=list)
+    """Rows the figures do not count (the counting rule), with the reason."""
     _unit_cache: dict[str, dict[str, FigureValue]] = field(default_factory=dict)
 
     @property
@@ -177,6 +184,14 @@ class PeriodData:
     def row_has_error(self, row: CurrentRow) -> bool:
         return (row.unit, row.table, row.key) in self.error_rows
 
+    @cached_property
+    def _left_keys(self) -> set[tuple[str, str, str]]:
+        return {(x.row.unit, x.row.table, x.row.key) for x in self.left_out}
+
+    def row_counted(self, row: CurrentRow) -> bool:
+        """The row enters the figures (the counting rule of publish.figures)."""
+        return (row.unit, row.table, row.key) not in self._left_keys
+
 
 def load_period(ws, code: str, *, require_rows: bool = True) -> PeriodData:
     """Read one period from the workspace's archive.
@@ -205,7 +220,9 @@ def load_period(ws, code: str, *, require_rows: bool = True) -> PeriodData:
     levels = [lv for lv in ordered_levels(units, config.level_order) if lv in present]
     units_by_code = {u.code: u for u in units}
     figures = compute_figures(rows, ws.templates, units_by_code, levels, error_rows)
+    _, left_out = split_counted(rows, ws.templates, units_by_code, error_rows)
     return PeriodData(
+        left_out=left_out,
         code=period.code,
         period=period,
         templates=ws.templates,

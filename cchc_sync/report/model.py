@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 TAINT_MARK = "(*)"
+EARLIER = "@earlier:"
+"""Prefix of a span's group when it prints the compared period's value."""
 """Printed right after a figure whose source rows carry open errors."""
 PLACEHOLDER_PREFIX = "[Đề nghị bổ sung: "
 
@@ -31,6 +33,9 @@ class Span:
     """A figure resting on rows with open errors: the writers add TAINT_MARK."""
     figure: str | None = None
     """Figure id, for a FIGURE span."""
+    group: str | None = None
+    """Which value of the figure: a level code, TOTAL, a unit code, or EARLIER + one of
+    those for the period compared with (the self-check reads it)."""
 
     def plain(self) -> str:
         return self.text + (TAINT_MARK if self.tainted else "")
@@ -83,6 +88,11 @@ class RowKind(StrEnum):
 class TableRow:
     cells: list[Cell]
     kind: RowKind = RowKind.UNIT
+    group: str | None = None
+    """Whose values the row holds: TOTAL, a level code, a unit code, or "<unit>|<n>" for
+    the n-th of a unit's own rows (None: not figures)."""
+    suffix: str = ""
+    """Replaces the "*" of the table's column figure ids ("bien_che.hien_co.*")."""
 
 
 @dataclass(slots=True)
@@ -93,6 +103,8 @@ class Table:
     widths_cm: list[float]
     note: str = ""
     """Italic line under the table (sources, what "(*)" means)."""
+    figures: list[str | None] = field(default_factory=list)
+    """Figure id printed in each column (None: not a figure), for the self-check."""
 
 
 @dataclass(slots=True)
@@ -100,6 +112,9 @@ class Chart:
     title: str
     png: bytes
     key: str = ""
+    figure: str = ""
+    bars: list[tuple[str, float]] = field(default_factory=list)
+    """(unit code, value) of each bar, for the self-check."""
     """"online" | "one_stop": the name a custom template uses (chart_online, …)."""
     width_cm: float = 16.0
     note: str = ""

@@ -83,7 +83,7 @@ def directives(data: PeriodData) -> list[Directive]:
     grouped: dict[tuple[str, str], dict] = {}
     for r in data.rows_of("van_ban"):
         number = r.values.get("so_ky_hieu")
-        if not number:
+        if not number or not data.row_counted(r):
             continue
         date = r.values.get("ngay_ban_hanh") or ""
         entry = grouped.setdefault((number, date), {
@@ -134,7 +134,9 @@ def directives_section(s: Sentences) -> list[Para]:
             parts += s.value(fid, level) if s.has(fid, level) else [text("chưa có số liệu")]
         lead += [*parts, ")"]
     docs = directives(data)
-    out = [para(*lead, ", gồm các văn bản sau:" if docs else ".")]
+    # The count is of reports (a plan two units both report counts twice); the list is of
+    # distinct documents, so its length is said in words of its own.
+    out = [para(*lead, f"; danh sách {len(docs)} văn bản khác nhau:" if docs else ".")]
     for i, d in enumerate(docs):
         end = "." if i == len(docs) - 1 else ";"
         out.append(para("- ", d.spans(), end, style=ParaStyle.ITEM))
@@ -143,47 +145,61 @@ def directives_section(s: Sentences) -> list[Para]:
 
 # --- II.2 Administrative procedures --------------------------------------------------------
 
-TTHC_LEVEL = [
-    Clause("tiếp nhận", "tthc.tiep_nhan", "hồ sơ"),
-    Clause("đã giải quyết đúng hạn", "tthc.dung_han", "hồ sơ"),
-    Clause("chưa đến hạn giải quyết", "tthc.chua_den_han", "hồ sơ"),
-    Clause("giải quyết trễ hạn", "tthc.tre_han", "hồ sơ"),
-    Clause("tỷ lệ giải quyết đúng hạn đạt", "tthc.ty_le_dung_han",
-           missing="tỷ lệ giải quyết đúng hạn: chưa có số liệu"),
-]
-
-
 def tthc_section(s: Sentences) -> list[Para]:
+    """Received, then resolved (on time / late, and the on-time rate with what it divides),
+    then still open (not yet due / overdue): "giải quyết trễ hạn" (resolved late) and
+    "đang giải quyết quá hạn" (open and overdue) are never added under one name."""
     data = s.data
     if data.fig("tthc.tiep_nhan") is None:
         return []
     if not s.has("tthc.tiep_nhan"):
         return [para("Chưa có cơ quan, đơn vị nào báo cáo số liệu giải quyết thủ tục hành "
                      "chính trong kỳ.")]
-    # The sentence of DOMAIN.md first ("Toàn huyện đã tiếp nhận …; đã giải quyết đúng hạn
-    # …; chưa đến hạn …; trễ hạn …"), then where the dossiers came from, then the rate.
     lead = [
         f"{area_subject(data)} ",
         s.clause(Clause("đã tiếp nhận", "tthc.tiep_nhan", "hồ sơ"), compare=True),
-        "; ",
-        s.clauses(TTHC_LEVEL[1:4]),
-        ". Trong số hồ sơ tiếp nhận: ",
+        ", gồm: ",
         s.clauses([
             Clause("từ kỳ trước chuyển qua", "tthc.tu_ky_truoc", "hồ sơ"),
             Clause("mới tiếp nhận trực tuyến", "tthc.truc_tuyen", "hồ sơ"),
             Clause("mới tiếp nhận trực tiếp, qua dịch vụ bưu chính", "tthc.truc_tiep", "hồ sơ"),
         ]),
-        ". ",
-        s.clause(Clause("Tỷ lệ hồ sơ đã giải quyết đúng hạn đạt", "tthc.ty_le_dung_han",
-                        missing="Tỷ lệ hồ sơ đã giải quyết đúng hạn: chưa có số liệu"),
-                 compare=True),
-        ".",
+        ". ", _resolved(s, TOTAL, compare=True), ". ", _open(s, TOTAL), ".",
     ]
     if not s.has_levels():
         return [para(*lead)]
     out = [para(*lead, " Trong đó:")]
-    out += s.level_items(lambda lv: s.clauses(TTHC_LEVEL, lv), [c.figure for c in TTHC_LEVEL])
+    ids = ["tthc.tiep_nhan", "tthc.da_giai_quyet", "tthc.dang_giai_quyet"]
+    out += s.level_items(
+        lambda lv: [*s.clause(Clause("tiếp nhận", "tthc.tiep_nhan", "hồ sơ"), lv), "; ",
+                    *_resolved(s, lv, lower=True), "; ", *_open(s, lv, lower=True)], ids)
     return out
+
+
+def _resolved(s: Sentences, group: str, compare: bool = False, lower: bool = False) -> list:
+    spans = _subtotal(s, group, "Đã giải quyết", "tthc.da_giai_quyet", lower, [
+        Clause("đúng hạn, kể cả trước hạn", "tthc.dung_han", "hồ sơ"),
+        Clause("giải quyết trễ hạn", "tthc.tre_han", "hồ sơ")])
+    if not s.has("tthc.da_giai_quyet", group):
+        return spans
+    return [*spans, ", tỷ lệ giải quyết đúng hạn đạt ",
+            s.rate("tthc.ty_le_dung_han", group, "hồ sơ", compare=compare)]
+
+
+def _open(s: Sentences, group: str, lower: bool = False) -> list:
+    return _subtotal(s, group, "Đang giải quyết", "tthc.dang_giai_quyet", lower, [
+        Clause("trong hạn", "tthc.chua_den_han", "hồ sơ"),
+        Clause("đã quá hạn", "tthc.dang_qua_han", "hồ sơ")])
+
+
+def _subtotal(s: Sentences, group: str, head: str, figure: str, lower: bool,
+              parts: list[Clause]) -> list:
+    """"Đã giải quyết 8.296 hồ sơ (đúng hạn … , trễ hạn …)": a figure and its parts."""
+    head = lower_first(head) if lower else head
+    if not s.has(figure, group):
+        return [f"{head}: chưa có số liệu"]
+    return [s.clause(Clause(head, figure, "hồ sơ"), group), " (",
+            s.clauses(parts, group, sep=", "), ")"]
 
 
 def one_stop_section(s: Sentences) -> list[Para]:
@@ -200,7 +216,8 @@ def one_stop_section(s: Sentences) -> list[Para]:
             s.value(ids[2], group), s.comparison(ids[2]) if compare else [],
         ]
 
-    lead = ["Số hồ sơ được tiếp nhận, xử lý trên Hệ thống thông tin một cửa điện tử là ",
+    lead = ["Số hồ sơ được tiếp nhận, xử lý trên Hệ thống thông tin một cửa điện tử trên tổng "
+            "số hồ sơ các cơ quan, đơn vị báo cáo tại biểu Một cửa điện tử là ",
             *line(TOTAL, compare=True), "."]
     if not s.has_levels():
         return [para(*lead)]
@@ -253,6 +270,8 @@ def training_section(s: Sentences) -> list[Para]:
         return [para("Chưa có cơ quan, đơn vị nào báo cáo kết quả đào tạo, bồi dưỡng trong kỳ.")]
     names: list[str] = []
     for r in data.rows_of("dao_tao"):
+        if not data.row_counted(r):
+            continue
         name = " ".join(str(r.values.get("noi_dung") or "").split())
         if name and fold(name) not in {fold(n) for n in names}:
             names.append(name)

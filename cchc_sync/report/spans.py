@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cchc_sync.domain.vnformat import format_number, format_percent
-from cchc_sync.publish.figures import TOTAL, FigureValue
+from cchc_sync.domain.vnformat import format_number
+from cchc_sync.publish.figures import TOTAL, FigureValue, format_rate
 from cchc_sync.report.data import PeriodData, format_value
-from cchc_sync.report.model import PLACEHOLDER_PREFIX, Para, ParaStyle, Span, SpanKind
+from cchc_sync.report.model import EARLIER, PLACEHOLDER_PREFIX, Para, ParaStyle, Span, SpanKind
 
 NO_DATA = "chưa có số liệu"
 LEVEL_NO_DATA = "chưa có đơn vị báo cáo số liệu"
@@ -116,10 +116,37 @@ class Sentences:
         spans = [text(f" ({self.label}: ")]
         if before.tainted.get(TOTAL):
             self.compared_taint.add(figure_id)
-        spans.append(_figure_span(before, TOTAL, shown))
+        spans.append(_figure_span(before, TOTAL, shown, EARLIER + TOTAL))
+        if before.percent:
+            spans += self._operands(self.earlier, before, TOTAL, EARLIER + TOTAL)
         if unit:
             spans.append(text(f" {unit}"))
         spans.append(text(_change(now, before) + ")"))
+        return spans
+
+    def _operands(self, data: PeriodData, fig: FigureValue, group: str, shown_group: str,
+                  unit: str = "") -> list[Span]:
+        """" (8.732/8.800 hồ sơ)" after a rate: its numerator and denominator."""
+        num, den = data.fig(fig.numerator or ""), data.fig(fig.denominator or "")
+        if num is None or den is None:
+            return []
+        a, b = format_value(num, group), format_value(den, group)
+        if a is None or b is None:
+            return []
+        if shown_group == group:
+            self.printed.update((num.id, den.id))
+        return [text(" ("), _figure_span(num, group, a, shown_group), text("/"),
+                _figure_span(den, group, b, shown_group), text(f" {unit})" if unit else ")")]
+
+    def rate(self, figure_id: str, group: str = TOTAL, unit: str = "",
+             compare: bool = False) -> list[Span]:
+        """"99,23% (8.732/8.800 hồ sơ)": a rate always with what it divides."""
+        fig = self.data.fig(figure_id)
+        spans = self.value(figure_id, group)
+        if fig is not None and fig.values.get(group) is not None:
+            spans += self._operands(self.data, fig, group, group, unit)
+        if compare and group == TOTAL:
+            spans += self.comparison(figure_id)
         return spans
 
     # --- clauses and level lines -----------------------------------------------------------
@@ -131,7 +158,9 @@ class Sentences:
             return [text(c.missing if c.missing is not None else f"{c.before}: {NO_DATA}")]
         self.printed.add(c.figure)
         spans = [text(c.before + " " if c.before else ""), _figure_span(fig, group, shown)]
-        if c.after:
+        if fig.percent:
+            spans += self._operands(self.data, fig, group, group, c.after)
+        elif c.after:
             spans.append(text(" " + c.after))
         if compare and group == TOTAL:
             spans.extend(self.comparison(c.figure, c.after if not fig.percent else ""))
@@ -189,8 +218,9 @@ class Sentences:
         return len(self.data.levels) > 1
 
 
-def _figure_span(fig: FigureValue, group: str, shown: str) -> Span:
-    return Span(shown, SpanKind.FIGURE, tainted=bool(fig.tainted.get(group)), figure=fig.id)
+def _figure_span(fig: FigureValue, group: str, shown: str, printed_as: str | None = None) -> Span:
+    return Span(shown, SpanKind.FIGURE, tainted=bool(fig.tainted.get(group)), figure=fig.id,
+                group=printed_as or group)
 
 
 def _change(now: FigureValue, before: FigureValue) -> str:
@@ -208,4 +238,4 @@ def _change(now: FigureValue, before: FigureValue) -> str:
     if b == 0:
         return ""
     word = "tăng" if a > b else "giảm"
-    return f"; {word} {format_percent(abs(a - b) * 100 / b)}"
+    return f"; {word} {format_rate(abs(a - b) * 100 / b)}"

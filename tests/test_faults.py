@@ -66,7 +66,7 @@ before cchc_sync is imported, so GoogleTransport's default sleep is this one). T
 layer computes and logs its real waits (Retry-After honoured, backoff doubling); CI does
 not sit through a 30 % storm's minutes of backoff. The fake's latency is not scaled."""
 
-VOLATILE = {"Thời điểm nộp", "Sửa lần cuối", "Kiểm tra lần cuối", "Bảng tính"}
+VOLATILE = {"Thời điểm nộp", "Sửa lần cuối", "Kiểm tra lần cuối", "Bảng tính", "Mở bảng tính"}
 """Columns of "Tiến độ" that hold times or addresses, different in any two runs."""
 
 

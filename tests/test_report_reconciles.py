@@ -199,3 +199,35 @@ def test_demo_report_passes_the_self_check(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert out.exists()
+
+
+def test_master_summary_reads_as_a_coordinator_needs(ws):
+    """Was: "Tổng hợp" showed counts as 9.406,00 and machine keys in its first column;
+    "Đơn vị có số liệu 11" while 9 had submitted."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    path = ws.config.root / ws.archive.master(PERIOD)["ref"]
+    book = openpyxl.load_workbook(path)
+    sheet = book["Tổng hợp"]
+    rows = list(sheet.iter_rows())
+    header = [c.value for c in rows[0]]
+    assert header[0] == "Chỉ tiêu" and header[-1] == "Mã chỉ tiêu"
+    assert sheet.column_dimensions[get_column_letter(len(header))].hidden
+    assert "Số đơn vị có số liệu" in header and "Đơn vị có số liệu" not in header
+    by_id = {r[-1].value: r for r in rows[1:]}
+    total = header.index("Toàn huyện Sông Mây")
+    count = by_id["tthc.tiep_nhan"][total]
+    assert isinstance(count.value, int) and count.number_format == "#,##0"
+    share = by_id["tthc.ty_le_dung_han"][total]
+    assert isinstance(share.value, float) and "%" in share.number_format
+    assert share.number_format.startswith("0.00")
+    progress = book["Tiến độ"]
+    prow = list(progress.iter_rows(values_only=True))
+    links = [v for r in prow[1:] for v in r if isinstance(v, str) and v.startswith("=HYPERLINK(")]
+    assert len(links) == len(ws.units)
+    lines = [r[1] for r in prow if r[0] in ("Cấp xã", "Tất cả các cấp")]
+    assert len(lines) == 2
+    assert all("tỷ lệ nộp báo cáo" in line and "nộp đúng hạn" in line
+               and "đơn vị có số liệu" in line for line in lines)
+    assert "6/6 đơn vị có số liệu" not in lines[0]  # An Bình has not started

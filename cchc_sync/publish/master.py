@@ -12,8 +12,9 @@ import pandas as pd
 
 from cchc_sync.domain.records import CurrentRow, Finding, Severity, Unit
 from cchc_sync.domain.templates import ColumnType, TemplateSet
-from cchc_sync.publish.figures import TOTAL, FigureValue, level_name
+from cchc_sync.publish.figures import TOTAL, FigureValue, format_rate, level_name, rate
 from cchc_sync.sources.base import MasterBook
+from cchc_sync.sources.sheet_layout import Link, PercentPoints
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SUMMARY_TAB = "Tổng hợp"
@@ -120,26 +121,43 @@ def table_frames(
     return frames
 
 
+FIGURE_KEY = "Mã chỉ tiêu"
+"""The figure id column of "Tổng hợp": last, hidden (for scripts and `export`)."""
+LEFT_OUT_NOTE = "Chưa đầy đủ: có dòng chưa được tổng hợp (còn lỗi hoặc tổng không khớp)"
+
+
+def _summary_value(fig: FigureValue, group: str) -> object:
+    """A count as a whole number, a rate as percent points (shown 96,16%)."""
+    value = fig.values.get(group)
+    if value is None:
+        return None
+    return PercentPoints(value) if fig.percent else int(value)
+
+
 def summary_frame(
     figures: list[FigureValue], levels: list[str], level_names: Mapping[str, str], total: str
 ) -> pd.DataFrame:
+    """The figures a coordinator reads: Vietnamese label first, one column per level and
+    the total (counts and rates in one column, each cell typed), how many units' rows are
+    counted ("có số liệu", not "đã nộp": see Tiến độ), the figure id hidden last."""
     records = []
     for fig in figures:
         rec: dict[str, object] = {
-            "Mã chỉ tiêu": fig.id,
             "Chỉ tiêu": fig.label,
             "Đơn vị tính": "%" if fig.percent else "",
         }
         for lvl in levels:
-            rec[level_name(lvl, level_names)] = fig.values.get(lvl)
-        rec[total] = fig.values.get(TOTAL)
-        rec["Đơn vị có số liệu"] = fig.reporting.get(TOTAL, 0)
-        rec["Ghi chú"] = "Có số liệu đang bị lỗi" if fig.tainted.get(TOTAL) else None
+            rec[level_name(lvl, level_names)] = _summary_value(fig, lvl)
+        rec[total] = _summary_value(fig, TOTAL)
+        rec["Số đơn vị có số liệu"] = fig.reporting.get(TOTAL, 0)
+        rec["Ghi chú"] = LEFT_OUT_NOTE if fig.tainted.get(TOTAL) else None
+        rec[FIGURE_KEY] = fig.id
         records.append(rec)
     level_titles = [level_name(lv, level_names) for lv in levels]
-    columns = ["Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", *level_titles, total,
-               "Đơn vị có số liệu", "Ghi chú"]
-    return pd.DataFrame.from_records(records, columns=columns)
+    columns = ["Chỉ tiêu", "Đơn vị tính", *level_titles, total, "Số đơn vị có số liệu",
+               "Ghi chú", FIGURE_KEY]
+    # object dtype: pandas would turn a column of counts and rates into floats (9.406,00).
+    return pd.DataFrame(records, columns=columns, dtype=object)
 
 
 def findings_frame(
@@ -200,12 +218,14 @@ def progress_frame(progress: list[UnitProgress], level_names: Mapping[str, str])
             "Số cảnh báo": p.warnings,
             "Kết nối": "Được" if p.reachable else f"Không truy cập được: {p.reason}",
             "Bảng tính": p.sheet,
+            "Mở bảng tính": Link(f"Mở {p.unit.code}", p.sheet) if p.sheet else None,
         }
         for p in progress
     ]
     columns = ["Mã đơn vị", "Tên đơn vị", "Cấp", "Trạng thái", "Thời điểm nộp", "Hạn nộp",
                "Đúng hạn", "Phê duyệt", "Mở lại đến", "Khoá", "Sửa lần cuối",
-               "Kiểm tra lần cuối", "Số lỗi", "Số cảnh báo", "Kết nối", "Bảng tính"]
+               "Kiểm tra lần cuối", "Số lỗi", "Số cảnh báo", "Kết nối", "Bảng tính",
+               "Mở bảng tính"]
     frame = pd.DataFrame.from_records(records, columns=columns)
     # Below the units: submitted / expected by level, on time or late.
     summary = [{"Mã đơn vị": None}]
@@ -218,21 +238,45 @@ def progress_frame(progress: list[UnitProgress], level_names: Mapping[str, str])
 def level_progress(
     progress: list[UnitProgress], level_names: Mapping[str, str]
 ) -> list[tuple[str, str]]:
-    """("Cấp xã", "5/6 đơn vị đã nộp (4 đúng hạn, 1 trễ hạn); 1 đã duyệt") per level."""
+    """Per level, then for all levels: ("Cấp xã", "5/6 đơn vị đã nộp (4 đúng hạn, 1 trễ
+    hạn); tỷ lệ nộp báo cáo 83,33% (5/6), nộp đúng hạn 80,00% (4/5); 6/6 đơn vị có số
+    liệu; 1 đã duyệt").
+
+    The two rates are DHIS2's reporting rate (submitted / expected) and on-time rate
+    (submitted on time / submitted). "Có số liệu" (rows typed, signed off or not) is
+    kept apart from "đã nộp" (signed off)."""
     levels: dict[str, list[UnitProgress]] = {}
     for p in progress:
         levels.setdefault(p.unit.level, []).append(p)
-    out = []
-    for level, items in levels.items():
-        submitted = [p for p in items if p.state == STATE_SUBMITTED]
-        late = sum(1 for p in submitted if p.on_time is False)
-        approved = sum(1 for p in items if p.approved_at)
-        line = (f"{len(submitted)}/{len(items)} đơn vị đã nộp "
-                f"({len(submitted) - late} đúng hạn, {late} trễ hạn)")
-        if approved:
-            line += f"; {approved} đã duyệt"
-        out.append((level_name(level, level_names), line))
+    out = [(level_name(level, level_names), _progress_line(items))
+           for level, items in levels.items()]
+    if len(levels) > 1:
+        out.append((ALL_LEVELS, _progress_line(progress)))
     return out
+
+
+ALL_LEVELS = "Tất cả các cấp"
+
+
+def _progress_line(items: list[UnitProgress]) -> str:
+    submitted = [p for p in items if p.state == STATE_SUBMITTED]
+    late = sum(1 for p in submitted if p.on_time is False)
+    on_time = len(submitted) - late
+    with_data = sum(1 for p in items if p.state != STATE_NOT_STARTED)
+    approved = sum(1 for p in items if p.approved_at)
+    line = (f"{len(submitted)}/{len(items)} đơn vị đã nộp "
+            f"({on_time} đúng hạn, {late} trễ hạn); tỷ lệ nộp báo cáo "
+            f"{_share(len(submitted), len(items))}, nộp đúng hạn "
+            f"{_share(on_time, len(submitted))}; {with_data}/{len(items)} đơn vị có số liệu")
+    if approved:
+        line += f"; {approved} đã duyệt"
+    return line
+
+
+def _share(part: int, whole: int) -> str:
+    if not whole:
+        return "— (0/0)"
+    return f"{format_rate(rate(part, whole))} ({part}/{whole})"
 
 
 def _vn_time(iso: str | None) -> str | None:
@@ -273,4 +317,5 @@ def build_master(
         spec.tab: tuple(c.title for c in spec.columns if c.type is ColumnType.PCT)
         for spec in templates.tables.values()
     }
-    return MasterBook(title=title, tabs=tabs, percent_columns=percent_cols)
+    return MasterBook(title=title, tabs=tabs, percent_columns=percent_cols,
+                      hidden_columns={SUMMARY_TAB: (FIGURE_KEY,)})

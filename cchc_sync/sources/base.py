@@ -149,6 +149,8 @@ class MasterBook:
     tabs: dict[str, pd.DataFrame]
     percent_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Tab -> column titles holding percent points (96.16), shown as 96,16%."""
+    hidden_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Tab -> column titles kept for machines (figure ids) but hidden from the reader."""
     generated_at: dt.datetime | None = None
 
     def fingerprint(self) -> str:

@@ -358,6 +358,30 @@ def column_kind(series: pd.Series, is_percent: bool) -> str:
     return "auto"
 
 
+class PercentPoints(float):
+    """A rate in percent points (96.16) inside a column of other numbers (the master's
+    "Tổng hợp" holds counts and rates in one column): stored as that number, shown
+    96,16%."""
+
+    __slots__ = ()
+
+
+class Link(str):
+    """A master cell that opens `url` (a unit's sheet) and shows its own text: written as
+    a HYPERLINK formula the software builds itself (never from a typed value)."""
+
+    __slots__ = ("url",)
+
+    def __new__(cls, label: str, url: str) -> Link:
+        obj = super().__new__(cls, label)
+        obj.url = url
+        return obj
+
+    def formula(self) -> str:
+        quote = lambda s: '"' + str(s).replace('"', '""') + '"'  # noqa: E731
+        return f"=HYPERLINK({quote(self.url)},{quote(str(self))})"
+
+
 def plain(value: Any) -> Any:
     """A plain Python value: numpy/pandas scalars unwrapped, Decimal as float, blanks and
     non-finite numbers as None."""

@@ -47,6 +47,8 @@ from cchc_sync.sources.google.cells import (
 from cchc_sync.sources.sheet_layout import (
     HEADER_FILL,
     SUMMARY_WIDTH,
+    Link,
+    PercentPoints,
     master_frame,
     plain,
     text_width,
@@ -235,11 +237,12 @@ def _master_tabs(book: MasterBook, ids: dict[str, int]) -> list[_Tab]:
     names = list(book.tabs)
     titles = master_tab_titles(names)
     return [_tab(ids[title], title, index, book.tabs[name],
-                 set(book.percent_columns.get(name, ())))
+                 set(book.percent_columns.get(name, ())), set(book.hidden_columns.get(name, ())))
             for index, (name, title) in enumerate(zip(names, titles, strict=True))]
 
 
-def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[str]) -> _Tab:
+def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[str],
+         hidden: set[str] = frozenset()) -> _Tab:
     df, headers, kinds = master_frame(df, percent)
     height = len(df) + 1
     width = max(len(headers), 1)
@@ -257,6 +260,11 @@ def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[s
     for col, header in enumerate(headers):
         chars = text_width(header, df.iloc[:_WIDTH_SAMPLE, col])
         finish.append(column_width(sheet_id, col, chars))
+        if header in hidden:
+            finish.append({"updateDimensionProperties": {
+                "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": col,
+                          "endIndex": col + 1},
+                "properties": {"hiddenByUser": True}, "fields": "hiddenByUser"}})
     if len(headers):
         finish.append({"setBasicFilter": {"filter": {"range": grid(sheet_id, 0, height, 0,
                                                                     width)}}})
@@ -272,6 +280,8 @@ def _value_cell(value: Any, kind: str) -> dict[str, Any]:
     value = plain(value)
     if value is None:
         return {}
+    if isinstance(value, Link):
+        return {"userEnteredValue": {"formulaValue": value.formula()}}
     if isinstance(value, str):
         if kind == "isodate":
             return {"userEnteredValue": {"numberValue": serial(dt.date.fromisoformat(value))}}
@@ -284,8 +294,9 @@ def _value_cell(value: Any, kind: str) -> dict[str, Any]:
         out: dict[str, Any] = {"userEnteredValue": {"numberValue": value}}
         if kind not in _NUMBER_FORMAT:
             # A mixed column: the format goes with the cell, as in the local master.
-            out["userEnteredFormat"] = cell(number="int" if isinstance(value, int)
-                                            else "float")["userEnteredFormat"]
+            number = ("points" if isinstance(value, PercentPoints)
+                      else "int" if isinstance(value, int) else "float")
+            out["userEnteredFormat"] = cell(number=number)["userEnteredFormat"]
         return out
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:

@@ -24,7 +24,14 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from cchc_sync.domain.records import Period
 from cchc_sync.sources.base import MasterBook
-from cchc_sync.sources.sheet_layout import SUMMARY_WIDTH, master_frame, plain, text_width
+from cchc_sync.sources.sheet_layout import (
+    SUMMARY_WIDTH,
+    Link,
+    PercentPoints,
+    master_frame,
+    plain,
+    text_width,
+)
 from cchc_sync.sources.sheet_text import empty_master_lines, to_vn_time
 from cchc_sync.sources.xlsx.common import (
     BOLD,
@@ -67,7 +74,8 @@ def build_master_workbook(book: MasterBook) -> Workbook:
     used: set[str] = set()
     for name, df in book.tabs.items():
         title = _sheet_title(name, used)
-        _write_frame(wb.create_sheet(title), df, set(book.percent_columns.get(name, ())))
+        _write_frame(wb.create_sheet(title), df, set(book.percent_columns.get(name, ())),
+                     set(book.hidden_columns.get(name, ())))
     if not book.tabs:
         ws = wb.create_sheet(SUMMARY_TAB)
         ws.append([clean_text(book.title)])
@@ -88,13 +96,16 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def _write_frame(ws: WriteOnlyWorksheet, df: pd.DataFrame, percent: set[str]) -> None:
+def _write_frame(ws: WriteOnlyWorksheet, df: pd.DataFrame, percent: set[str],
+                 hidden: set[str] = frozenset()) -> None:
     df, titles, kinds = master_frame(df, percent)
     # Widths and the frozen header must be set before the first row is streamed.
     ws.freeze_panes = "A2"
     for index, title in enumerate(titles):
         width = text_width(title, df.iloc[:_WIDTH_SAMPLE, index])
-        ws.column_dimensions[get_column_letter(index + 1)].width = width
+        dim = ws.column_dimensions[get_column_letter(index + 1)]
+        dim.width = width
+        dim.hidden = title in hidden
     header = []
     for title in titles:
         cell = WriteOnlyCell(ws, value=None)
@@ -113,6 +124,9 @@ def _cell(ws: WriteOnlyWorksheet, value: Any, kind: str) -> WriteOnlyCell | None
     if value is None:
         return None
     cell = WriteOnlyCell(ws, value=None)
+    if isinstance(value, Link):
+        cell.value = value.formula()
+        return cell
     if isinstance(value, str):
         if kind == "isodate":
             cell.value = dt.date.fromisoformat(value)
@@ -124,7 +138,7 @@ def _cell(ws: WriteOnlyWorksheet, value: Any, kind: str) -> WriteOnlyCell | None
         cell.value = value
         return cell
     if isinstance(value, int | float):
-        if kind == "percent":
+        if kind == "percent" or isinstance(value, PercentPoints):
             cell.value, cell.number_format = value, PERCENT_POINTS_FORMAT
         elif isinstance(value, int) or (kind == "int" and value.is_integer()):
             cell.value, cell.number_format = int(value), INT_FORMAT

@@ -319,3 +319,37 @@ def build_master(
     }
     return MasterBook(title=title, tabs=tabs, percent_columns=percent_cols,
                       hidden_columns={SUMMARY_TAB: (FIGURE_KEY,)})
+
+
+def summary_problems(frame: pd.DataFrame, templates: TemplateSet, level_titles: list[str],
+                     total_title: str) -> list[str]:
+    """Contradictions in a "Tổng hợp" frame: the total of an additive figure (or of a
+    catalogue size) is not the sum of its levels, a declared decomposition does not add
+    up, a rate is not its numerator / denominator, a difference is not a - b."""
+    rows = {r[FIGURE_KEY]: r for r in frame.to_dict("records")}
+    out = []
+    for spec in templates.figures:
+        row = rows.get(spec.id)
+        if row is None:
+            continue
+        if not (spec.ratio or spec.difference):
+            known = [row[t] for t in level_titles if row[t] is not None]
+            if known and row[total_title] != sum(known):
+                out.append(f"{spec.id}: {row[total_title]} != sum of levels {sum(known)}")
+        for group in [*level_titles, total_title]:
+            value = row[group]
+            if value is None:
+                continue
+            for parts in spec.parts:
+                got = [rows[p][group] for p in parts]
+                if all(v is not None for v in got) and sum(got) != value:
+                    out.append(f"{spec.id} [{group}]: {value} != parts {sum(got)}")
+            refs = spec.ratio or spec.difference
+            if refs:
+                a, b = (rows[x][group] for x in refs)
+                want = None
+                if a is not None and b is not None:
+                    want = a - b if spec.difference else (rate(a, b) if b else None)
+                if want is not None and abs(float(value) - float(want)) > 0.005:
+                    out.append(f"{spec.id} [{group}]: {value} != {want}")
+    return out

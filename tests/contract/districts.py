@@ -378,8 +378,10 @@ def summary(district: District) -> dict[str, dict[str, Any]]:
     out = {}
     for row in rows[1:]:
         row = list(row) + [None] * (len(header) - len(row))
-        out[row[0]] = {h: (round(float(v), 6) if isinstance(v, int | float) else v or None)
-                       for h, v in zip(header, row, strict=False)}
+        # The figure id is the last (hidden) column; the label comes first.
+        key = row[header.index("Mã chỉ tiêu")]
+        out[key] = {h: (round(float(v), 6) if isinstance(v, int | float) else v or None)
+                    for h, v in zip(header, row, strict=False)}
     return out
 
 

@@ -81,3 +81,28 @@ def district(tmp_path, clock):
     ws = make_district(tmp_path / "district", clock=clock)
     yield ws
     ws.close()
+
+
+def synced_copy(template: Path, root: Path, clock: Clock) -> Workspace:
+    """A copy of a district made and synced once (`template`, archive closed), opened in
+    `root`: a cycle's worth of CPU saved per test that only needs a synced district. The
+    copy keeps file times, so its first cycle reads nothing."""
+    import shutil
+
+    from cchc_sync.app.pipeline import open_workspace
+    from cchc_sync.domain.config import load_config
+
+    shutil.copytree(template, root, symlinks=True)
+    return open_workspace(load_config(root / "cchc-sync.toml"), clock=clock)
+
+
+@pytest.fixture(scope="module")
+def synced_template(tmp_path_factory) -> Path:
+    """The sample district, filled and synced once per test module (see synced_copy)."""
+    from cchc_sync.app.pipeline import sync_once
+
+    root = tmp_path_factory.mktemp("synced") / "d"
+    ws = make_district(root, clock=Clock())
+    sync_once(ws)
+    ws.close()
+    return root

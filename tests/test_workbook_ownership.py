@@ -20,7 +20,7 @@ import pytest
 
 from cchc_sync.app.pipeline import sync_once
 from cchc_sync.sources.xlsx.common import atomic_write
-from tests.conftest import make_district
+from tests.conftest import synced_copy
 
 AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="chown and setuid need root")
 NOBODY = 65534
@@ -47,9 +47,8 @@ def _tthc_received(ws):
 
 
 @pytest.fixture
-def synced(tmp_path, clock):
-    ws = make_district(tmp_path / "d", clock=clock)
-    sync_once(ws)
+def synced(tmp_path, clock, synced_template):
+    ws = synced_copy(synced_template, tmp_path / "d", clock)
     yield ws
     ws.close()
 

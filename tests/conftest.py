@@ -6,7 +6,6 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +13,7 @@ from cchc_sync.app.demo import fill_demo_workbooks
 from cchc_sync.app.demo_data import DISTRICT, PERIOD, UNITS_CSV
 from cchc_sync.app.initialise import init_workspace
 from cchc_sync.app.pipeline import Workspace
+from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.domain.periods import half_year_containing
 
 
@@ -53,7 +53,7 @@ def wait_until(condition: Callable[[], object], what: str, *, poll: float = 0.01
 
 def current_period() -> str:
     """The half-year under way in Vietnam today (for real processes on the real clock)."""
-    return half_year_containing(dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date())
+    return half_year_containing(dt.datetime.now(VIETNAM).date())
 
 
 def make_district(root: Path, *, fill: bool = True, style: int | None = None,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 
 from cchc_sync.app.cli import cli
 from cchc_sync.app.demo_data import MISTAKES, UNITS_CSV
+from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.domain.periods import half_year_containing
 from cchc_sync.testing.typist import type_rows
 
@@ -103,7 +103,7 @@ def test_demo_district_prints_a_vietnamese_summary(runner, tmp_path):
     errors = sum(1 for m in MISTAKES if not m[3].endswith(warning_rules))
     assert f"Lỗi: {errors}; cảnh báo: {len(MISTAKES) - errors}." in out
     assert "Đơn vị: 12 (6 cấp huyện, 6 cấp xã)" in out
-    period = half_year_containing(dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date())
+    period = half_year_containing(dt.datetime.now(VIETNAM).date())
     assert f"kỳ báo cáo {period}" in out
     assert str(target / "tong-hop" / period / f"tong-hop-{period}.xlsx") in out
     # Running it again rebuilds the demo; a foreign folder is refused.

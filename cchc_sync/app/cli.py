@@ -7,6 +7,7 @@ operational failure. Known errors become one clear line, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import sys
 import tempfile
@@ -26,10 +27,17 @@ from cchc_sync.app.cli_support import (
     resolve_unit,
     unit_codes,
 )
+from cchc_sync.app.daemon import serve
+from cchc_sync.app.demo import default_demo_folder, demo_area, run_demo
 from cchc_sync.app.doctor import Status as DoctorStatus
 from cchc_sync.app.doctor import run_doctor
-from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
+from cchc_sync.app.initialise import init_workspace
+from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once, unit_progress
+from cchc_sync.app.service import SYNC_LOCK_WAIT, hold_archive_lock
+from cchc_sync.app.workflow import approve_unit, open_period, reopen_unit
 from cchc_sync.domain.config import DEFAULT_TOKEN_NAME, ConfigError, GoogleSettings, load_config
+from cchc_sync.report import ReportCheckError, report_text, write_report
+from cchc_sync.store.period_state import audit_log
 
 _boundary = boundary
 
@@ -108,8 +116,6 @@ def _workspace(config_file: str | None) -> Iterator[Workspace]:
 def init(ctx, directory, units_csv, period, backend, name, credentials, folder, endpoint,
          coordinators, successors_csv, auth, token_file, subject):
     """Create a workspace: config, one sheet per unit from the templates, and the master."""
-    from cchc_sync.app.initialise import init_workspace
-
     auth = auth or ("service_account" if credentials else "user")
     token = Path(token_file or Path(directory) / DEFAULT_TOKEN_NAME).resolve()
     google = GoogleSettings(
@@ -147,8 +153,6 @@ def sync(ctx, config_file):
 
     Refuses (exit 1) while `cchc-sync run` serves the same archive: the daemon's cycles
     already do this; waits up to 10 s for another `sync` to finish."""
-    from cchc_sync.app.service import SYNC_LOCK_WAIT, hold_archive_lock
-
     config = load_config(config_file)
     with hold_archive_lock(config.archive_file, "sync", wait=SYNC_LOCK_WAIT), \
             _workspace(config_file) as ws:
@@ -167,8 +171,6 @@ def run(config_file):
     Under systemd (Type=notify) it reports READY, STATUS and watchdog pings; see
     docs/service.md.
     """
-    from cchc_sync.app.daemon import serve
-
     serve(config_file)
 
 
@@ -218,8 +220,6 @@ def export(config_file, table, fmt):
 @_boundary
 def status(config_file, as_json):
     """Per unit: state, last edit, last check, open errors and warnings."""
-    from cchc_sync.app.pipeline import unit_progress
-
     with _workspace(config_file) as ws:
         progress = unit_progress(ws)
         if as_json:
@@ -245,8 +245,6 @@ def report(config_file, period_code, output, fmt, compare_with, template):
 
     The draft is read back and checked (totals, rates, repeated figures); one that
     contradicts itself is not written: exit 1 with the list."""
-    from cchc_sync.report import ReportCheckError, report_text, write_report
-
     fmt = report_format(output, fmt)
     with _workspace(config_file) as ws:
         code = period_code or ws.period.code
@@ -286,8 +284,6 @@ def period():
 @_boundary
 def period_open(code, config_file, actor):
     """Open the next period: new unit sheets with what carries forward."""
-    from cchc_sync.app.workflow import open_period
-
     with _workspace(config_file) as ws:
         view = open_period(ws, code, actor)
         click.echo(render.period_opened(view))
@@ -302,10 +298,6 @@ def period_open(code, config_file, actor):
 @_boundary
 def period_reopen(code, unit, until, config_file, actor):
     """Let one unit edit a closed period again until a day."""
-    import datetime as dt
-
-    from cchc_sync.app.workflow import reopen_unit
-
     try:
         day = dt.date.fromisoformat(until)
     except ValueError:
@@ -326,8 +318,6 @@ def period_reopen(code, unit, until, config_file, actor):
 @_boundary
 def period_log(code, config_file, as_json):
     """The audit log: who opened, closed, reopened, approved, and when."""
-    from cchc_sync.store.period_state import audit_log
-
     with _workspace(config_file) as ws:
         entries = audit_log(ws.archive, code.upper() if code else None)
         if as_json:
@@ -344,8 +334,6 @@ def period_log(code, config_file, as_json):
 @_boundary
 def approve(code, unit, config_file, actor):
     """Approve a unit's figures for a period: they are locked and shown as approved."""
-    from cchc_sync.app.workflow import approve_unit
-
     with _workspace(config_file) as ws:
         unit = resolve_unit(unit, unit_codes(ws))
         approve_unit(ws, code.upper(), unit, actor)
@@ -365,10 +353,15 @@ def demo(ctx, directory, backend, district):
 
     DIRECTORY defaults to ./cchc-sync-demo (./cchc-sync-demo-google with --backend google).
     """
-    from cchc_sync.app.demo import default_demo_folder, run_demo
-
     folder = Path(directory) if directory else default_demo_folder(backend)
-    click.echo(run_demo(folder, backend=backend, quiet=ctx.obj["quiet"], district=district))
+    if backend == "local":
+        click.echo(run_demo(folder, district=district))
+        return
+    # Imported only for `demo --backend google`: it starts the fake Google API from the
+    # test kit and loads the Google client libraries, which no other command needs.
+    from cchc_sync.app.demo_google import run_google_demo  # noqa: PLC0415
+
+    click.echo(run_google_demo(folder, quiet=ctx.obj["quiet"], area=demo_area(district)))
 
 
 def main() -> None:

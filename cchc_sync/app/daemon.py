@@ -34,6 +34,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from cchc_sync.app import metrics
+from cchc_sync.app.pipeline import make_backend, open_workspace, sync_once
 from cchc_sync.app.service import (
     RUN_WAITS_FOR_SYNC,
     Health,
@@ -43,7 +44,7 @@ from cchc_sync.app.service import (
     acquire_archive_lock,
     load_service_settings,
 )
-from cchc_sync.domain.config import ConfigError
+from cchc_sync.domain.config import ConfigError, load_config
 from cchc_sync.domain.registry import RegistryError
 from cchc_sync.sources.base import SourceError
 from cchc_sync.store.archive import ArchiveError
@@ -308,9 +309,6 @@ def serve(config_file: str | None) -> None:
     Raises ArchiveBusy (another daemon holds this archive) and the usual configuration
     errors before anything is read or written.
     """
-    from cchc_sync.app.pipeline import make_backend, open_workspace, sync_once
-    from cchc_sync.domain.config import load_config
-
     config = load_config(config_file)
     settings = load_service_settings(config)
     # The lock comes first: two daemons on one archive would write every flag twice.

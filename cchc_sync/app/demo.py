@@ -9,17 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from cchc_sync.app.demo_data import DISTRICT_AREA, PROVINCE_AREA, DemoArea, demo_rows
 from cchc_sync.app.initialise import init_workspace
 from cchc_sync.app.pipeline import Workspace, sync_once, unit_progress
+from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.domain.config import ConfigError
 from cchc_sync.domain.periods import half_year_containing
 from cchc_sync.testing.typist import type_rows
 
 DEMO_MARKER = ".cchc-sync-demo"
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 EXPLANATION_KEY = "__explanation__"
 DEMO_FOLDERS = {"local": "cchc-sync-demo", "google": "cchc-sync-demo-google"}
 """Each backend's demo has its own folder: one never deletes the other's."""
@@ -64,7 +63,7 @@ def fill_demo_workbooks(ws: Workspace, style: int | None = None,
             type_rows(ws.config.root / sheets[code].ref, by_tab)
 
 
-def _prepare(directory: Path) -> None:
+def prepare_directory(directory: Path) -> None:
     if directory.exists() and any(directory.iterdir()):
         if not (directory / DEMO_MARKER).exists():
             raise ConfigError(
@@ -76,16 +75,12 @@ def _prepare(directory: Path) -> None:
     (directory / DEMO_MARKER).write_text("cchc-sync demo workspace; safe to delete\n")
 
 
-def run_demo(directory: Path, backend: str = "local", quiet: bool = False,
-             district: bool = False) -> str:
-    """Build the sample area, run one cycle, and say in Vietnamese what came out."""
+def run_demo(directory: Path, district: bool = False) -> str:
+    """Build the sample area on the local backend, run one cycle, and say in Vietnamese
+    what came out (the Google demo: demo_google.run_google_demo)."""
     area = demo_area(district)
-    if backend != "local":
-        from cchc_sync.app.demo_google import run_google_demo
-
-        return run_google_demo(directory, quiet=quiet, area=area)
     directory = directory.resolve()
-    _prepare(directory)
+    prepare_directory(directory)
     units_file = directory / "units.csv"
     units_file.write_text(area.units_csv, encoding="utf-8")
     # The period under way today, so the sample is open for editing and on time.

@@ -17,11 +17,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from cchc_sync.app.demo import DEMO_MARKER, EXPLANATION_KEY, VIETNAM, _prepare, demo_summary
+from cchc_sync.app.demo import DEMO_MARKER, EXPLANATION_KEY, demo_summary, prepare_directory
 from cchc_sync.app.demo_data import DISTRICT_AREA, DemoArea, demo_rows
 from cchc_sync.app.demo_snapshot import save_as_xlsx
 from cchc_sync.app.initialise import init_workspace
 from cchc_sync.app.pipeline import Workspace, sync_once
+from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.domain.config import GoogleSettings
 from cchc_sync.domain.periods import half_year_containing
 from cchc_sync.sources.google.backend import GoogleBackend
@@ -78,7 +79,7 @@ def run_google_demo(directory: Path, quiet: bool = False,
                     area: DemoArea = DISTRICT_AREA) -> str:
     """Build the sample area on a fake Google, run one cycle, say what came out."""
     directory = Path(directory).resolve()
-    _prepare(directory)
+    prepare_directory(directory)
     (directory / DEMO_MARKER).write_text("cchc-sync demo workspace (google); safe to delete\n")
     units_file = directory / "units.csv"
     units_file.write_text(area.units_csv, encoding="utf-8")

@@ -25,6 +25,7 @@ from cchc_sync.domain.periods import PeriodError, parse_period
 from cchc_sync.domain.records import Unit
 from cchc_sync.domain.registry import RegistryError, load_units
 from cchc_sync.domain.templates import TemplateError, load_template_set
+from cchc_sync.sources.xlsx.backend import UNITS_DIR, LocalBackend
 from cchc_sync.sources.xlsx.common import lock_files
 
 EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$")
@@ -77,7 +78,8 @@ def run_doctor(config_file: str | os.PathLike | None) -> list[Check]:
     if any(c.status is Status.FAIL for c in checks):
         return checks
     if config.backend == "google":
-        from cchc_sync.app.doctor_google import google_checks  # only with the Google extra
+        # Only with the Google backend: it loads google-auth and the Google client.
+        from cchc_sync.app.doctor_google import google_checks  # noqa: PLC0415
 
         checks.extend(google_checks(config, units))
     else:
@@ -131,8 +133,6 @@ def _archive_check(config: Config) -> Check:
 
 
 def local_checks(config: Config, units: list[Unit]) -> list[Check]:
-    from cchc_sync.sources.xlsx.backend import UNITS_DIR, LocalBackend
-
     backend = LocalBackend(config.root, limits=config.limits)
     period = parse_period(config.period, config.cutoff_day, config.calendar_periods)
     checks = [_writable(config.root / UNITS_DIR)]

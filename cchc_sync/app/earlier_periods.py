@@ -12,7 +12,7 @@ from cchc_sync.domain.periods import PeriodError, previous_period, year_earlier
 from cchc_sync.domain.registry import load_successions, load_units, predecessors
 
 if TYPE_CHECKING:
-    from cchc_sync.app.pipeline import Workspace
+    from cchc_sync.app.workspace import Workspace
 
 
 def earlier_periods(ws: Workspace) -> EarlierPeriods:

@@ -7,119 +7,50 @@ Normalising, validating and merging never know which backend fed them.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import datetime as dt
-import hashlib
-import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from cchc_sync.app.earlier_periods import earlier_periods
 from cchc_sync.app.publishing import unit_progress, write_flags, write_master
+from cchc_sync.app.workflow import (
+    apply_locks,
+    period_record,
+    periods_to_lock,
+    readable_units,
+    reopened_periods,
+)
+from cchc_sync.app.workspace import (
+    Progress,
+    Workspace,
+    create_missing_sheets,
+    expected_units,
+    make_backend,
+    no_progress,
+    open_workspace,
+    utcnow,
+)
 from cchc_sync.checks.base import CheckSettings
 from cchc_sync.checks.caps import cap_findings
-from cchc_sync.checks.suite import bind_checks, cross_unit_findings, history_findings
+from cchc_sync.checks.suite import cross_unit_findings, history_findings
 from cchc_sync.checks.validate import check_unit
-from cchc_sync.domain.config import Config
-from cchc_sync.domain.periods import parse_period
-from cchc_sync.domain.records import Finding, Period, Severity, Unit, UnitRead
-from cchc_sync.domain.registry import active_units, load_successions, load_units
-from cchc_sync.domain.templates import TemplateSet, load_template_set
-from cchc_sync.publish.figures import ordered_levels
-from cchc_sync.sources.base import Backend, ScanEntry, ScanState, SheetRef, UnitUnreachable
+from cchc_sync.domain.digest import json_digest
+from cchc_sync.domain.records import Finding, Severity, UnitRead
+from cchc_sync.sources.base import ScanEntry, ScanState, SheetRef, UnitUnreachable
 from cchc_sync.sources.identity import identity_problem
-from cchc_sync.store.archive import RUN_FAILED, Archive
+from cchc_sync.store.archive import RUN_FAILED
 from cchc_sync.store.row_values import with_dates
 
-__all__ = ["Workspace", "open_workspace", "sync_once", "unit_progress", "CycleResult"]
+# The workspace names are re-exported: `from cchc_sync.app.pipeline import Workspace,
+# open_workspace, sync_once` is how scripts and tests have always opened a cycle.
+__all__ = [
+    "CycleResult", "Progress", "Workspace", "create_missing_sheets", "expected_units",
+    "make_backend", "no_progress", "open_workspace", "sync_once", "unit_progress", "utcnow",
+]
 
 log = logging.getLogger("cchc_sync")
-T = TypeVar("T")
-Progress = Callable[[Iterable[T], str], Iterator[T]]
-
-
-def no_progress(items: Iterable[T], label: str) -> Iterator[T]:
-    yield from items
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-@dataclass(kw_only=True)
-class Workspace:
-    """Everything a command needs, opened from one config file."""
-
-    config: Config
-    templates: TemplateSet
-    period: Period
-    archive: Archive
-    backend: Backend
-    units: list[Unit]
-    clock: Callable[[], dt.datetime] = utcnow
-
-    @property
-    def units_by_code(self) -> dict[str, Unit]:
-        return {u.code: u for u in self.units}
-
-    @property
-    def levels(self) -> list[str]:
-        return ordered_levels(self.units, self.config.level_order)
-
-    def for_period(self, code: str) -> Workspace:
-        """The same workspace looking at another period (its own units and window)."""
-        if code == self.period.code:
-            return self
-        period = parse_period(code, self.config.cutoff_day, self.config.calendar_periods)
-        units = self.archive.units(code) or expected_units(self.config, period)
-        return dataclasses.replace(self, period=period, units=units)
-
-    def close(self) -> None:
-        self.archive.close()
-
-
-def make_backend(config: Config) -> Backend:
-    if config.backend == "local":
-        from cchc_sync.sources.xlsx.backend import LocalBackend
-
-        return LocalBackend(config.root, limits=config.limits)
-    from cchc_sync.sources.google.backend import GoogleBackend  # noqa: PLC0415 - optional heavy import
-
-    return GoogleBackend.from_config(config)
-
-
-def expected_units(config: Config, period: Period) -> list[Unit]:
-    """The registry's units that exist at the end of the period (mergers and splits
-    applied through the successor mapping)."""
-    registry = load_units(config.units_file)
-    successions = load_successions(config.successors_file, registry)
-    return active_units(registry, successions, period.end)
-
-
-def open_workspace(
-    config: Config, backend: Backend | None = None, clock: Callable[[], dt.datetime] = utcnow
-) -> Workspace:
-    templates = load_template_set(config.templates_dir)
-    bind_checks(templates)  # a rule of unknown kind or with a wrong parameter stops here
-    period = parse_period(config.period, config.cutoff_day, config.calendar_periods)
-    units = expected_units(config, period)
-    archive = Archive(config.archive_file)
-    # The registry is re-read at every open: units added to units.csv join the current
-    # period (their sheets are made by the next cycle).
-    archive.save_units(period.code, units)
-    return Workspace(
-        config=config,
-        templates=templates,
-        period=period,
-        archive=archive,
-        backend=backend or make_backend(config),
-        units=units,
-        clock=clock,
-    )
 
 
 @dataclass(kw_only=True)
@@ -160,8 +91,7 @@ def content_hash(read: UnitRead) -> str:
             ],
         }
     payload["_version"] = read.template_version
-    data = json.dumps(payload, ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return json_digest(payload)
 
 
 def _template_version_findings(ws: Workspace, read: UnitRead) -> list[Finding]:
@@ -221,14 +151,6 @@ def sync_once(
 
 def _cycle(ws: Workspace, run_id: int, result: CycleResult, progress, should_stop) -> None:
     """One cycle's work: scan, read, check, archive, flag, master, locks."""
-    from cchc_sync.app.workflow import (
-        apply_locks,
-        period_record,
-        periods_to_lock,
-        readable_units,
-        reopened_periods,
-    )
-
     if period_record(ws).state == "open":
         create_missing_sheets(ws)  # units added to units.csv since the last cycle
     views = [ws, *(ws.for_period(code) for code in reopened_periods(ws))]
@@ -360,25 +282,3 @@ def _sync_period(
     result.warnings += sum(1 for f in findings if f.severity is Severity.WARNING)
     result.master_written |= write_master(ws, rows, findings)
 
-
-def create_missing_sheets(
-    ws: Workspace, progress: Progress = no_progress, prefill: dict | None = None
-) -> int:
-    """Create each expected unit's sheet and the master where they do not exist yet."""
-    period = ws.period.code
-    existing = ws.archive.sheets(period)
-    missing = [u for u in ws.units if u.code not in existing]
-    for unit in progress(missing, "Tạo bảng tính cho đơn vị"):
-        ref = ws.backend.create_unit_sheet(
-            unit, ws.period, ws.templates, (prefill or {}).get(unit.code)
-        )
-        ws.archive.register_sheet(
-            period, unit.code, ws.backend.kind, ref.ref, ref.url, ws.templates.version
-        )
-    if ws.archive.master(period) is None:
-        title = " ".join(f"Tổng hợp CCHC {ws.config.name} kỳ {period}".split())
-        ref = ws.backend.create_master(title, ws.period)
-        ws.archive.register_master(period, ws.backend.kind, ref.ref, ref.url)
-    if missing:
-        log.info("%d unit sheets created for %s", len(missing), period)
-    return len(missing)

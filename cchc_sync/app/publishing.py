@@ -9,25 +9,21 @@ import datetime as dt
 import functools
 import hashlib
 import importlib.metadata
-import json
 import logging
-from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from cchc_sync.domain.records import Severity
-from cchc_sync.publish.figures import compute_figures
+from cchc_sync.app.workspace import Workspace
+from cchc_sync.domain.clock import vietnam_day
+from cchc_sync.domain.digest import json_digest
+from cchc_sync.publish import progress
+from cchc_sync.publish.figures import compute_figures, rows_with_errors
 from cchc_sync.publish.flags import plan_flags
-from cchc_sync.publish.master import UnitProgress, build_master, unit_state
-from cchc_sync.sources.base import MasterBook, ReadBasis, SheetRef, UnitUnreachable
+from cchc_sync.publish.master import UnitProgress, build_master
+from cchc_sync.sources.base import FlagPlan, MasterBook, ReadBasis, SheetRef, UnitUnreachable
+from cchc_sync.store.archive import SheetState
 from cchc_sync.store.period_state import get_period, unit_states
 
-if TYPE_CHECKING:
-    from cchc_sync.app.pipeline import Workspace
-
 log = logging.getLogger("cchc_sync")
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def write_flags(ws: Workspace, touched: set[str]) -> tuple[int, list[str]]:
@@ -41,20 +37,7 @@ def write_flags(ws: Workspace, touched: set[str]) -> tuple[int, list[str]]:
             continue
         if code not in touched and state.flags_hash is not None:
             continue
-        positions: dict[str, list[int]] = {}
-        for r in ws.archive.current_rows(period, unit=code):
-            if r.sheet_row is not None:
-                positions.setdefault(r.table, []).append(r.sheet_row)
-        plan = plan_flags(
-            unit=code,
-            unit_name=units[code].name,
-            period=period,
-            checked_at=dt.datetime.fromisoformat(state.checked_at),
-            templates=ws.templates,
-            layouts=ws.archive.layouts(period, code),
-            row_positions=positions,
-            findings=ws.archive.open_findings(period, code),
-        )
+        plan = flag_plan(ws, code, state)
         fingerprint = plan.fingerprint()
         if fingerprint == state.flags_hash:
             continue
@@ -81,88 +64,49 @@ def write_flags(ws: Workspace, touched: set[str]) -> tuple[int, list[str]]:
     return written, pending
 
 
-def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]:
+def flag_plan(ws: Workspace, code: str, state: SheetState) -> FlagPlan:
+    """What the software writes into one checked unit's sheet, from the archive."""
     period = ws.period.code
-    rows = rows if rows is not None else ws.archive.current_rows(period)
-    findings = findings if findings is not None else ws.archive.open_findings(period)
-    sheets = ws.archive.sheets(period)
-    record = get_period(ws.archive, period)
-    states = unit_states(ws.archive, period)
-    by_unit: dict[str, list] = {}
-    for r in rows:
-        by_unit.setdefault(r.unit, []).append(r)
-    counts = Counter((f.unit, f.severity) for f in findings)
-    out = []
-    for unit in ws.units:
-        s = sheets.get(unit.code)
-        unit_rows = by_unit.get(unit.code, [])
-        state = unit_state(unit_rows, ws.templates)
-        submitted_at = on_time = None
-        if state == "Đã nộp":
-            submitted_at = _signoff_time(ws, unit.code)
-            if submitted_at and record is not None:
-                day = dt.datetime.fromisoformat(submitted_at).astimezone(VIETNAM).date()
-                on_time = day <= record.deadline
-        us = states.get(unit.code)
-        out.append(
-            UnitProgress(
-                unit=unit,
-                state=state,
-                submitted_at=submitted_at,
-                last_edit=s.modified_at if s else None,
-                last_check=s.checked_at if s else None,
-                errors=counts[(unit.code, Severity.ERROR)],
-                warnings=counts[(unit.code, Severity.WARNING)],
-                reachable=bool(s.reachable) if s else False,
-                reason=(s.reason if s else "chưa có bảng tính"),
-                sheet=(s.url or s.ref) if s else "",
-                sheet_ref=s.ref if s else "",
-                on_time=on_time,
-                deadline=record.deadline.isoformat() if record else None,
-                approved_at=us.approved_at if us else None,
-                approved_by=us.approved_by if us else None,
-                reopen_until=us.reopen_until.isoformat() if us and us.reopen_until else None,
-                read_only=bool(us and us.read_only),
-            )
-        )
-    return out
+    positions: dict[str, list[int]] = {}
+    for r in ws.archive.current_rows(period, unit=code):
+        if r.sheet_row is not None:
+            positions.setdefault(r.table, []).append(r.sheet_row)
+    assert state.checked_at is not None  # only checked units get flags
+    return plan_flags(
+        unit=code,
+        unit_name=ws.units_by_code[code].name,
+        period=period,
+        checked_at=dt.datetime.fromisoformat(state.checked_at),
+        templates=ws.templates,
+        layouts=ws.archive.layouts(period, code),
+        row_positions=positions,
+        findings=ws.archive.open_findings(period, code),
+    )
 
 
-def _signoff_time(ws: Workspace, unit: str) -> str | None:
-    """When the unit's current sign-off was made: the sheet's own modification time of the
-    version that set it where the backend reports one (the sign-off existed by then, even
-    if the daemon was down), else when the software first saw it."""
-    t = ws.templates
-    rows = ws.archive.db.execute(
-        "SELECT data, first_seen, source_modified_at, deleted FROM row_versions "
-        "WHERE period = ? AND unit = ? AND tbl = ? ORDER BY version",
-        (ws.period.code, unit, t.signoff_table),
-    ).fetchall()
-    since = None
-    for r in rows:
-        done = (not r["deleted"]) and json.loads(r["data"] or "{}").get(t.signoff_column) == (
-            t.signoff_done
-        )
-        if done and since is None:
-            seen = [r["first_seen"]]
-            if r["source_modified_at"]:
-                seen.append(r["source_modified_at"])
-            since = min(seen, key=dt.datetime.fromisoformat)
-        elif not done:
-            since = None
-    return since
+def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]:
+    """Each unit's progress in ws's period (rows and findings: the archive's current ones,
+    loaded here when not given)."""
+    period = ws.period.code
+    table = ws.templates.signoff_table
+    return progress.unit_progress(
+        units=ws.units,
+        templates=ws.templates,
+        rows=rows if rows is not None else ws.archive.current_rows(period),
+        findings=findings if findings is not None else ws.archive.open_findings(period),
+        sheets=ws.archive.sheets(period),
+        record=get_period(ws.archive, period),
+        states=unit_states(ws.archive, period),
+        signoff_of=lambda unit: progress.signoff_time(
+            ws.archive.table_history(period, unit, table), ws.templates),
+    )
 
 
 def master_book(ws: Workspace, rows, findings) -> MasterBook:
     """The master of the workspace's period, built in full from these rows and findings."""
     period = ws.period.code
     units = ws.units_by_code
-    error_rows = {
-        (f.unit, f.table, f.row_key)
-        for f in findings
-        if f.severity is Severity.ERROR and f.row_key is not None
-    }
-    figures = compute_figures(rows, ws.templates, units, ws.levels, error_rows)
+    figures = compute_figures(rows, ws.templates, units, ws.levels, rows_with_errors(findings))
     return build_master(
         title=f"Tổng hợp CCHC {ws.config.name} kỳ {period}",
         area_total=ws.config.area_total,
@@ -196,7 +140,7 @@ def master_inputs(ws: Workspace, master) -> str:
     """
     payload = {
         "archive": ws.archive.data_version(),
-        "today": ws.clock().astimezone(VIETNAM).date().isoformat(),
+        "today": vietnam_day(ws.clock()).isoformat(),
         "period": [ws.period.code, ws.period.start.isoformat(), ws.period.end.isoformat()],
         "units": repr(ws.units),
         "levels": ws.levels,
@@ -206,8 +150,7 @@ def master_inputs(ws: Workspace, master) -> str:
         "backend": ws.backend.kind,
         "software": _software_digest(),
     }
-    data = json.dumps(payload, ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return json_digest(payload)
 
 
 @functools.cache
@@ -215,7 +158,7 @@ def _software_digest() -> str:
     """This cchc-sync (every source file, not only its version number) and the libraries
     that turn the book into a sheet."""
     digest = hashlib.sha256()
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]  # the whole cchc_sync package
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())

@@ -6,9 +6,9 @@ import csv
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from cchc_sync.app.pipeline import CycleResult, Workspace
+from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.domain.records import Finding, Severity, Unit
 from cchc_sync.domain.templates import TableSpec, TemplateSet
 from cchc_sync.domain.vnformat import format_int
@@ -20,7 +20,6 @@ from cchc_sync.publish.master import (
     level_progress,
 )
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 STATE_CODES = {
     STATE_NOT_STARTED: "not_started",
     STATE_ENTERING: "entering",

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from cchc_sync.domain.config import Config, ConfigError
 from cchc_sync.sources.base import SourceError
+from cchc_sync.store.archive import Archive, ArchiveError
 
 log = logging.getLogger("cchc_sync")
 
@@ -159,8 +160,6 @@ def close_interrupted_runs(archive_file: Path) -> list[int]:
     Housekeeping only: an archive that does not exist yet is skipped, and one that cannot
     be opened or written is left to the workspace opening that follows, which reports it
     (the runs are marked by the next process that can)."""
-    from cchc_sync.store.archive import Archive, ArchiveError
-
     if not archive_file.exists():
         return []
     try:

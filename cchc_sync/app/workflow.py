@@ -12,9 +12,9 @@ import getpass
 import logging
 import re
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
-from cchc_sync.app.pipeline import Workspace, create_missing_sheets
+from cchc_sync.app.workspace import Workspace, create_missing_sheets
+from cchc_sync.domain.clock import vietnam_day
 from cchc_sync.domain.config import ConfigError
 from cchc_sync.domain.periods import parse_period
 from cchc_sync.domain.records import CurrentRow, Unit
@@ -28,15 +28,16 @@ from cchc_sync.store.period_state import (
     PeriodRecord,
     UnitState,
     ensure_period,
+    final_periods_with_unlocked_sheets,
     get_period,
     record_audit,
+    reopened_until,
     set_period_state,
     set_unit_state,
     unit_states,
 )
 
 log = logging.getLogger("cchc_sync")
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SYSTEM_ACTOR = "cchc-sync (tự động)"
 
 
@@ -49,7 +50,7 @@ def current_actor() -> str:
 
 def local_today(ws: Workspace) -> dt.date:
     """Deadlines are Vietnamese calendar days."""
-    return ws.clock().astimezone(VIETNAM).date()
+    return vietnam_day(ws.clock())
 
 
 def period_record(ws: Workspace, code: str | None = None) -> PeriodRecord:
@@ -117,26 +118,13 @@ def readable_units(ws: Workspace) -> set[str]:
 
 def reopened_periods(ws: Workspace) -> list[str]:
     """Earlier periods with a unit reopened until today or later."""
-    today = local_today(ws).isoformat()
-    rows = ws.archive.db.execute(
-        "SELECT DISTINCT period FROM unit_states WHERE reopen_until >= ? AND approved_at IS NULL "
-        "AND period != ? ORDER BY period",
-        (today, ws.period.code),
-    )
-    return [r[0] for r in rows]
+    return reopened_until(ws.archive, local_today(ws), exclude=ws.period.code)
 
 
 def periods_to_lock(ws: Workspace) -> list[str]:
     """Final periods other than the current one with a sheet not locked yet (a reopen
     that expired, a lock that failed last time)."""
-    rows = ws.archive.db.execute(
-        "SELECT DISTINCT s.period FROM sheets s JOIN periods p ON p.code = s.period "
-        "LEFT JOIN unit_states u ON u.period = s.period AND u.unit = s.unit "
-        "WHERE p.state = 'final' AND s.period != ? AND COALESCE(u.read_only, 0) = 0 "
-        "ORDER BY s.period",
-        (ws.period.code,),
-    )
-    return [r[0] for r in rows]
+    return final_periods_with_unlocked_sheets(ws.archive, exclude=ws.period.code)
 
 
 def reopen_unit(ws: Workspace, period: str, unit: str, until: dt.date,

@@ -29,9 +29,9 @@ from babel.dates import format_datetime as _babel_datetime
 from babel.numbers import format_decimal
 from babel.numbers import format_percent as _babel_percent
 
+from cchc_sync.domain.clock import VIETNAM
+
 LOCALE = "vi"
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
-"""Vietnam time. Fixed offset: Vietnam has no daylight saving time."""
 
 __all__ = [
     "format_date",
@@ -130,4 +130,4 @@ def format_datetime(t: dt.datetime) -> str:
 def _local(t: dt.datetime) -> dt.datetime:
     if t.tzinfo is None:
         return t
-    return t.astimezone(VN_TZ).replace(tzinfo=None)
+    return t.astimezone(VIETNAM).replace(tzinfo=None)

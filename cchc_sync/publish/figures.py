@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from cchc_sync.checks.cross_unit import common_value
-from cchc_sync.domain.records import CurrentRow, Unit
+from cchc_sync.domain.records import CurrentRow, Finding, Severity, Unit
 from cchc_sync.domain.templates import FigureSpec, TemplateSet
 from cchc_sync.domain.vnformat import format_int
 
@@ -144,6 +144,16 @@ def _parts_gap(row: CurrentRow, templates: TemplateSet) -> str | None:
 
 def _number(value) -> int | float:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def rows_with_errors(findings: Iterable[Finding]) -> set[tuple[str, str, str]]:
+    """(unit, table, row key) of every row carrying an open error (compute_figures marks
+    the figures they feed)."""
+    return {
+        (f.unit, f.table, f.row_key)
+        for f in findings
+        if f.severity is Severity.ERROR and f.row_key is not None
+    }
 
 
 def compute_figures(

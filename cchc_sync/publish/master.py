@@ -6,17 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.domain.records import CurrentRow, Finding, Severity, Unit
 from cchc_sync.domain.templates import ColumnType, TemplateSet
 from cchc_sync.publish.figures import TOTAL, FigureValue, format_rate, level_name, rate
 from cchc_sync.sources.base import MasterBook
 from cchc_sync.sources.sheet_layout import Link, PercentPoints
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SUMMARY_TAB = "Tổng hợp"
 FINDINGS_TAB = "Bất thường"
 PROGRESS_TAB = "Tiến độ"

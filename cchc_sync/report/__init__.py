@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cchc_sync.report.content import assemble, build_report
 from cchc_sync.report.data import ReportError, period_title
+from cchc_sync.report.markdown import render_markdown
 from cchc_sync.report.model import Letterhead, Report
 from cchc_sync.report.selfcheck import ReportCheckError, check_report
 
@@ -63,18 +64,19 @@ def write_report(
     draft = output.with_name(f".{output.name}.dang-kiem-tra")
     try:
         if fmt == "md":
-            from cchc_sync.report.markdown import render_markdown
-
             draft.write_text(render_markdown(report), encoding="utf-8")
             problems = check_report(report, sentences.data)
         elif template is not None:
-            from cchc_sync.report.custom_template import render_template
+            # Imported only for --template (jinja2, docxtpl: the rare case). Not a cycle.
+            from cchc_sync.report.custom_template import render_template  # noqa: PLC0415
 
             # A house layout is free: the built-in figures it draws from are checked.
             render_template(report, sentences, Path(template), draft)
             problems = check_report(report, sentences.data)
         else:
-            from cchc_sync.report.docx_writer import write_docx
+            # Imported only to write a .docx: its font measuring pulls in matplotlib, which
+            # no other command should pay for at start (tests/test_process_start.py).
+            from cchc_sync.report.docx_writer import write_docx  # noqa: PLC0415
 
             write_docx(report, draft)
             problems = check_report(report, sentences.data, draft)
@@ -88,7 +90,6 @@ def write_report(
 
 def report_text(ws, period: str, compare_with: str | None = None) -> str:
     """The report as Markdown (for `--format md` to stdout), checked like a written one."""
-    from cchc_sync.report.markdown import render_markdown
 
     report, sentences = assemble(ws, period, compare_with, None)
     problems = check_report(report, sentences.data)

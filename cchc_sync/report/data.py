@@ -13,7 +13,7 @@ from functools import cached_property
 
 from cchc_sync.domain.config import Config
 from cchc_sync.domain.periods import parse_period
-from cchc_sync.domain.records import CurrentRow, Finding, Period, Severity, Unit
+from cchc_sync.domain.records import CurrentRow, Finding, Period, Unit
 from cchc_sync.domain.templates import TemplateSet
 from cchc_sync.domain.vnformat import format_int
 from cchc_sync.publish.figures import (
@@ -24,6 +24,7 @@ from cchc_sync.publish.figures import (
     format_rate,
     level_name,
     ordered_levels,
+    rows_with_errors,
     split_counted,
 )
 from cchc_sync.publish.master import STATE_ENTERING, STATE_NOT_STARTED, STATE_SUBMITTED, unit_state
@@ -209,11 +210,7 @@ def load_period(ws, code: str, *, require_rows: bool = True) -> PeriodData:
             "hãy chạy `cchc-sync sync` cho kỳ này trước"
         )
     findings = ws.archive.open_findings(period.code)
-    error_rows = {
-        (f.unit, f.table, f.row_key)
-        for f in findings
-        if f.severity is Severity.ERROR and f.row_key is not None
-    }
+    error_rows = rows_with_errors(findings)
     # The master's levels are ordered_levels over the registry; a configured level with no
     # unit has nothing to say in a report.
     present = {u.level for u in units}

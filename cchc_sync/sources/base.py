@@ -8,7 +8,6 @@ normalise, validate or merge.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from cchc_sync.domain.digest import json_digest
 from cchc_sync.domain.records import (
     Finding,
     Period,
@@ -123,7 +123,7 @@ class FlagPlan:
 
     def fingerprint(self) -> str:
         """Stable hash: the same plan is never written twice."""
-        return _hash(
+        return json_digest(
             {
                 "checked_at": self.checked_at.isoformat(),
                 "tabs": {
@@ -154,17 +154,12 @@ class MasterBook:
     generated_at: dt.datetime | None = None
 
     def fingerprint(self) -> str:
-        return _hash(
+        return json_digest(
             {
                 name: json.loads(df.to_json(orient="split", date_format="iso", force_ascii=False))
                 for name, df in self.tabs.items()
             }
         )
-
-
-def _hash(obj: Any) -> str:
-    data = json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
 class Backend(Protocol):

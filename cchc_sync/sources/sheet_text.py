@@ -12,13 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.domain.records import Finding, Period, Severity, Unit
 from cchc_sync.domain.templates import ColumnSpec, ColumnType, TableSpec, TemplateSet
 from cchc_sync.sources.base import CHECK_TAB, EXPLANATION_TITLE, STATUS_TITLE, FlagPlan
-
-# Vietnam has kept UTC+7 without daylight saving since 1975: a fixed offset avoids needing
-# the tz database (absent on some Windows machines) for "Asia/Ho_Chi_Minh".
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 TITLE, HEAD, PLAIN = "title", "head", ""
 """Kinds of instruction lines: the sheet's title, a section heading, ordinary text."""
@@ -79,7 +76,7 @@ def to_vn_time(moment: dt.datetime) -> dt.datetime:
     """`moment` in Vietnam's time; a naive datetime is taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(VN_TZ)
+    return moment.astimezone(VIETNAM)
 
 
 # -- the instructions tab -------------------------------------------------------------------

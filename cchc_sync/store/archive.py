@@ -424,6 +424,15 @@ class Archive:
             "SELECT * FROM row_versions WHERE period = ? ORDER BY id", (period,)
         ).fetchall()
 
+    def table_history(self, period: str, unit: str, table: str) -> list[sqlite3.Row]:
+        """Every version of one unit's rows of one table, oldest first (data, first_seen,
+        source_modified_at, deleted)."""
+        return self.db.execute(
+            "SELECT data, first_seen, source_modified_at, deleted FROM row_versions "
+            "WHERE period = ? AND unit = ? AND tbl = ? ORDER BY version",
+            (period, unit, table),
+        ).fetchall()
+
     def first_seen(self, period: str, unit: str, table: str, key: str, values_json: str):
         row = self.db.execute(
             "SELECT MIN(first_seen) FROM row_versions WHERE period = ? AND unit = ? AND tbl = ? "

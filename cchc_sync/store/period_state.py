@@ -126,6 +126,29 @@ def record_audit(
     )
 
 
+def reopened_until(archive: Archive, today: dt.date, *, exclude: str) -> list[str]:
+    """Periods other than `exclude` with a unit reopened until `today` or later and not
+    approved since."""
+    rows = archive.db.execute(
+        "SELECT DISTINCT period FROM unit_states WHERE reopen_until >= ? AND approved_at IS NULL "
+        "AND period != ? ORDER BY period",
+        (today.isoformat(), exclude),
+    )
+    return [r[0] for r in rows]
+
+
+def final_periods_with_unlocked_sheets(archive: Archive, *, exclude: str) -> list[str]:
+    """Final periods other than `exclude` with a sheet not locked yet."""
+    rows = archive.db.execute(
+        "SELECT DISTINCT s.period FROM sheets s JOIN periods p ON p.code = s.period "
+        "LEFT JOIN unit_states u ON u.period = s.period AND u.unit = s.unit "
+        "WHERE p.state = 'final' AND s.period != ? AND COALESCE(u.read_only, 0) = 0 "
+        "ORDER BY s.period",
+        (exclude,),
+    )
+    return [r[0] for r in rows]
+
+
 def audit_log(archive: Archive, period: str | None = None) -> list[dict]:
     query = "SELECT at, actor, action, period, unit, detail FROM audit"
     params: tuple = ()

@@ -27,8 +27,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from cchc_sync.domain.config import ConfigError
 from cchc_sync.domain.records import UnitRead
-from cchc_sync.domain.templates import TemplateSet
+from cchc_sync.domain.templates import TemplateSet, load_template_set
 from cchc_sync.sources.base import (
     META_TAB,
     MasterBook,
@@ -48,6 +49,11 @@ from cchc_sync.sources.google.cells import (
     fixed_sheet_ids,
     quote_title,
 )
+from cchc_sync.sources.google.client import (
+    DEFAULT_SCOPES,
+    READONLY_DRIVE_SCOPES,
+    build_gspread_client,
+)
 from cchc_sync.sources.google.create import SheetMaker
 from cchc_sync.sources.google.flag_write import GONE_REASON, FlagWriter
 from cchc_sync.sources.google.master import master_batches
@@ -59,6 +65,7 @@ from cchc_sync.sources.google.read import (
     read_meta,
     read_table,
 )
+from cchc_sync.sources.google.signin import build_credentials
 from cchc_sync.sources.google.transport import GoogleApiError, GoogleUnavailable
 
 
@@ -71,15 +78,6 @@ class GoogleBackend(SheetMaker, FlagWriter):
     def from_config(cls, config, **overrides: Any) -> GoogleBackend:
         """The backend of a workspace's [google] settings (credentials, folder, endpoint,
         coordinators, quota). `overrides`: constructor arguments to change (tests, demo)."""
-        from cchc_sync.domain.config import ConfigError
-        from cchc_sync.domain.templates import load_template_set
-        from cchc_sync.sources.google.client import (
-            DEFAULT_SCOPES,
-            READONLY_DRIVE_SCOPES,
-            build_gspread_client,
-        )
-        from cchc_sync.sources.google.signin import build_credentials
-
         g = config.google
         if g.auth == "service_account" and not g.credentials:
             raise ConfigError(f"{config.path}: [google] credentials (the key file) is missing")

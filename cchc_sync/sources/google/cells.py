@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.normalise import fold
 from cchc_sync.sources.base import CHECK_TAB, INSTRUCTIONS_TAB, META_TAB
 from cchc_sync.sources.sheet_layout import NUMBER_PATTERNS
@@ -146,7 +147,7 @@ def spreadsheet_settings() -> dict[str, Any]:
     """A new spreadsheet's locale and time zone: Vietnam's. In vi_VN, "27.554" typed by a
     clerk is read as 27554 and "07/6/2022" as 7 June, as clerks mean."""
     return {"updateSpreadsheetProperties": {
-        "properties": {"locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"},
+        "properties": {"locale": "vi_VN", "timeZone": VIETNAM.tzname(None)},
         "fields": "locale,timeZone",
     }}
 

@@ -41,7 +41,7 @@ from google.auth import exceptions as auth_exceptions
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
-from cchc_sync.app import metrics
+from cchc_sync.domain import telemetry
 from cchc_sync.sources.base import SourceError
 from cchc_sync.sources.google.signin import SIGN_IN_AGAIN
 
@@ -186,7 +186,7 @@ class GoogleTransport:
         while True:
             self.limiters[kind].acquire()
             self.sent[kind] += 1
-            metrics.count_request(what or method.upper())
+            telemetry.count_request(what or method.upper())
             try:
                 # HTTPClient.request itself, even if the client is a BackOffHTTPClient:
                 # retries happen here only, once.
@@ -196,7 +196,7 @@ class GoogleTransport:
                 )
             except APIError as exc:
                 status = exc.response.status_code
-                metrics.count_status(status)
+                telemetry.count_status(status)
                 reason, message, activation = _error_details(exc)
                 retryable = reason not in PERMANENT_REASONS and (
                     status in RETRY_STATUSES or (status == 403 and reason in RATE_LIMIT_REASONS))

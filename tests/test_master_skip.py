@@ -32,8 +32,8 @@ from cchc_sync.testing.typist import set_cell
 # Where publish.unit_progress, compute_figures and build_master read the archive (rows,
 # their positions and explanations, findings, sheet states, periods, unit states; the
 # registry's units; the layouts that go with each read).
-MASTER_TABLES = ("findings", "layouts", "periods", "row_positions", "row_versions", "sheets",
-                 "unit_states", "units")
+MASTER_TABLES = ("findings", "late_edits", "layouts", "periods", "row_positions",
+                 "row_versions", "sheets", "unit_states", "units")
 SKIPPED = "inputs unchanged since it was written, not rebuilt"
 REBUILT = "rebuilt, "
 
@@ -433,6 +433,8 @@ def test_any_write_to_a_watched_column_moves_the_data_version(synced, table):
     db = ws.archive.db
     if table == "unit_states":
         db.execute("INSERT INTO unit_states (period, unit) VALUES ('2022S1', 'VP')")
+    if table == "late_edits":
+        db.execute("INSERT INTO late_edits (period, unit, noticed_at) VALUES ('2022S1', 'VP', 'x')")
     (rowid,) = db.execute(f"SELECT MIN(rowid) FROM {table}").fetchone()
     assert rowid is not None, table
     for column in _WATCHED[table]:

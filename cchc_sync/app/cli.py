@@ -34,7 +34,13 @@ from cchc_sync.app.doctor import run_doctor
 from cchc_sync.app.initialise import init_workspace
 from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once, unit_progress
 from cchc_sync.app.service import SYNC_LOCK_WAIT, hold_archive_lock
-from cchc_sync.app.workflow import approve_unit, open_period, reopen_unit
+from cchc_sync.app.workflow import (
+    approve_unit,
+    archived_period_view,
+    backfill_warning,
+    open_period,
+    reopen_unit,
+)
 from cchc_sync.domain.config import DEFAULT_TOKEN_NAME, ConfigError, GoogleSettings, load_config
 from cchc_sync.report import ReportCheckError, report_text, write_report
 from cchc_sync.store.period_state import audit_log
@@ -85,11 +91,19 @@ config_option = click.option(
 )
 
 
+period_option = click.option("--period", "period_code", default=None,
+                             help="Period code (default: the current one).")
+
+
 @contextlib.contextmanager
-def _workspace(config_file: str | None) -> Iterator[Workspace]:
+def _workspace(config_file: str | None, period_code: str | None = None) -> Iterator[Workspace]:
+    """The workspace, looking at `period_code` (an archived period) when given."""
     ws = open_workspace(load_config(config_file))
     try:
-        yield ws
+        if period_code:
+            yield archived_period_view(ws, period_code)
+        else:
+            yield ws
     finally:
         ws.close()
 
@@ -111,10 +125,13 @@ def _workspace(config_file: str | None) -> Iterator[Workspace]:
 @click.option("--token", "token_file", type=click.Path(dir_okay=False), default=None,
               help="google --auth user: the kept sign-in (default DIR/google-token.json)")
 @click.option("--subject", default="", help="google service account acting as this person")
+@click.option("--by", "actor", default=None, help="Who opens the period (audit log); default: you.")
+@click.option("--backfill", is_flag=True,
+              help="Old figures: write auto_lock = false (no lock at the first sync).")
 @click.pass_context
 @_boundary
 def init(ctx, directory, units_csv, period, backend, name, credentials, folder, endpoint,
-         coordinators, successors_csv, auth, token_file, subject):
+         coordinators, successors_csv, auth, token_file, subject, actor, backfill):
     """Create a workspace: config, one sheet per unit from the templates, and the master."""
     auth = auth or ("service_account" if credentials else "user")
     token = Path(token_file or Path(directory) / DEFAULT_TOKEN_NAME).resolve()
@@ -136,10 +153,13 @@ def init(ctx, directory, units_csv, period, backend, name, credentials, folder, 
     ws = init_workspace(
         directory, units_csv=units_csv, period=period, backend=backend, name=name,
         google=google, progress=_progress_factory(ctx.obj["quiet"]),
-        successors_csv=successors_csv,
+        successors_csv=successors_csv, actor=actor, backfill=backfill,
     )
     try:
         click.echo(render.init_summary(ws))
+        warning = backfill_warning(ws)
+        if warning:
+            click.echo(warning, err=True)
     finally:
         ws.close()
 
@@ -178,10 +198,11 @@ def run(config_file):
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
 @click.option("--unit", default=None, help="Only this unit.")
+@period_option
 @_boundary
-def findings(config_file, as_json, unit):
+def findings(config_file, as_json, unit, period_code):
     """Open findings: unit, table, row, column, severity, rule, message, value."""
-    with _workspace(config_file) as ws:
+    with _workspace(config_file, period_code) as ws:
         unit = resolve_unit(unit, unit_codes(ws))
         items = ws.archive.open_findings(ws.period.code, unit)
         if as_json:
@@ -195,10 +216,11 @@ def findings(config_file, as_json, unit):
 @click.option("--table", "table", required=True, help="Table key, e.g. tthc")
 @click.option("--json", "fmt", flag_value="json", help="A JSON list of row objects.")
 @click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row.")
+@period_option
 @_boundary
-def export(config_file, table, fmt):
+def export(config_file, table, fmt, period_code):
     """The merged rows of one table, normalised, with unit and period."""
-    with _workspace(config_file) as ws:
+    with _workspace(config_file, period_code) as ws:
         try:
             spec = ws.templates.table(table)
         except KeyError as exc:
@@ -217,10 +239,11 @@ def export(config_file, table, fmt):
 @cli.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
+@period_option
 @_boundary
-def status(config_file, as_json):
+def status(config_file, as_json, period_code):
     """Per unit: state, last edit, last check, open errors and warnings."""
-    with _workspace(config_file) as ws:
+    with _workspace(config_file, period_code) as ws:
         progress = unit_progress(ws)
         if as_json:
             click.echo(json.dumps(render.status_json(ws, progress), ensure_ascii=False, indent=2))
@@ -331,12 +354,15 @@ def period_log(code, config_file, as_json):
 @click.option("--unit", required=True, help="Unit code.")
 @config_option
 @click.option("--by", "actor", default=None, help="Who approves (audit log); default: you.")
+@click.option("--force", is_flag=True, help="Approve a unit that has not signed off.")
+@click.option("--reason", default="", help="Why (logged; required with --force).")
 @_boundary
-def approve(code, unit, config_file, actor):
-    """Approve a unit's figures for a period: they are locked and shown as approved."""
+def approve(code, unit, config_file, actor, force, reason):
+    """Approve a unit's figures for a period: they are locked and shown as approved.
+    Only a unit that signed off ("Hoàn thành"), unless --force --reason."""
     with _workspace(config_file) as ws:
         unit = resolve_unit(unit, unit_codes(ws))
-        approve_unit(ws, code.upper(), unit, actor)
+        approve_unit(ws, code.upper(), unit, actor, force=force, reason=reason)
         click.echo(f"Đã phê duyệt số liệu kỳ {code.upper()} của đơn vị {unit}.")
 
 
@@ -362,6 +388,10 @@ def demo(ctx, directory, backend, district):
     from cchc_sync.app.demo_google import run_google_demo  # noqa: PLC0415
 
     click.echo(run_google_demo(folder, quiet=ctx.obj["quiet"], area=demo_area(district)))
+
+
+# Commands of the period workflow (unapprove, history) live in their own module.
+from cchc_sync.app import cli_workflow  # noqa: E402,F401  (registers its commands)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from cchc_sync.app.pipeline import (
     no_progress,
     open_workspace,
 )
-from cchc_sync.app.workflow import period_record
+from cchc_sync.app.workflow import log_first_opening, period_record
 from cchc_sync.domain.config import (
     DEFAULT_CONFIG_NAME,
     ConfigError,
@@ -55,8 +55,12 @@ def init_workspace(
     progress: Progress = no_progress,
     backend_factory=None,
     successors_csv: str | Path | None = None,
+    actor: str | None = None,
+    backfill: bool = False,
 ) -> Workspace:
-    """Create (or complete) a workspace in `directory` and return it opened."""
+    """Create (or complete) a workspace in `directory` and return it opened. The first
+    period's opening is logged (who, when) like every later `period open`; backfill writes
+    `auto_lock = false` (a period whose lock day is past is not locked at the first cycle)."""
     root = Path(directory).resolve()
     units = load_units(units_csv)  # fail early, before writing anything
     if successors_csv:
@@ -65,7 +69,9 @@ def init_workspace(
     if (root / DEFAULT_CONFIG_NAME).exists():
         _refuse_a_different_workspace(root / DEFAULT_CONFIG_NAME, code, name, backend)
         _copy_sources(root, units_csv, successors_csv)
-        return _complete(root / DEFAULT_CONFIG_NAME, backend_factory, progress)
+        ws = _complete(root / DEFAULT_CONFIG_NAME, backend_factory, progress)
+        log_first_opening(ws, actor)  # once: an init interrupted before it logs it now
+        return ws
     if root.exists() and not root.is_dir():
         raise ConfigError(f"{root}: đây là một tệp, không phải thư mục")
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +92,7 @@ def init_workspace(
                              for lv in levels},
                 google=google,
                 successors_file=SUCCESSORS_FILE if successors_csv else "",
+                auto_lock=not backfill,
             ),
             encoding="utf-8",
         )
@@ -95,6 +102,7 @@ def init_workspace(
         shutil.rmtree(staging, ignore_errors=True)
     ws = _complete(root / DEFAULT_CONFIG_NAME, backend_factory, no_progress)
     _point_urls_at(ws)
+    log_first_opening(ws, actor)
     return ws
 
 

@@ -20,6 +20,7 @@ from cchc_sync.app.workflow import (
     period_record,
     periods_to_lock,
     readable_units,
+    refresh_closed_masters,
     reopened_periods,
 )
 from cchc_sync.app.workspace import (
@@ -169,6 +170,7 @@ def _cycle(ws: Workspace, run_id: int, result: CycleResult, progress, should_sto
     for view in views + [ws.for_period(c) for c in periods_to_lock(ws) if c not in
                          {v.period.code for v in views}]:
         apply_locks(view)
+    result.master_written |= refresh_closed_masters(ws, {v.period.code for v in views})
 
 
 def _sync_period(

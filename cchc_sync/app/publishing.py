@@ -21,7 +21,12 @@ from cchc_sync.publish.flags import plan_flags
 from cchc_sync.publish.master import UnitProgress, build_master
 from cchc_sync.sources.base import FlagPlan, MasterBook, ReadBasis, SheetRef, UnitUnreachable
 from cchc_sync.store.archive import SheetState
-from cchc_sync.store.period_state import get_period, unit_states
+from cchc_sync.store.period_state import (
+    get_period,
+    period_data_marker,
+    period_workflow_state,
+    unit_states,
+)
 
 log = logging.getLogger("cchc_sync")
 
@@ -122,7 +127,7 @@ def master_book(ws: Workspace, rows, findings) -> MasterBook:
     )
 
 
-def master_inputs(ws: Workspace, master) -> str:
+def master_inputs(ws: Workspace, master, *, closed: bool = False) -> str:
     """A cheap key for everything the master of ws's period is built from: when it equals
     the key recorded with the master last written, a rebuild would give the same book.
 
@@ -136,11 +141,19 @@ def master_inputs(ws: Workspace, master) -> str:
       that came to depend on the date would still be rebuilt at least once a day;
     - the period, the units and levels in memory (units.csv and the successor mapping as
       read by this process), the whole config, the templates, the master's own sheet;
-    - this software: its source files and the libraries that shape the book.
+    - this software: its source files and the libraries that shape the book;
+    - the period's workflow state (period_workflow_state: open or final, each unit's
+      approval, reopen and lock), named on its own so that a closed period the cycle does
+      not read (closed=True) is rebuilt when a unit of it is approved, unapproved or
+      locked. For such a period the archive-wide counter is replaced by a marker of that
+      period's own data, and today is left out: an old master is rebuilt only when
+      something of its own changed.
     """
     payload = {
-        "archive": ws.archive.data_version(),
-        "today": vietnam_day(ws.clock()).isoformat(),
+        "archive": (period_data_marker(ws.archive, ws.period.code) if closed
+                    else ws.archive.data_version()),
+        "today": None if closed else vietnam_day(ws.clock()).isoformat(),
+        "workflow": period_workflow_state(ws.archive, ws.period.code),
         "period": [ws.period.code, ws.period.start.isoformat(), ws.period.end.isoformat()],
         "units": repr(ws.units),
         "levels": ws.levels,
@@ -177,7 +190,7 @@ def _stamp(inputs: str, book_hash: str) -> str:
     return f"{inputs}:{book_hash}"
 
 
-def write_master(ws: Workspace, rows, findings) -> bool:
+def write_master(ws: Workspace, rows, findings, *, closed: bool = False) -> bool:
     """Rebuild the master and write it if its fingerprint changed; skip the rebuild when
     its inputs (master_inputs) are those it was last written from.
 
@@ -185,17 +198,20 @@ def write_master(ws: Workspace, rows, findings) -> bool:
     loaded yet, loaded here if the master is rebuilt): only the cycle,
     under the archive's lock, writes rows and findings. The key is read before the book is
     built, so a change made meanwhile by another command (an approval) is rebuilt again
-    by the next cycle, never taken as already shown."""
+    by the next cycle, never taken as already shown. findings None: loaded here if the
+    master is rebuilt. closed: a period this cycle did not read (master_inputs)."""
     period = ws.period.code
     master = ws.archive.master(period)
     if master is None:
         return False
-    inputs = master_inputs(ws, master)
+    inputs = master_inputs(ws, master, closed=closed)
     if master["book_hash"] and master["inputs_key"] == _stamp(inputs, master["book_hash"]):
         log.debug("master %s: inputs unchanged since it was written, not rebuilt", period)
         return False
     if rows is None:
         rows = ws.archive.current_rows(period)
+    if findings is None:
+        findings = ws.archive.open_findings(period)
     book = master_book(ws, rows, findings)
     fingerprint = book.fingerprint()
     if fingerprint == master["book_hash"]:

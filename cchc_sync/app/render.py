@@ -169,7 +169,9 @@ def status_table(ws: Workspace, progress: list[UnitProgress]) -> str:
 
 ACTIONS = {
     "open": "Mở kỳ", "close": "Đóng kỳ", "reopen": "Mở lại cho đơn vị",
-    "approve": "Phê duyệt", "lock": "Khoá bảng tính", "unlock": "Mở khoá bảng tính",
+    "approve": "Phê duyệt", "unapprove": "Bỏ phê duyệt", "lock": "Khoá bảng tính",
+    "unlock": "Mở khoá bảng tính", "relock": "Khoá lại bảng tính bị mở khoá",
+    "late-edit": "Sửa sau khi khoá (chưa nhận)", "untrusted-time": "Thời điểm tệp không tin được",
 }
 
 

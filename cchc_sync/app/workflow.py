@@ -13,6 +13,7 @@ import logging
 import re
 from collections import defaultdict
 
+from cchc_sync.app.publishing import write_master
 from cchc_sync.app.workspace import Workspace, create_missing_sheets
 from cchc_sync.domain.clock import vietnam_day
 from cchc_sync.domain.config import ConfigError
@@ -21,21 +22,26 @@ from cchc_sync.domain.records import CurrentRow, Unit
 from cchc_sync.domain.registry import active_units, load_successions, load_units, predecessors
 from cchc_sync.domain.templates import TemplateSet
 from cchc_sync.normalise import fold
+from cchc_sync.publish.master import STATE_SUBMITTED, unit_state
 from cchc_sync.sources.base import Prefill, SheetRef, UnitUnreachable
 from cchc_sync.store.period_state import (
     FINAL,
     OPEN,
     PeriodRecord,
     UnitState,
+    clear_approval,
     ensure_period,
     final_periods_with_unlocked_sheets,
     get_period,
+    has_audit,
+    periods_with_master,
     record_audit,
     reopened_until,
     set_period_state,
     set_unit_state,
     unit_states,
 )
+from cchc_sync.store.period_state import periods as all_periods
 
 log = logging.getLogger("cchc_sync")
 SYSTEM_ACTOR = "cchc-sync (tự động)"
@@ -61,6 +67,19 @@ def period_record(ws: Workspace, code: str | None = None) -> PeriodRecord:
         ws.archive, period, deadline_days=ws.config.deadline_days,
         lock_grace_days=ws.config.lock_grace_days, now=ws.clock().isoformat(),
     )
+
+
+def archived_period_view(ws: Workspace, code: str) -> Workspace:
+    """The workspace looking at an archived period (`--period CODE`): the current one, or
+    one this archive has opened before; any other code is a usage error."""
+    code = code.strip().upper()
+    if code == ws.period.code:
+        return ws
+    parse_period(code, ws.config.cutoff_day, ws.config.calendar_periods)  # bad syntax: exit 2
+    if get_period(ws.archive, code) is None and not ws.archive.sheets(code):
+        known = ", ".join(p.code for p in all_periods(ws.archive)) or "—"
+        raise ConfigError(f"Kỳ {code} chưa có trong kho lưu trữ (các kỳ đã có: {known})")
+    return ws.for_period(code)
 
 
 def editable(rec: PeriodRecord, state: UnitState | None, today: dt.date, auto_lock: bool) -> bool:
@@ -116,6 +135,17 @@ def readable_units(ws: Workspace) -> set[str]:
     return {u.code for u in ws.units if not (states.get(u.code) and states[u.code].read_only)}
 
 
+def refresh_closed_masters(ws: Workspace, visited: set[str]) -> bool:
+    """The masters of periods this cycle did not read: rebuilt when their workflow state
+    (an approval, unapproval, lock, the period's end) or their own data changed since they
+    were written. Returns whether any was written."""
+    written = False
+    for code in periods_with_master(ws.archive):
+        if code not in visited:
+            written |= write_master(ws.for_period(code), None, None, closed=True)
+    return written
+
+
 def reopened_periods(ws: Workspace) -> list[str]:
     """Earlier periods with a unit reopened until today or later."""
     return reopened_until(ws.archive, local_today(ws), exclude=ws.period.code)
@@ -127,36 +157,120 @@ def periods_to_lock(ws: Workspace) -> list[str]:
     return final_periods_with_unlocked_sheets(ws.archive, exclude=ws.period.code)
 
 
+def _expected_unit(view: Workspace, unit: str) -> None:
+    if unit not in view.units_by_code:
+        raise ConfigError(f"Đơn vị {unit!r} không có trong danh sách đơn vị của kỳ "
+                          f"{view.period.code}")
+
+
 def reopen_unit(ws: Workspace, period: str, unit: str, until: dt.date,
                 actor: str | None = None) -> None:
-    """Let one unit edit a closed period again until the end of `until`."""
+    """Let one unit edit a closed period again until the end of `until`. An approved unit
+    is refused: its approval must be withdrawn first (unapprove_unit), so that the log
+    shows both and no approval is lost silently."""
     view = ws.for_period(period)
-    if unit not in view.units_by_code:
-        raise ConfigError(f"unit {unit!r} is not expected in period {period}")
+    _expected_unit(view, unit)
+    state = unit_states(ws.archive, period).get(unit)
+    if state is not None and state.approved_at:
+        raise ConfigError(
+            f"Đơn vị {unit} đã được phê duyệt số liệu kỳ {period} (bởi {state.approved_by}); "
+            f"hãy bỏ phê duyệt trước: cchc-sync unapprove {period} --unit {unit} "
+            '--reason "…"')
     if until < local_today(ws):
-        raise ConfigError(f"--until {until.isoformat()} is already past")
+        raise ConfigError(f"--until {until.isoformat()}: ngày này đã qua")
     sheet = view.archive.sheets(period).get(unit)
     if sheet is None:
-        raise ConfigError(f"unit {unit!r} has no sheet in period {period}")
+        raise ConfigError(f"Đơn vị {unit} chưa có bảng tính trong kỳ {period}")
     now = ws.clock().isoformat()
-    set_unit_state(ws.archive, period, unit, reopen_until=until.isoformat(), approved_at=None,
-                   approved_by=None)
+    set_unit_state(ws.archive, period, unit, reopen_until=until.isoformat())
     record_audit(ws.archive, at=now, actor=actor or current_actor(), action="reopen",
                  period=period, unit=unit, detail=f"đến hết ngày {until:%d/%m/%Y}")
     apply_locks(view)
 
 
-def approve_unit(ws: Workspace, period: str, unit: str, actor: str | None = None) -> None:
-    """The coordinator accepts a unit's figures: they are locked and shown as approved."""
+def signoff_label(templates: TemplateSet) -> str:
+    """"Hoàn thành" as the clerk sees it (the templates store the choice's code)."""
+    spec = templates.table(templates.signoff_table).column(templates.signoff_column)
+    choice = spec.choice(templates.signoff_done)
+    return choice.label if choice else templates.signoff_done
+
+
+def signed_off(view: Workspace, unit: str) -> bool:
+    """Whether the unit's sheet, as last archived, says "Hoàn thành"."""
+    rows = view.archive.current_rows(view.period.code, unit=unit)
+    return unit_state(rows, view.templates) == STATE_SUBMITTED
+
+
+def approve_unit(ws: Workspace, period: str, unit: str, actor: str | None = None, *,
+                 force: bool = False, reason: str = "") -> None:
+    """The coordinator accepts a unit's figures: they are locked and shown as approved.
+    Only a unit that signed off, unless forced with a reason (both logged)."""
     view = ws.for_period(period)
-    if unit not in view.units_by_code:
-        raise ConfigError(f"unit {unit!r} is not expected in period {period}")
+    _expected_unit(view, unit)
+    state = unit_states(ws.archive, period).get(unit)
+    if state is not None and state.approved_at:
+        raise ConfigError(f"Đơn vị {unit} đã được phê duyệt số liệu kỳ {period} "
+                          f"(bởi {state.approved_by})")
+    detail = ""
+    if not signed_off(view, unit):
+        if not force:
+            raise ConfigError(
+                f"Đơn vị {unit} chưa báo \"{signoff_label(ws.templates)}\" cho kỳ {period}: "
+                "chưa phê duyệt được. Nếu vẫn phê duyệt, dùng --force --reason \"lý do\"")
+        if not reason.strip():
+            raise ConfigError("--force cần --reason \"lý do\" (được ghi vào nhật ký)")
+        detail = f"phê duyệt khi đơn vị chưa báo hoàn thành; lý do: {reason.strip()}"
+    elif reason.strip():
+        detail = f"lý do: {reason.strip()}"
     now = ws.clock().isoformat()
     who = actor or current_actor()
     set_unit_state(ws.archive, period, unit, approved_at=now, approved_by=who,
                    reopen_until=None)
-    record_audit(ws.archive, at=now, actor=who, action="approve", period=period, unit=unit)
+    record_audit(ws.archive, at=now, actor=who, action="approve", period=period, unit=unit,
+                 detail=detail)
     apply_locks(view)
+
+
+def unapprove_unit(ws: Workspace, period: str, unit: str, reason: str,
+                   actor: str | None = None) -> None:
+    """Withdraw an approval (logged with its reason). The sheet stays locked while the
+    period is closed: a reopen is a separate, logged decision."""
+    view = ws.for_period(period)
+    _expected_unit(view, unit)
+    state = unit_states(ws.archive, period).get(unit)
+    if state is None or not state.approved_at:
+        raise ConfigError(f"Đơn vị {unit} chưa được phê duyệt số liệu kỳ {period}")
+    if not reason.strip():
+        raise ConfigError("--reason \"lý do\" là bắt buộc (được ghi vào nhật ký)")
+    now = ws.clock().isoformat()
+    clear_approval(ws.archive, period, unit)
+    record_audit(ws.archive, at=now, actor=actor or current_actor(), action="unapprove",
+                 period=period, unit=unit,
+                 detail=f"bỏ phê duyệt của {state.approved_by}; lý do: {reason.strip()}")
+    apply_locks(view)
+
+
+def log_first_opening(ws: Workspace, actor: str | None = None) -> None:
+    """`init` opens the first period: logged like every later `period open`, once."""
+    code = ws.period.code
+    if has_audit(ws.archive, action="open", period=code):
+        return
+    record_audit(ws.archive, at=ws.clock().isoformat(), actor=actor or current_actor(),
+                 action="open", period=code, detail=f"khởi tạo, {len(ws.units)} đơn vị")
+
+
+def backfill_warning(ws: Workspace) -> str | None:
+    """A period whose lock day is already past locks every sheet at the first cycle:
+    for a backfill of old figures, the coordinator wants auto_lock off."""
+    rec = period_record(ws)
+    if not ws.config.auto_lock or local_today(ws) < rec.lock_at:
+        return None
+    return (
+        f"Cảnh báo: kỳ {rec.code} đã qua ngày khoá ({rec.lock_at:%d/%m/%Y}); lần đồng bộ đầu "
+        "tiên sẽ khoá mọi bảng tính trước khi đơn vị kịp nhập. Nếu đây là nhập bù số liệu kỳ "
+        f"cũ, hãy đặt `auto_lock = false` trong mục [period] của {ws.config.path.name} "
+        "(hoặc chạy lại init với --backfill)."
+    )
 
 
 def open_period(ws: Workspace, code: str, actor: str | None = None) -> Workspace:
@@ -164,9 +278,9 @@ def open_period(ws: Workspace, code: str, actor: str | None = None) -> Workspace
     the previous period final and locked, the config pointing at the new period."""
     new = parse_period(code, ws.config.cutoff_day, ws.config.calendar_periods)
     if new.start <= ws.period.start:
-        raise ConfigError(f"period {new.code} does not come after the current {ws.period.code}")
+        raise ConfigError(f"Kỳ {new.code} không đứng sau kỳ hiện tại {ws.period.code}")
     if get_period(ws.archive, new.code) is not None and ws.archive.sheets(new.code):
-        raise ConfigError(f"period {new.code} is already open")
+        raise ConfigError(f"Kỳ {new.code} đã được mở")
     who = actor or current_actor()
     now = ws.clock().isoformat()
     registry = load_units(ws.config.units_file)

@@ -149,6 +149,58 @@ def final_periods_with_unlocked_sheets(archive: Archive, *, exclude: str) -> lis
     return [r[0] for r in rows]
 
 
+def has_audit(archive: Archive, *, action: str, period: str, unit: str | None = None) -> bool:
+    """Whether the audit log already holds this action (init is re-run: log it once)."""
+    row = archive.db.execute(
+        "SELECT 1 FROM audit WHERE action = ? AND period = ? AND unit IS ? LIMIT 1",
+        (action, period, unit),
+    ).fetchone()
+    return row is not None
+
+
+def clear_approval(archive: Archive, period: str, unit: str) -> None:
+    set_unit_state(archive, period, unit, approved_at=None, approved_by=None)
+
+
+def periods_with_master(archive: Archive) -> list[str]:
+    return [r[0] for r in archive.db.execute("SELECT period FROM masters ORDER BY period")]
+
+
+def period_workflow_state(archive: Archive, code: str) -> list:
+    """The period's workflow state as plain data: its record (dates, open or final) and
+    every unit's reopen, approval and lock. Part of the master's skip key, so any change
+    to it rebuilds that period's master, open or closed."""
+    period = archive.db.execute(
+        "SELECT code, start, end_, deadline, lock_at, state, opened_at, closed_at "
+        "FROM periods WHERE code = ?", (code,)).fetchone()
+    units = archive.db.execute(
+        "SELECT * FROM unit_states WHERE period = ? ORDER BY unit", (code,)).fetchall()
+    return [list(period) if period else None, [list(r) for r in units]]
+
+
+def period_data_marker(archive: Archive, code: str) -> list:
+    """What a closed period's master is built from, in a few aggregate numbers and its
+    sheets' states: rows, findings, sheets and units of this period only. Unlike the
+    archive-wide data_version it stays put while other periods change, so an old master
+    is not rebuilt at every cycle of the current period."""
+    aggregates = [
+        "SELECT COUNT(*), MAX(id) FROM row_versions WHERE period = ?",
+        "SELECT COUNT(*), MAX(id), COUNT(closed_run), GROUP_CONCAT(explained) FROM findings "
+        "WHERE period = ?",
+        "SELECT COUNT(*), GROUP_CONCAT(sheet_row || ':' || COALESCE(explanation, '')) "
+        "FROM row_positions WHERE period = ?",
+        "SELECT COUNT(*), GROUP_CONCAT(code || name || level || parent) FROM units "
+        "WHERE period = ?",
+        "SELECT COUNT(*), GROUP_CONCAT(unit || COALESCE(modified_at, '') || noticed_at) "
+        "FROM late_edits WHERE period = ?",
+    ]
+    sheets = archive.db.execute(
+        "SELECT unit, ref, url, content_hash, modified_at, checked_at, reachable, reason "
+        "FROM sheets WHERE period = ? ORDER BY unit", (code,)).fetchall()
+    return [*(list(archive.db.execute(q, (code,)).fetchone()) for q in aggregates),
+            [list(r) for r in sheets]]
+
+
 def audit_log(archive: Archive, period: str | None = None) -> list[dict]:
     query = "SELECT at, actor, action, period, unit, detail FROM audit"
     params: tuple = ()

@@ -90,6 +90,25 @@ CREATE TABLE IF NOT EXISTS read_bases (
     period TEXT NOT NULL, unit TEXT NOT NULL, basis TEXT NOT NULL,
     PRIMARY KEY (period, unit)
 );
+-- An edit saved into a locked sheet: noticed (not archived), shown to the coordinator, taken
+-- in if the unit is reopened (the row goes when the sheet is unlocked). Additive: an older
+-- cchc-sync ignores it.
+CREATE TABLE IF NOT EXISTS late_edits (
+    period TEXT NOT NULL, unit TEXT NOT NULL,
+    modified_at TEXT,          -- the sheet's modification time as the backend reports it
+    noticed_at TEXT NOT NULL,  -- when the software noticed it
+    content_hash TEXT,         -- the content seen, so one edit is logged once
+    PRIMARY KEY (period, unit)
+);
+-- Every read of a sheet whose content changed (the cycle it was archived in), with who
+-- saved that version where the backend knows: `cchc-sync history`. Additive.
+CREATE TABLE IF NOT EXISTS sheet_reads (
+    period TEXT NOT NULL, unit TEXT NOT NULL, run_id INTEGER NOT NULL,
+    read_at TEXT NOT NULL,
+    modified_at TEXT,          -- the sheet's modification time, when believed
+    modified_by TEXT,          -- Drive's lastModifyingUser, or the file's owner locally
+    PRIMARY KEY (period, unit, run_id)
+);
 """
 
 
@@ -147,6 +166,7 @@ _WATCHED: dict[str, tuple[str, ...]] = {
                 "closed_at"),
     "unit_states": ("period", "unit", "reopen_until", "approved_at", "approved_by",
                     "read_only"),
+    "late_edits": ("period", "unit", "modified_at", "noticed_at", "content_hash"),
 }
 _UNWATCHED: dict[str, tuple[str, ...]] = {
     "row_versions": ("id", "last_seen"),

@@ -6,9 +6,13 @@ a readable size.
 
 from __future__ import annotations
 
+import json
+
 import click
 
-from cchc_sync.app.cli import _boundary, _workspace, cli, config_option
+from cchc_sync.app.cli import _boundary, _workspace, cli, config_option, period_option
+from cchc_sync.app.history_view import history_text, row_versions_of
+from cchc_sync.app.workflow import unapprove_unit
 
 
 @cli.command()
@@ -21,8 +25,26 @@ from cchc_sync.app.cli import _boundary, _workspace, cli, config_option
 def unapprove(code, unit, reason, config_file, actor):
     """Withdraw a unit's approval for a period (logged with the reason). The sheet stays
     read-only while the period is closed: `period reopen` lets the unit edit again."""
-    from cchc_sync.app.workflow import unapprove_unit
-
     with _workspace(config_file) as ws:
         unapprove_unit(ws, code.upper(), unit, reason, actor)
         click.echo(f"Đã bỏ phê duyệt số liệu kỳ {code.upper()} của đơn vị {unit}.")
+
+
+@cli.command()
+@click.option("--unit", required=True, help="Unit code.")
+@click.option("--table", "table", required=True, help="Table key, e.g. tthc")
+@click.option("--row", "row_key", default=None,
+              help="One row: its key as archived or as typed (e.g. the Lĩnh vực).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
+@period_option
+@config_option
+@_boundary
+def history(unit, table, row_key, as_json, period_code, config_file):
+    """Every archived version of a unit's rows: values, when seen, which cycle, who saved
+    it (Drive's lastModifyingUser; the file's owner locally)."""
+    with _workspace(config_file, period_code) as ws:
+        versions = row_versions_of(ws, unit, table, row_key)
+        if as_json:
+            click.echo(json.dumps(versions, ensure_ascii=False, indent=2))
+        else:
+            click.echo(history_text(ws, unit, table, versions))

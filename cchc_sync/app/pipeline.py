@@ -7,6 +7,7 @@ Normalising, validating and merging never know which backend fed them.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import sqlite3
 import time
@@ -15,6 +16,12 @@ from dataclasses import dataclass, field
 
 from cchc_sync.app.earlier_periods import earlier_periods
 from cchc_sync.app.publishing import unit_progress, write_flags, write_master
+from cchc_sync.app.sheet_watch import (
+    believed_modified_time,
+    content_hash,
+    locked_sheets_to_watch,
+    watch_locked_sheets,
+)
 from cchc_sync.app.workflow import (
     apply_locks,
     period_record,
@@ -37,11 +44,11 @@ from cchc_sync.checks.base import CheckSettings
 from cchc_sync.checks.caps import cap_findings
 from cchc_sync.checks.suite import cross_unit_findings, history_findings
 from cchc_sync.checks.validate import check_unit
-from cchc_sync.domain.digest import json_digest
 from cchc_sync.domain.records import Finding, Severity, UnitRead
 from cchc_sync.sources.base import ScanEntry, ScanState, SheetRef, UnitUnreachable
 from cchc_sync.sources.identity import identity_problem
 from cchc_sync.store.archive import RUN_FAILED
+from cchc_sync.store.period_state import record_sheet_read, swap_last_scan, unit_states
 from cchc_sync.store.row_values import with_dates
 
 # The workspace names are re-exported: `from cchc_sync.app.pipeline import Workspace,
@@ -66,6 +73,17 @@ class CycleResult:
     flags_written: int = 0
     flags_pending: list[str] = field(default_factory=list)
     master_written: bool = False
+    period: str = ""
+    period_closed: bool = False
+    """The current period is final: its locked sheets are not read."""
+    lock_day: dt.date | None = None
+    units_locked: int = 0
+    late_edits: list[str] = field(default_factory=list)
+    """"PERIOD/UNIT" of edits noticed in locked sheets this cycle (not archived)."""
+    relocked: list[str] = field(default_factory=list)
+    """"PERIOD/UNIT" of sheets whose lock was undone by hand, locked again."""
+    previous_scan_at: str | None = None
+    """When the cycle before listed the sheets: a change found now was saved after it."""
     duration: float = 0.0
 
     def log_line(self) -> str:
@@ -78,21 +96,6 @@ class CycleResult:
         )
 
 
-def content_hash(read: UnitRead) -> str:
-    """What a person could have changed: cell values, explanations and header layout."""
-    payload = {}
-    for key, table in sorted(read.tables.items()):
-        payload[key] = {
-            "found": table.tab_found,
-            "layout": repr(table.layout),
-            "rows": [
-                [r.sheet_row, r.explanation,
-                 sorted((k, repr(c.value), str(c.fmt)) for k, c in r.cells.items())]
-                for r in table.rows
-            ],
-        }
-    payload["_version"] = read.template_version
-    return json_digest(payload)
 
 
 def _template_version_findings(ws: Workspace, read: UnitRead) -> list[Finding]:
@@ -161,8 +164,13 @@ def _cycle(ws: Workspace, run_id: int, result: CycleResult, progress, should_sto
         for code, s in view.archive.sheets(view.period.code).items():
             if code in readable and code in view.units_by_code:
                 watched[f"{view.period.code}/{code}"] = (SheetRef(ref=s.ref, url=s.url), s.token)
+    # Locked sheets are listed too (not read into the archive): sheet_watch.
+    watched.update(locked_sheets_to_watch(ws, [v.period.code for v in views]))
     # One scan for everything watched: for Google, one Drive listing per cycle.
+    result.previous_scan_at = swap_last_scan(ws.archive, ws.clock().isoformat())
     scan = ws.backend.scan(watched)
+    # Before the periods' masters are built, so that they show what is noticed here.
+    result.relocked, result.late_edits = watch_locked_sheets(ws, scan)
     for view in views:
         prefix = f"{view.period.code}/"
         entries = {k[len(prefix):]: e for k, e in scan.items() if k.startswith(prefix)}
@@ -171,6 +179,11 @@ def _cycle(ws: Workspace, run_id: int, result: CycleResult, progress, should_sto
                          {v.period.code for v in views}]:
         apply_locks(view)
     result.master_written |= refresh_closed_masters(ws, {v.period.code for v in views})
+    record = period_record(ws)
+    result.period, result.lock_day = record.code, record.lock_at
+    result.period_closed = record.state == "final"
+    result.units_locked = sum(1 for s in unit_states(ws.archive, record.code).values()
+                              if s.read_only)
 
 
 def _sync_period(
@@ -225,6 +238,14 @@ def _sync_period(
         archive.keep_basis(period, code, read.basis.to_json() if read.basis else None)
         digest = content_hash(read)
         modified = read.modified_at or entry.modified_at
+        if digest != sheet.content_hash:
+            # A file time is the clerk's to set: believed only within this read's window.
+            # The sheet was listed unchanged by the previous cycle (unless its read failed
+            # then) or read then: this change was saved after that.
+            seen = max(filter(None, [sheet.read_at,
+                                     result.previous_scan_at if sheet.reachable else None]),
+                       default=None, key=dt.datetime.fromisoformat)
+            modified = believed_modified_time(ws, code, seen, modified, now) or now
         fields = {
             "token": read.version_token or entry.token,
             "read_at": now.isoformat(),
@@ -250,6 +271,8 @@ def _sync_period(
             period, code, check.rows, layouts, run_id, seen_at=now.isoformat(),
             source_modified_at=fields["modified_at"],
         )
+        record_sheet_read(archive, period, code, run_id=run_id, read_at=now.isoformat(),
+                          modified_at=fields["modified_at"], modified_by=entry.modified_by)
         unit_findings = cap_findings(
             check.findings + _template_version_findings(ws, read),
             ws.config.limits.max_findings_per_tab,

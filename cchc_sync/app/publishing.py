@@ -15,6 +15,7 @@ from pathlib import Path
 from cchc_sync.app.workspace import Workspace
 from cchc_sync.domain.clock import vietnam_day
 from cchc_sync.domain.digest import json_digest
+from cchc_sync.domain.vnformat import format_date, format_datetime
 from cchc_sync.publish import progress
 from cchc_sync.publish.figures import compute_figures, rows_with_errors
 from cchc_sync.publish.flags import plan_flags
@@ -23,6 +24,7 @@ from cchc_sync.sources.base import FlagPlan, MasterBook, ReadBasis, SheetRef, Un
 from cchc_sync.store.archive import SheetState
 from cchc_sync.store.period_state import (
     get_period,
+    late_edits,
     period_data_marker,
     period_workflow_state,
     unit_states,
@@ -36,13 +38,14 @@ def write_flags(ws: Workspace, touched: set[str]) -> tuple[int, list[str]]:
     period = ws.period.code
     sheets = ws.archive.sheets(period)
     units = ws.units_by_code
+    notices = lock_notices(ws)
     written, pending = 0, []
     for code, state in sheets.items():
         if code not in units or not state.reachable or state.checked_at is None:
             continue
         if code not in touched and state.flags_hash is not None:
             continue
-        plan = flag_plan(ws, code, state)
+        plan = flag_plan(ws, code, state, notice=notices.get(code, ""))
         fingerprint = plan.fingerprint()
         if fingerprint == state.flags_hash:
             continue
@@ -69,7 +72,7 @@ def write_flags(ws: Workspace, touched: set[str]) -> tuple[int, list[str]]:
     return written, pending
 
 
-def flag_plan(ws: Workspace, code: str, state: SheetState) -> FlagPlan:
+def flag_plan(ws: Workspace, code: str, state: SheetState, notice: str = "") -> FlagPlan:
     """What the software writes into one checked unit's sheet, from the archive."""
     period = ws.period.code
     positions: dict[str, list[int]] = {}
@@ -86,7 +89,38 @@ def flag_plan(ws: Workspace, code: str, state: SheetState) -> FlagPlan:
         layouts=ws.archive.layouts(period, code),
         row_positions=positions,
         findings=ws.archive.open_findings(period, code),
+        notice=notice,
     )
+
+
+def lock_notices(ws: Workspace) -> dict[str, str]:
+    """What a locked sheet says on top of its "Kiểm tra" tab: the period is closed, changes
+    are not taken, whom to ask; and an edit saved after the lock when one was noticed."""
+    record = get_period(ws.archive, ws.period.code)
+    late = late_edits(ws.archive, ws.period.code)
+    contact = "bộ phận tổng hợp (Phòng Nội vụ)"
+    if ws.config.google.coordinators:
+        contact += " — " + ", ".join(ws.config.google.coordinators)
+    out = {}
+    for code, state in unit_states(ws.archive, ws.period.code).items():
+        if not state.read_only:
+            continue
+        if state.approved_at:
+            why = f"Số liệu kỳ {ws.period.code} đã được phê duyệt"
+        elif record is not None:
+            why = f"Kỳ báo cáo {ws.period.code} đã khoá sổ từ ngày {format_date(record.lock_at)}"
+        else:
+            why = f"Kỳ báo cáo {ws.period.code} đã khoá sổ"
+        text = (f"BẢNG TÍNH CHỈ CÒN ĐỂ XEM. {why}: mọi thay đổi không được ghi nhận. Cần sửa "
+                f"số liệu, hãy liên hệ {contact} để được mở lại.")
+        if code in late and late[code].modified_at:
+            text += (" Bảng tính đã được lưu lúc "
+                     f"{format_datetime(dt.datetime.fromisoformat(late[code].modified_at))} "
+                     "sau khi khoá: thay đổi đó chưa được ghi nhận.")
+        out[code] = text
+    return out
+
+
 
 
 def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]:
@@ -104,6 +138,7 @@ def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]
         states=unit_states(ws.archive, period),
         signoff_of=lambda unit: progress.signoff_time(
             ws.archive.table_history(period, unit, table), ws.templates),
+        late=late_edits(ws.archive, period),
     )
 
 

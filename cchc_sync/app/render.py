@@ -63,7 +63,16 @@ def init_summary(ws: Workspace) -> str:
 
 
 def cycle_summary(result: CycleResult) -> str:
-    parts = [
+    parts = []
+    if result.period_closed:
+        # "Đã đọc 0/12 đơn vị" alone reads like a failure: say why nothing was read.
+        parts.append(
+            f"Kỳ {result.period} đã khoá sổ"
+            + (f" từ ngày {result.lock_day:%d/%m/%Y}" if result.lock_day else "")
+            + f": bảng tính của {result.units_locked}/{result.units_total} đơn vị chỉ còn để "
+            "xem, số liệu mới không được đọc (trừ đơn vị được mở lại bằng "
+            "`cchc-sync period reopen`). Mở kỳ sau bằng `cchc-sync period open`.")
+    parts += [
         f"Đã đọc {result.units_read}/{result.units_total} đơn vị, "
         f"{format_int(result.rows)} dòng số liệu ({format_int(result.rows_changed)} thay đổi).",
         f"Lỗi: {result.errors}; cảnh báo: {result.warnings}.",
@@ -75,6 +84,12 @@ def cycle_summary(result: CycleResult) -> str:
             "Chưa ghi được kết quả kiểm tra (bảng tính đang mở hoặc vừa sửa), sẽ ghi ở lần sau: "
             + ", ".join(result.flags_pending) + "."
         )
+    if result.late_edits:
+        parts.append("Có đơn vị sửa bảng tính sau khi khoá (không được ghi nhận): "
+                     + ", ".join(result.late_edits) + ".")
+    if result.relocked:
+        parts.append("Đã khoá lại bảng tính bị gỡ khoá bằng tay: "
+                     + ", ".join(result.relocked) + ".")
     parts.append("Bảng tổng hợp đã cập nhật." if result.master_written
                  else "Bảng tổng hợp không thay đổi.")
     return "\n".join(parts)
@@ -125,6 +140,7 @@ def status_json(ws: Workspace, progress: list[UnitProgress]) -> list[dict]:
             "approved_by": p.approved_by,
             "reopen_until": p.reopen_until,
             "read_only": p.read_only,
+            "late_edit_at": p.late_edit_at,
         }
         if ws.backend.kind == "local":
             item["workbook"] = p.sheet
@@ -142,7 +158,7 @@ def status_table(ws: Workspace, progress: list[UnitProgress]) -> str:
             p.state,
             local_time(p.submitted_at) if p.submitted_at else "—",
             {True: "Đúng hạn", False: "Trễ hạn"}.get(p.on_time, "—"),
-            "Đã duyệt" if p.approved_at else ("Chỉ xem" if p.read_only else "—"),
+            _lock_cell(p),
             local_time(p.last_check),
             str(p.errors),
             str(p.warnings),
@@ -165,6 +181,13 @@ def status_table(ws: Workspace, progress: list[UnitProgress]) -> str:
          "Cảnh báo", "Kết nối"],
         rows,
     )
+
+
+def _lock_cell(p: UnitProgress) -> str:
+    text = "Đã duyệt" if p.approved_at else ("Chỉ xem" if p.read_only else "—")
+    if p.late_edit_at:
+        text += f"; sửa sau khoá lúc {local_time(p.late_edit_at)}, chưa nhận"
+    return text
 
 
 ACTIONS = {

@@ -13,7 +13,7 @@ import logging
 import re
 from collections import defaultdict
 
-from cchc_sync.app.publishing import write_master
+from cchc_sync.app.publishing import write_flags, write_master
 from cchc_sync.app.workspace import Workspace, create_missing_sheets
 from cchc_sync.domain.clock import vietnam_day
 from cchc_sync.domain.config import ConfigError
@@ -32,6 +32,7 @@ from cchc_sync.store.period_state import (
     clear_approval,
     ensure_period,
     final_periods_with_unlocked_sheets,
+    forget_late_edit,
     get_period,
     has_audit,
     periods_with_master,
@@ -107,6 +108,7 @@ def apply_locks(ws: Workspace) -> list[str]:
     states = unit_states(ws.archive, rec.code)
     sheets = ws.archive.sheets(rec.code)
     changed = []
+    locked: set[str] = set()
     for unit in ws.units:
         sheet = sheets.get(unit.code)
         if sheet is None:
@@ -121,9 +123,24 @@ def apply_locks(ws: Workspace) -> list[str]:
             log.warning("could not %s %s: %s", "lock" if want else "unlock", unit.code, exc)
             continue
         set_unit_state(ws.archive, rec.code, unit.code, read_only=int(want))
+        if want:
+            locked.add(unit.code)
+        if not want:
+            forget_late_edit(ws.archive, rec.code, unit.code)
         record_audit(ws.archive, at=now, actor=SYSTEM_ACTOR, action="lock" if want else "unlock",
                      period=rec.code, unit=unit.code)
         changed.append(unit.code)
+    if changed:
+        # The sheet says so where the clerk looks: the lock notice in "Kiểm tra" (written
+        # through the lock: the local write keeps the file's mode, the service account
+        # edits protected ranges), or its removal.
+        write_flags(ws, set(changed))
+    for code in changed:
+        if code not in locked:
+            # Unlocked: an edit saved while it was locked is read and archived next cycle
+            # (a forgotten token makes the scan report the sheet changed). After the flag
+            # write, which records its own token.
+            ws.archive.update_sheet(rec.code, code, token=None)
     return changed
 
 

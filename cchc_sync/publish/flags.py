@@ -43,6 +43,7 @@ def plan_flags(
     layouts: dict[str, TabLayout],
     row_positions: dict[str, Iterable[int]],
     findings: list[Finding],
+    notice: str = "",
 ) -> FlagPlan:
     """Build the flags for one unit: a status for every data row, a note and a colour on
     every offending cell, and the findings list for the "Kiểm tra" tab.
@@ -102,6 +103,7 @@ def plan_flags(
         tabs=tabs,
         findings=tuple(ordered),
         table_titles={k: t.tab for k, t in templates.tables.items()},
+        notice=notice,
     )
 
 

@@ -48,6 +48,8 @@ class UnitProgress:
     approved_by: str | None = None
     reopen_until: str | None = None
     read_only: bool = False
+    late_edit_at: str | None = None
+    """An edit saved into the locked sheet at this time: noticed, not taken in."""
 
 
 def unit_state(rows: list[CurrentRow], templates: TemplateSet) -> str:
@@ -197,6 +199,15 @@ def _timeliness(p: UnitProgress) -> str | None:
     return "Đúng hạn" if p.on_time else "Trễ hạn"
 
 
+def lock_text(p: UnitProgress) -> str | None:
+    """"Chỉ xem", and an edit saved after the lock (not taken in) when there was one."""
+    if not p.read_only:
+        return None
+    if p.late_edit_at:
+        return f"Chỉ xem; đơn vị đã sửa sau khi khoá ({_vn_time(p.late_edit_at)}), chưa ghi nhận"
+    return "Chỉ xem"
+
+
 def progress_frame(progress: list[UnitProgress], level_names: Mapping[str, str]) -> pd.DataFrame:
     records = [
         {
@@ -210,7 +221,7 @@ def progress_frame(progress: list[UnitProgress], level_names: Mapping[str, str])
             "Phê duyệt": (f"Đã duyệt {_vn_time(p.approved_at)} ({p.approved_by})"
                           if p.approved_at else None),
             "Mở lại đến": _vn_day(p.reopen_until),
-            "Khoá": "Chỉ xem" if p.read_only else None,
+            "Khoá": lock_text(p),
             "Sửa lần cuối": _vn_time(p.last_edit),
             "Kiểm tra lần cuối": _vn_time(p.last_check),
             "Số lỗi": p.errors,

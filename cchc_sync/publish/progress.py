@@ -47,6 +47,7 @@ def unit_progress(
     record: PeriodRecord | None,
     states: Mapping[str, UnitState],
     signoff_of: Callable[[str], str | None],
+    late: Mapping[str, Any] | None = None,
 ) -> list[UnitProgress]:
     """One UnitProgress per unit, in the units' order. signoff_of(unit) gives the unit's
     sign-off time; it is asked only for units whose current rows hold the sign-off."""
@@ -83,6 +84,13 @@ def unit_progress(
                 approved_by=us.approved_by if us else None,
                 reopen_until=us.reopen_until.isoformat() if us and us.reopen_until else None,
                 read_only=bool(us and us.read_only),
+                late_edit_at=_late_edit_at(late, unit.code),
             )
         )
     return out
+
+
+def _late_edit_at(late: Mapping[str, Any] | None, unit: str) -> str | None:
+    """When an edit was saved into the unit's locked sheet (noticed, not taken in)."""
+    edit = (late or {}).get(unit)
+    return (edit.modified_at or edit.noticed_at) if edit is not None else None

@@ -84,6 +84,12 @@ class ScanEntry:
     modified_at: dt.datetime | None = None
     reason: str = ""
     """Why a sheet is unreachable, in Vietnamese."""
+    modified_by: str | None = None
+    """Who saved this version where the backend knows: Drive's lastModifyingUser, the
+    file's owner locally."""
+    writable: bool | None = None
+    """Whether the clerks can write the sheet now, when the scan tells it for free (the
+    local file's write bits); None: ask is_read_only."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -120,6 +126,8 @@ class FlagPlan:
     """The unit's open findings, for the "Kiểm tra" tab."""
     table_titles: dict[str, str] = field(default_factory=dict)
     """Table key -> tab title, to name tables in the "Kiểm tra" tab."""
+    notice: str = ""
+    """A line for the top of "Kiểm tra" (the period is closed: changes are not taken)."""
 
     def fingerprint(self) -> str:
         """Stable hash: the same plan is never written twice."""
@@ -137,6 +145,7 @@ class FlagPlan:
                     for k, t in sorted(self.tabs.items())
                 },
                 "findings": [f.to_json() for f in self.findings],
+                "notice": self.notice,
             }
         )
 
@@ -179,6 +188,11 @@ class Backend(Protocol):
     def set_read_only(self, sheet: SheetRef, read_only: bool) -> None:
         """Lock (deadline passed, approved) or unlock (reopened) a unit's sheet for its
         editors. Raises UnitUnreachable when the sheet cannot be changed now."""
+        ...
+
+    def is_read_only(self, sheet: SheetRef) -> bool:
+        """Whether the sheet is still locked as set_read_only(True) left it (a person may
+        have restored write bits or removed the protection). Raises UnitUnreachable."""
         ...
 
     def create_master(self, title: str, period: Period) -> SheetRef:

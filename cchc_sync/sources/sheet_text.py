@@ -255,10 +255,11 @@ def check_heading(plan: FlagPlan) -> tuple[str, str, str]:
     counts = f"Số lỗi: {len(errors)}. Số cảnh báo: {len(warnings)}"
     if explained:
         counts += f" (đã giải trình: {explained})"
+    # The lock notice goes on the bold line the clerk reads first.
     return (
         f"Kết quả kiểm tra lúc {checked:%H:%M} ngày {display_date(checked)}",
         f"Đơn vị: {plan.unit_name} ({plan.unit}) — Kỳ báo cáo: {plan.period}",
-        counts + ".",
+        counts + "." + (f" {plan.notice}" if plan.notice else ""),
     )
 
 

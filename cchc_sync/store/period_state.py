@@ -201,6 +201,74 @@ def period_data_marker(archive: Archive, code: str) -> list:
             [list(r) for r in sheets]]
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LateEdit:
+    """An edit saved into a locked sheet: noticed, not archived."""
+
+    unit: str
+    modified_at: str | None
+    """The sheet's modification time, as the backend reports it."""
+    noticed_at: str
+    content_hash: str | None
+
+
+def late_edits(archive: Archive, period: str) -> dict[str, LateEdit]:
+    rows = archive.db.execute("SELECT * FROM late_edits WHERE period = ?", (period,))
+    return {r["unit"]: LateEdit(unit=r["unit"], modified_at=r["modified_at"],
+                                noticed_at=r["noticed_at"], content_hash=r["content_hash"])
+            for r in rows}
+
+
+def record_late_edit(archive: Archive, period: str, unit: str, *, modified_at: str | None,
+                     noticed_at: str, content_hash: str) -> None:
+    archive.db.execute(
+        "INSERT INTO late_edits (period, unit, modified_at, noticed_at, content_hash) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (period, unit) DO UPDATE SET "
+        "modified_at = excluded.modified_at, noticed_at = excluded.noticed_at, "
+        "content_hash = excluded.content_hash",
+        (period, unit, modified_at, noticed_at, content_hash),
+    )
+
+
+def forget_late_edit(archive: Archive, period: str, unit: str) -> None:
+    archive.db.execute("DELETE FROM late_edits WHERE period = ? AND unit = ?", (period, unit))
+
+
+def record_sheet_read(archive: Archive, period: str, unit: str, *, run_id: int, read_at: str,
+                      modified_at: str | None, modified_by: str | None) -> None:
+    """A read whose content was archived: when, the sheet's time, who saved it."""
+    archive.db.execute(
+        "INSERT OR REPLACE INTO sheet_reads (period, unit, run_id, read_at, modified_at, "
+        "modified_by) VALUES (?, ?, ?, ?, ?, ?)",
+        (period, unit, run_id, read_at, modified_at, modified_by),
+    )
+
+
+def swap_last_scan(archive: Archive, now: str) -> str | None:
+    """When the previous cycle listed the sheets (None: never); records `now` for the next.
+    A sheet listed unchanged then was changed after it."""
+    row = archive.db.execute("SELECT value FROM meta WHERE key = 'last_scan_at'").fetchone()
+    archive.db.execute("INSERT OR REPLACE INTO meta VALUES ('last_scan_at', ?)", (now,))
+    return row[0] if row else None
+
+
+def row_history(archive: Archive, period: str, unit: str, table: str,
+                row_key: str | None = None) -> list[dict]:
+    """Every version of the unit's rows of one table (or of one row), oldest first, with
+    the cycle that saw it and who saved that version where the backend told."""
+    query = (
+        "SELECT v.row_key, v.version, v.data, v.deleted, v.first_seen, v.last_seen, v.run_id, "
+        "v.source_modified_at, r.modified_by FROM row_versions v LEFT JOIN sheet_reads r "
+        "ON r.period = v.period AND r.unit = v.unit AND r.run_id = v.run_id "
+        "WHERE v.period = ? AND v.unit = ? AND v.tbl = ?")
+    params: tuple = (period, unit, table)
+    if row_key is not None:
+        query += " AND v.row_key = ?"
+        params += (row_key,)
+    return [dict(r) for r in archive.db.execute(query + " ORDER BY v.row_key, v.version",
+                                                params)]
+
+
 def audit_log(archive: Archive, period: str | None = None) -> list[dict]:
     query = "SELECT at, actor, action, period, unit, detail FROM audit"
     params: tuple = ()

@@ -32,7 +32,8 @@ from cchc_sync.sources.google.unit_sheet import DEFAULT_DATA_ROWS
 log = logging.getLogger("cchc_sync.sources.google.backend")
 
 SHEETS_MIME = "application/vnd.google-apps.spreadsheet"
-LIST_FIELDS = "nextPageToken,incompleteSearch,files(id,name,modifiedTime,version)"
+LIST_FIELDS = ("nextPageToken,incompleteSearch,"
+               "files(id,name,modifiedTime,version,lastModifyingUser(emailAddress,displayName))")
 META_FIELDS = "sheets.properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount))"
 SHEETS = SPREADSHEETS_API_V4_BASE_URL
 DRIVE_FILES = DRIVE_FILES_API_V3_URL

@@ -134,8 +134,10 @@ class GoogleBackend(SheetMaker, FlagWriter):
                 continue
             token = str(f.get("version", ""))
             state = ScanState.UNCHANGED if token and token == last_token else ScanState.CHANGED
+            who = f.get("lastModifyingUser") or {}
             out[unit] = ScanEntry(state=state, token=token or None,
-                                  modified_at=_rfc3339(f.get("modifiedTime")))
+                                  modified_at=_rfc3339(f.get("modifiedTime")),
+                                  modified_by=who.get("emailAddress") or who.get("displayName"))
         return out
 
     def read_unit(self, unit: str, sheet: SheetRef, templates: TemplateSet) -> UnitRead:

@@ -85,6 +85,20 @@ class SheetMaker(GoogleApi):
                     "của tài khoản dịch vụ trên thư mục và dung lượng Drive của nó")
         return f"Không tạo được {what}: {exc}"
 
+    def is_read_only(self, sheet: SheetRef) -> bool:
+        """Every tab but "Kiểm tra" and "_cchc" still carries our lock protection (one
+        metadata read: asked only for a locked sheet whose Drive version moved)."""
+        try:
+            tabs = self._metadata(sheet.ref, _LOCK_FIELDS)
+        except GoogleApiError as exc:
+            raise UnitUnreachable(unreachable_reason(sheet.ref, exc)) from None
+        except GoogleUnavailable as exc:
+            raise UnitUnreachable(f"Google chưa trả lời: {exc}") from None
+        return all(
+            any(p.get("description") == LOCK_DESCRIPTION for p in tab.get("protectedRanges", []))
+            for tab in tabs
+            if tab.get("properties", {}).get("title") not in (CHECK_TAB, META_TAB))
+
     def set_read_only(self, sheet: SheetRef, read_only: bool) -> None:
         """Lock: every tab becomes a protected range only the service account edits (the
         clerks keep seeing the sheet). Unlock: those protections go. One metadata read and

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
+import pwd
 import stat
 import warnings
 from collections.abc import Mapping
@@ -150,8 +152,14 @@ class LocalBackend:
                 continue
             token = file_token(st)
             state = ScanState.UNCHANGED if token == last_token else ScanState.CHANGED
-            out[unit] = ScanEntry(state=state, token=token, modified_at=_mtime(st))
+            out[unit] = ScanEntry(state=state, token=token, modified_at=_mtime(st),
+                                  modified_by=_owner(st.st_uid),
+                                  writable=bool(st.st_mode & _ANY_WRITE))
         return out
+
+    def is_read_only(self, sheet: SheetRef) -> bool:
+        """No write bit left (what set_read_only(True) makes): one stat()."""
+        return not self._stat(sheet).st_mode & _ANY_WRITE
 
     def read_unit(self, unit: str, sheet: SheetRef, templates: TemplateSet) -> UnitRead:
         """Every template table of the unit's workbook (stored values; formulas' cached
@@ -305,6 +313,19 @@ class LocalBackend:
         if locks:
             log.info("%s is open (lock file %s)", path, locks[0].name)
         return bool(locks)
+
+
+_ANY_WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
+@functools.cache
+def _owner(uid: int) -> str:
+    """Who saved a workbook, as far as a file tells: its owner's login name (a save by
+    Excel over a share replaces the file, so the owner is the last saver there)."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # no passwd entry (a share's numeric owner, a container)
+        return f"uid {uid}"
 
 
 def _period_dir(period: Period) -> str:

@@ -1,0 +1,190 @@
+"""Locked sheets on the local backend (issue 14, point 6), submission times the software can
+vouch for (issue 16, point 3) and a row's history (issue 14, point 8), through the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+
+import openpyxl
+from click.testing import CliRunner
+
+from cchc_sync.app.cli import cli
+from cchc_sync.app.pipeline import sync_once
+from cchc_sync.store.period_state import audit_log
+from cchc_sync.testing.typist import set_cell
+from tests.test_period_cycle import sheet_path, vn, writable
+from tests.test_period_workflow import master_progress
+
+LOCK_LINE = "BẢNG TÍNH CHỈ CÒN ĐỂ XEM"
+
+
+def run(*args: str, quiet: bool = True) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["-q", *args] if quiet else list(args),
+                                catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def status(ws, *args: str) -> dict[str, dict]:
+    code, out = run("status", "--json", *args, "--config", str(ws.config.path))
+    assert code == 0, out
+    return {u["unit"]: u for u in json.loads(out)}
+
+
+def check_tab_text(path) -> str:
+    wb = openpyxl.load_workbook(path)
+    return "\n".join(str(c) for r in wb["Kiểm tra"].iter_rows(values_only=True) for c in r if c)
+
+
+def actions(ws, unit: str) -> list[str]:
+    return [e["action"] for e in audit_log(ws.archive, "2022S1") if e["unit"] == unit]
+
+
+def test_a_locked_sheet_says_so_notices_late_edits_and_relocks(district, clock):
+    ws = district
+    sync_once(ws)
+    path = sheet_path(ws, "XA_PH")
+    assert LOCK_LINE not in check_tab_text(path)
+    clock.now = vn("2022-06-20")  # the lock day
+    result = sync_once(ws)
+    assert not writable(path)
+    # Where the clerk looks: the period is closed, changes are not taken, whom to ask.
+    text = check_tab_text(path)
+    assert LOCK_LINE in text and "khoá sổ từ ngày 20/6/2022" in text
+    assert "không được ghi nhận" in text and "liên hệ bộ phận tổng hợp" in text
+    assert result.period_closed
+
+    # `sync` says why nothing was read.
+    code, out = run("sync", "--config", str(ws.config.path), quiet=False)
+    assert code == 0
+    assert "Kỳ 2022S1 đã khoá sổ từ ngày 20/06/2022" in out and "12/12 đơn vị" in out
+    assert "period reopen" in out
+
+    # A clerk restores the write bit and saves a change anyway.
+    before = ws.archive.row_versions("2022S1")
+    os.chmod(path, 0o644)
+    set_cell(path, "Đào tạo, bồi dưỡng", 2, "Số lượt người", 99)
+    clock.now = vn("2022-06-21")
+    result = sync_once(ws)
+    assert result.units_read == 0 and ws.archive.row_versions("2022S1") == before
+    assert not writable(path)  # the lock is redone
+    assert result.relocked == ["2022S1/XA_PH"] and result.late_edits == ["2022S1/XA_PH"]
+    assert actions(ws, "XA_PH")[-2:] == ["relock", "late-edit"]
+    # Shown to the coordinator: status, "Tiến độ"; and to the clerk in "Kiểm tra".
+    seen = status(ws)["XA_PH"]
+    assert seen["late_edit_at"] and seen["read_only"]
+    assert status(ws)["VP"]["late_edit_at"] is None
+    code, out = run("status", "--config", str(ws.config.path))
+    assert "sửa sau khoá lúc" in out
+    assert "đã sửa sau khi khoá" in master_progress(ws, "2022S1", "XA_PH")["Khoá"]
+    assert master_progress(ws, "2022S1", "VP")["Khoá"] == "Chỉ xem"
+    assert "đã được lưu lúc" in check_tab_text(path)
+    # Noticed once, not at every cycle.
+    clock.tick(10)
+    result = sync_once(ws)
+    assert result.late_edits == [] and result.relocked == []
+    assert actions(ws, "XA_PH").count("late-edit") == 1
+
+    # Write bits restored without an edit: relocked, logged, no late edit.
+    os.chmod(sheet_path(ws, "VP"), 0o664)
+    clock.tick(10)
+    result = sync_once(ws)
+    assert result.relocked == ["2022S1/VP"] and not writable(sheet_path(ws, "VP"))
+    assert "late-edit" not in actions(ws, "VP")
+
+    # Reopened: the late edit is read and archived.
+    until = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    code, out = run("period", "reopen", "2022S1", "--unit", "XA_PH", "--until", until,
+                    "--config", str(ws.config.path))
+    assert code == 0, out
+    clock.tick(10)
+    result = sync_once(ws)
+    assert result.units_read == 1
+    rows = [r for r in ws.archive.current_rows("2022S1", unit="XA_PH") if r.table == "dao_tao"]
+    assert any(r.values.get("so_nguoi") == 99 for r in rows)
+    assert status(ws)["XA_PH"]["late_edit_at"] is None
+    assert LOCK_LINE not in check_tab_text(path)
+
+
+def test_backdating_a_late_sign_off_does_not_make_it_on_time(district, clock):
+    ws = district
+    config = str(ws.config.path)
+    sync_once(ws)  # 10/06: every sheet read once
+    # (The files made by this test are dated today, in the future of the test's clock.)
+    distrusted = actions(ws, "TCKH").count("untrusted-time")
+    # A time inside the window since the software last looked is believed: the daemon was
+    # down from 10/06 to 19/06 and TCKH signed off on 15/06, on time.
+    path = sheet_path(ws, "TCKH")
+    set_cell(path, "Thông tin", 2, "Trạng thái", "Hoàn thành")
+    saved = vn("2022-06-15").timestamp()
+    os.utime(path, (saved, saved))
+    clock.now = vn("2022-06-19")
+    sync_once(ws)
+    tckh = status(ws)["TCKH"]
+    assert tckh["on_time"] is True and tckh["submitted_at"] == vn("2022-06-15").isoformat()
+    assert actions(ws, "TCKH").count("untrusted-time") == distrusted
+
+    # TT_SM signs off ten minutes later, two days late, then sets the file's time back to
+    # 12/06: before the cycle that had just listed the file unchanged.
+    clock.tick(10)
+    path = sheet_path(ws, "TT_SM")
+    set_cell(path, "Thông tin", 2, "Trạng thái", "Hoàn thành")
+    backdated = vn("2022-06-12").timestamp()
+    os.utime(path, (backdated, backdated))
+    sync_once(ws)
+    tt = status(ws)["TT_SM"]
+    assert tt["state"] == "submitted" and tt["on_time"] is False
+    assert tt["submitted_at"] == clock.now.isoformat()
+    entry = [e for e in audit_log(ws.archive, "2022S1")
+             if e["unit"] == "TT_SM" and e["action"] == "untrusted-time"][-1]
+    assert "sớm hơn lần phần mềm xem tệp trước đó" in entry["detail"]
+    code, out = run("period", "log", "2022S1", "--config", config)
+    assert "Thời điểm tệp không tin được" in out
+
+    # A time in the future is not believed either.
+    path = sheet_path(ws, "NV")
+    set_cell(path, "Đào tạo, bồi dưỡng", 2, "Số lượt người", 7)
+    future = vn("2030-01-01").timestamp()
+    os.utime(path, (future, future))
+    clock.tick(10)
+    sync_once(ws)
+    entries = [e for e in audit_log(ws.archive, "2022S1")
+               if e["unit"] == "NV" and e["action"] == "untrusted-time"]
+    assert "ở tương lai" in entries[-1]["detail"]
+    assert status(ws)["NV"]["last_edit"] == clock.now.isoformat()
+
+
+def test_history_of_a_row(district, clock):
+    ws = district
+    config = str(ws.config.path)
+    sync_once(ws)
+    path = sheet_path(ws, "VP")
+    wb = openpyxl.load_workbook(path)
+    field = wb["Giải quyết TTHC"]["A2"].value
+    set_cell(path, "Giải quyết TTHC", 2, "Đã giải quyết quá hạn", 5)
+    clock.tick(10)
+    sync_once(ws)
+    code, out = run("history", "--unit", "VP", "--table", "tthc", "--row", field, "--json",
+                    "--config", config)
+    assert code == 0, out
+    versions = json.loads(out)
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[1]["values"]["qua_han"] == 5
+    assert versions[0]["values"]["qua_han"] != 5
+    assert versions[0]["run_id"] < versions[1]["run_id"]
+    assert versions[1]["first_seen"] == clock.now.isoformat()
+    assert {v["saved_by"] for v in versions} == {getpass.getuser()}
+    code, out = run("history", "--unit", "VP", "--table", "tthc", "--row", field,
+                    "--config", config)
+    assert code == 0
+    assert "Phiên bản 2" in out and "Đã giải quyết quá hạn:" in out and "→ 5" in out
+    assert f"người lưu: {getpass.getuser()}" in out
+    # Every row of the table without --row; unknown names are usage errors.
+    code, out = run("history", "--unit", "VP", "--table", "tthc", "--json", "--config", config)
+    assert json.loads(out) == versions  # VP has one field of procedures
+    for args in (["--unit", "XX", "--table", "tthc"], ["--unit", "VP", "--table", "nope"],
+                 ["--unit", "VP", "--table", "tthc", "--row", "không có"]):
+        code, out = run("history", *args, "--config", config)
+        assert code == 2 and out.count("\n") == 1

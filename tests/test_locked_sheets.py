@@ -71,7 +71,7 @@ def test_a_locked_sheet_says_so_notices_late_edits_and_relocks(district, clock):
     assert result.units_read == 0 and ws.archive.row_versions("2022S1") == before
     assert not writable(path)  # the lock is redone
     assert result.relocked == ["2022S1/XA_PH"] and result.late_edits == ["2022S1/XA_PH"]
-    assert actions(ws, "XA_PH")[-2:] == ["relock", "late-edit"]
+    assert actions(ws, "XA_PH")[-2:] == ["late-edit", "relock"]
     # Shown to the coordinator: status, "Tiến độ"; and to the clerk in "Kiểm tra".
     seen = status(ws)["XA_PH"]
     assert seen["late_edit_at"] and seen["read_only"]

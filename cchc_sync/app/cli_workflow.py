@@ -11,6 +11,7 @@ import json
 import click
 
 from cchc_sync.app.cli import _boundary, _workspace, cli, config_option, period_option
+from cchc_sync.app.cli_support import resolve_unit
 from cchc_sync.app.history_view import history_text, row_versions_of
 from cchc_sync.app.workflow import unapprove_unit
 
@@ -26,6 +27,7 @@ def unapprove(code, unit, reason, config_file, actor):
     """Withdraw a unit's approval for a period (logged with the reason). The sheet stays
     read-only while the period is closed: `period reopen` lets the unit edit again."""
     with _workspace(config_file) as ws:
+        unit = resolve_unit(unit, ws.units_by_code)
         unapprove_unit(ws, code.upper(), unit, reason, actor)
         click.echo(f"Đã bỏ phê duyệt số liệu kỳ {code.upper()} của đơn vị {unit}.")
 
@@ -43,6 +45,7 @@ def history(unit, table, row_key, as_json, period_code, config_file):
     """Every archived version of a unit's rows: values, when seen, which cycle, who saved
     it (Drive's lastModifyingUser; the file's owner locally)."""
     with _workspace(config_file, period_code) as ws:
+        unit = resolve_unit(unit, ws.units_by_code)
         versions = row_versions_of(ws, unit, table, row_key)
         if as_json:
             click.echo(json.dumps(versions, ensure_ascii=False, indent=2))

@@ -104,49 +104,69 @@ def watch_locked_sheets(ws, scan: Mapping[str, ScanEntry]) -> tuple[list[str], l
         view = ws.for_period(period)
         sheets = ws.archive.sheets(period)
         known = late_edits(ws.archive, period)
+        undone: list[str] = []
         for unit, entry in entries.items():
             sheet = sheets[unit]
             ref = SheetRef(ref=sheet.ref, url=sheet.url)
             try:
                 if _lock_undone(ws.backend, ref, entry):
-                    ws.backend.set_read_only(ref, True)
-                    record_audit(ws.archive, at=now.isoformat(), actor=SYSTEM_ACTOR,
-                                 action="relock", period=period, unit=unit,
-                                 detail="khoá đã bị gỡ bằng tay (trả lại quyền ghi hoặc xoá "
-                                        "bảo vệ); đã khoá lại")
-                    relocked.append(f"{period}/{unit}")
+                    undone.append(unit)
                 if entry.state is not ScanState.CHANGED:
                     continue
                 read = ws.backend.read_unit(unit, ref, ws.templates)
             except UnitUnreachable as exc:
                 log.warning("locked sheet %s/%s not checked: %s", period, unit, exc)
                 continue
-            digest = content_hash(read)
-            modified = read.modified_at or entry.modified_at
-            # Only the token moves: content_hash stays what was archived, so a reopen
-            # (which forgets the token) reads the late edit and archives it.
-            ws.archive.update_sheet(period, unit, token=read.version_token or entry.token)
-            previous = known.get(unit)
-            if digest == sheet.content_hash:
-                if previous is not None:  # put back as it was: nothing pending any more
-                    forget_late_edit(ws.archive, period, unit)
-                    touched[period].add(unit)
-                continue
-            if previous is not None and previous.content_hash == digest:
-                continue
-            record_late_edit(ws.archive, period, unit,
-                             modified_at=modified.isoformat() if modified else None,
-                             noticed_at=now.isoformat(), content_hash=digest)
-            record_audit(ws.archive, at=now.isoformat(), actor=SYSTEM_ACTOR, action="late-edit",
-                         period=period, unit=unit,
-                         detail=(f"bảng tính được lưu lúc {vn_time(modified or now)} sau khi "
-                                 "khoá; thay đổi không được ghi nhận (mở lại cho đơn vị để "
-                                 "nhận)"))
-            noticed.append(f"{period}/{unit}")
-            touched[period].add(unit)
+            outcome = _notice(ws, period, unit, sheet, read, entry, known.get(unit), now)
+            if outcome:
+                touched[period].add(unit)
+            if outcome == "noticed":
+                noticed.append(f"{period}/{unit}")
         if touched[period]:
-            write_flags(view, touched[period])  # the clerk's "Kiểm tra" says so
+            # The clerk's "Kiểm tra" says so; before relocking, which moves the version a
+            # Google flag write checks.
+            write_flags(view, touched[period])
+        for unit in undone:
+            sheet = sheets[unit]
+            try:
+                ws.backend.set_read_only(SheetRef(ref=sheet.ref, url=sheet.url), True)
+            except UnitUnreachable as exc:
+                log.warning("locked sheet %s/%s not relocked: %s", period, unit, exc)
+                continue
+            record_audit(ws.archive, at=now.isoformat(), actor=SYSTEM_ACTOR, action="relock",
+                         period=period, unit=unit,
+                         detail="khoá đã bị gỡ bằng tay (trả lại quyền ghi hoặc xoá bảo vệ); "
+                                "đã khoá lại")
+            relocked.append(f"{period}/{unit}")
     return relocked, noticed
+
+
+def _notice(ws, period: str, unit: str, sheet, read, entry: ScanEntry, previous, now
+            ) -> str | None:
+    """Compare a locked sheet's content with what was archived; record a new late edit
+    ("noticed") or forget one put back ("gone"); None when nothing changed for the flags."""
+    from cchc_sync.app.pipeline import content_hash
+
+    digest = content_hash(read)
+    modified = read.modified_at or entry.modified_at
+    # Only the token moves: content_hash stays what was archived, so a reopen (which
+    # forgets the token) reads the late edit and archives it.
+    ws.archive.update_sheet(period, unit, token=read.version_token or entry.token)
+    if digest == sheet.content_hash:
+        if previous is None:
+            return None
+        forget_late_edit(ws.archive, period, unit)  # put back as it was: nothing pending
+        return "gone"
+    if previous is not None and previous.content_hash == digest:
+        return None
+    record_late_edit(ws.archive, period, unit,
+                     modified_at=modified.isoformat() if modified else None,
+                     noticed_at=now.isoformat(), content_hash=digest)
+    record_audit(ws.archive, at=now.isoformat(), actor=SYSTEM_ACTOR, action="late-edit",
+                 period=period, unit=unit,
+                 detail=(f"bảng tính được lưu lúc {vn_time(modified or now)} sau khi khoá; "
+                         "thay đổi không được ghi nhận (mở lại cho đơn vị để nhận)"))
+    return "noticed"
 
 
 def _lock_undone(backend: Backend, ref: SheetRef, entry: ScanEntry) -> bool:

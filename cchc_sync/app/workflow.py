@@ -107,41 +107,53 @@ def apply_locks(ws: Workspace) -> list[str]:
         rec = period_record(ws)
     states = unit_states(ws.archive, rec.code)
     sheets = ws.archive.sheets(rec.code)
-    changed = []
-    locked: set[str] = set()
+    to_lock, to_unlock = [], []
     for unit in ws.units:
-        sheet = sheets.get(unit.code)
-        if sheet is None:
+        if unit.code not in sheets:
             continue
         state = states.get(unit.code)
         want = not editable(rec, state, today, ws.config.auto_lock)
-        if want == (state.read_only if state else False):
-            continue
-        try:
-            ws.backend.set_read_only(SheetRef(ref=sheet.ref, url=sheet.url), want)
-        except UnitUnreachable as exc:
-            log.warning("could not %s %s: %s", "lock" if want else "unlock", unit.code, exc)
-            continue
-        set_unit_state(ws.archive, rec.code, unit.code, read_only=int(want))
-        if want:
-            locked.add(unit.code)
-        if not want:
-            forget_late_edit(ws.archive, rec.code, unit.code)
-        record_audit(ws.archive, at=now, actor=SYSTEM_ACTOR, action="lock" if want else "unlock",
-                     period=rec.code, unit=unit.code)
-        changed.append(unit.code)
-    if changed:
-        # The sheet says so where the clerk looks: the lock notice in "Kiểm tra" (written
-        # through the lock: the local write keeps the file's mode, the service account
-        # edits protected ranges), or its removal.
-        write_flags(ws, set(changed))
-    for code in changed:
-        if code not in locked:
-            # Unlocked: an edit saved while it was locked is read and archived next cycle
-            # (a forgotten token makes the scan report the sheet changed). After the flag
-            # write, which records its own token.
+        if want != (state.read_only if state else False):
+            (to_lock if want else to_unlock).append(unit.code)
+    changed = []
+    if to_lock:
+        # The lock notice goes into "Kiểm tra" before the lock (after it, the sheet's
+        # version has moved and a Google flag write would wait a cycle): read_only is
+        # recorded first because the notice is planned from it, and undone if the lock
+        # fails.
+        for code in to_lock:
+            set_unit_state(ws.archive, rec.code, code, read_only=1)
+        write_flags(ws, set(to_lock))
+    for code in to_lock:
+        if _set_lock(ws, rec.code, code, sheets[code], True, now):
+            changed.append(code)
+        else:
+            set_unit_state(ws.archive, rec.code, code, read_only=0)
+            ws.archive.update_sheet(rec.code, code, flags_hash=None)
+    unlocked = [code for code in to_unlock
+                if _set_lock(ws, rec.code, code, sheets[code], False, now)]
+    if unlocked:
+        for code in unlocked:
+            set_unit_state(ws.archive, rec.code, code, read_only=0)
+            forget_late_edit(ws.archive, rec.code, code)
+        write_flags(ws, set(unlocked))  # the notice goes
+        for code in unlocked:
+            # An edit saved while it was locked is read and archived next cycle: a
+            # forgotten token makes the scan report the sheet changed (after the flag
+            # write, which records its own token).
             ws.archive.update_sheet(rec.code, code, token=None)
-    return changed
+    return changed + unlocked
+
+
+def _set_lock(ws: Workspace, period: str, unit: str, sheet, want: bool, now: str) -> bool:
+    try:
+        ws.backend.set_read_only(SheetRef(ref=sheet.ref, url=sheet.url), want)
+    except UnitUnreachable as exc:
+        log.warning("could not %s %s: %s", "lock" if want else "unlock", unit, exc)
+        return False
+    record_audit(ws.archive, at=now, actor=SYSTEM_ACTOR, action="lock" if want else "unlock",
+                 period=period, unit=unit)
+    return True
 
 
 def readable_units(ws: Workspace) -> set[str]:

@@ -7,6 +7,7 @@ import datetime as dt
 import getpass
 import json
 import os
+import stat
 
 import openpyxl
 from click.testing import CliRunner
@@ -15,8 +16,17 @@ from cchc_sync.app.cli import cli
 from cchc_sync.app.pipeline import sync_once
 from cchc_sync.store.period_state import audit_log
 from cchc_sync.testing.typist import set_cell
-from tests.test_period_cycle import sheet_path, vn, writable
+from tests.test_period_cycle import vn
 from tests.test_period_workflow import master_progress
+
+
+def writable(path) -> bool:
+    return bool(os.stat(path).st_mode & stat.S_IWUSR)
+
+
+def sheet_path(ws, unit, period=None):
+    period = period or ws.period.code
+    return ws.config.root / ws.archive.sheets(period)[unit].ref
 
 LOCK_LINE = "BẢNG TÍNH CHỈ CÒN ĐỂ XEM"
 

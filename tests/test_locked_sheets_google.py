@@ -7,19 +7,86 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
+import pytest
+from openpyxl.utils import get_column_letter
+
+from cchc_sync.app.demo_data import DISTRICT
 from cchc_sync.app.demo_google import fill_demo_google
-from cchc_sync.app.pipeline import sync_once
+from cchc_sync.app.initialise import init_workspace
+from cchc_sync.app.pipeline import open_workspace, sync_once
+from cchc_sync.domain.config import GoogleSettings, load_config
+from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.sources.google.create import LOCK_DESCRIPTION
 from cchc_sync.store.period_state import audit_log
+from cchc_sync.testing.fake_google import FakeGoogle
+from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
+from tests.conftest import Clock
 from tests.test_locked_sheets import LOCK_LINE, run, status
-from tests.test_period_cycle import vn
-from tests.test_period_cycle_google import (
-    a1,
-    google_ws,  # noqa: F401  (the fixture)
-    locked,
-    values,
-)
+from tests.test_period_cycle import MERGED_UNITS, SUCCESSORS, vn
+
+FAST = 100_000  # the fake has no quota
+
+
+def a1(ws, table: str, column: str | None, row: int) -> str:
+    """Where a column of a table sits in a unit spreadsheet made from the templates."""
+    spec = ws.templates.table(table)
+    keys = [c.key for c in spec.columns] + ["__explanation__"]
+    return f"{get_column_letter(keys.index(column or '__explanation__') + 1)}{row}"
+
+
+def values(fake: FakeGoogle, sid: str, tab: str) -> list[list[Any]]:
+    dump = fake.spreadsheet(sid)
+    sheet = next(s for s in dump["sheets"] if s["title"] == tab)
+    rows: dict[int, dict[int, Any]] = {}
+    for ref, cell in sheet["cells"].items():
+        value = cell.get("effectiveValue")
+        if not value:
+            continue
+        letters = "".join(ch for ch in ref if ch.isalpha())
+        number = int(ref[len(letters):])
+        col = 0
+        for ch in letters:
+            col = col * 26 + ord(ch) - 64
+        rows.setdefault(number, {})[col] = next(iter(value.values()))
+    return [[rows[r].get(c) for c in range(1, max(rows[r]) + 1)] for r in sorted(rows)]
+
+
+def locked(fake: FakeGoogle, sid: str) -> bool:
+    dump = fake.spreadsheet(sid)
+    return any(p.get("description") == LOCK_DESCRIPTION
+               for s in dump["sheets"] for p in s.get("protectedRanges", []))
+
+
+@pytest.fixture
+def google_ws(tmp_path):
+    (tmp_path / "units.csv").write_text(MERGED_UNITS, encoding="utf-8")
+    (tmp_path / "successors.csv").write_text(SUCCESSORS, encoding="utf-8")
+    fake = FakeGoogle().start()
+    key = tmp_path / "service-account.json"
+    fake.register_key(make_service_account_key(key, fake.token_uri, DEFAULT_EMAIL))
+    folder = fake.create_folder("Báo cáo CCHC", share_with=DEFAULT_EMAIL)
+    google = GoogleSettings(credentials=key, folder=folder, endpoint=fake.url,
+                            reads_per_minute=FAST, writes_per_minute=FAST)
+    backend: list[GoogleBackend] = []
+
+    def factory(config):
+        backend.append(GoogleBackend.from_config(config))
+        return backend[-1]
+
+    ws = init_workspace(tmp_path / "ws", units_csv=tmp_path / "units.csv", period="2022S1",
+                        backend="google", name=DISTRICT, google=google, backend_factory=factory,
+                        successors_csv=tmp_path / "successors.csv")
+    config = ws.config.path
+    ws.close()
+    clock = Clock(vn("2022-06-10"))
+    ws = open_workspace(load_config(config), backend=backend[0], clock=clock)
+    yield ws, clock, fake
+    ws.close()
+    fake.stop()
+
+
 
 CLERK = "can-bo.phuoc-hoa@example.gov.vn"
 

@@ -145,8 +145,6 @@ def _notice(ws, period: str, unit: str, sheet, read, entry: ScanEntry, previous,
             ) -> str | None:
     """Compare a locked sheet's content with what was archived; record a new late edit
     ("noticed") or forget one put back ("gone"); None when nothing changed for the flags."""
-    from cchc_sync.app.pipeline import content_hash
-
     digest = content_hash(read)
     modified = read.modified_at or entry.modified_at
     # Only the token moves: content_hash stays what was archived, so a reopen (which

@@ -189,6 +189,12 @@ class MemoryBackend:
         with target.lock:
             target.read_only = read_only
 
+    def is_read_only(self, sheet: SheetRef) -> bool:
+        """Whether the sheet is still locked (a test may unlock it as a person would)."""
+        target = self._reachable(sheet)
+        with target.lock:
+            return bool(target.read_only)
+
     # -- scanning and reading -----------------------------------------------------------------
 
     def scan(self, sheets: Mapping[str, tuple[SheetRef, str | None]]) -> dict[str, ScanEntry]:

@@ -261,7 +261,8 @@ def test_an_unshared_sheet_says_so(tmp_path):
 def test_demo_google_through_the_cli(tmp_path):
     runner = CliRunner()
     target = tmp_path / "demo"
-    result = runner.invoke(cli, ["--quiet", "demo", "--backend", "google", str(target)])
+    result = runner.invoke(cli, ["--quiet", "demo", "--district", "--backend", "google",
+                                 str(target)])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Đơn vị: 12 (6 cấp huyện, 6 cấp xã)" in out

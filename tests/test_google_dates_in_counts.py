@@ -131,8 +131,10 @@ def test_the_master_does_not_count_the_serial(both):
     row = rows(google)[("U001", "tthc", "chứng thực")]
     assert row.get("tong_tiep_nhan") is None  # the date is no count
     assert rows(google)[("U000", "tthc", "chứng thực")]["tong_tiep_nhan"] == 6
-    # U000's 6 and U001's "Hộ tịch" 6; not + 46,188 for the date
-    assert district_total(google, "tthc.tiep_nhan") == 12
+    # U000's 6 only: not + 46,188 for the date. U001's rows hold an open error (the date
+    # in a count), so under the report's counting rule they are left out and listed
+    # (docs/report.md), its "Hộ tịch" 6 included.
+    assert district_total(google, "tthc.tiep_nhan") == 6
 
 
 def test_local_and_google_agree_on_the_date_in_a_count(both):

@@ -131,8 +131,12 @@ class FlagPlan:
 
     def fingerprint(self) -> str:
         """Stable hash: the same plan is never written twice."""
+        # "notice" only when there is one: a plan without it hashes as before the field
+        # existed, so an archive from an earlier version does not rewrite every sheet.
+        notice = {"notice": self.notice} if self.notice else {}
         return json_digest(
             {
+                **notice,
                 "checked_at": self.checked_at.isoformat(),
                 "tabs": {
                     k: [
@@ -145,7 +149,6 @@ class FlagPlan:
                     for k, t in sorted(self.tabs.items())
                 },
                 "findings": [f.to_json() for f in self.findings],
-                "notice": self.notice,
             }
         )
 

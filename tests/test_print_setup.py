@@ -92,6 +92,7 @@ def _printed_words(xlsx: Path, outdir: Path, soffice: str) -> set[str]:
         check=True, capture_output=True, timeout=240,
     )
     pdf = outdir / (xlsx.stem + ".pdf")
+    assert pdf.exists(), "LibreOffice made no PDF: is Calc (libreoffice-calc-nogui) installed?"
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
                           text=True, timeout=60).stdout
     return _words(text)

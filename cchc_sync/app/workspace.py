@@ -54,11 +54,27 @@ class Workspace:
 
     @property
     def units_by_code(self) -> dict[str, Unit]:
-        return {u.code: u for u in self.units}
+        # Built once per units list: the cycle asks once per unit, and rebuilding the dict
+        # each time made an idle cycle quadratic in the number of units (issue 17).
+        return self._per_units("units_by_code", lambda: {u.code: u for u in self.units})
 
     @property
     def levels(self) -> list[str]:
-        return ordered_levels(self.units, self.config.level_order)
+        return list(self._per_units(
+            "levels", lambda: ordered_levels(self.units, self.config.level_order)
+        ))
+
+    def _per_units(self, name: str, build: Callable[[], T]) -> T:
+        """A value derived from `units` only, kept until `units` is replaced (a new list;
+        nothing grows the list in place)."""
+        cache = self.__dict__.setdefault("_derived", {})
+        key = (id(self.units), len(self.units))
+        if cache.get("key") != key:
+            cache.clear()
+            cache["key"] = key
+        if name not in cache:
+            cache[name] = build()
+        return cache[name]
 
     def for_period(self, code: str) -> Workspace:
         """The same workspace looking at another period (its own units and window)."""

@@ -46,32 +46,18 @@ def parse_period(code: str, cutoff_day: int = 15, calendar: bool = False) -> Per
     calendar: use plain calendar windows instead (1 Jan - 30 Jun, ...).
     """
     code = code.strip().upper()
-    for kind, pattern in _PATTERNS:
-        m = pattern.match(code)
-        if not m:
-            continue
-        year = int(m.group(1))
-        if kind == "half":
-            months = (1, 6) if m.group(2) == "1" else (7, 12)
-        elif kind == "quarter":
-            q = int(m.group(2))
-            months = (3 * q - 2, 3 * q)
-        elif kind == "nine":
-            months = (1, 9)
-        elif kind == "month":
-            months = (int(m.group(2)), int(m.group(2)))
-        else:
-            months = (1, 12)
-        if calendar:
-            start = dt.date(year, months[0], 1)
-            ny, nm = (year + 1, 1) if months[1] == 12 else (year, months[1] + 1)
-            end = dt.date(ny, nm, 1) - dt.timedelta(days=1)
-        else:
-            start, end = _window(year, months[0], months[1], cutoff_day)
-        return Period(code=code, start=start, end=end)
-    raise PeriodError(
-        f"unknown period code {code!r}: use e.g. 2022S1, 2022S2, 2022Q2, 202206, 2022, 2022N9"
-    )
+    try:
+        _, year, first, last = _months_of(code)
+    except PeriodError:
+        raise PeriodError(f"unknown period code {code!r}: use e.g. 2022S1, 2022S2, 2022Q2, "
+                          "202206, 2022, 2022N9") from None
+    if calendar:
+        start = dt.date(year, first, 1)
+        ny, nm = (year + 1, 1) if last == 12 else (year, last + 1)
+        end = dt.date(ny, nm, 1) - dt.timedelta(days=1)
+    else:
+        start, end = _window(year, first, last, cutoff_day)
+    return Period(code=code, start=start, end=end)
 
 
 def _shift(code: str, step: int) -> str:
@@ -113,6 +99,44 @@ def year_earlier(code: str) -> str:
     for kind, pattern in _PATTERNS:
         if pattern.match(code):
             return _shift(code, -per_year[kind])
+    raise PeriodError(f"unknown period code {code!r}")
+
+
+def component_periods(code: str) -> list[tuple[str, ...]]:
+    """The ways shorter periods tile `code`'s window, coarsest first: the year 2026 ->
+    (2026S1, 2026S2), (2026Q1 … 2026Q4), (202601 … 202612); a half-year -> its quarters,
+    its months; 2026N9 -> its quarters, its months; a quarter -> its months; a month -> none.
+    Windows tile exactly because every window starts on the same cut-off day."""
+    code = code.strip().upper()
+    kind, year, first, last = _months_of(code)
+    if kind == "month":
+        return []
+    out: list[tuple[str, ...]] = []
+    if kind == "year":
+        out.append((f"{year}S1", f"{year}S2"))
+    if kind != "quarter":
+        out.append(tuple(f"{year}Q{q}" for q in range((first + 2) // 3, last // 3 + 1)))
+    out.append(tuple(f"{year}{m:02d}" for m in range(first, last + 1)))
+    return out
+
+
+def _months_of(code: str) -> tuple[str, int, int, int]:
+    """(kind, year, first month, last month) of a period code."""
+    for kind, pattern in _PATTERNS:
+        m = pattern.match(code)
+        if not m:
+            continue
+        year = int(m.group(1))
+        if kind == "half":
+            return kind, year, *((1, 6) if m.group(2) == "1" else (7, 12))
+        if kind == "quarter":
+            q = int(m.group(2))
+            return kind, year, 3 * q - 2, 3 * q
+        if kind == "nine":
+            return kind, year, 1, 9
+        if kind == "month":
+            return kind, year, int(m.group(2)), int(m.group(2))
+        return kind, year, 1, 12
     raise PeriodError(f"unknown period code {code!r}")
 
 

@@ -19,8 +19,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-import pandas as pd
-
 from cchc_sync.checks.cross_unit import common_value
 from cchc_sync.domain.records import CurrentRow, Finding, Severity, Unit
 from cchc_sync.domain.templates import FigureSpec, TemplateSet
@@ -73,21 +71,21 @@ def ordered_levels(units: Iterable[Unit], order: Iterable[str] = ()) -> list[str
     return seen
 
 
-def rows_frame(rows: Iterable[CurrentRow], units: Mapping[str, Unit]) -> pd.DataFrame:
-    """Long frame: one line per current row with unit, level, table, key and its values."""
-    records = []
-    for r in rows:
-        unit = units.get(r.unit)
-        records.append(
-            {
-                "unit": r.unit,
-                "level": unit.level if unit else "",
-                "table": r.table,
-                "key": r.key,
-                "values": r.values,
-            }
-        )
-    return pd.DataFrame.from_records(records, columns=["unit", "level", "table", "key", "values"])
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One current row with its unit's level: what a figure selects and groups by."""
+
+    unit: str
+    level: str
+    table: str
+    values: dict
+
+
+def _lines(rows: Iterable[CurrentRow], units: Mapping[str, Unit]) -> list[_Line]:
+    # Plain lists, not a DataFrame: a report computes every figure for every unit (a few
+    # hundred tiny selections), where pandas' per-call overhead cost seconds.
+    return [_Line(r.unit, units[r.unit].level if r.unit in units else "", r.table, r.values)
+            for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,23 +105,29 @@ def split_counted(
     templates: TemplateSet,
     units: Mapping[str, Unit],
     error_rows: set[tuple[str, str, str]] = frozenset(),
+    excluded: Mapping[tuple[str, str, str], str] | None = None,
 ) -> tuple[list[CurrentRow], list[LeftOut]]:
-    """The counting rule: (rows counted in every figure, rows left out with the reason)."""
+    """The counting rule: (rows counted in every figure, rows left out with the reason).
+
+    excluded: (unit, table, row key) -> reason, rows left out for a reason found before
+    (a year's row one of whose half-year rows was left out)."""
     counted: list[CurrentRow] = []
     left: list[LeftOut] = []
     for r in rows:
         if r.unit not in units:
             left.append(LeftOut(r, REASON_UNIT))
+        elif excluded and (r.unit, r.table, r.key) in excluded:
+            left.append(LeftOut(r, excluded[(r.unit, r.table, r.key)]))
         elif (r.unit, r.table, r.key) in error_rows:
             left.append(LeftOut(r, REASON_ERROR))
-        elif (gap := _parts_gap(r, templates)) is not None:
+        elif (gap := parts_gap(r, templates)) is not None:
             left.append(LeftOut(r, gap))
         else:
             counted.append(r)
     return counted, left
 
 
-def _parts_gap(row: CurrentRow, templates: TemplateSet) -> str | None:
+def parts_gap(row: CurrentRow, templates: TemplateSet) -> str | None:
     """Why a row's parts do not add up to its total (blank = 0), or None."""
     spec = templates.tables.get(row.table)
     if spec is None:
@@ -162,15 +166,16 @@ def compute_figures(
     units: Mapping[str, Unit],
     levels: list[str],
     error_rows: set[tuple[str, str, str]] = frozenset(),
+    excluded: Mapping[tuple[str, str, str], str] | None = None,
 ) -> list[FigureValue]:
     """Every figure of the template set, by level and in total, under the counting rule.
 
     error_rows: (unit, table, row key) of rows carrying an open error: left out, and the
-    figures of their table marked in their groups.
+    figures of their table marked in their groups. excluded: see split_counted.
     """
-    counted, left = split_counted(rows, templates, units, error_rows)
-    frame = rows_frame(counted, units)
-    left_frame = rows_frame((x.row for x in left), units)
+    counted, left = split_counted(rows, templates, units, error_rows, excluded)
+    frame = _lines(counted, units)
+    left_frame = _lines((x.row for x in left), units)
     results: dict[str, FigureValue] = {}
     for spec in templates.figures:
         results[spec.id] = _compute(spec, frame, levels, results, left_frame)
@@ -198,19 +203,16 @@ def format_rate(value: float | int) -> str:
         f"-{format_int(-int(whole))},{frac}%")
 
 
-def _where(frame: pd.DataFrame, keep) -> pd.DataFrame:
-    """Rows whose values dict satisfies keep (an explicit bool mask: an empty frame keeps
-    its columns)."""
-    mask = pd.Series([bool(keep(v)) for v in frame["values"]], index=frame.index, dtype=bool)
-    return frame.loc[mask]
+def _select(spec: FigureSpec, lines: list[_Line]) -> list[_Line]:
+    return [x for x in lines if x.table == spec.table
+            and all(x.values.get(c) == w for c, w in spec.where.items())]
 
 
-def _select(spec: FigureSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    sel = frame.loc[frame["table"] == spec.table]
-    return _where(sel, lambda v: all(v.get(c) == w for c, w in spec.where.items()))
+def _units(lines: list[_Line]) -> int:
+    return len({x.unit for x in lines})
 
 
-def _compute(spec, frame, levels, done, left_frame) -> FigureValue:
+def _compute(spec, lines, levels, done, left_lines) -> FigureValue:
     groups = [*levels, TOTAL]
     if spec.ratio or spec.difference:
         a, b = (done[x] for x in (spec.ratio or spec.difference))
@@ -231,40 +233,37 @@ def _compute(spec, frame, levels, done, left_frame) -> FigureValue:
             numerator=a.id if spec.ratio else None,
             denominator=b.id if spec.ratio else None,
         )
-    sel = _select(spec, frame)
-    left_sel = _select(spec, left_frame)
+    sel = _select(spec, lines)
+    left_sel = _select(spec, left_lines)
     values, reporting, tainted = {}, {}, {}
     for g in groups:
-        part = sel if g == TOTAL else sel.loc[sel["level"] == g]
+        part = sel if g == TOTAL else [x for x in sel if x.level == g]
         if spec.sum:
-            contributing = _where(part, lambda v: any(v.get(c) is not None for c in spec.sum))
-            total = sum(
-                sum(v.get(c) or 0 for c in spec.sum) for v in contributing["values"]
-            )
-            values[g] = int(total) if len(contributing) else None
+            contributing = [x for x in part if any(x.values.get(c) is not None
+                                                   for c in spec.sum)]
+            total = sum(sum(x.values.get(c) or 0 for c in spec.sum) for x in contributing)
+            values[g] = int(total) if contributing else None
         elif spec.common:
-            contributing = _where(part, lambda v: v.get(spec.common) is not None)
+            contributing = [x for x in part if x.values.get(spec.common) is not None]
             if g == TOTAL:
                 per_level = [values[lv] for lv in levels if values.get(lv) is not None]
                 values[g] = sum(per_level) if per_level else None
             else:
-                values[g] = common_value(v[spec.common] for v in contributing["values"])
+                values[g] = common_value(x.values[spec.common] for x in contributing)
         elif spec.count_rows:
             contributing = part
             values[g] = len(part)
         elif spec.units_reporting:
             contributing = part
-            values[g] = part["unit"].nunique()
+            values[g] = _units(part)
         elif spec.units_where:
-            contributing = _where(
-                part, lambda v: all(v.get(c) == w for c, w in spec.units_where.items())
-            )
-            values[g] = contributing["unit"].nunique()
+            contributing = [x for x in part
+                            if all(x.values.get(c) == w for c, w in spec.units_where.items())]
+            values[g] = _units(contributing)
         else:  # pragma: no cover - the loader rejects figures of no kind
             raise ValueError(spec.id)
-        reporting[g] = int(contributing["unit"].nunique())
-        left_part = left_sel if g == TOTAL else left_sel.loc[left_sel["level"] == g]
-        tainted[g] = bool(len(left_part))
+        reporting[g] = _units(contributing)
+        tainted[g] = any(g == TOTAL or x.level == g for x in left_sel)
     return FigureValue(
         id=spec.id,
         label=spec.label,

@@ -118,13 +118,12 @@ def _share_chart(s: Sentences, title: str, figure: str, key: str) -> Chart | Non
     reference = None
     if fig.total is not None:
         reference = (f"{area_subject(data)}: {format_value(fig)}", float(fig.total))
-    png = bar_chart("", bars, reference)
     note = f"Chưa có số liệu: {', '.join(missing)}." if missing else ""
     if any(b[2] for b in bars):
         note = (note + " " if note else "") + (f"{TAINT_MARK} số liệu của đơn vị chưa đầy đủ: "
                                                "có dòng chưa được tổng hợp vì còn lỗi.")
-    return Chart(title=title, png=png, key=key, width_cm=16.0, note=note, figure=figure,
-                 bars=codes)
+    return Chart(title=title, draw=lambda: bar_chart("", bars, reference), key=key,
+                 width_cm=16.0, note=note, figure=figure, bars=codes)
 
 
 def annex_blocks(s: Sentences) -> list[Block]:

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from cchc_sync.domain.vnformat import format_date
 from cchc_sync.report.annex import COUNTING_RULE, annex_blocks, errors_page
-from cchc_sync.report.data import PeriodData, area_parts, compare_label, load_period
+from cchc_sync.report.data import (
+    PeriodData,
+    area_parts,
+    compare_label,
+    load_period,
+    period_title,
+)
 from cchc_sync.report.model import Block, Letterhead, Para, ParaStyle, Report, Span
 from cchc_sync.report.sections import (
     directives_section,
@@ -200,7 +206,14 @@ def _coverage(data: PeriodData) -> Para:
         parts.append(f"{len(entering)} đơn vị đang nhập số liệu ({_names(entering)})")
     if idle:
         parts.append(f"{len(idle)} đơn vị chưa báo cáo ({_names(idle)})")
-    return para("; ".join(parts) + ".")
+    text = "; ".join(parts) + "."
+    if data.parts:
+        text += (f" Số liệu {data.title} được tổng hợp từ số liệu các kỳ "
+                 f"{', '.join(period_title(p) for p in data.parts)}: số liệu phát sinh trong "
+                 "kỳ được cộng dồn; số liệu tại thời điểm cuối kỳ (biên chế, số thủ tục, hồ sơ "
+                 "đang giải quyết) lấy theo kỳ sau cùng; số liệu đầu kỳ (hồ sơ từ kỳ trước "
+                 "chuyển qua) lấy theo kỳ đầu tiên.")
+    return para(text)
 
 
 def _reporting_issues(data: PeriodData) -> Para | None:

@@ -28,6 +28,7 @@ from cchc_sync.publish.figures import (
     split_counted,
 )
 from cchc_sync.publish.master import STATE_ENTERING, STATE_NOT_STARTED, STATE_SUBMITTED, unit_state
+from cchc_sync.report.combined import MissingParts, combine, parts_to_combine
 
 
 class ReportError(Exception):
@@ -116,6 +117,10 @@ class PeriodData:
     figures: dict[str, FigureValue]
     left_out: list[LeftOut] = field(default_factory=list)
     """Rows the figures do not count (the counting rule), with the reason."""
+    parts: tuple[str, ...] = ()
+    """The shorter periods the rows were combined from (the year from S1 and S2), or ()."""
+    excluded: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    """Combined rows left out, and why (report.combined)."""
     _unit_cache: dict[str, dict[str, FigureValue]] = field(default_factory=dict)
 
     @property
@@ -144,9 +149,8 @@ class PeriodData:
         if code not in self._unit_cache:
             unit = self.units_by_code[code]
             rows = [r for r in self.rows if r.unit == code]
-            figs = compute_figures(
-                rows, self.templates, self.units_by_code, [unit.level], self.error_rows
-            )
+            figs = compute_figures(rows, self.templates, self.units_by_code, [unit.level],
+                                   self.error_rows, self.excluded)
             self._unit_cache[code] = {f.id: f for f in figs}
         return self._unit_cache[code]
 
@@ -202,24 +206,35 @@ def load_period(ws, code: str, *, require_rows: bool = True) -> PeriodData:
     """
     config: Config = ws.config
     period = parse_period(code, config.cutoff_day, config.calendar_periods)
-    units = ws.archive.units(period.code) or list(ws.units)
-    rows = ws.archive.current_rows(period.code)
+    try:
+        parts = parts_to_combine(ws.archive, period.code)
+    except MissingParts as exc:
+        raise ReportError(str(exc)) from None
+    if parts:
+        combined = combine(ws.archive, ws.templates, parts, list(ws.units))
+        units = ws.archive.units(period.code) or combined.units
+        rows, findings, excluded = combined.rows, combined.findings, combined.excluded
+    else:
+        units = ws.archive.units(period.code) or list(ws.units)
+        rows = ws.archive.current_rows(period.code)
+        findings, excluded = ws.archive.open_findings(period.code), {}
     if require_rows and not rows:
         raise ReportError(
             f"Kỳ {period.code} chưa có số liệu nào trong kho lưu trữ {ws.archive.path}: "
             "hãy chạy `cchc-sync sync` cho kỳ này trước"
         )
-    findings = ws.archive.open_findings(period.code)
     error_rows = rows_with_errors(findings)
     # The master's levels are ordered_levels over the registry; a configured level with no
     # unit has nothing to say in a report.
     present = {u.level for u in units}
     levels = [lv for lv in ordered_levels(units, config.level_order) if lv in present]
     units_by_code = {u.code: u for u in units}
-    figures = compute_figures(rows, ws.templates, units_by_code, levels, error_rows)
-    _, left_out = split_counted(rows, ws.templates, units_by_code, error_rows)
+    figures = compute_figures(rows, ws.templates, units_by_code, levels, error_rows, excluded)
+    _, left_out = split_counted(rows, ws.templates, units_by_code, error_rows, excluded)
     return PeriodData(
         left_out=left_out,
+        parts=parts or (),
+        excluded=excluded,
         code=period.code,
         period=period,
         templates=ws.templates,

@@ -7,6 +7,7 @@ mark it the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -110,14 +111,20 @@ class Table:
 @dataclass(slots=True)
 class Chart:
     title: str
-    png: bytes
+    draw: Callable[[], bytes]
+    """Renders the PNG when a writer needs it: Markdown and the self-check never pay for
+    matplotlib."""
     key: str = ""
+    """"online" | "one_stop": the name a custom template uses (chart_online, …)."""
     figure: str = ""
     bars: list[tuple[str, float]] = field(default_factory=list)
     """(unit code, value) of each bar, for the self-check."""
-    """"online" | "one_stop": the name a custom template uses (chart_online, …)."""
     width_cm: float = 16.0
     note: str = ""
+
+    @property
+    def png(self) -> bytes:
+        return self.draw()
 
 
 @dataclass(slots=True)

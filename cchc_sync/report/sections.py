@@ -121,8 +121,9 @@ def directives_section(s: Sentences) -> list[Para]:
     if data.fig(fid) is None:
         return []
     if not s.has(fid):
-        return [para("Chưa có cơ quan, đơn vị nào báo cáo văn bản chỉ đạo, điều hành về cải "
-                     "cách hành chính trong kỳ.")]
+        return [s.nobody(fid, (
+            "Chưa có cơ quan, đơn vị nào báo cáo văn bản chỉ đạo, điều hành về cải cách "
+            "hành chính trong kỳ."))]
     lead: list[Span | str] = [
         "Trong kỳ, theo báo cáo của các cơ quan, đơn vị, đã ban hành, triển khai ",
         s.value(fid), " văn bản chỉ đạo, điều hành về cải cách hành chính",
@@ -153,8 +154,9 @@ def tthc_section(s: Sentences) -> list[Para]:
     if data.fig("tthc.tiep_nhan") is None:
         return []
     if not s.has("tthc.tiep_nhan"):
-        return [para("Chưa có cơ quan, đơn vị nào báo cáo số liệu giải quyết thủ tục hành "
-                     "chính trong kỳ.")]
+        return [s.nobody("tthc.tiep_nhan", (
+            "Chưa có cơ quan, đơn vị nào báo cáo số liệu giải quyết thủ tục hành chính "
+            "trong kỳ."))]
     lead = [
         f"{area_subject(data)} ",
         s.clause(Clause("đã tiếp nhận", "tthc.tiep_nhan", "hồ sơ"), compare=True),
@@ -208,7 +210,8 @@ def one_stop_section(s: Sentences) -> list[Para]:
     if data.fig(ids[0]) is None:
         return []
     if not s.any_value(ids, TOTAL):
-        return [para("Chưa có cơ quan, đơn vị nào báo cáo số liệu về Hệ thống một cửa điện tử.")]
+        return [s.nobody(ids[0], (
+            "Chưa có cơ quan, đơn vị nào báo cáo số liệu về Hệ thống một cửa điện tử."))]
 
     def line(group: str, compare: bool = False) -> list[Span | str]:
         return [
@@ -267,7 +270,8 @@ def training_section(s: Sentences) -> list[Para]:
     if data.fig(people) is None:
         return []
     if not s.has(people):
-        return [para("Chưa có cơ quan, đơn vị nào báo cáo kết quả đào tạo, bồi dưỡng trong kỳ.")]
+        return [s.nobody(people, (
+            "Chưa có cơ quan, đơn vị nào báo cáo kết quả đào tạo, bồi dưỡng trong kỳ."))]
     names: list[str] = []
     for r in data.rows_of("dao_tao"):
         if not data.row_counted(r):
@@ -320,7 +324,8 @@ def online_share_section(s: Sentences) -> list[Para]:
     if data.fig(ids[0]) is None:
         return []
     if not s.any_value(ids, TOTAL):
-        return [para("Chưa có cơ quan, đơn vị nào báo cáo số hồ sơ dịch vụ công trực tuyến.")]
+        return [s.nobody(ids[0], (
+            "Chưa có cơ quan, đơn vị nào báo cáo số hồ sơ dịch vụ công trực tuyến."))]
 
     def share(a: str, b: str, c: str, group: str, compare: bool = False) -> list:
         return [
@@ -353,7 +358,8 @@ def signature_section(s: Sentences) -> list[Para]:
     if data.fig(ids[0]) is None:
         return []
     if not s.any_value(ids + certs, TOTAL):
-        return [para("Chưa có cơ quan, đơn vị nào báo cáo số liệu văn bản điện tử, chữ ký số.")]
+        return [s.nobody(ids[0], (
+            "Chưa có cơ quan, đơn vị nào báo cáo số liệu văn bản điện tử, chữ ký số."))]
 
     def line(group: str, compare: bool = False) -> list:
         return [
@@ -378,8 +384,9 @@ def iso_section(s: Sentences) -> list[Para]:
         return []
     total_units = len(data.units)
     if not s.has(reported) or data.fig(reported).total == 0:
-        return [para("Chưa có cơ quan, đơn vị nào báo cáo việc áp dụng hệ thống quản lý chất "
-                     "lượng theo TCVN ISO 9001:2015.")]
+        return [s.nobody(reported, (
+            "Chưa có cơ quan, đơn vị nào báo cáo việc áp dụng hệ thống quản lý chất lượng "
+            "theo TCVN ISO 9001:2015."))]
 
     def line(group: str, count: int) -> list:
         fig = data.fig(reported)

@@ -94,11 +94,26 @@ class Sentences:
         return (fig is not None and fig.values.get(group) is not None
                 and fig.reporting.get(group, 0) > 0)
 
+    def nobody(self, figure_id: str, sentence: str) -> Para:
+        """The sentence saying nobody reported a topic — unless rows of it were reported
+        and all left out by the counting rule: then that is said, marked and listed."""
+        fig = self.data.fig(figure_id)
+        if fig is None or not fig.tainted.get(TOTAL):
+            return para(sentence)
+        self.printed.add(figure_id)
+        return para(Span(f"{sentence[:-1]}: các dòng số liệu đã báo cáo đều chưa được tổng "
+                         "hợp (xem trang cuối “Số liệu chưa được tổng hợp”)",
+                         tainted=True), ".")
+
     def value(self, figure_id: str, group: str = TOTAL) -> list[Span]:
         """The figure's formatted value as one FIGURE span, or "chưa có số liệu"."""
         fig = self.data.fig(figure_id)
         shown = format_value(fig, group) if fig else None
         if shown is None:
+            if fig is not None and fig.tainted.get(group):
+                # Every row was left out: not "nobody reported" — marked and listed.
+                self.printed.add(figure_id)
+                return [Span(NO_DATA, tainted=True)]
             return [text(NO_DATA)]
         self.printed.add(figure_id)
         return [_figure_span(fig, group, shown)]

@@ -12,6 +12,7 @@ import pandas as pd
 from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.domain.records import CurrentRow, Finding, Severity, Unit
 from cchc_sync.domain.templates import ColumnType, TemplateSet
+from cchc_sync.domain.vnformat import format_datetime, format_number
 from cchc_sync.publish.figures import TOTAL, FigureValue, format_rate, level_name, rate
 from cchc_sync.sources.base import MasterBook
 from cchc_sync.sources.sheet_layout import Link, PercentPoints
@@ -123,6 +124,9 @@ def table_frames(
 
 
 FIGURE_KEY = "Mã chỉ tiêu"
+WRAPPED_FINDINGS = ("Nội dung", "Giải trình")
+"""Columns of "Bất thường" whose long sentences wrap in a column of fixed width, so the
+tab reads (and prints) without scrolling sideways."""
 """The figure id column of "Tổng hợp": last, hidden (for scripts and `export`)."""
 LEFT_OUT_NOTE = "Chưa đầy đủ: có dòng chưa được tổng hợp (còn lỗi hoặc tổng không khớp)"
 
@@ -161,6 +165,32 @@ def summary_frame(
     return pd.DataFrame(records, columns=columns, dtype=object)
 
 
+def finding_value(value, column) -> str | None:
+    """A finding's value as the clerk writes it: a date dd/mm/yyyy (the archive keeps it
+    ISO), a choice by its label (the archive keeps its code), Có/Không, a number with
+    Vietnamese separators; a value as typed (an unreadable date) stays as typed."""
+    if value is None:
+        return None
+    kind = column.type if column is not None else None
+    if kind is ColumnType.DATE and isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if kind is ColumnType.CHOICE and isinstance(value, str):
+        choice = column.choice(value)
+        return choice.label if choice else value
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, dt.datetime):
+        return format_datetime(value)
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, int | float):
+        return format_number(value)
+    return str(value)
+
+
 def findings_frame(
     findings: list[Finding], templates: TemplateSet, units: Mapping[str, Unit]
 ) -> pd.DataFrame:
@@ -169,9 +199,11 @@ def findings_frame(
                                              f.row or 0)):
         spec = templates.tables.get(f.table)
         col_title = None
+        column = None
         if spec and f.column:
             try:
-                col_title = spec.column(f.column).title
+                column = spec.column(f.column)
+                col_title = column.title
             except KeyError:
                 col_title = f.column
         records.append(
@@ -183,7 +215,7 @@ def findings_frame(
                 "Cột": col_title,
                 "Mức độ": "Lỗi" if f.severity is Severity.ERROR else "Cảnh báo",
                 "Nội dung": f.message,
-                "Giá trị": None if f.value is None else str(f.value),
+                "Giá trị": finding_value(f.value, column),
                 "Giải trình": f.explained,
                 "Mã quy tắc": f.rule,
             }
@@ -328,7 +360,8 @@ def build_master(
         for spec in templates.tables.values()
     }
     return MasterBook(title=title, tabs=tabs, percent_columns=percent_cols,
-                      hidden_columns={SUMMARY_TAB: (FIGURE_KEY,)})
+                      hidden_columns={SUMMARY_TAB: (FIGURE_KEY,)},
+                      wrapped_columns={FINDINGS_TAB: WRAPPED_FINDINGS})
 
 
 def summary_problems(frame: pd.DataFrame, templates: TemplateSet, level_titles: list[str],

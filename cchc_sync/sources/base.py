@@ -163,6 +163,8 @@ class MasterBook:
     """Tab -> column titles holding percent points (96.16), shown as 96,16%."""
     hidden_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Tab -> column titles kept for machines (figure ids) but hidden from the reader."""
+    wrapped_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Tab -> column titles of long text, wrapped in a column of WRAPPED_WIDTH."""
     generated_at: dt.datetime | None = None
 
     def fingerprint(self) -> str:

@@ -170,6 +170,8 @@ INSTRUCTIONS_WIDTH = 110
 PLACEHOLDER_WIDTH = 80
 """Width of column A of "Kiểm tra" before the first check."""
 SUMMARY_WIDTH = 100
+WRAPPED_WIDTH = 50
+"""Characters of a master column whose long text wraps (messages, explanations)."""
 """Width of column A of an empty master's "Tổng hợp"."""
 
 # Colours (RRGGBB) of what the software owns.

@@ -47,6 +47,7 @@ from cchc_sync.sources.google.cells import (
 from cchc_sync.sources.sheet_layout import (
     HEADER_FILL,
     SUMMARY_WIDTH,
+    WRAPPED_WIDTH,
     Link,
     PercentPoints,
     master_frame,
@@ -237,12 +238,13 @@ def _master_tabs(book: MasterBook, ids: dict[str, int]) -> list[_Tab]:
     names = list(book.tabs)
     titles = master_tab_titles(names)
     return [_tab(ids[title], title, index, book.tabs[name],
-                 set(book.percent_columns.get(name, ())), set(book.hidden_columns.get(name, ())))
+                 set(book.percent_columns.get(name, ())), set(book.hidden_columns.get(name, ())),
+                 set(book.wrapped_columns.get(name, ())))
             for index, (name, title) in enumerate(zip(names, titles, strict=True))]
 
 
 def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[str],
-         hidden: set[str] = frozenset()) -> _Tab:
+         hidden: set[str] = frozenset(), wrapped: set[str] = frozenset()) -> _Tab:
     df, headers, kinds = master_frame(df, percent)
     height = len(df) + 1
     width = max(len(headers), 1)
@@ -259,6 +261,16 @@ def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[s
                 "cell": cell(number=number), "fields": "userEnteredFormat.numberFormat"}})
     for col, header in enumerate(headers):
         chars = text_width(header, df.iloc[:_WIDTH_SAMPLE, col])
+        if header in wrapped:
+            # Long sentences wrap in a column of fixed width, as in the local master.
+            chars = WRAPPED_WIDTH
+            if len(df):
+                finish.append({"repeatCell": {
+                    "range": grid(sheet_id, 1, height, col, col + 1),
+                    "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP",
+                                                   "verticalAlignment": "TOP"}},
+                    "fields": "userEnteredFormat.wrapStrategy,"
+                              "userEnteredFormat.verticalAlignment"}})
         finish.append(column_width(sheet_id, col, chars))
         if header in hidden:
             finish.append({"updateDimensionProperties": {

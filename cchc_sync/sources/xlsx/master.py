@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 from typing import Any
 
 import pandas as pd
@@ -21,11 +22,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from cchc_sync.domain.records import Period
 from cchc_sync.sources.base import MasterBook
 from cchc_sync.sources.sheet_layout import (
     SUMMARY_WIDTH,
+    WRAPPED_WIDTH,
     Link,
     PercentPoints,
     master_frame,
@@ -44,6 +47,7 @@ from cchc_sync.sources.xlsx.common import (
     INT_FORMAT,
     PERCENT_POINTS_FORMAT,
     TITLE_FONT,
+    WRAP,
     clean_text,
     set_text,
 )
@@ -61,8 +65,22 @@ def build_empty_master(title: str, period: Period) -> Workbook:
     ws["A1"], ws["A2"], ws["A3"] = empty_master_lines(clean_text(title), period)
     ws["A1"].font = TITLE_FONT
     ws.column_dimensions["A"].width = SUMMARY_WIDTH
+    print_landscape(ws)
     wb.properties.title = clean_text(title)[:255]
     return wb
+
+
+def print_landscape(ws) -> None:
+    """Every master tab prints on A4 landscape, scaled to one page wide (as many pages
+    tall as its rows need), its header row repeated on every page. Set before the first
+    row is streamed (write-only sheets take it then)."""
+    setup = ws.page_setup
+    setup.paperSize = "9"  # A4 (SpreadsheetML's code; write-only sheets lack the constant)
+    setup.orientation = "landscape"
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
 
 
 def build_master_workbook(book: MasterBook) -> Workbook:
@@ -75,9 +93,11 @@ def build_master_workbook(book: MasterBook) -> Workbook:
     for name, df in book.tabs.items():
         title = _sheet_title(name, used)
         _write_frame(wb.create_sheet(title), df, set(book.percent_columns.get(name, ())),
-                     set(book.hidden_columns.get(name, ())))
+                     set(book.hidden_columns.get(name, ())),
+                     set(book.wrapped_columns.get(name, ())))
     if not book.tabs:
         ws = wb.create_sheet(SUMMARY_TAB)
+        print_landscape(ws)
         ws.append([clean_text(book.title)])
         ws.append(["Chưa có số liệu."])
     return wb
@@ -97,14 +117,16 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def _write_frame(ws: WriteOnlyWorksheet, df: pd.DataFrame, percent: set[str],
-                 hidden: set[str] = frozenset()) -> None:
+                 hidden: set[str] = frozenset(), wrapped: set[str] = frozenset()) -> None:
     df, titles, kinds = master_frame(df, percent)
-    # Widths and the frozen header must be set before the first row is streamed.
+    # Widths, the frozen header and the print setup must be set before the first row is
+    # streamed.
     ws.freeze_panes = "A2"
+    print_landscape(ws)
     for index, title in enumerate(titles):
         width = text_width(title, df.iloc[:_WIDTH_SAMPLE, index])
         dim = ws.column_dimensions[get_column_letter(index + 1)]
-        dim.width = width
+        dim.width = WRAPPED_WIDTH if title in wrapped else width
         dim.hidden = title in hidden
     header = []
     for title in titles:
@@ -113,10 +135,31 @@ def _write_frame(ws: WriteOnlyWorksheet, df: pd.DataFrame, percent: set[str],
         cell.font, cell.fill, cell.alignment, cell.border = BOLD, HEADER_FILL, HEADER_ALIGN, BORDER
         header.append(cell)
     ws.append(header)
-    for values in df.itertuples(index=False, name=None):
-        ws.append([_cell(ws, value, kind) for value, kind in zip(values, kinds, strict=True)])
+    wrap = [title in wrapped for title in titles]
+    for number, values in enumerate(df.itertuples(index=False, name=None), start=2):
+        cells = [_cell(ws, value, kind) for value, kind in zip(values, kinds, strict=True)]
+        lines = 1
+        for cell, wraps in zip(cells, wrap, strict=True):
+            if wraps and cell is not None:
+                cell.alignment = WRAP
+                lines = max(lines, _wrapped_lines(str(cell.value)))
+        if lines > 1:
+            # Neither LibreOffice nor every Excel grows a row to its wrapped text on
+            # opening a file: without a height the lines overlap on screen and in print.
+            ws.row_dimensions[number].height = LINE_POINTS * lines
+        ws.append(cells)
     last_col = get_column_letter(max(len(titles), 1))
     ws.auto_filter.ref = f"A1:{last_col}{len(df) + 1}"
+
+
+LINE_POINTS = 15
+"""Height of one line of 11 pt text in a row, in points (Excel's default row height)."""
+
+
+def _wrapped_lines(text: str) -> int:
+    """Lines `text` takes in a column of WRAPPED_WIDTH characters (a little narrower, so
+    the estimate errs towards a row too tall rather than a line cut)."""
+    return sum(max(1, len(textwrap.wrap(part, WRAPPED_WIDTH - 4))) for part in text.split("\n"))
 
 
 def _cell(ws: WriteOnlyWorksheet, value: Any, kind: str) -> WriteOnlyCell | None:

@@ -9,6 +9,7 @@ memory backend: the report reads nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -17,8 +18,10 @@ import pytest
 from cchc_sync.app.demo_data import DISTRICT, UNITS_CSV
 from cchc_sync.app.initialise import init_workspace
 from cchc_sync.domain.records import Finding, Severity, TypedRow
+from cchc_sync.domain.templates import TemplateError
 from cchc_sync.publish.figures import TOTAL
 from cchc_sync.report import ReportError, build_report, check_report
+from cchc_sync.report.combined import column_period_modes
 from cchc_sync.report.content import assemble
 from cchc_sync.sources.memory import MemoryBackend
 
@@ -190,3 +193,14 @@ def test_cli_prints_the_year_report_compared_with_the_year_before(ws):
     assert "cải cách hành chính năm 2022" in done.stdout
     assert "cùng kỳ năm 2021" in done.stdout
     assert "từ ngày 15/12/2021 đến ngày 14/12/2022" in done.stdout
+
+
+def test_two_figures_combining_one_column_differently_are_refused(ws):
+    modes = column_period_modes(ws.templates.figures)
+    assert modes[("tthc", "truc_tuyen")] == "sum"
+    assert modes[("tthc", "dang_qua_han")] == "last"
+    assert modes[("tthc", "tu_ky_truoc")] == "first"
+    received = ws.templates.figure("tthc.truc_tuyen")
+    clash = dataclasses.replace(received, id="x.truc_tuyen", over_periods="last")
+    with pytest.raises(TemplateError, match="tthc.truc_tuyen is combined over periods"):
+        column_period_modes([*ws.templates.figures, clash])

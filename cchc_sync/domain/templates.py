@@ -197,7 +197,6 @@ def load_template_set(directory: str | Path | None = None) -> TemplateSet:
     if st.column(signoff["column"]).choice(signoff["done"]) is None:
         raise TemplateError(f"{set_file}: signoff value {signoff['done']!r} is not a choice")
     figures = _parse_figures(meta.get("figures") or [], tables, set_file)
-    column_period_modes(figures, set_file)
     required = {
         str(level): tuple(ts) for level, ts in (meta.get("required_tables") or {}).items()
     }
@@ -417,24 +416,6 @@ def _expand_part(part: str, known: list[str], where: str) -> tuple[str, ...]:
     if part not in known:
         raise TemplateError(f"{where}: parts names unknown figure {part!r}")
     return (part,)
-
-
-def column_period_modes(figures, origin: Path | str = "") -> dict[tuple[str, str], str]:
-    """(table, column) -> how a longer period combines the column's values across its
-    parts ("sum", "last", "first"), as declared by the figures that read the column
-    (`over_periods`). Columns no figure reads are absent (callers keep the latest value).
-    Two figures that read one column must agree, or the year could not honour both."""
-    modes: dict[tuple[str, str], str] = {}
-    for f in figures:
-        if not f.table:
-            continue
-        for col in (*f.sum, *([f.common] if f.common else ()), *f.units_where):
-            seen = modes.setdefault((f.table, col), f.over_periods)
-            if seen != f.over_periods:
-                raise TemplateError(
-                    f"{origin}: figure {f.id}: column {f.table}.{col} is combined over "
-                    f"periods as {f.over_periods!r} here and as {seen!r} by another figure")
-    return modes
 
 
 def _over_periods(raw: dict, where: str) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from cchc_sync.domain.periods import component_periods
 from cchc_sync.domain.records import CurrentRow, Finding, Unit
-from cchc_sync.domain.templates import TemplateSet, column_period_modes
+from cchc_sync.domain.templates import TemplateError, TemplateSet
 from cchc_sync.publish.figures import parts_gap, rows_with_errors, split_counted
 
 RowKey = tuple[str, str, str]
@@ -91,6 +91,24 @@ def combine(archive, templates: TemplateSet, parts: tuple[str, ...],
             excluded[key] = f"{gap} khi cộng các kỳ {', '.join(parts)}"
     return Combined(parts=parts, rows=combined, findings=findings, units=units,
                     excluded=excluded)
+
+
+def column_period_modes(figures) -> dict[tuple[str, str], str]:
+    """(table, column) -> how a longer period combines the column's values across its
+    parts ("sum", "last", "first"), as declared by the figures that read the column
+    (`over_periods`). Columns no figure reads are absent (the latest value is kept).
+    Two figures that read one column must agree, or the year could not honour both."""
+    modes: dict[tuple[str, str], str] = {}
+    for f in figures:
+        if not f.table:
+            continue
+        for col in (*f.sum, *([f.common] if f.common else ()), *f.units_where):
+            seen = modes.setdefault((f.table, col), f.over_periods)
+            if seen != f.over_periods:
+                raise TemplateError(
+                    f"figure {f.id}: column {f.table}.{col} is combined over periods as "
+                    f"{f.over_periods!r} here and as {seen!r} by another figure")
+    return modes
 
 
 def _key(row: CurrentRow) -> RowKey:

@@ -45,6 +45,7 @@ from cchc_sync.sources.xlsx.common import (
     lock_files,
     workbook_bytes,
 )
+from cchc_sync.sources.xlsx.flag_patch import PatchUnsupported, patch_flags
 from cchc_sync.sources.xlsx.flags import apply_flag_plan
 from cchc_sync.sources.xlsx.formula_cache import formula_cells, read_caches, restore_caches
 from cchc_sync.sources.xlsx.limits import RowBudget, check_package
@@ -266,12 +267,7 @@ class LocalBackend:
         # The full load below costs what the file holds once unzipped: bounded as the read.
         check_package(path, st.st_size, self.limits)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                wb = load_workbook(path)  # formulas, not cached values: they must survive
-                caches = read_caches(path, formula_cells(wb))
-            apply_flag_plan(wb, plan)
-            data = restore_caches(workbook_bytes(wb), caches, wb.epoch)
+            data = flagged_bytes(path, plan)
         except FileNotFoundError:
             raise UnitUnreachable(f"Không tìm thấy tệp {sheet.ref}") from None
         except PermissionError:
@@ -326,6 +322,26 @@ def _owner(uid: int) -> str:
         return pwd.getpwuid(uid).pw_name
     except KeyError:  # no passwd entry (a share's numeric owner, a container)
         return f"uid {uid}"
+
+
+def flagged_bytes(path: Path, plan: FlagPlan) -> bytes:
+    """The workbook at `path` with the plan's flags: by patching the parts that change
+    (flag_patch), or by a full openpyxl load and save where the patch does not apply."""
+    try:
+        return patch_flags(path.read_bytes(), plan)
+    except PatchUnsupported as exc:
+        log.info("%s: flags written by a full rewrite (%s)", path.name, exc)
+    return full_rewrite(path, plan)
+
+
+def full_rewrite(path: Path, plan: FlagPlan) -> bytes:
+    """The plan applied to the workbook loaded whole by openpyxl, saved whole."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = load_workbook(path)  # formulas, not cached values: they must survive
+        caches = read_caches(path, formula_cells(wb))
+    apply_flag_plan(wb, plan)
+    return restore_caches(workbook_bytes(wb), caches, wb.epoch)
 
 
 def _period_dir(period: Period) -> str:

@@ -52,19 +52,19 @@ from cchc_sync.sources.xlsx.common import (
     sized_comment,
 )
 
-_MARK_FILL = {
+MARK_FILL = {
     Severity.ERROR: PatternFill("solid", fgColor=ERROR_FILL),
     Severity.WARNING: PatternFill("solid", fgColor=WARNING_FILL),
 }
 # Status cell font and fill by the row's worst severity (None: clean).
-_STATUS_STYLE = {
+STATUS_STYLES = {
     severity: (
         Font(color=style.colour, bold=True) if style.bold else Font(color=style.colour),
         PatternFill("solid", fgColor=style.fill),
     )
     for severity, style in STATUS_STYLE.items()
 }
-_OWNED_RGB = {ERROR_FILL.upper(), WARNING_FILL.upper()}
+OWNED_RGB = {ERROR_FILL.upper(), WARNING_FILL.upper()}
 
 
 def apply_flag_plan(wb: Workbook, plan: FlagPlan) -> None:
@@ -74,7 +74,7 @@ def apply_flag_plan(wb: Workbook, plan: FlagPlan) -> None:
         ws = find_sheet(wb, flags.tab)
         if ws is not None:
             _flag_tab(ws, flags)
-    _write_check_tab(wb, plan, titles)
+    write_check_tab(wb, plan, titles, _fresh_check_sheet(wb))
 
 
 # -- table tabs -----------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def _flag_tab(ws: Worksheet, flags: TabFlags) -> None:
         set_text(cell, text)
         # No wrapping: a long status would make LibreOffice grow the clerk's row; the text
         # runs on to the right (the column is the last) and is in full in "Kiểm tra".
-        cell.font, cell.fill = _STATUS_STYLE[flags.row_severity.get(row)]
+        cell.font, cell.fill = STATUS_STYLES[flags.row_severity.get(row)]
     for (row, col), mark in flags.cell_marks.items():
         if row < 1 or col < 1:
             continue
@@ -104,7 +104,7 @@ def _flag_tab(ws: Worksheet, flags: TabFlags) -> None:
             cell.comment = sized_comment(mark.note, NOTE_AUTHOR)
         # else: somebody else's note is on the cell; it stays (the finding is in "Kiểm tra").
         if row > header_row and col != status_col:
-            cell.fill = _MARK_FILL[Severity(mark.severity)]
+            cell.fill = MARK_FILL[Severity(mark.severity)]
 
 
 def _status_column(ws: Worksheet, flags: TabFlags) -> int | None:
@@ -148,7 +148,7 @@ def _is_owned_fill(fill: PatternFill) -> bool:
     color = fill.fgColor
     if color is None or color.type != "rgb" or not isinstance(color.rgb, str):
         return False
-    return color.rgb[-6:].upper() in _OWNED_RGB
+    return color.rgb[-6:].upper() in OWNED_RGB
 
 
 # -- the "Kiểm tra" tab --------------------------------------------------------------------
@@ -166,10 +166,12 @@ def _column_titles(wb: Workbook, plan: FlagPlan) -> dict[tuple[str, str], tuple[
     return out
 
 
-def _write_check_tab(
-    wb: Workbook, plan: FlagPlan, titles: dict[tuple[str, str], tuple[str, int]]
+def write_check_tab(
+    wb: Workbook, plan: FlagPlan, titles: dict[tuple[str, str], tuple[str, int]],
+    ws: Worksheet,
 ) -> None:
-    ws = _fresh_check_sheet(wb)
+    """Fill `ws`, an empty sheet of `wb`, as the "Kiểm tra" tab (links go to `wb`'s tabs;
+    flag_patch calls it on a scratch workbook holding the tabs' titles only)."""
     heading, unit_line, counts = check_heading(plan)
     ws["A1"] = heading
     ws["A1"].font = TITLE_FONT
@@ -215,7 +217,7 @@ def _write_finding(
             cell.value = value
         cell.alignment, cell.border = WRAP, BORDER
     severity = ws.cell(row=row, column=SEVERITY_COLUMN)
-    severity.font, severity.fill = _STATUS_STYLE[Severity(f.severity)]
+    severity.font, severity.fill = STATUS_STYLES[Severity(f.severity)]
     target = find_sheet(wb, flags.tab) if flags else None
     if target is not None and f.row is not None:
         letter = get_column_letter(col_index or 1)

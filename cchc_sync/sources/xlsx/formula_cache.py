@@ -73,7 +73,7 @@ def restore_caches(data: bytes, caches: Caches, epoch: dt.datetime) -> bytes:
     if not any(caches.values()):
         return data
     src = zipfile.ZipFile(io.BytesIO(data))
-    parts = _sheet_parts(src)
+    parts = sheet_parts(src)
     patched: dict[str, bytes] = {}
     for title, values in caches.items():
         part = parts.get(title)
@@ -86,7 +86,7 @@ def restore_caches(data: bytes, caches: Caches, epoch: dt.datetime) -> bytes:
     return out.getvalue()
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet title -> zip member of its XML, from the workbook part and its relationships."""
     book = etree.fromstring(zf.read("xl/workbook.xml"))
     rels = etree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))

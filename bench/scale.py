@@ -95,6 +95,49 @@ def change_units(b: Bench, k: int) -> list[str]:
     return [u.code for u in chosen]
 
 
+FLOOR_SAMPLE = 50
+"""Workbooks read for the local read floors (the per-workbook figure times N is reported)."""
+
+
+def read_floors(b: Bench, sample: int = FLOOR_SAMPLE) -> dict[str, Any]:
+    """CPU seconds for N workbooks with nothing of ours: every cell value of every tab by
+    openpyxl read-only (the library the backend reads with) and by python-calamine (a Rust
+    reader), on a sample scaled to N; and one os.stat per workbook (all N, best of 5)."""
+    from openpyxl import load_workbook
+
+    paths = [b.ws.config.root / s.ref for s in b.ws.archive.sheets(b.ws.period.code).values()]
+    chosen = paths[:: max(1, len(paths) // sample)][:sample]
+    scale = len(paths) / len(chosen)
+    out: dict[str, Any] = {"workbooks": len(paths), "sample": len(chosen)}
+    cpu = time.process_time()
+    for path in chosen:
+        wb = load_workbook(path, read_only=True, data_only=True)
+        for ws in wb.worksheets:
+            for _ in ws.iter_rows(values_only=True):
+                pass
+        wb.close()
+    out["openpyxl_cpu"] = round((time.process_time() - cpu) * scale, 3)
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        out["calamine_cpu"] = None
+    else:
+        cpu = time.process_time()
+        for path in chosen:
+            book = CalamineWorkbook.from_path(str(path))
+            for name in book.sheet_names:
+                book.get_sheet_by_name(name).to_python()
+        out["calamine_cpu"] = round((time.process_time() - cpu) * scale, 3)
+    best = float("inf")
+    for _ in range(5):
+        cpu = time.process_time()
+        for path in paths:
+            os.stat(path)
+        best = min(best, time.process_time() - cpu)
+    out["stat_cpu"] = round(best, 5)
+    return out
+
+
 def decode_floor(capture: Capture, repeats: int = 5) -> dict[str, Any]:
     """json.loads over every captured batchGet answer: the best of `repeats` passes, in
     wall and in CPU (this thread's) time."""
@@ -207,6 +250,8 @@ def run(backend: str, n: int, *, latency_ms: float, workdir: Path, naive: bool,
     capture = Capture() if backend == "google" else None
     try:
         gc.collect()
+        if backend == "local":
+            out["floors"] = read_floors(b)
         cycles: dict[str, Any] = {}
         cycles["cold"] = run_cycle(b, capture=capture)
         if backend == "google":

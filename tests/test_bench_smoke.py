@@ -61,6 +61,9 @@ def test_local_cycles_are_measured(results):
     assert r["cycles"]["idle"]["units_read"] == 0
     assert r["cycles"]["changed"]["units_read"] == 1
     assert r["peak_rss_mb"] > 0
+    floors = r["floors"]
+    assert floors["workbooks"] == floors["sample"] == UNITS
+    assert floors["openpyxl_cpu"] > 0 and floors["calamine_cpu"] > 0 and floors["stat_cpu"] > 0
 
 
 def test_both_backends_see_the_same_content(results):
@@ -86,3 +89,6 @@ def test_the_report_is_written_from_them(results):
                     "## Time per cycle", "## Memory", "## Where the time goes", "## Method"):
         assert section in text
     assert f"| idle cycle: 1 request | google {UNITS} |" in text
+    assert "## Issue 17 goals, as ratios within one run" in text
+    assert f"× the openpyxl read floor | local {UNITS} |" in text
+    assert "× python-calamine" in text and "× `json.loads`" in text

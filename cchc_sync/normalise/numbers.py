@@ -14,6 +14,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel import Locale
 from babel.numbers import NumberFormatError, parse_decimal
 
 from cchc_sync.domain.records import CellFormat
@@ -50,10 +51,14 @@ _UNIT_WORDS = frozenset(fold(w) for w in (
 ))
 
 
+_VI = Locale.parse("vi")
+"""Parsed once: given the name, babel parses the locale identifier again on every call."""
+
+
 def _vi_decimal(s: str) -> Decimal | None:
     """Decimal value of a Vietnamese-written number, by babel (strict); None if not one."""
     try:
-        return parse_decimal(s, locale="vi", strict=True)
+        return parse_decimal(s, locale=_VI, strict=True)
     except (NumberFormatError, ValueError, ArithmeticError):
         return None
 

@@ -40,7 +40,9 @@ def _translation(ch: str) -> str:
 
 
 def _strip_invisible(s: str) -> str:
-    if s.isascii() and s.isprintable():
+    if s.isprintable():
+        # Every character printable: nothing to map (Vietnamese text too; checking
+        # isascii() first sent all of it through the per-character loop below).
         return s
     # isprintable() is False exactly for separators other than " " (NBSP, thin spaces,
     # line breaks) and for control / format / unassigned characters.

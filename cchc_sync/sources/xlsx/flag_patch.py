@@ -130,6 +130,8 @@ class StyleBook:
         self.lists = {tag: self._list(tag) for tag in ("fonts", "fills", "borders", "cellXfs")}
         self.index = {tag: {_key(e): i for i, e in enumerate(self.lists[tag])}
                       for tag in self.lists}
+        self.memo: dict[tuple, tuple[int, tuple]] = {}
+        self.fills_seen: dict[int, str | None] = {}  # formats are only added, never changed
 
     def _list(self, tag: str) -> etree._Element:
         found = self.root.find(q(tag))
@@ -149,6 +151,18 @@ class StyleBook:
            border: Border | None = None, alignment: Alignment | None = None,
            quote_prefix: bool = False, number_format: int | None = None) -> int:
         """The index of cell format `base` with these parts replaced."""
+        # The same few combinations come back for hundreds of cells: remembered by the
+        # identity of the style objects (module constants, or the scratch workbook's,
+        # alive for the whole patch).
+        memo = (base, id(font), id(fill), id(border), id(alignment), quote_prefix,
+                number_format)
+        if memo not in self.memo:
+            index = self._xf(base, font, fill, border, alignment, quote_prefix, number_format)
+            # The objects are kept with the entry, so their ids are not reused meanwhile.
+            self.memo[memo] = (index, (font, fill, border, alignment))
+        return self.memo[memo][0]
+
+    def _xf(self, base, font, fill, border, alignment, quote_prefix, number_format) -> int:
         xfs = self.lists["cellXfs"]
         xf = etree.fromstring(etree.tostring(xfs[base])) if base < len(xfs) else etree.Element(
             q("xf"), numFmtId="0", fontId="0", fillId="0", borderId="0", xfId="0")
@@ -171,6 +185,11 @@ class StyleBook:
 
     def fill_rgb(self, index: int) -> str | None:
         """The solid fill colour (RRGGBB, upper case) of cell format `index`, if any."""
+        if index not in self.fills_seen:
+            self.fills_seen[index] = self._fill_rgb(index)
+        return self.fills_seen[index]
+
+    def _fill_rgb(self, index: int) -> str | None:
         xfs = self.lists["cellXfs"]
         if index >= len(xfs):
             return None

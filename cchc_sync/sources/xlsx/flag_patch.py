@@ -17,6 +17,7 @@ it), no "Kiểm tra" tab (it would need a new part in the workbook's lists).
 
 from __future__ import annotations
 
+import bisect
 import io
 import posixpath
 import zipfile
@@ -236,18 +237,32 @@ class Sheet:
             raise PatchUnsupported("no sheetData")
         self.rows: dict[int, etree._Element] = {}
         self.cells: dict[tuple[int, int], etree._Element] = {}
+        # Sorted row numbers and each row's sorted columns: where a new cell goes, found by
+        # bisection (a tab of 50,000 rows gets 50,000 status cells).
+        self.row_numbers: list[int] = []
+        self.columns: dict[int, list[int]] = {}
         for row in self.data.iterchildren(q("row")):
             r = row.get("r")
             if r is None:
                 raise PatchUnsupported("a row without its number")
             number = int(r)
             self.rows[number] = row
+            self.row_numbers.append(number)
+            columns = self.columns.setdefault(number, [])
             for c in row.iterchildren(q("c")):
                 ref = c.get("r")
                 if ref is None:
                     raise PatchUnsupported("a cell without its coordinate")
                 letters, row_number = coordinate_from_string(ref)
-                self.cells[(row_number, column_index_from_string(letters))] = c
+                if row_number != number:
+                    raise PatchUnsupported("a cell outside its row")
+                col = column_index_from_string(letters)
+                self.cells[(number, col)] = c
+                columns.append(col)
+            if columns != sorted(columns):
+                raise PatchUnsupported("cells out of order")
+        if self.row_numbers != sorted(self.row_numbers):
+            raise PatchUnsupported("rows out of order")
 
     def text(self, row: int, col: int) -> str:
         c = self.cells.get((row, col))
@@ -274,19 +289,23 @@ class Sheet:
         line = self.rows.get(row)
         if line is None:
             line = etree.Element(q("row"), r=str(row))
-            after = [r for r in self.rows if r < row]
-            if after:
-                self.rows[max(after)].addnext(line)
+            at = bisect.bisect_left(self.row_numbers, row)
+            if at:
+                self.rows[self.row_numbers[at - 1]].addnext(line)
             else:
                 self.data.insert(0, line)
             self.rows[row] = line
+            self.row_numbers.insert(at, row)
+            self.columns[row] = []
         line.attrib.pop("spans", None)  # a hint about the row's cells; no longer true
         c = etree.Element(q("c"), r=f"{get_column_letter(col)}{row}")
-        before = [k for k in self.cells if k[0] == row and k[1] < col]
-        if before:
-            self.cells[max(before)].addnext(c)
+        columns = self.columns[row]
+        at = bisect.bisect_left(columns, col)
+        if at:
+            self.cells[(row, columns[at - 1])].addnext(c)
         else:
             line.insert(0, c)
+        columns.insert(at, col)
         self.cells[(row, col)] = c
         return c
 
@@ -364,6 +383,7 @@ class Notes:
                  records: list[CommentRecord]) -> None:
         self.comments_part, self.vml_part = comments_part, vml_part
         self.records = records
+        self.refs = {r.ref for r in records}
         self.changed = False
 
     @classmethod
@@ -392,9 +412,10 @@ class Notes:
         kept = [r for r in self.records if r.author != NOTE_AUTHOR]
         self.changed |= len(kept) != len(self.records)
         self.records = kept
+        self.refs = {r.ref for r in kept}
 
     def add(self, ref: str, text: str) -> None:
-        if any(r.ref == ref for r in self.records):
+        if ref in self.refs:
             return  # somebody else's note is on the cell; it stays
         if self.comments_part is None:
             raise PatchUnsupported("a note on a tab without a comments part")
@@ -403,6 +424,7 @@ class Notes:
                                width=comment.width)
         record.text.t = comment.content
         self.records.append(record)
+        self.refs.add(ref)
         self.changed = True
 
     def to_parts(self) -> dict[str, bytes]:

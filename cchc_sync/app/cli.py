@@ -17,10 +17,12 @@ from pathlib import Path
 import click
 
 from cchc_sync.app import render
+from cchc_sync.app.cli_archive import archive_group
 from cchc_sync.app.cli_google import google_group
 from cchc_sync.app.cli_support import (
     CommandLine,
     boundary,
+    config_option,
     configure_logging,
     convert_to_pdf,
     report_format,
@@ -74,21 +76,6 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool, config_file: str | None)
     -q, -v and --config may come before or after the command name."""
     configure_logging(verbose=verbose, quiet=quiet, command=ctx.invoked_subcommand)
     ctx.obj = {"quiet": quiet, "config": config_file}
-
-
-def _config_from_group(ctx: click.Context, param, value):
-    """--config after the command wins; else the one given before it; else the default."""
-    return value or (ctx.find_root().obj or {}).get("config")
-
-
-config_option = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    callback=_config_from_group,
-    help="Config file (default ./cchc-sync.toml, or $CCHC_SYNC_CONFIG).",
-)
 
 
 period_option = click.option("--period", "period_code", default=None,
@@ -414,3 +401,4 @@ def doctor(config_file, as_json):
 
 
 cli.add_command(google_group)
+cli.add_command(archive_group)

@@ -24,6 +24,7 @@ from cchc_sync.domain.templates import TemplateError
 from cchc_sync.report import ReportError
 from cchc_sync.sources.base import SourceError
 from cchc_sync.store.archive import ArchiveError
+from cchc_sync.store.backup import ArchiveDamaged, BackupUnusable, is_damage
 
 # The Vietnamese sentence said before each kind of known error; the error's own text (a
 # file, a line, sometimes an English technical detail from a library) follows it.
@@ -42,6 +43,8 @@ class PdfUnavailable(Exception):
 
 
 OPERATIONAL_ERRORS = {
+    ArchiveDamaged: "Không mở được kho lưu trữ",
+    BackupUnusable: "Không khôi phục được kho lưu trữ",
     PdfUnavailable: "Không xuất được báo cáo ra PDF",
     SourceError: "Không truy cập được bảng tính",
     OSError: "Lỗi khi đọc hoặc ghi tệp",
@@ -53,6 +56,10 @@ QUIET_LOGGERS = ("apscheduler", "urllib3", "google", "matplotlib", "PIL")
 
 def error_line(exc: Exception) -> tuple[str, int] | None:
     """The line a coordinator reads for a known error, and the exit code; None for a bug."""
+    if is_damage(exc) and not isinstance(exc, ArchiveDamaged):
+        # Damage found past the pages opening the archive reads (ArchiveDamaged says those).
+        return (f"cchc-sync: Kho lưu trữ bị hỏng ({exc}): kiểm tra bằng `cchc-sync archive "
+                "check`, khôi phục bản sao gần nhất bằng `cchc-sync archive restore`", 1)
     for kinds, code in ((USAGE_ERRORS, 2), (OPERATIONAL_ERRORS, 1)):
         for kind, sentence in kinds.items():
             if isinstance(exc, kind):
@@ -75,6 +82,21 @@ def boundary(func):
             sys.exit(said[1])
 
     return wrapper
+
+
+def _config_from_group(ctx: click.Context, param, value):
+    """--config after the command wins; else the one given before it; else the default."""
+    return value or (ctx.find_root().obj or {}).get("config")
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    callback=_config_from_group,
+    help="Config file (default ./cchc-sync.toml, or $CCHC_SYNC_CONFIG).",
+)
 
 
 def under_service() -> bool:

@@ -48,6 +48,7 @@ from cchc_sync.domain.config import ConfigError, load_config
 from cchc_sync.domain.registry import RegistryError
 from cchc_sync.sources.base import SourceError
 from cchc_sync.store.archive import ArchiveError
+from cchc_sync.store.backup import ArchiveDamaged
 
 log = logging.getLogger("cchc_sync")
 T = TypeVar("T")
@@ -64,7 +65,9 @@ class ArchiveUnavailable(Exception):
 # Failures of the world, not of the software: one log line each, no traceback. Each
 # message already says what is wrong and where (Google, the archive's disk, a config or
 # registry edited badly while the daemon runs).
-ONE_LINE_FAILURES = (SourceError, ArchiveUnavailable, ArchiveError, ConfigError, RegistryError)
+ONE_LINE_FAILURES = (
+    SourceError, ArchiveUnavailable, ArchiveError, ArchiveDamaged, ConfigError, RegistryError,
+)
 
 # SQLite's primary result codes that mean the file or its disk, not a query: SQLITE_PERM,
 # BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.

@@ -27,6 +27,7 @@ from cchc_sync.domain.registry import RegistryError, load_units
 from cchc_sync.domain.templates import TemplateError, load_template_set
 from cchc_sync.sources.xlsx.backend import UNITS_DIR, LocalBackend
 from cchc_sync.sources.xlsx.common import lock_files
+from cchc_sync.store.backup import check_archive, newest_good_backup
 
 EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$")
 
@@ -119,14 +120,23 @@ def _archive_check(config: Config) -> Check:
         return ok("archive", f"Kho lưu trữ {path} chưa có: sẽ được tạo ở lượt đồng bộ đầu.")
     try:
         with path.open("rb") as fh:
-            head = fh.read(16)
+            fh.read(16)
     except OSError as exc:
         return fail("archive", f"Không đọc được kho lưu trữ {path}.",
                     "Cho tài khoản chạy dịch vụ quyền đọc và ghi tệp này.", exc.strerror or "")
-    if head != b"SQLite format 3\x00":
-        return fail("archive", f"Tệp {path} không phải là kho lưu trữ (cơ sở dữ liệu SQLite).",
-                    "Khôi phục từ bản sao lưu: cchc-sync archive restore.")
-    return ok("archive", f"Kho lưu trữ {path} mở được.")
+    # The whole integrity check, not the header only: a file cut short keeps its header.
+    health = check_archive(path)
+    if not health.ok:
+        newest = newest_good_backup(path)
+        return fail("archive", f"Kho lưu trữ {path} bị hỏng hoặc không phải cơ sở dữ liệu "
+                    "SQLite.",
+                    f"Dừng dịch vụ, rồi chạy: cchc-sync archive restore (bản sao gần nhất: "
+                    f"{newest.name})." if newest else
+                    "Không có bản sao lưu nào dùng được: chép lại tệp từ bản sao của máy chủ, "
+                    "rồi chạy cchc-sync archive restore --from <tệp>.",
+                    "; ".join(health.problems[:3]))
+    return ok("archive", f"Kho lưu trữ {path} nguyên vẹn (lược đồ phiên bản "
+              f"{health.schema_version}).")
 
 
 # -- local -----------------------------------------------------------------------------------
@@ -226,17 +236,26 @@ def key_file_problem(path: Path | None) -> Check | None:
     except OSError as exc:
         return fail("google.credentials", f"Không đọc được tệp khoá {path}.",
                     "Cho tài khoản chạy cchc-sync quyền đọc tệp khoá.", exc.strerror or "")
-    if not stat.S_ISREG(st.st_mode):
+    if stat.S_ISDIR(st.st_mode):
         return fail("google.credentials", f"{path} là một thư mục, không phải tệp khoá.",
                     "Chỉ [google] credentials tới chính tệp .json bên trong thư mục đó.")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device: reading it could wait forever
+        return fail("google.credentials", f"{path} không phải tệp thường, không phải tệp khoá.",
+                    "Chỉ [google] credentials tới chính tệp khoá .json.")
     if st.st_mode & 0o077 and not os.environ.get("CREDENTIALS_DIRECTORY"):
         return fail("google.credentials",
                     f"Tệp khoá {path} đang cho người khác đọc được "
                     f"(quyền {st.st_mode & 0o777:04o}).",
                     f"Chạy: chmod 600 {path}")
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return fail("google.credentials", f"Không đọc được tệp khoá {path}.",
+                    "Cho tài khoản chạy cchc-sync quyền đọc tệp khoá, hoặc chép lại tệp.",
+                    exc.strerror or str(exc))
+    try:
+        data: Any = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return fail("google.credentials", f"Tệp {path} không phải là tệp khoá JSON của Google.",
                     "Tải lại khoá dạng JSON (không phải P12) từ Google Cloud Console.", str(exc))
     kind = data.get("type") if isinstance(data, dict) else None

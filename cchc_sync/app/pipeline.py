@@ -48,6 +48,7 @@ from cchc_sync.domain.records import Finding, Severity, UnitRead
 from cchc_sync.sources.base import ScanEntry, ScanState, SheetRef, UnitUnreachable
 from cchc_sync.sources.identity import identity_problem
 from cchc_sync.store.archive import RUN_FAILED
+from cchc_sync.store.backup import ArchiveDamaged, take_backup
 from cchc_sync.store.period_state import record_sheet_read, swap_last_scan, unit_states
 from cchc_sync.store.row_values import with_dates
 
@@ -150,7 +151,28 @@ def sync_once(
         warnings=result.warnings,
     )
     log.info(result.log_line())
+    _back_up(ws)
     return result
+
+
+def _back_up(ws: Workspace) -> None:
+    """A rolling backup of the archive when this finished cycle (or a command since the
+    last one: an approval, a period opened) changed it; [archive] backups, store/backup.py.
+    A backup that cannot be written (disk full) is a warning, not a failed cycle: the
+    archive itself is whole and the older backups are kept."""
+    archive = ws.archive
+    try:
+        taken = take_backup(archive.db, archive.path, archive.data_version(),
+                            ws.config.archive_backups, ws.clock())
+    except ArchiveDamaged as exc:
+        # The copy failed its check: the archive holds a damaged page no query read yet.
+        log.error("archive backup refused, older backups kept: %s", exc)
+        return
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("archive backup not written (older backups kept): %s", exc)
+        return
+    if taken is not None:
+        log.debug("archive backed up to %s", taken)
 
 
 def _cycle(ws: Workspace, run_id: int, result: CycleResult, progress, should_stop) -> None:

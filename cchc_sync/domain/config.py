@@ -62,6 +62,10 @@ class ReadLimits:
     """Time to read one unit's file: past it, the unit waits for the next cycle."""
 
 
+DEFAULT_BACKUPS = 7
+"""Backups kept by default: a week of quiet days, or the last seven changed cycles."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Config:
     path: Path
@@ -94,6 +98,9 @@ class Config:
     level_names: dict[str, str] = field(default_factory=dict)
     google: GoogleSettings = field(default_factory=GoogleSettings)
     limits: ReadLimits = field(default_factory=ReadLimits)
+    archive_backups: int = DEFAULT_BACKUPS
+    """Rolling online backups of the archive kept ([archive] backups; 0: none). One is
+    taken after each cycle that changed the archive (store/backup.py)."""
 
     @property
     def root(self) -> Path:
@@ -171,6 +178,7 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
         level_order=tuple(levels.get("order", ())),
         level_names=dict(levels.get("names", {})),
         limits=read_limits(data.get("limits", {}), path),
+        archive_backups=_backups(data.get("archive", {}), path),
         google=GoogleSettings(
             credentials=google_credentials(g.get("credentials", ""), rel, path),
             folder=str(g.get("folder", "")),
@@ -183,6 +191,17 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
             token_file=google_token_file(g.get("token", ""), rel, root),
         ),
     )
+
+
+def _backups(section: dict, path: Path) -> int:
+    raw = section.get("backups", DEFAULT_BACKUPS)
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise ConfigError(
+            f"{path}: [archive] backups phải là một số nguyên không âm (đang là {raw!r})")
+    unknown = sorted(set(section) - {"backups"})
+    if unknown:
+        raise ConfigError(f"{path}: [archive] có khoá không biết: {', '.join(unknown)}")
+    return raw
 
 
 def read_limits(section: dict, path: Path) -> ReadLimits:
@@ -338,6 +357,12 @@ def render_config(
         "schedule",
         ("interval_minutes", interval_minutes if interval_minutes % 1 else int(interval_minutes),
          "how often `cchc-sync run` polls the sheets"),
+    )
+    section(
+        "archive",
+        "rolling copies of the archive (SQLite online backups in <archive>.backups/), one",
+        "after each cycle that changed it; `cchc-sync archive restore` puts one back",
+        ("backups", DEFAULT_BACKUPS, "how many to keep; 0 = none"),
     )
     section("backend", ("kind", backend, '"local" (folder of .xlsx) or "google"'))
     section(

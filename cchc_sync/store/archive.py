@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cchc_sync.domain.records import CurrentRow, Finding, Severity, TabLayout, TypedRow, Unit
+from cchc_sync.store.backup import ArchiveDamaged, is_damage
 from cchc_sync.store.row_values import encode_values
 from cchc_sync.store.schema import (  # noqa: F401  (re-exported: the archive's constants)
     _MIGRATIONS,
@@ -65,11 +66,18 @@ class Archive:
         self.path = Path(path)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
-        # WAL: readers (status, findings, export) never block the daemon's writes.
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        try:
+            # WAL: readers (status, findings, export) never block the daemon's writes.
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if is_damage(exc):
+                # Overwritten or cut short: one line naming the file and the way back.
+                raise ArchiveDamaged(self.path, str(exc)) from None
+            raise
 
     def close(self) -> None:
         self.db.close()

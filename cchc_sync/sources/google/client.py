@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -125,14 +126,28 @@ def build_gspread_client(
     """
     if credentials is None:
         assert key_file is not None
-        check_key_file(key_file)
-        credentials = service_account.Credentials.from_service_account_file(
-            str(key_file), scopes=list(scopes))
+        credentials = read_service_account_key(key_file, scopes)
     session = EndpointAuthorizedSession(credentials, endpoint=endpoint)
     client = gspread.Client(auth=credentials, session=session, http_client=HTTPClient)
     client.http_client.auth = credentials  # gspread leaves it unset when a session is given
     client.set_timeout(timeout)
     return client
+
+
+def read_service_account_key(key_file: str | Path, scopes: Sequence[str]) -> Any:
+    """Service-account credentials from a key file checked by check_key_file; a file that
+    cannot be read or is not a key is one line (SourceError), never a traceback."""
+    key = check_key_file(key_file)
+    try:
+        return service_account.Credentials.from_service_account_file(str(key),
+                                                                      scopes=list(scopes))
+    except OSError as exc:  # unreadable (permissions), vanished since the check
+        raise SourceError(
+            f"không đọc được tệp khoá {key} / cannot read the key file {key}: "
+            f"{exc.strerror or exc}"
+        ) from None
+    except (ValueError, KeyError) as exc:
+        raise SourceError(f"{key} không phải tệp khoá tài khoản dịch vụ ({exc})") from None
 
 
 def check_key_file(key_file: str | Path) -> Path:
@@ -156,6 +171,14 @@ def check_key_file(key_file: str | Path) -> Path:
         raise SourceError(
             f"không đọc được tệp khoá {path} / cannot read the key file {path}: {exc.strerror}"
         ) from None
+    if not stat.S_ISREG(st.st_mode):
+        # Checked before opening: reading a FIFO would wait forever, a directory fails
+        # with a traceback deep in google-auth.
+        what = "một thư mục" if stat.S_ISDIR(st.st_mode) else "không phải tệp thường"
+        raise SourceError(
+            f"đường dẫn khoá {path} là {what}, không phải tệp khoá JSON: hãy trỏ [google] "
+            f"credentials tới chính tệp .json / the key path is not a regular file: {path}"
+        )
     if _delivered_by_systemd(path):
         return path
     mode = st.st_mode & 0o777

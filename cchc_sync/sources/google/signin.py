@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from google.oauth2 import credentials as user_credentials
-from google.oauth2 import service_account
 from google_auth_oauthlib.flow import InstalledAppFlow
 
 from cchc_sync.domain.config import GoogleSettings
 from cchc_sync.sources.base import SourceError
-from cchc_sync.sources.google.client import check_key_file
+from cchc_sync.sources.google.client import check_key_file, read_service_account_key
 
 SPREADSHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 DRIVE_FILE_SCOPE = "https://www.googleapis.com/auth/drive.file"
@@ -54,12 +53,7 @@ def build_credentials(settings: GoogleSettings, scopes: Sequence[str]) -> Any:
         return load_user_credentials(settings.token_file)
     if not settings.credentials:
         raise SourceError("chưa khai báo [google] credentials (tệp khoá tài khoản dịch vụ)")
-    key = check_key_file(settings.credentials)
-    try:
-        creds = service_account.Credentials.from_service_account_file(str(key),
-                                                                      scopes=list(scopes))
-    except (ValueError, KeyError) as exc:
-        raise SourceError(f"{key} không phải tệp khoá tài khoản dịch vụ ({exc})") from None
+    creds = read_service_account_key(settings.credentials, scopes)
     return creds.with_subject(settings.subject) if settings.subject else creds
 
 
@@ -74,8 +68,15 @@ def load_user_credentials(token_file: Path | None) -> Any:
         raise SourceError(f"{token_file} là một thư mục, không phải tệp đăng nhập Google")
     check_key_file(token_file)
     try:
-        return _credentials(json.loads(token_file.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        text = token_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SourceError(
+            f"không đọc được tệp đăng nhập Google {token_file} ({exc.strerror or exc}): hãy "
+            "cho tài khoản chạy cchc-sync quyền đọc tệp này"
+        ) from None
+    try:
+        return _credentials(json.loads(text))
+    except (ValueError, KeyError, TypeError) as exc:
         raise SourceError(
             f"tệp đăng nhập Google {token_file} hỏng ({exc}): hãy chạy `cchc-sync google "
             "login` để đăng nhập lại"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import os
+import resource
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +17,9 @@ import pytest
 from cchc_sync.app.demo import fill_demo_workbooks
 from cchc_sync.app.demo_data import DISTRICT, PERIOD, UNITS_CSV
 from cchc_sync.app.initialise import init_workspace
-from cchc_sync.app.pipeline import Workspace
-from cchc_sync.domain.clock import VIETNAM
+from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
+from cchc_sync.domain.clock import VIETNAM, utcnow
+from cchc_sync.domain.config import DEFAULT_CONFIG_NAME, load_config
 from cchc_sync.domain.periods import half_year_containing
 
 
@@ -56,19 +62,48 @@ def current_period() -> str:
     return half_year_containing(dt.datetime.now(VIETNAM).date())
 
 
+_BUILT: dict[tuple, tuple[Path, dt.datetime]] = {}
+"""Districts already made in this test process, by (fill, style, period, cycles): `init`
+writes a dozen workbooks with openpyxl and a first cycle flags them (seconds of CPU each),
+and most tests start from the same few states. A test gets a copy of the one built first
+(file times kept), opened afresh."""
+_BUILT_ROOT = Path(tempfile.mkdtemp(prefix="cchc-built-districts-"))
+atexit.register(shutil.rmtree, _BUILT_ROOT, ignore_errors=True)
+
+
+def _built_district(fill: bool, style: int | None, period: str,
+                    cycles: int) -> tuple[Path, dt.datetime]:
+    key = (fill, style, period, cycles)
+    if key not in _BUILT:
+        root = _BUILT_ROOT / f"d{len(_BUILT)}"
+        root.mkdir()
+        units = root / "units-source.csv"
+        units.write_text(UNITS_CSV, encoding="utf-8")
+        ws = init_workspace(root, units_csv=units, period=period, name=DISTRICT)
+        ws.clock = clock = Clock()
+        if fill:
+            fill_demo_workbooks(ws, style=style)
+        for _ in range(cycles):
+            clock.tick()
+            sync_once(ws)
+        ws.close()
+        _BUILT[key] = (root, clock.now)
+    return _BUILT[key]
+
+
 def make_district(root: Path, *, fill: bool = True, style: int | None = None,
-                  clock: Clock | None = None, period: str = PERIOD) -> Workspace:
-    """The sample district in `root`: init, optionally filled as clerks would. Tests on the
-    default period 2022S1 pass a Clock in June 2022; real processes use current_period()."""
-    root.mkdir(parents=True, exist_ok=True)
-    units = root / "units-source.csv"
-    units.write_text(UNITS_CSV, encoding="utf-8")
-    ws = init_workspace(root, units_csv=units, period=period, name=DISTRICT)
-    if clock is not None:
-        ws.clock = clock
-    if fill:
-        fill_demo_workbooks(ws, style=style)
-    return ws
+                  clock: Clock | None = None, period: str = PERIOD,
+                  cycles: int = 0) -> Workspace:
+    """The sample district in `root`: init, optionally filled as clerks would, after
+    `cycles` cycles ten minutes apart (a copy of one built once per test process; `clock`
+    is set to the time of the last cycle). Tests on the default period 2022S1 pass a Clock
+    in June 2022; real processes use current_period()."""
+    built, now = _built_district(fill, style, period, cycles)
+    shutil.copytree(built, root, symlinks=True, dirs_exist_ok=True)
+    if clock is not None and cycles:
+        clock.now = now
+    return open_workspace(load_config(root / DEFAULT_CONFIG_NAME),
+                          clock=clock if clock is not None else utcnow)
 
 
 @pytest.fixture
@@ -87,22 +122,36 @@ def synced_copy(template: Path, root: Path, clock: Clock) -> Workspace:
     """A copy of a district made and synced once (`template`, archive closed), opened in
     `root`: a cycle's worth of CPU saved per test that only needs a synced district. The
     copy keeps file times, so its first cycle reads nothing."""
-    import shutil
-
-    from cchc_sync.app.pipeline import open_workspace
-    from cchc_sync.domain.config import load_config
-
     shutil.copytree(template, root, symlinks=True)
-    return open_workspace(load_config(root / "cchc-sync.toml"), clock=clock)
+    return open_workspace(load_config(root / DEFAULT_CONFIG_NAME), clock=clock)
 
 
 @pytest.fixture(scope="module")
 def synced_template(tmp_path_factory) -> Path:
     """The sample district, filled and synced once per test module (see synced_copy)."""
-    from cchc_sync.app.pipeline import sync_once
-
     root = tmp_path_factory.mktemp("synced") / "d"
     ws = make_district(root, clock=Clock())
     sync_once(ws)
     ws.close()
     return root
+
+
+# -- CPU per test (CCHC_TEST_CPU=path): wall-clock durations mean little on a busy machine,
+# the CPU a test costs (its own and its subprocesses') does not depend on the load.
+_CPU_LOG = os.environ.get("CCHC_TEST_CPU")
+
+
+def _cpu_now() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if not _CPU_LOG:
+        yield
+        return
+    start = _cpu_now()
+    yield
+    with open(_CPU_LOG, "a", encoding="utf-8") as log:
+        log.write(f"{_cpu_now() - start:.3f}\t{item.nodeid}\n")

@@ -28,6 +28,7 @@ from cchc_sync.sources.xlsx.backend import LocalBackend
 from cchc_sync.store.archive import _UNWATCHED, _WATCHED, Archive
 from cchc_sync.store.period_state import FINAL, get_period
 from cchc_sync.testing.typist import set_cell
+from tests.conftest import make_district
 
 # Where publish.unit_progress, compute_figures and build_master read the archive (rows,
 # their positions and explanations, findings, sheet states, periods, unit states; the
@@ -103,13 +104,20 @@ def progress_line(ws, unit):
 
 
 @pytest.fixture
-def synced(district, clock, caplog):
-    """The district after its first cycle and one idle cycle (which must skip)."""
+def synced(tmp_path, clock):
+    """The district after its first cycle and one idle cycle (a copy of one built once per
+    test process; test_the_first_cycle_rebuilds_and_the_next_skips shows what those two
+    cycles do)."""
+    ws = make_district(tmp_path / "district", clock=clock, cycles=2)
+    yield ws
+    ws.close()
+
+
+def test_the_first_cycle_rebuilds_and_the_next_skips(district, clock, caplog):
     first, said = cycle(district, clock, caplog)
     assert first.master_written and rebuilt(said)
-    _, said = cycle(district, clock, caplog)
-    assert skipped(said)
-    return district
+    second, said = cycle(district, clock, caplog)
+    assert skipped(said) and not second.master_written
 
 
 # -- nothing changed ---------------------------------------------------------------------

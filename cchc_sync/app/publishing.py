@@ -192,7 +192,9 @@ def master_inputs(ws: Workspace, master, *, closed: bool = False) -> str:
         "period": [ws.period.code, ws.period.start.isoformat(), ws.period.end.isoformat()],
         "units": repr(ws.units),
         "levels": ws.levels,
-        "config": repr(ws.config),
+        # Where the workspace folder is does not shape the book: a workspace moved to
+        # another server or disk (or restored from a copy) keeps its master.
+        "config": repr(ws.config).replace(str(ws.config.root), "<workspace>"),
         "templates": repr(ws.templates),
         "master": [master["backend"], master["ref"], master["url"]],
         "backend": ws.backend.kind,

@@ -9,13 +9,16 @@ time whose token_uri is the fake's), `MemoryDistrict` on the reference MemoryBac
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import json
 import os
 import shutil
 import stat
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import openpyxl
 from openpyxl.utils import get_column_letter
@@ -24,13 +27,14 @@ from cchc_sync.app.demo import demo_tables, fill_demo_workbooks
 from cchc_sync.app.demo_data import DISTRICT, PERIOD, UNITS_CSV
 from cchc_sync.app.demo_google import fill_demo_google
 from cchc_sync.app.initialise import init_workspace
-from cchc_sync.app.pipeline import Workspace, open_workspace
+from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
 from cchc_sync.domain.config import GoogleSettings, load_config
 from cchc_sync.sources.base import SheetRef
 from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.sources.google.create import LOCK_DESCRIPTION
 from cchc_sync.sources.memory import MemoryBackend
 from cchc_sync.testing.fake_google import FakeGoogle
+from cchc_sync.testing.fake_google.server import FakeState
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
 from cchc_sync.testing.typist import set_cell, type_rows
 from tests.conftest import Clock
@@ -163,32 +167,78 @@ class LocalDistrict(District):
 
 
 class GoogleDistrict(District):
+    """A district on the fake Google APIs. Building one (init's spreadsheets, the clerks'
+    typing, a first cycle) costs seconds of CPU in the fake and the client: the first of
+    each kind in a test process is built for real and snapshotted (its folder and the
+    fake's state), and later ones start a fresh fake from a copy of that snapshot."""
+
     kind = "google"
+    _built: dict[tuple, _BuiltGoogle] = {}
 
     def __init__(self, root: Path, units_csv: str = UNITS_CSV, fill: bool = True,
                  data_rows: int = 10, period: str = PERIOD, successors_csv: str | None = None,
-                 **backend: Any):
-        root.mkdir(parents=True, exist_ok=True)
+                 cycles: int = 0, **backend: Any):
+        # The injected clock and sleep of the backend do not shape what init and the first
+        # cycles make (the fake has no quota); every other override might.
+        shaping = tuple(sorted((k, repr(v)) for k, v in backend.items()
+                               if k not in ("clock", "sleep")))
+        key = (units_csv, fill, data_rows, period, successors_csv, cycles, shaping)
+        if key not in self._built:
+            self._built[key] = self._build(units_csv, fill, data_rows, period, successors_csv,
+                                           cycles, backend)
+        built = self._built[key]
+        shutil.copytree(built.root, root, symlinks=True, dirs_exist_ok=True)
+        self.fake = FakeGoogle().start()
+        self.fake.restore(built.state)
+        self.folder = built.folder
+        # The copy names this fake (config endpoint, the key's token_uri) and its own folder.
+        for name in ("cchc-sync.toml", "service-account.json"):
+            path = root / name
+            path.write_text(path.read_text(encoding="utf-8").replace(built.url, self.fake.url)
+                            .replace(str(built.root), str(root)), encoding="utf-8")
+        self.key_info = json.loads((root / "service-account.json").read_text(encoding="utf-8"))
+        config_file = root / "cchc-sync.toml"
+        self.backends: list[GoogleBackend] = []
+        self.clock = Clock(built.now)
+        config = load_config(config_file)
+        self.ws = open_workspace(config, backend=self._factory(data_rows, backend)(config),
+                                 clock=self.clock)
+
+    def _factory(self, data_rows: int, backend: dict[str, Any]):
+        def factory(config):
+            made = GoogleBackend.from_config(config, data_rows=data_rows, **backend)
+            self.backends.append(made)
+            return made
+        return factory
+
+    def _build(self, units_csv: str, fill: bool, data_rows: int, period: str,
+               successors_csv: str | None, cycles: int, backend: dict[str, Any]) -> _BuiltGoogle:
+        root = Path(tempfile.mkdtemp(prefix="cchc-built-google-")) / "d"
+        atexit.register(shutil.rmtree, root.parent, ignore_errors=True)
+        root.mkdir()
         self.fake = FakeGoogle().start()
         key = root / "service-account.json"
         self.key_info = make_service_account_key(key, self.fake.token_uri, DEFAULT_EMAIL)
         self.fake.register_key(self.key_info)  # JWT signatures are checked
         # A folder a person made and shared with the service account, as in the README.
         self.folder = self.fake.create_folder("Báo cáo CCHC", share_with=DEFAULT_EMAIL)
-        self.backends: list[GoogleBackend] = []
-
-        def factory(config):
-            made = GoogleBackend.from_config(config, data_rows=data_rows, **backend)
-            self.backends.append(made)
-            return made
-
+        self.backends = []
         google = GoogleSettings(credentials=key, folder=self.folder, endpoint=self.fake.url,
                                 coordinators=("phongnoivu@example.gov.vn",),
                                 reads_per_minute=FAST, writes_per_minute=FAST)
         self._init(root, units_csv, period, successors_csv, backend="google", google=google,
-                   backend_factory=factory)
+                   backend_factory=self._factory(data_rows, backend))
         if fill:
             self.fill_demo()
+        for _ in range(cycles):
+            self.clock.tick()
+            sync_once(self.ws)
+        self.ws.close()
+        built = _BuiltGoogle(root, self.fake.snapshot(), self.fake.url, self.key_info,
+                             self.folder, self.clock.now)
+        self.fake.stop()
+        assert not self.fake.errors, self.fake.errors[0]
+        return built
 
     def fill_demo(self) -> None:
         fill_demo_google(self.ws, self.fake)
@@ -251,6 +301,15 @@ class GoogleDistrict(District):
         dump = self.fake.spreadsheet(self.sheet_id(unit, period))
         return any(p.get("description") == LOCK_DESCRIPTION
                    for s in dump["sheets"] for p in s.get("protectedRanges", []))
+
+
+class _BuiltGoogle(NamedTuple):
+    root: Path
+    state: FakeState
+    url: str
+    key_info: dict[str, Any]
+    folder: str
+    now: dt.datetime
 
 
 class MemoryDistrict(District):

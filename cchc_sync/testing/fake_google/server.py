@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import pickle
 import socket
 import sys
 import threading
@@ -35,7 +36,7 @@ import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cchc_sync.testing.fake_google import (
@@ -305,6 +306,14 @@ class _Handler(BaseHTTPRequestHandler):
             return 500, err.drive_body() if family == "drive" else err.sheets_body(), {}, False
 
 
+class FakeState(NamedTuple):
+    """A snapshot of a fake's state (FakeGoogle.snapshot): the store and the statistics
+    pickled, and the service accounts' public keys as they are (immutable, not picklable)."""
+
+    store: bytes
+    keys: dict[str, Any]
+
+
 class FakeGoogle:
     """A local Sheets v4 + Drive v3 + OAuth token server for tests.
 
@@ -445,6 +454,26 @@ class FakeGoogle:
         with self.store.lock:
             for refresh in list(self.store.oauth.refresh):
                 user_oauth.revoke(self.store, self.store.oauth, refresh)
+
+    def snapshot(self) -> FakeState:
+        """Everything the fake holds (files, accounts, tokens, ids) and what it counted, for
+        another fake to start from: a test suite builds a district once and gives each test
+        its own copy, as if that test had built it. Faults and limits are not state."""
+        with self.store.lock, self.stats_.lock:
+            lock, keys, stats_lock = self.store.lock, self.store.keys, self.stats_.lock
+            self.store.lock, self.store.keys = None, {}  # type: ignore[assignment]
+            self.stats_.lock = None  # type: ignore[assignment]
+            try:
+                return FakeState(pickle.dumps((self.store, self.stats_)), dict(keys))
+            finally:
+                self.store.lock, self.store.keys, self.stats_.lock = lock, keys, stats_lock
+
+    def restore(self, state: FakeState) -> None:
+        """Replace everything the fake holds with a snapshot's copy."""
+        store, stats = pickle.loads(state.store)  # noqa: S301 - our own bytes, made above
+        store.lock, stats.lock = threading.RLock(), threading.Lock()
+        store.keys = dict(state.keys)
+        self.store, self.stats_ = store, stats
 
     def register_key(self, service_account_info: dict[str, Any]) -> None:
         """Verify JWT signatures of this service account from now on."""

@@ -46,7 +46,7 @@ STAGES: list[tuple[str, str, str]] = [
     ("progress", "write_master", "`publish.unit_progress`"),
     ("master_requests", "write_master",
      "`google_master.master_batches` (the master's batchUpdate bodies)"),
-    ("backend_master", "write_master", "`Backend.write_master`"),
+    ("backend_master", "write_master", "`Backend.update_master`"),
     ("http", "", "`GoogleTransport.request` (HTTP, JSON encode and decode, waiting)"),
 ]
 
@@ -152,7 +152,7 @@ class Stages:
         self._wrap(publish, "compute_figures", "figures")
         self._wrap(publish, "build_master", "build_master")
         self._wrap(publish, "unit_progress", "progress")
-        self._wrap(backend, "write_master", "backend_master")
+        self._wrap(backend, "update_master", "backend_master")
         if backend.kind == "local":
             self._wrap(xlsx_read, "read_table", "read_table")
         if backend.kind == "google":

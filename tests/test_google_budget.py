@@ -61,6 +61,14 @@ def cycle(district):
     return result, counts(district.fake)
 
 
+def master_rows_written(district) -> int:
+    """Rows of cells the master's batchUpdates carried since the last reset."""
+    sid = district.ws.archive.master(PERIOD)["ref"]
+    return sum(len(r["updateCells"].get("rows", []))
+               for e in district.fake.requests() if e["path"].endswith(f"/{sid}:batchUpdate")
+               for r in json.loads(e["body"])["requests"] if "updateCells" in r)
+
+
 def type_signer(district, unit: str, name: str) -> None:
     """A clerk changes who prepared the report: content changes, no finding does."""
     sid = district.sheet_id(unit)
@@ -98,10 +106,17 @@ def test_request_budget(tmp_path, n):
         changed = [u.code for u in district.ws.units[:: n // k][:k]]
         for code in changed:
             type_signer(district, code, "Trần Văn Hùng")
+        district.fake.record_bodies()
         result, (reads, writes) = cycle(district)
+        district.fake.record_bodies(False)
         measured["k_changed"] = (reads, writes)
         assert result.units_read == k and result.flags_written == k and result.master_written
         assert reads <= k + 3 and writes <= k + 2
+        # The master gets only what changed: per unit its "Thông tin" row and its line in
+        # "Tiến độ" (last edit, last check), whatever N is (O(k), not O(N)).
+        master_rows = master_rows_written(district)
+        measured["k_master_rows"] = master_rows
+        assert master_rows == 2 * k
 
         result, (reads, writes) = cycle(district)
         measured["k_echo"] = (reads, writes)

@@ -228,8 +228,9 @@ def _stamp(inputs: str, book_hash: str) -> str:
 
 
 def write_master(ws: Workspace, rows, findings, *, closed: bool = False) -> bool:
-    """Rebuild the master and write it if its fingerprint changed; skip the rebuild when
-    its inputs (master_inputs) are those it was last written from.
+    """Rebuild the master and write it if its fingerprint changed (only what changed since
+    the shape recorded with it: Backend.update_master); skip the rebuild when its inputs
+    (master_inputs) are those it was last written from.
 
     rows and findings are the archive's current ones, read in this cycle (rows None: not
     loaded yet, loaded here if the master is rebuilt): only the cycle,
@@ -255,10 +256,13 @@ def write_master(ws: Workspace, rows, findings, *, closed: bool = False) -> bool
         log.debug("master %s: rebuilt, unchanged", period)
         ws.archive.set_master_inputs(period, _stamp(inputs, fingerprint))
         return False
-    if not ws.backend.write_master(SheetRef(ref=master["ref"], url=master["url"]), book):
+    shape = ws.backend.update_master(SheetRef(ref=master["ref"], url=master["url"]), book,
+                                     master["shape"])
+    if shape is None:
         log.debug("master %s: rebuilt, not written", period)
         log.warning("master not written (open in a spreadsheet program); next cycle retries")
+        ws.archive.forget_master_shape(period)
         return False
     log.debug("master %s: rebuilt, written", period)
-    ws.archive.set_master_hash(period, fingerprint, _stamp(inputs, fingerprint))
+    ws.archive.set_master_hash(period, fingerprint, _stamp(inputs, fingerprint), shape)
     return True

@@ -239,3 +239,12 @@ class Backend(Protocol):
         """Replace the master's content with the book, atomically. Returns False when it
         cannot be written now (open in Excel): the next cycle tries again."""
         ...
+
+    def update_master(self, sheet: SheetRef, book: MasterBook, shape: str | None
+                      ) -> str | None:
+        """Make the master show the book, atomically, writing only what changed since the
+        master whose shape this backend returned last (`shape`; None or "": unknown, the
+        whole master is written). Returns the new shape to pass next time ("" when the
+        backend keeps none and always writes the whole master), or None when the master
+        was not written (and may or may not have changed: the caller forgets the shape)."""
+        ...

@@ -252,6 +252,11 @@ class MemoryBackend:
             target.touch()
             return target.token
 
+    def update_master(self, sheet: SheetRef, book: MasterBook, shape: str | None
+                      ) -> str | None:
+        """The whole master rewritten (no shape kept): "" when written, None when not."""
+        return "" if self.write_master(sheet, book) else None
+
     def write_master(self, sheet: SheetRef, book: MasterBook) -> bool:
         target = self.sheets.get(sheet.ref)
         if target is None:

@@ -121,8 +121,13 @@ class Archive:
             for statement in _change_counter():
                 db.execute(statement)
             # The inputs the master was last written from (publish.write_master).
-            if "inputs_key" not in {r[1] for r in db.execute("PRAGMA table_info(masters)")}:
+            # And the shape of what it shows (Backend.update_master: what the next write
+            # compares with, to write only the difference).
+            master_columns = {r[1] for r in db.execute("PRAGMA table_info(masters)")}
+            if "inputs_key" not in master_columns:
                 db.execute("ALTER TABLE masters ADD COLUMN inputs_key TEXT")
+            if "shape" not in master_columns:
+                db.execute("ALTER TABLE masters ADD COLUMN shape TEXT")
 
     def schema_version(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -261,21 +266,27 @@ class Archive:
         self.db.execute(
             "INSERT INTO masters (period, backend, ref, url) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (period) DO UPDATE SET backend=excluded.backend, ref=excluded.ref, "
-            "url=excluded.url",
+            "url=excluded.url, shape=NULL",
             (period, backend, ref, url),
         )
 
     def master(self, period: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM masters WHERE period = ?", (period,)).fetchone()
 
-    def set_master_hash(self, period: str, book_hash: str, inputs_key: str | None = None
-                        ) -> None:
+    def set_master_hash(self, period: str, book_hash: str, inputs_key: str | None = None,
+                        shape: str | None = None) -> None:
         """The master was written with this fingerprint, from these inputs (None: not
-        known, so the next cycle rebuilds it)."""
+        known, so the next cycle rebuilds it), and shows this shape (None: not known, so
+        the next write is a whole one)."""
         self.db.execute(
-            "UPDATE masters SET book_hash = ?, inputs_key = ?, written_at = ? WHERE period = ?",
-            (book_hash, inputs_key, _now(), period),
+            "UPDATE masters SET book_hash = ?, inputs_key = ?, shape = ?, written_at = ? "
+            "WHERE period = ?",
+            (book_hash, inputs_key, shape or None, _now(), period),
         )
+
+    def forget_master_shape(self, period: str) -> None:
+        """A master write that may or may not have landed: the next one writes it whole."""
+        self.db.execute("UPDATE masters SET shape = NULL WHERE period = ?", (period,))
 
     def set_master_inputs(self, period: str, inputs_key: str | None) -> None:
         """The master as written is what these inputs give (rebuilt, found unchanged)."""

@@ -14,7 +14,8 @@ Requests per operation (Sheets + Drive; OAuth token requests aside):
   every tab's grid data follows;
 - write_flags: 1 batchUpdate (+ 1 files.list per cycle to check no one edited since the
   read, shared by every flag write of the cycle);
-- write_master: 1 atomic batchUpdate rewriting every tab.
+- update_master: 1 atomic batchUpdate of what changed since the last write (its rows, or
+  every tab when the layout changed; google_master_update).
 
 Tab ids are fixed at creation (google_cells.fixed_sheet_ids), so writes need no metadata;
 a 400 caused by a tab a person deleted or re-made costs one metadata read and one retry.
@@ -24,6 +25,7 @@ See docs/google-backend.md for the budget, retries, limiter, scopes and known li
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,8 +58,9 @@ from cchc_sync.sources.google.client import (
 )
 from cchc_sync.sources.google.create import SheetMaker
 from cchc_sync.sources.google.flag_write import GONE_REASON, FlagWriter
-from cchc_sync.sources.google.master import master_batches
+from cchc_sync.sources.google.master import json_size, master_batches, master_tabs
 from cchc_sync.sources.google.master import master_tab_titles as _master_titles
+from cchc_sync.sources.google.master_update import marker_reset, master_shape, update_requests
 from cchc_sync.sources.google.read import (
     ALL_VALUES_FIELDS,
     VALUES_PARAMS,
@@ -199,33 +202,64 @@ class GoogleBackend(SheetMaker, FlagWriter):
     # -- writing ----------------------------------------------------------------------------
 
     def write_master(self, sheet: SheetRef, book: MasterBook) -> bool:
-        """Every master tab rewritten: one atomic batchUpdate when it fits
-        `master_request_bytes`, else the rows in parts into hidden tabs and one batchUpdate
-        swapping them in (google_master.master_batches). False (logged) when it cannot be
-        written now, the old master left whole; the next cycle writes it all again."""
+        """Every master tab rewritten (update_master with no shape)."""
+        return self.update_master(sheet, book, None) is not None
+
+    def update_master(self, sheet: SheetRef, book: MasterBook, shape: str | None
+                      ) -> str | None:
+        """The master made to show the book: only what changed since the master of `shape`
+        when its tabs are laid out alike (google_master_update), else every tab rewritten:
+        one atomic batchUpdate when it fits `master_request_bytes`, else the rows in parts
+        into hidden tabs and one batchUpdate swapping them in (google_master.master_batches).
+        Returns the new shape; None (logged) when it cannot be written now, the old master
+        left whole; the next cycle writes it all again."""
         sid = sheet.ref
         titles = _master_titles(list(book.tabs))
         ids = self._master_ids.get(sid) or fixed_sheet_ids(titles)
+        tabs = master_tabs(book, ids)
+        new = master_shape(tabs)
         try:
             try:
-                for requests in master_batches(book, ids, budget=self.master_request_bytes):
+                if self._write_master_changes(sid, tabs, shape, new):
+                    return json.dumps(new, separators=(",", ":"))
+                for requests in master_batches(book, ids, budget=self.master_request_bytes,
+                                               tail=marker_reset(new), tabs=tabs):
                     self._batch_update(sid, requests)
             except GoogleApiError as exc:
                 if exc.status != 400:
                     raise
                 log.info("master %s: tabs differ from the book (%s); reading its tabs", sid,
                          exc.message)
-                self._write_master_after_metadata(sid, book, titles)
+                ids = self._write_master_after_metadata(sid, book, titles)
+                new = master_shape(master_tabs(book, ids))
+                # The marker went with the tabs' rewrite (the same batchUpdates).
         except GoogleApiError as exc:
             log.error("master %s not written: %s", sid, unreachable_reason(sid, exc))
-            return False
+            return None
         except GoogleUnavailable as exc:
             log.warning("master %s not written this cycle: %s", sid, exc)
+            return None
+        return json.dumps(new, separators=(",", ":"))
+
+    def _write_master_changes(self, sid: str, tabs, shape: str | None,
+                              new: dict[str, Any]) -> bool:
+        """Write only the difference from the master of `shape` in one batchUpdate; False
+        when the master is to be rewritten whole instead (google_master_update). A 400
+        (the marker already there: this very difference applied before its answer was
+        lost; or a tab a person deleted) is raised for the whole rewrite to follow."""
+        try:
+            old = json.loads(shape) if shape else None
+        except ValueError:
+            old = None
+        requests = update_requests(tabs, old, new)
+        if requests is None or json_size({"requests": requests}) > self.master_request_bytes:
             return False
+        if requests:
+            self._batch_update(sid, requests)
         return True
 
     def _write_master_after_metadata(self, sid: str, book: MasterBook, titles: list[str]
-                                     ) -> None:
+                                     ) -> dict[str, int]:
         props = [s.get("properties", {}) for s in self._metadata(sid)]
         existing = {p.get("title", ""): int(p.get("sheetId", 0)) for p in props}
         used = set(existing.values())
@@ -245,10 +279,13 @@ class GoogleBackend(SheetMaker, FlagWriter):
         # Tabs the book no longer has go, after the new ones exist (a sheet keeps one tab);
         # staging tabs a write in parts left behind go first (master_batches).
         stale = {t: i for t, i in existing.items() if t not in ids}
+        tabs = master_tabs(book, ids)
         for requests in master_batches(book, ids, budget=self.master_request_bytes,
-                                       first=adds, stale=stale, taken=used):
+                                       first=adds, stale=stale, taken=used,
+                                       tail=marker_reset(master_shape(tabs)), tabs=tabs):
             self._batch_update(sid, requests)
         self._master_ids[sid] = ids
+        return ids
 
 
 def _rfc3339(text: str | None) -> dt.datetime | None:

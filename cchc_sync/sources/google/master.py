@@ -36,6 +36,7 @@ from cchc_sync.sources.base import MasterBook
 from cchc_sync.sources.google.cells import (
     add_sheet,
     cell,
+    chars_to_pixels,
     column_width,
     fixed_sheet_ids,
     grid,
@@ -106,14 +107,15 @@ def master_requests(book: MasterBook, ids: dict[str, int]) -> list[dict[str, Any
     """Rewrite every tab of the master in one batchUpdate. ids: tab title -> sheet id (every
     title present)."""
     out: list[dict[str, Any]] = []
-    for tab in _master_tabs(book, ids):
+    for tab in master_tabs(book, ids):
         out += [tab.properties(), tab.cells(), *tab.finish]
     return out
 
 
 def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTER_REQUEST_BYTES,
                    first: Iterable[dict[str, Any]] = (), stale: Mapping[str, int] | None = None,
-                   taken: Iterable[int] = ()) -> list[list[dict[str, Any]]]:
+                   taken: Iterable[int] = (), tail: Iterable[dict[str, Any]] = (),
+                   tabs: list[_Tab] | None = None) -> list[list[dict[str, Any]]]:
     """The batchUpdates (their `requests` lists, in order) that rewrite every tab, each within
     `budget` bytes of JSON when a single row allows it.
 
@@ -122,23 +124,26 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
     see. ids: tab title -> sheet id, every title present once `first` (addSheets) ran;
     stale: title -> id of tabs to delete (the book has no such tab; staging tabs left by a
     write that stopped half-way are deleted before new ones are made); taken: sheet ids in
-    use that staging tabs must not reuse. The last batchUpdate is not split: a few hundred
-    bytes a column, whatever the number of rows."""
+    use that staging tabs must not reuse; tail: requests that end the last batchUpdate (the
+    master's marker, master_update). The last batchUpdate is not split: a few hundred bytes
+    a column, whatever the number of rows. tabs: master_tabs(book, ids) when already made."""
     stale = dict(stale or {})
+    tail = list(tail)
     leftovers = [{"deleteSheet": {"sheetId": i}} for t, i in stale.items()
                  if t.startswith(STAGING_PREFIX)]
     old_tabs = [{"deleteSheet": {"sheetId": i}} for t, i in stale.items()
                 if not t.startswith(STAGING_PREFIX)]
     first = list(first)
-    tabs = _master_tabs(book, ids)
+    tabs = tabs if tabs is not None else master_tabs(book, ids)
     rows_size = [[json_size(r) for r in tab.rows] for tab in tabs]
     whole = [*first, *leftovers]
     for tab in tabs:
         whole += [tab.properties(), tab.cells(rows=False), *tab.finish]
-    whole += old_tabs
+    whole += old_tabs + tail
     # Each row adds its bytes and a comma to the request measured without rows.
     if _list_size(whole) + sum(sum(sizes) + len(sizes) for sizes in rows_size) <= budget:
-        return [[*first, *leftovers, *master_requests(book, ids), *old_tabs]]
+        everything = [r for tab in tabs for r in (tab.properties(), tab.cells(), *tab.finish)]
+        return [[*first, *leftovers, *everything, *old_tabs, *tail]]
 
     used = set(ids.values()) | set(taken) | set(stale.values())
     staging: dict[int, int] = {}  # live sheet id -> staging sheet id
@@ -180,7 +185,7 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
             "destination": grid(tab.sheet_id, 0, tab.grid_rows, 0, tab.width),
             "pasteType": "PASTE_NORMAL"}}, *tab.finish]
     swap += [{"deleteSheet": {"sheetId": i}} for i in staging.values()]
-    batches.append(swap + old_tabs)
+    batches.append(swap + old_tabs + tail)
     return batches
 
 
@@ -213,6 +218,12 @@ class _Tab:
     """RowData, the header first."""
     finish: list[dict[str, Any]]
     """Number formats per column, column widths, the basic filter."""
+    numbers: tuple[tuple[int, str], ...] = ()
+    """(column, number format name) of the columns formatted as a whole (repeatCell)."""
+    widths: tuple[int, ...] = ()
+    """Each column's width in pixels, as `finish` sets it."""
+    hidden: tuple[int, ...] = ()
+    """Columns hidden from the reader."""
 
     @property
     def grid_rows(self) -> int:
@@ -234,7 +245,7 @@ class _Tab:
                                 "rows": self.rows if rows else [], "fields": _CELL_FIELDS}}
 
 
-def _master_tabs(book: MasterBook, ids: dict[str, int]) -> list[_Tab]:
+def master_tabs(book: MasterBook, ids: dict[str, int]) -> list[_Tab]:
     names = list(book.tabs)
     titles = master_tab_titles(names)
     return [_tab(ids[title], title, index, book.tabs[name],
@@ -252,13 +263,12 @@ def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[s
                         for h in headers]}]
     for values in df.itertuples(index=False, name=None):
         rows.append({"values": [_value_cell(v, k) for v, k in zip(values, kinds, strict=True)]})
+    numbers = tuple((col, _NUMBER_FORMAT[kind]) for col, kind in enumerate(kinds)
+                    if kind in _NUMBER_FORMAT)
     finish: list[dict[str, Any]] = []
-    for col, kind in enumerate(kinds):
-        number = _NUMBER_FORMAT.get(kind)
-        if number and len(df):
-            finish.append({"repeatCell": {
-                "range": grid(sheet_id, 1, height, col, col + 1),
-                "cell": cell(number=number), "fields": "userEnteredFormat.numberFormat"}})
+    if len(df):
+        finish += number_formats(sheet_id, numbers, 1, height)
+    widths, hidden_cols = [], []
     for col, header in enumerate(headers):
         chars = text_width(header, df.iloc[:_WIDTH_SAMPLE, col])
         if header in wrapped:
@@ -272,7 +282,9 @@ def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[s
                     "fields": "userEnteredFormat.wrapStrategy,"
                               "userEnteredFormat.verticalAlignment"}})
         finish.append(column_width(sheet_id, col, chars))
+        widths.append(chars_to_pixels(chars))
         if header in hidden:
+            hidden_cols.append(col)
             finish.append({"updateDimensionProperties": {
                 "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": col,
                           "endIndex": col + 1},
@@ -281,7 +293,17 @@ def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[s
         finish.append({"setBasicFilter": {"filter": {"range": grid(sheet_id, 0, height, 0,
                                                                     width)}}})
     return _Tab(sheet_id=sheet_id, title=title, index=index, height=height, width=width,
-                rows=rows, finish=finish)
+                rows=rows, finish=finish, numbers=numbers, widths=tuple(widths),
+                hidden=tuple(hidden_cols))
+
+
+def number_formats(sheet_id: int, numbers: Iterable[tuple[int, str]], r0: int, r1: int
+                   ) -> list[dict[str, Any]]:
+    """The columns' number formats over rows [r0, r1): one repeatCell per column."""
+    return [{"repeatCell": {"range": grid(sheet_id, r0, r1, col, col + 1),
+                            "cell": cell(number=number),
+                            "fields": "userEnteredFormat.numberFormat"}}
+            for col, number in numbers]
 
 
 _NUMBER_FORMAT = {"percent": "points", "int": "int", "float": "float", "date": "date",

@@ -286,6 +286,11 @@ class LocalBackend:
             raise UnitUnreachable(f"Không ghi được tệp {sheet.ref}: {exc}") from None
         return file_token(self._stat(sheet))
 
+    def update_master(self, sheet: SheetRef, book: MasterBook, shape: str | None
+                      ) -> str | None:
+        """The whole master rewritten (no shape kept): "" when written, None when not."""
+        return "" if self.write_master(sheet, book) else None
+
     def write_master(self, sheet: SheetRef, book: MasterBook) -> bool:
         """Replace the master workbook with the book; False while it is open."""
         path = self.sheet_path(sheet)

@@ -3,8 +3,9 @@
 Counts are the fake's own (every Sheets and Drive request that reached it, OAuth token
 requests aside), so they are what Google would bill against the per-user quota:
 a cycle with nothing changed costs 1 request; k of N units changed cost at most k + 3
-reads and k + 2 writes; the first cycle over N units at most N + 3 reads; the software's own
-write costs at most one re-read of that spreadsheet, and never hides a person's edit.
+reads and k + 2 writes, the master write carrying only those units' rows; the first cycle
+over N units at most N + 3 reads; the software's own flag write costs no re-read when the
+listing proves the new version is ours alone, and never hides a person's edit.
 """
 
 from __future__ import annotations
@@ -93,10 +94,12 @@ def test_request_budget(tmp_path, n):
         assert result.units_read == n and result.flags_written == n and result.master_written
         assert reads <= n + 3
 
-        result, (reads, writes) = cycle(district)  # our own flag writes come back once
+        # Our own flag writes: the listing proves each sheet's new version is ours alone
+        # (version one further, our account the last modifier), so nothing is re-read.
+        result, (reads, writes) = cycle(district)
         measured["echo"] = (reads, writes)
-        assert result.units_read == n and result.flags_written == 0
-        assert reads <= n + 1 and writes == 0
+        assert result.units_read == 0 and result.flags_written == 0
+        assert (reads, writes) == (1, 0)
 
         result, (reads, writes) = cycle(district)  # nothing changed
         measured["idle"] = (reads, writes)
@@ -120,8 +123,8 @@ def test_request_budget(tmp_path, n):
 
         result, (reads, writes) = cycle(district)
         measured["k_echo"] = (reads, writes)
-        assert result.units_read == k and result.flags_written == 0
-        assert reads <= k + 1 and writes == 0
+        assert result.units_read == 0 and result.flags_written == 0
+        assert (reads, writes) == (1, 0)
 
         result, (reads, writes) = cycle(district)
         assert reads + writes == 1
@@ -139,7 +142,7 @@ def test_a_person_editing_right_after_our_write_is_never_hidden(tmp_path):
         # Before the next scan, the clerk breaks a total.
         district.fake.edit_cells(sid, "Giải quyết TTHC", "E2", [[99]])
         result, _ = cycle(district)
-        assert result.units_read == 4  # three echoes of our writes, and the edit
+        assert result.units_read == 1  # the edit; our own three writes are proved ours
         assert ("U001", "tthc", "tong_tiep_nhan", "tthc.tong-tiep-nhan") in \
             finding_keys(district.ws)
         assert result.flags_written == 1
@@ -161,6 +164,46 @@ def test_a_person_editing_right_after_our_write_is_never_hidden(tmp_path):
         assert result.units_read == 1 and result.flags_written == 1
         assert ("U001", "tthc", "tong_tiep_nhan", "tthc.tong-tiep-nhan") in \
             finding_keys(district.ws)  # 1 + 2 + 4 != 6: the later edit was read
+    finally:
+        district.close()
+
+
+def test_an_edit_just_before_our_flag_write_is_read_and_our_write_alone_is_not(tmp_path):
+    """The window the listing cannot see: a clerk types after the flag write's version
+    check and before the write lands. The version then goes two further (the edit and our
+    write), so the next cycle reads the sheet; a sheet nobody touched is not re-read, and
+    one a person edits after our write (the last modifier is then that person) is."""
+    district = GoogleDistrict(tmp_path / "d", units_csv=registry(3), fill=False, data_rows=3)
+    try:
+        window, after = district.sheet_id("U000"), district.sheet_id("U001")
+        for unit in ("U000", "U001", "U002"):
+            district.fake.edit_cells(district.sheet_id(unit), "Giải quyết TTHC", "A2",
+                                     [TTHC_ROW])
+
+        def clerk_types(kind: str, path: str) -> None:
+            if kind == "POST spreadsheets.batchUpdate" and path.endswith(f"/{window}:batchUpdate"):
+                remove()  # once
+                district.fake.edit_cells(window, "Giải quyết TTHC", "E2", [[99]])
+
+        remove = district.fake.on_request(clerk_types)
+        result, _ = cycle(district)
+        assert result.flags_written == 3
+        tokens = {u: s.token for u, s in district.ws.archive.sheets(PERIOD).items()}
+        assert all(t.startswith("own:") for t in tokens.values())
+
+        district.fake.edit_cells(after, "Giải quyết TTHC", "D2", [[4]])  # after our write
+        result, (reads, _) = cycle(district)
+        # The listing, the two edited sheets, the listing before their flag writes.
+        assert result.units_read == 2 and reads == 4
+        keys = finding_keys(district.ws)
+        assert ("U000", "tthc", "tong_tiep_nhan", "tthc.tong-tiep-nhan") in keys  # 99
+        assert ("U001", "tthc", "tong_tiep_nhan", "tthc.tong-tiep-nhan") in keys  # 1+2+4 != 6
+        assert ("U002", "tthc", "tong_tiep_nhan", "tthc.tong-tiep-nhan") not in keys
+        # U002's proved token became its plain version; a later edit there is read too.
+        assert not district.ws.archive.sheets(PERIOD)["U002"].token.startswith("own:")
+        district.fake.edit_cells(district.sheet_id("U002"), "Giải quyết TTHC", "E2", [[7]])
+        result, _ = cycle(district)
+        assert "U002" in {f[0] for f in finding_keys(district.ws)}
     finally:
         district.close()
 

@@ -114,3 +114,22 @@ def test_an_expired_token_is_refreshed_without_a_retry(transport, fake):
     fake.expire_tokens()
     assert transport.request("GET", DRIVE_FILES_API_V3_URL, params=LIST) is not None
     assert transport.retries == 0
+
+
+def test_no_environment_lookup_per_request_unless_a_proxy_is_set(monkeypatch):
+    """requests reads proxies, .netrc and CA bundles from the environment on every request
+    while trust_env is on: off unless a proxy is configured; a CA bundle is read once."""
+    from google.auth.credentials import AnonymousCredentials
+
+    from cchc_sync.sources.google.client import EndpointAuthorizedSession
+
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+                 "ALL_PROXY", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    session = EndpointAuthorizedSession(AnonymousCredentials(), endpoint="http://127.0.0.1:1")
+    assert session.trust_env is False and session._token_session.trust_env is False
+    assert session.verify == "/etc/ssl/certs/ca-certificates.crt"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.gov.vn:3128")
+    session = EndpointAuthorizedSession(AnonymousCredentials(), endpoint="http://127.0.0.1:1")
+    assert session.trust_env is True and session.verify is True

@@ -226,11 +226,18 @@ def _sync_period(
         if entry.state is ScanState.UNREACHABLE:
             result.units_unreachable.append(code)
             archive.update_sheet(period, code, reachable=0, reason=entry.reason)
-        elif entry.state is ScanState.UNCHANGED and not sheets[code].reachable:
-            # Listed again with nothing new to read: reachable. A changed sheet becomes
-            # reachable only when its read succeeds (below): while Google keeps failing
-            # the read, `status` must not show it reachable for the minute of retries.
-            archive.update_sheet(period, code, reachable=1, reason="")
+        elif entry.state is ScanState.UNCHANGED:
+            fields = {}
+            if not sheets[code].reachable:
+                # Listed again with nothing new to read: reachable. A changed sheet becomes
+                # reachable only when its read succeeds (below): while Google keeps failing
+                # the read, `status` must not show it reachable for the minute of retries.
+                fields.update(reachable=1, reason="")
+            if entry.token and entry.token != sheets[code].token:
+                # Our own write's token proved by the listing (OwnWrite): the plain one now.
+                fields["token"] = entry.token
+            if fields:
+                archive.update_sheet(period, code, **fields)
     for done, code in enumerate(progress(to_read, "Đọc bảng tính đơn vị")):
         if should_stop():
             log.info("stop requested: %d units left for the next cycle", len(to_read) - done)

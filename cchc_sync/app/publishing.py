@@ -20,7 +20,14 @@ from cchc_sync.publish import progress
 from cchc_sync.publish.figures import compute_figures, rows_with_errors
 from cchc_sync.publish.flags import plan_flags
 from cchc_sync.publish.master import UnitProgress, build_master
-from cchc_sync.sources.base import FlagPlan, MasterBook, ReadBasis, SheetRef, UnitUnreachable
+from cchc_sync.sources.base import (
+    FlagPlan,
+    MasterBook,
+    OwnWrite,
+    ReadBasis,
+    SheetRef,
+    UnitUnreachable,
+)
 from cchc_sync.store.archive import SheetState
 from cchc_sync.store.period_state import (
     get_period,
@@ -66,7 +73,10 @@ def write_flags(ws: Workspace, touched: set[str]) -> tuple[int, list[str]]:
             continue
         fields = {"flags_hash": fingerprint, "flags_written_at": ws.clock().isoformat()}
         if token:
-            fields["token"] = token
+            fields["token"] = str(token)
+        if isinstance(token, OwnWrite):
+            # Provably our write alone: no re-read will bring the basis it leaves.
+            ws.archive.keep_basis(period, code, token.basis.to_json())
         ws.archive.update_sheet(period, code, **fields)
         written += 1
     return written, pending

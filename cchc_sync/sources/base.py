@@ -176,6 +176,21 @@ class MasterBook:
         )
 
 
+class OwnWrite(str):
+    """A token write_flags returns when the backend can prove, without reading the sheet
+    again, that the sheet's next version is its own write and nothing else (Google:
+    google_flag_write.own_token). The string is the token to keep; `basis` is the read
+    basis the next flag write starts from (the read's, with the flag state this write
+    left), to keep in place of the read's."""
+
+    basis: ReadBasis
+
+    def __new__(cls, token: str, basis: ReadBasis) -> OwnWrite:
+        made = super().__new__(cls, token)
+        made.basis = basis
+        return made
+
+
 class Backend(Protocol):
     """What every backend does. Implementations: LocalBackend, GoogleBackend."""
 
@@ -228,10 +243,11 @@ class Backend(Protocol):
 
         `basis`: the ReadBasis of the read the plan was computed from (the latest read of
         this sheet), or None when there is none (an archive from before bases were kept);
-        a basis of another backend kind or another sheet counts as None. A write never
-        updates the basis: a backend whose write changes what its basis says returns ""
-        (the stored token then no longer matches, so no further write happens before the
-        next read brings a new basis).
+        a basis of another backend kind or another sheet counts as None. A write whose
+        effect on the sheet the backend cannot prove returns "" when it changes what its
+        basis says (the stored token then no longer matches, so no further write happens
+        before the next read brings a new basis); one it can prove returns an OwnWrite:
+        its token, and the basis to keep for the next write (no re-read needed).
         Raises UnitUnreachable when the sheet is gone or unshared."""
         ...
 

@@ -33,7 +33,25 @@ log = logging.getLogger("cchc_sync.sources.google.backend")
 
 SHEETS_MIME = "application/vnd.google-apps.spreadsheet"
 LIST_FIELDS = ("nextPageToken,incompleteSearch,"
-               "files(id,name,modifiedTime,version,lastModifyingUser(emailAddress,displayName))")
+               "files(id,name,modifiedTime,version,lastModifyingUser(me,emailAddress,"
+               "displayName))")
+OWN_WRITE = "own:"
+"""Prefix of a token our own flag write left: the version it expects the sheet to be at
+when nothing but that write changed it (google_flag_write.own_token)."""
+
+
+def listed_as(file: Mapping[str, Any], token: str | None) -> bool:
+    """Whether the listed file is at the version `token` says it was left at: the same
+    version; or, for our own write's token, the version it expected with our own account
+    as the last modifier (a person's edit after it makes them the last modifier, one
+    before it makes the version go further)."""
+    version = str(file.get("version", ""))
+    if not version or not token:
+        return False
+    if token.startswith(OWN_WRITE):
+        who = file.get("lastModifyingUser") or {}
+        return version == token[len(OWN_WRITE):] and who.get("me") is True
+    return version == token
 META_FIELDS = "sheets.properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount))"
 SHEETS = SPREADSHEETS_API_V4_BASE_URL
 DRIVE_FILES = DRIVE_FILES_API_V3_URL
@@ -86,6 +104,7 @@ class GoogleApi:
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         full_listing_every: float = FULL_LISTING_EVERY,
+        own_writes_provable: bool = False,
     ) -> None:
         """`client`: a gspread client whose session is authorised (tests give one whose HTTP
         goes to the fake). `templates`: the template set, when known, lets create_master
@@ -97,7 +116,10 @@ class GoogleApi:
         `full_listing_every`: seconds between full Drive listings of a folder that takes
         more than one page (see `_listing`).
         `master_request_bytes`: JSON bytes one master batchUpdate may take; a larger master
-        is written in parts (google_master.master_batches)."""
+        is written in parts (google_master.master_batches). `own_writes_provable`: no
+        person edits as the account the software acts as (a service account of its own,
+        not the coordinator's sign-in nor delegation), so Drive's `lastModifyingUser.me`
+        can tell our own flag write from a person's edit (google_flag_write.own_token)."""
         self.client = client
         self.transport = GoogleTransport(
             client.http_client, reads_per_minute=reads_per_minute,
@@ -113,15 +135,16 @@ class GoogleApi:
         self.sheet_url = sheet_url
         auth = getattr(client.http_client, "auth", None)
         self.service_account = service_account or getattr(auth, "service_account_email", None)
+        self.own_writes_provable = own_writes_provable
         # Speed caches only: what a read tells a write travels in the read's ReadBasis
         # (basis.py), never here. Lost on a restart, each costs at most a request or a page
         # more and changes no result:
-        # - `_versions`: the Drive versions of one listing made before the cycle's first
-        #   flag write (scan() forgets it), shared by the cycle's flag writes;
+        # - `_versions`: the files (version, last modifier) of one listing made before the
+        #   cycle's first flag write (scan() forgets it), shared by the cycle's flag writes;
         # - `_full`: a big folder's last full listing, laid under the listings in between;
         # - `_master_ids`: the master's tab ids when a person re-made a tab (else each
         #   write would be refused once and repeated after a metadata read).
-        self._versions: dict[str, str] | None = None
+        self._versions: dict[str, dict[str, Any]] | None = None
         self._clock = clock
         self._full_every = full_listing_every
         self._full: _FullListing | None = None

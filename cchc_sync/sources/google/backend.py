@@ -41,7 +41,13 @@ from cchc_sync.sources.base import (
     SourceError,
     UnitUnreachable,
 )
-from cchc_sync.sources.google.api import SHEETS, log, permanent_reason, unreachable_reason
+from cchc_sync.sources.google.api import (
+    SHEETS,
+    listed_as,
+    log,
+    permanent_reason,
+    unreachable_reason,
+)
 from cchc_sync.sources.google.basis import google_basis
 from cchc_sync.sources.google.cells import (
     META_RANGE_ROWS,
@@ -103,6 +109,9 @@ class GoogleBackend(SheetMaker, FlagWriter):
             "notify": not endpoint,
             "sheet_url": f"{endpoint}/_fake/spreadsheets/{{id}}" if endpoint else SHEET_URL,
         }
+        # Our own account edits nothing by hand only when it is a service account acting as
+        # itself: the coordinator's sign-in or delegation acts as a person who may type.
+        settings["own_writes_provable"] = g.auth == "service_account" and not g.subject
         settings.update(overrides)
         return cls(client, **settings)
 
@@ -136,7 +145,7 @@ class GoogleBackend(SheetMaker, FlagWriter):
                                           reason=GONE_REASON.format(id=sheet.ref))
                 continue
             token = str(f.get("version", ""))
-            state = ScanState.UNCHANGED if token and token == last_token else ScanState.CHANGED
+            state = ScanState.UNCHANGED if listed_as(f, last_token) else ScanState.CHANGED
             who = f.get("lastModifyingUser") or {}
             out[unit] = ScanEntry(state=state, token=token or None,
                                   modified_at=_rfc3339(f.get("modifiedTime")),

@@ -21,11 +21,19 @@ from cchc_sync.sources.base import (
     CHECK_TAB,
     META_TAB,
     FlagPlan,
+    OwnWrite,
     ReadBasis,
     SheetRef,
     UnitUnreachable,
 )
-from cchc_sync.sources.google.api import SHEETS, GoogleApi, log, unreachable_reason
+from cchc_sync.sources.google.api import (
+    OWN_WRITE,
+    SHEETS,
+    GoogleApi,
+    listed_as,
+    log,
+    unreachable_reason,
+)
 from cchc_sync.sources.google.basis import flag_basis
 from cchc_sync.sources.google.cells import (
     META_RANGE_ROWS,
@@ -64,6 +72,24 @@ GONE_REASON = (
 )
 
 
+def own_token(listed: Mapping[str, Any], basis: ReadBasis, state: FlagState
+              ) -> OwnWrite | str:
+    """What our flag write leaves, when it was one batchUpdate on a sheet listed at the
+    version its read saw (nobody had edited since the read) and found every row read where
+    it was: the version that write makes (Drive's `version` goes up by one per change,
+    every change counted), to be believed only with our own account as the last modifier
+    (api.listed_as). A person's edit after our write makes them the last modifier; one
+    between the listing and our write makes the version go further than one. Either way
+    the sheet is read again, as before. The basis to keep is the read's with the flag state
+    this write left in "_cchc"."""
+    try:
+        token = f"{OWN_WRITE}{int(str(listed.get('version'))) + 1}"
+    except ValueError:
+        return ""  # type: ignore[return-value]  # not Drive's numbering: read it again
+    detail = {**basis.detail, "state": state.to_json()}
+    return OwnWrite(token, ReadBasis(backend=basis.backend, ref=basis.ref, detail=detail))
+
+
 class ColumnsMoved(Exception):
     """A status column is not where the read saw it: nothing was written."""
 
@@ -85,13 +111,14 @@ class FlagWriter(GoogleApi):
         known = flag_basis(basis, sid)
         prints = known.prints if known is not None else {}
         try:
+            listed = None
             if expect_token is not None:
-                current = self._current_version(sid)
-                if current is None:
+                listed = self._listed_file(sid)
+                if listed is None:
                     raise UnitUnreachable(GONE_REASON.format(id=sid))
-                if current != expect_token:
+                if not listed_as(listed, expect_token):
                     log.info("%s changed since it was read (version %s, read %s); flags not "
-                             "written", sid, current, expect_token)
+                             "written", sid, listed.get("version"), expect_token)
                     return None
             previous = known.state if known is not None else self._read_state(sid)
             ids = self._unit_ids(plan, previous)
@@ -120,7 +147,7 @@ class FlagWriter(GoogleApi):
             except ColumnsMoved as exc:
                 log.info("%s: %s; flags wait for the next read", sid, exc)
                 return None
-            self._follow_rows(sid, plan, state, answer, ids, titles, made, prints)
+            followed = self._follow_rows(sid, plan, state, answer, ids, titles, made, prints)
         except GoogleApiError as exc:
             raise UnitUnreachable(unreachable_reason(sid, exc)) from None
         except GoogleUnavailable as exc:
@@ -128,6 +155,9 @@ class FlagWriter(GoogleApi):
                                   f"{exc}") from None
         if self._versions is not None:
             self._versions.pop(sid, None)  # our own write moved it on
+        if listed is not None and basis is not None and known is not None and \
+                followed is state and self.own_writes_provable:
+            return own_token(listed, basis, state)
         return ""
 
     # -- the checked write ------------------------------------------------------------------
@@ -202,12 +232,13 @@ class FlagWriter(GoogleApi):
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _current_version(self, sid: str) -> str | None:
-        """The sheet's Drive version now, from one listing per cycle made just before the
-        cycle's first flag write (scan() forgets it; our own write drops its entry)."""
+    def _listed_file(self, sid: str) -> dict[str, Any] | None:
+        """The sheet's Drive file now (version, last modifier), from one listing per cycle
+        made just before the cycle's first flag write (scan() forgets it; our own write
+        drops its entry)."""
         if self._versions is None or sid not in self._versions:
             files, _ = self._listing()
-            self._versions = {fid: str(f.get("version", "")) for fid, f in files.items()}
+            self._versions = dict(files)
         return self._versions.get(sid)
 
     def _read_state(self, sid: str) -> FlagState:

@@ -60,7 +60,7 @@ def store_cell(sheet: Sheet, r: int, c: int, data: dict[str, Any]) -> None:
     uev = {k: v for k, v in uev.items() if v is not None} if isinstance(uev, dict) else None
     cell.uev = uev or None
     cell.ev = None if not cell.uev or "formulaValue" in cell.uev else dict(cell.uev)
-    cell.fmt = render.normalize_format(data.get("userEnteredFormat"))
+    cell.fmt = render.shared_format(render.normalize_format(data.get("userEnteredFormat")))
     cell.note = data.get("note") or None
     dv = data.get("dataValidation")
     cell.dv = {k: v for k, v in dv.items() if v is not None} if dv else None
@@ -157,7 +157,7 @@ def do_update_borders(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: An
                 cell = sheet.cell(r, c)
                 fmt = copy.deepcopy(cell.fmt or {})
                 fmt.setdefault("borders", {}).update(copy.deepcopy(sides))
-                cell.fmt = render.normalize_format(fmt)
+                cell.fmt = render.shared_format(render.normalize_format(fmt))
     return {}
 
 

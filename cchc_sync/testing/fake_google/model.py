@@ -71,7 +71,7 @@ SPREADSHEET_THEME: dict[str, Any] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     uev: dict[str, Any] | None = None  # userEnteredValue
     ev: dict[str, Any] | None = None  # effectiveValue

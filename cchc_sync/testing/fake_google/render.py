@@ -17,6 +17,7 @@ conditional formatting); auto-resized column widths are an estimate from the tex
 from __future__ import annotations
 
 import copy
+import json
 import math
 import struct
 from typing import Any
@@ -57,6 +58,19 @@ def color_style(value: dict[str, Any] | None) -> dict[str, Any]:
     if value.get("rgbColor") is None:
         return {}
     return {"rgbColor": color(value.get("rgbColor"))}
+
+
+_FORMATS: dict[str, dict[str, Any]] = {}
+"""Every distinct stored format once: a template formats hundreds of rows of every column
+alike, and a dict per cell made the fake hold gigabytes at 5,000 units. Stored formats are
+never changed in place (a write stores a new one: store_cell), so cells can share them."""
+
+
+def shared_format(fmt: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The one stored copy of a format equal to `fmt` (None stays None)."""
+    if fmt is None:
+        return None
+    return _FORMATS.setdefault(json.dumps(fmt, sort_keys=True), fmt)
 
 
 def normalize_format(fmt: dict[str, Any] | None) -> dict[str, Any] | None:

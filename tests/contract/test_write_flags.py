@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from cchc_sync.domain.records import ReadBasis, Severity
-from cchc_sync.sources.base import CHECK_TAB, ERROR_FILL, WARNING_FILL, ScanState, UnitUnreachable
+from cchc_sync.sources.base import (
+    CHECK_TAB,
+    ERROR_FILL,
+    WARNING_FILL,
+    OwnWrite,
+    ScanState,
+    UnitUnreachable,
+)
 from tests.contract.conftest import COUNT, TTHC, finding, plan_for, read
 from tests.contract.districts import status_cells, typed_values
 
@@ -93,12 +100,15 @@ def test_the_returned_token_is_not_taken_for_a_persons_edit(district):
     token = write(district, planned(district, read(district), [finding(Severity.ERROR, 2)]),
                   token_now(district))
     if district.kind == "google":
-        # Drive's version after a write is not known from the write itself: "" says so,
-        # and the next cycle's read sees its own flags (content unchanged, no re-check).
-        assert token == ""
-        return
+        # Drive's version after a write is not known from the write itself: the write
+        # proves it (the version it expects, with our account the last modifier) and
+        # hands back the basis it leaves.
+        assert isinstance(token, OwnWrite) and token.startswith("own:")
+        assert token.basis.ref == district.ref("U001").ref
     ref = district.ref("U001")
     assert district.ws.backend.scan({"U001": (ref, token)})["U001"].state is ScanState.UNCHANGED
+    district.type_value("U001", TTHC, 2, COUNT, 77)  # a person types after our write
+    assert district.ws.backend.scan({"U001": (ref, token)})["U001"].state is ScanState.CHANGED
 
 
 def test_a_deleted_check_tab_is_made_again(district):

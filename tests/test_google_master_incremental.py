@@ -56,6 +56,7 @@ def make_book(n: int, *, changed: dict[int, int] = None, grown: dict[int, int] =
         table_frame["Ghi chú"] = "mới"
     return MasterBook(
         title="Tổng hợp", percent_columns={TABLE_TAB: ("Tỷ lệ",)},
+        wrapped_columns={"Bất thường": ("Nội dung",)},
         tabs={"Tổng hợp": pd.DataFrame.from_records(summary),
               "Tiến độ": pd.DataFrame.from_records(progress),
               "Bất thường": pd.DataFrame.from_records(
@@ -149,7 +150,7 @@ def test_rows_added_and_removed_land_where_a_whole_rewrite_puts_them(google):
     ref = new_master(google)
     shape, _ = written(google, ref, make_book(n, errors={4}), None)
     # Unit 2 gains two rows, unit 7 loses one, unit 4's finding goes and unit 9 gets one.
-    book = make_book(n, changed={2: 1}, grown={2: 5, 7: 2}, errors={9})
+    book = make_book(n, changed={2: 1}, grown={2: 5, 7: 2}, errors={9, 11})
     shape, update = written(google, ref, book, shape)
     kinds = [next(iter(r)) for r in body(update[0])["requests"]]
     assert "insertDimension" in kinds and "deleteDimension" in kinds

@@ -224,6 +224,8 @@ class _Tab:
     """Each column's width in pixels, as `finish` sets it."""
     hidden: tuple[int, ...] = ()
     """Columns hidden from the reader."""
+    wrapped: tuple[int, ...] = ()
+    """Columns whose text wraps (a fixed width)."""
 
     @property
     def grid_rows(self) -> int:
@@ -265,22 +267,15 @@ def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[s
         rows.append({"values": [_value_cell(v, k) for v, k in zip(values, kinds, strict=True)]})
     numbers = tuple((col, _NUMBER_FORMAT[kind]) for col, kind in enumerate(kinds)
                     if kind in _NUMBER_FORMAT)
+    # Long sentences wrap in a column of fixed width, as in the local master.
+    wrapping = tuple(col for col, header in enumerate(headers) if header in wrapped)
     finish: list[dict[str, Any]] = []
     if len(df):
-        finish += number_formats(sheet_id, numbers, 1, height)
+        finish += column_formats(sheet_id, numbers, wrapping, 1, height)
     widths, hidden_cols = [], []
     for col, header in enumerate(headers):
-        chars = text_width(header, df.iloc[:_WIDTH_SAMPLE, col])
-        if header in wrapped:
-            # Long sentences wrap in a column of fixed width, as in the local master.
-            chars = WRAPPED_WIDTH
-            if len(df):
-                finish.append({"repeatCell": {
-                    "range": grid(sheet_id, 1, height, col, col + 1),
-                    "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP",
-                                                   "verticalAlignment": "TOP"}},
-                    "fields": "userEnteredFormat.wrapStrategy,"
-                              "userEnteredFormat.verticalAlignment"}})
+        chars = WRAPPED_WIDTH if col in wrapping else text_width(header,
+                                                                  df.iloc[:_WIDTH_SAMPLE, col])
         finish.append(column_width(sheet_id, col, chars))
         widths.append(chars_to_pixels(chars))
         if header in hidden:
@@ -294,16 +289,24 @@ def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[s
                                                                     width)}}})
     return _Tab(sheet_id=sheet_id, title=title, index=index, height=height, width=width,
                 rows=rows, finish=finish, numbers=numbers, widths=tuple(widths),
-                hidden=tuple(hidden_cols))
+                hidden=tuple(hidden_cols), wrapped=wrapping)
 
 
-def number_formats(sheet_id: int, numbers: Iterable[tuple[int, str]], r0: int, r1: int
-                   ) -> list[dict[str, Any]]:
-    """The columns' number formats over rows [r0, r1): one repeatCell per column."""
-    return [{"repeatCell": {"range": grid(sheet_id, r0, r1, col, col + 1),
-                            "cell": cell(number=number),
-                            "fields": "userEnteredFormat.numberFormat"}}
-            for col, number in numbers]
+def column_formats(sheet_id: int, numbers: Iterable[tuple[int, str]], wrapped: Iterable[int],
+                   r0: int, r1: int) -> list[dict[str, Any]]:
+    """The columns' formats over rows [r0, r1): one repeatCell per column with a number
+    format, one per wrapped column."""
+    out = [{"repeatCell": {"range": grid(sheet_id, r0, r1, col, col + 1),
+                           "cell": cell(number=number),
+                           "fields": "userEnteredFormat.numberFormat"}}
+           for col, number in numbers]
+    out += [{"repeatCell": {"range": grid(sheet_id, r0, r1, col, col + 1),
+                            "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP",
+                                                           "verticalAlignment": "TOP"}},
+                            "fields": "userEnteredFormat.wrapStrategy,"
+                                      "userEnteredFormat.verticalAlignment"}}
+            for col in wrapped]
+    return out
 
 
 _NUMBER_FORMAT = {"percent": "points", "int": "int", "float": "float", "date": "date",

@@ -2,21 +2,22 @@
 
 After each write the backend hands back the master's *shape*, which the archive keeps with
 the master (masters.shape): per tab its sheet id, a digest of its layout (title, position,
-width, header row, per-column number formats, hidden columns), its column widths, and its
-rows as *blocks* — consecutive rows with the same first cell (a unit's rows in a table tab,
-its line in "Tiến độ", its findings of one severity in "Bất thường", a figure in "Tổng
-hợp") — each a digest of its cells as sent and its height.
+width, header row, per-column number formats, hidden and wrapped columns), its column
+widths, and its rows as *blocks* — consecutive rows with the same first cell (a unit's
+rows in a table tab, its line in "Tiến độ", its findings of one severity in "Bất
+thường", a figure in "Tổng hợp") — each a digest of its cells as sent and its height.
 
 The next write compares the new book's shape with the recorded one. When every tab is
 there with the same layout, one batchUpdate carries only the difference: for each run of
 blocks that differs (difflib's opcodes over the block digests) the rows are inserted or
 deleted at the end of the run so the grid has the new height there, the run's rows are
 written (`updateCells`, values and formats together, so a cell that came from an inserted
-row keeps nothing of its neighbour) and its number formats set again, only over that run;
-widths that moved are set, and the filter is set again where the height changed. Anything
-else (no shape recorded, a tab added, removed, renamed or moved, a column's format or the
-header changed, or a difference too large for one request within the budget) rewrites the
-master whole (master.master_batches, with its staging swap when it is large).
+row keeps nothing of its neighbour) and its column formats (numbers, wrapping) set again,
+only over that run; widths that moved are set, and the filter is set again where the
+height changed. Anything else (no shape recorded, a tab added, removed, renamed or
+moved, a column's format or the header changed, or a difference too large for one request
+within the budget) rewrites the master whole (master.master_batches, with its staging
+swap when it is large).
 `updateCells` in spreadsheets.batchUpdate is used rather than values.batchUpdate because
 the row inserts and deletes must land in the same atomic request (a reader never sees rows
 shifted but not yet rewritten), and because the master holds formulas (links) and per-cell
@@ -41,7 +42,7 @@ from itertools import groupby
 from typing import Any
 
 from cchc_sync.sources.google.cells import grid, update_cells
-from cchc_sync.sources.google.master import _CELL_FIELDS, _Tab, number_formats
+from cchc_sync.sources.google.master import _CELL_FIELDS, _Tab, column_formats
 
 MARKER_KEY = "cchc-master"
 """Developer metadata key of the master's marker (one entry, on the spreadsheet)."""
@@ -68,7 +69,7 @@ def master_shape(tabs: list[_Tab]) -> dict[str, Any]:
         shaped.append({
             "id": tab.sheet_id,
             "layout": _digest([tab.title, tab.index, tab.width, tab.rows[0], tab.numbers,
-                               tab.hidden, tab.sheet_id]),
+                               tab.hidden, tab.wrapped, tab.sheet_id]),
             "widths": list(tab.widths),
             "blocks": blocks,
         })
@@ -137,7 +138,7 @@ def _tab_update(tab: _Tab, was: dict[str, Any], now: dict[str, Any]) -> list[dic
             out.append(update_cells(sid, row, 0, [r["values"] for r in
                                                   rows[row:row + new_height]], _CELL_FIELDS))
             if now["blocks"]:
-                out += number_formats(sid, tab.numbers, row, row + new_height)
+                out += column_formats(sid, tab.numbers, tab.wrapped, row, row + new_height)
         row += new_height
     for col, (before, after) in enumerate(zip(was["widths"], now["widths"], strict=False)):
         if before != after:

@@ -6,7 +6,6 @@ operational failure. Known errors become one clear line, never a traceback.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import sys
@@ -16,9 +15,10 @@ from pathlib import Path
 
 import click
 
-from cchc_sync.app import render
+from cchc_sync.app import cli_workflow, render
 from cchc_sync.app.cli_archive import archive_group
 from cchc_sync.app.cli_google import google_group
+from cchc_sync.app.cli_options import command_workspace, period_option
 from cchc_sync.app.cli_support import (
     CommandLine,
     boundary,
@@ -34,11 +34,10 @@ from cchc_sync.app.demo import default_demo_folder, demo_area, run_demo
 from cchc_sync.app.doctor import Status as DoctorStatus
 from cchc_sync.app.doctor import run_doctor
 from cchc_sync.app.initialise import init_workspace
-from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once, unit_progress
+from cchc_sync.app.pipeline import sync_once, unit_progress
 from cchc_sync.app.service import SYNC_LOCK_WAIT, hold_archive_lock
 from cchc_sync.app.workflow import (
     approve_unit,
-    archived_period_view,
     backfill_warning,
     open_period,
     reopen_unit,
@@ -76,23 +75,6 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool, config_file: str | None)
     -q, -v and --config may come before or after the command name."""
     configure_logging(verbose=verbose, quiet=quiet, command=ctx.invoked_subcommand)
     ctx.obj = {"quiet": quiet, "config": config_file}
-
-
-period_option = click.option("--period", "period_code", default=None,
-                             help="Period code (default: the current one).")
-
-
-@contextlib.contextmanager
-def _workspace(config_file: str | None, period_code: str | None = None) -> Iterator[Workspace]:
-    """The workspace, looking at `period_code` (an archived period) when given."""
-    ws = open_workspace(load_config(config_file))
-    try:
-        if period_code:
-            yield archived_period_view(ws, period_code)
-        else:
-            yield ws
-    finally:
-        ws.close()
 
 
 @cli.command()
@@ -162,7 +144,7 @@ def sync(ctx, config_file):
     already do this; waits up to 10 s for another `sync` to finish."""
     config = load_config(config_file)
     with hold_archive_lock(config.archive_file, "sync", wait=SYNC_LOCK_WAIT), \
-            _workspace(config_file) as ws:
+            command_workspace(config_file) as ws:
         result = sync_once(ws, progress=_progress_factory(ctx.obj["quiet"]))
         if not ctx.obj["quiet"]:
             click.echo(render.cycle_summary(result))
@@ -189,7 +171,7 @@ def run(config_file):
 @_boundary
 def findings(config_file, as_json, unit, period_code):
     """Open findings: unit, table, row, column, severity, rule, message, value."""
-    with _workspace(config_file, period_code) as ws:
+    with command_workspace(config_file, period_code) as ws:
         unit = resolve_unit(unit, unit_codes(ws))
         items = ws.archive.open_findings(ws.period.code, unit)
         if as_json:
@@ -207,7 +189,7 @@ def findings(config_file, as_json, unit, period_code):
 @_boundary
 def export(config_file, table, fmt, period_code):
     """The merged rows of one table, normalised, with unit and period."""
-    with _workspace(config_file, period_code) as ws:
+    with command_workspace(config_file, period_code) as ws:
         try:
             spec = ws.templates.table(table)
         except KeyError as exc:
@@ -230,7 +212,7 @@ def export(config_file, table, fmt, period_code):
 @_boundary
 def status(config_file, as_json, period_code):
     """Per unit: state, last edit, last check, open errors and warnings."""
-    with _workspace(config_file, period_code) as ws:
+    with command_workspace(config_file, period_code) as ws:
         progress = unit_progress(ws)
         if as_json:
             click.echo(json.dumps(render.status_json(ws, progress), ensure_ascii=False, indent=2))
@@ -256,7 +238,7 @@ def report(config_file, period_code, output, fmt, compare_with, template):
     The draft is read back and checked (totals, rates, repeated figures); one that
     contradicts itself is not written: exit 1 with the list."""
     fmt = report_format(output, fmt)
-    with _workspace(config_file) as ws:
+    with command_workspace(config_file) as ws:
         code = period_code or ws.period.code
         target = Path(output) if output else None
         template_path = Path(template) if template else None
@@ -294,7 +276,7 @@ def period():
 @_boundary
 def period_open(code, config_file, actor):
     """Open the next period: new unit sheets with what carries forward."""
-    with _workspace(config_file) as ws:
+    with command_workspace(config_file) as ws:
         view = open_period(ws, code, actor)
         click.echo(render.period_opened(view))
 
@@ -314,7 +296,7 @@ def period_reopen(code, unit, until, config_file, actor):
         raise ConfigError(
             f"--until {until!r} không phải là ngày; hãy viết YYYY-MM-DD, ví dụ 2022-07-10"
         ) from None
-    with _workspace(config_file) as ws:
+    with command_workspace(config_file) as ws:
         unit = resolve_unit(unit, unit_codes(ws))
         reopen_unit(ws, code.upper(), unit, day, actor)
         click.echo(f"Đã mở lại kỳ {code.upper()} cho đơn vị {unit} đến hết ngày "
@@ -328,7 +310,7 @@ def period_reopen(code, unit, until, config_file, actor):
 @_boundary
 def period_log(code, config_file, as_json):
     """The audit log: who opened, closed, reopened, approved, and when."""
-    with _workspace(config_file) as ws:
+    with command_workspace(config_file) as ws:
         entries = audit_log(ws.archive, code.upper() if code else None)
         if as_json:
             click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
@@ -347,7 +329,7 @@ def period_log(code, config_file, as_json):
 def approve(code, unit, config_file, actor, force, reason):
     """Approve a unit's figures for a period: they are locked and shown as approved.
     Only a unit that signed off ("Hoàn thành"), unless --force --reason."""
-    with _workspace(config_file) as ws:
+    with command_workspace(config_file) as ws:
         unit = resolve_unit(unit, unit_codes(ws))
         approve_unit(ws, code.upper(), unit, actor, force=force, reason=reason)
         click.echo(f"Đã phê duyệt số liệu kỳ {code.upper()} của đơn vị {unit}.")
@@ -378,7 +360,7 @@ def demo(ctx, directory, backend, district):
 
 
 # Commands of the period workflow (unapprove, history) live in their own module.
-from cchc_sync.app import cli_workflow  # noqa: E402,F401  (registers its commands)
+cli_workflow.register(cli)
 
 
 def main() -> None:

@@ -89,7 +89,7 @@ def assert_fresh(ws, tmp_path):
     """The master as stored equals a full rebuild from the archive now: its fingerprint and,
     cell by cell, the file the backend writes for that rebuild."""
     period = ws.period.code
-    fresh = master_book(ws, ws.archive.current_rows(period), ws.archive.open_findings(period))
+    fresh = master_book(ws, ws.current_rows(period), ws.archive.open_findings(period))
     assert ws.archive.master(period)["book_hash"] == fresh.fingerprint()
     out = tmp_path / "fresh"
     out.mkdir(exist_ok=True)

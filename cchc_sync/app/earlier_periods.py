@@ -24,7 +24,7 @@ def earlier_periods(ws: Workspace) -> EarlierPeriods:
     lineage = {u.code: [u.code, *predecessors(u.code, successions)] for u in ws.units}
 
     def view(code: str, relation: Relation) -> EarlierPeriod | None:
-        rows = ws.archive.current_rows(code)
+        rows = ws.current_rows(code)
         return EarlierPeriod.build(code, relation, rows, lineage) if rows else None
 
     return EarlierPeriods(previous=view(prev_code, Relation.PREVIOUS),

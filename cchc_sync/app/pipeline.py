@@ -50,7 +50,6 @@ from cchc_sync.sources.identity import identity_problem
 from cchc_sync.store.archive import RUN_FAILED
 from cchc_sync.store.backup import ArchiveDamaged, take_backup
 from cchc_sync.store.period_state import record_sheet_read, swap_last_scan, unit_states
-from cchc_sync.store.row_values import with_dates
 
 # The workspace names are re-exported: `from cchc_sync.app.pipeline import Workspace,
 # open_workspace, sync_once` is how scripts and tests have always opened a cycle.
@@ -317,14 +316,13 @@ def _sync_period(
 
     # Every row is loaded only when a unit was read (cross-unit and history rules) or the
     # master is rebuilt (write_master loads them then): an idle cycle counts them in SQL.
-    rows = archive.current_rows(period) if touched else None
+    rows = ws.current_rows() if touched else None
     if rows is not None:
-        typed = with_dates(rows, ws.templates)
         settings = CheckSettings(change_share=ws.config.history_change_share,
                                  min_base=ws.config.history_min_base,
                                  outlier_z=ws.config.outlier_z)
-        cross = cross_unit_findings(typed, ws.templates, ws.units_by_code, settings)
-        cross += history_findings(typed, ws.templates, earlier_periods(ws), settings)
+        cross = cross_unit_findings(rows, ws.templates, ws.units_by_code, settings)
+        cross += history_findings(rows, ws.templates, earlier_periods(ws), settings)
         touched |= archive.replace_findings(period, "cross", cross, run_id)
 
     written, pending = write_flags(ws, touched)

@@ -141,7 +141,7 @@ def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]
     return progress.unit_progress(
         units=ws.units,
         templates=ws.templates,
-        rows=rows if rows is not None else ws.archive.current_rows(period),
+        rows=rows if rows is not None else ws.current_rows(period),
         findings=findings if findings is not None else ws.archive.open_findings(period),
         sheets=ws.archive.sheets(period),
         record=get_period(ws.archive, period),
@@ -257,7 +257,7 @@ def write_master(ws: Workspace, rows, findings, *, closed: bool = False) -> bool
         log.debug("master %s: inputs unchanged since it was written, not rebuilt", period)
         return False
     if rows is None:
-        rows = ws.archive.current_rows(period)
+        rows = ws.current_rows(period)
     if findings is None:
         findings = ws.archive.open_findings(period)
     book = master_book(ws, rows, findings)

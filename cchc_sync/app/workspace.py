@@ -18,13 +18,14 @@ from cchc_sync.checks.suite import bind_checks
 from cchc_sync.domain.clock import utcnow
 from cchc_sync.domain.config import Config
 from cchc_sync.domain.periods import parse_period
-from cchc_sync.domain.records import Period, Unit
+from cchc_sync.domain.records import CurrentRow, Period, Unit
 from cchc_sync.domain.registry import active_units, load_successions, load_units
 from cchc_sync.domain.templates import TemplateSet, load_template_set
 from cchc_sync.publish.figures import ordered_levels
 from cchc_sync.sources.base import Backend
 from cchc_sync.sources.xlsx.backend import LocalBackend
 from cchc_sync.store.archive import Archive
+from cchc_sync.store.row_values import with_dates
 
 __all__ = [
     "Progress", "Workspace", "create_missing_sheets", "expected_units", "make_backend",
@@ -83,6 +84,14 @@ class Workspace:
         period = parse_period(code, self.config.cutoff_day, self.config.calendar_periods)
         units = self.archive.units(code) or expected_units(self.config, period)
         return dataclasses.replace(self, period=period, units=units)
+
+    def current_rows(self, period: str | None = None) -> list[CurrentRow]:
+        """The archive's current rows of `period` (default: the workspace's), date columns
+        as `datetime.date`: the form every stage after validation works with (the checks,
+        the master, the report). The archive keeps dates as ISO text; `with_dates` is the
+        one place that turns them back."""
+        rows = self.archive.current_rows(period or self.period.code)
+        return with_dates(rows, self.templates)
 
     def close(self) -> None:
         self.archive.close()

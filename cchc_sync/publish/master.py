@@ -76,9 +76,7 @@ def _display(value, ctype: ColumnType, spec_col) -> object:
         return choice.label if choice else value
     if ctype is ColumnType.BOOL:
         return "Có" if value else "Không"
-    if ctype is ColumnType.DATE:
-        return dt.date.fromisoformat(value)
-    return value
+    return value  # a date is a `datetime.date` already (Workspace.current_rows)
 
 
 def table_frames(

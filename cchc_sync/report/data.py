@@ -29,6 +29,7 @@ from cchc_sync.publish.figures import (
 )
 from cchc_sync.publish.master import STATE_ENTERING, STATE_NOT_STARTED, STATE_SUBMITTED, unit_state
 from cchc_sync.report.combined import MissingParts, combine, parts_to_combine
+from cchc_sync.store.row_values import with_dates
 
 
 class ReportError(Exception):
@@ -213,10 +214,12 @@ def load_period(ws, code: str, *, require_rows: bool = True) -> PeriodData:
     if parts:
         combined = combine(ws.archive, ws.templates, parts, list(ws.units))
         units = ws.archive.units(period.code) or combined.units
-        rows, findings, excluded = combined.rows, combined.findings, combined.excluded
+        # Dates as dates, like Workspace.current_rows (the parts are read from the archive).
+        rows = with_dates(combined.rows, ws.templates)
+        findings, excluded = combined.findings, combined.excluded
     else:
         units = ws.archive.units(period.code) or list(ws.units)
-        rows = ws.archive.current_rows(period.code)
+        rows = ws.current_rows(period.code)
         findings, excluded = ws.archive.open_findings(period.code), {}
     if require_rows and not rows:
         raise ReportError(

@@ -78,14 +78,14 @@ def directives(data: PeriodData) -> list[Directive]:
     spec = data.templates.tables.get("van_ban")
     if spec is None:
         return []
-    choices = {c.code: c.label for c in spec.column("loai_van_ban").choices} if (
+    choices: dict[Any, str] = {c.code: c.label for c in spec.column("loai_van_ban").choices} if (
         "loai_van_ban" in {c.key for c in spec.columns}) else {}
-    grouped: dict[tuple[str, str], dict] = {}
+    grouped: dict[tuple[str, dt.date | None], dict] = {}
     for r in data.rows_of("van_ban"):
         number = r.values.get("so_ky_hieu")
         if not number or not data.row_counted(r):
             continue
-        date = r.values.get("ngay_ban_hanh") or ""
+        date = r.values.get("ngay_ban_hanh")
         entry = grouped.setdefault((number, date), {
             "kind": choices.get(r.values.get("loai_van_ban"), ""),
             "summary": r.values.get("trich_yeu") or "",
@@ -98,7 +98,7 @@ def directives(data: PeriodData) -> list[Directive]:
     out = [
         Directive(
             number=number,
-            date=dt.date.fromisoformat(date) if date else None,
+            date=date,
             kind=e["kind"],
             summary=e["summary"],
             units=tuple(e["units"]),

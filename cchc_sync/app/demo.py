@@ -100,7 +100,7 @@ def demo_summary(ws: Workspace, result) -> str:
     master = ws.archive.master(period)
     sheets = ws.archive.sheets(period)
     progress = unit_progress(ws)
-    levels = {}
+    levels: dict[str, int] = {}
     for u in ws.units:
         levels[u.level] = levels.get(u.level, 0) + 1
     flagged = sorted({f.unit for f in findings if f.severity.value == "error"})
@@ -117,7 +117,7 @@ def demo_summary(ws: Workspace, result) -> str:
         f"Dòng số liệu: {result.rows}.",
         f"Lỗi: {result.errors}; cảnh báo: {result.warnings}.",
         "",
-        f"Bảng tổng hợp: {master['url']}",
+        f"Bảng tổng hợp: {master['url'] if master else '—'}",
     ]
     if flagged:
         first = flagged[0]

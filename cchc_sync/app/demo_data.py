@@ -253,7 +253,7 @@ def demo_rows(
                 "ty_le": _style_pct(_rate(online, arising), style),
             })
         tables["dvctt"] = dv
-        whole = sum(r["tong_tiep_nhan"] for r in tthc)
+        whole = sum(int(r["tong_tiep_nhan"]) for r in tthc)
         part = whole - rng.randint(0, whole // 20)
         tables["mot_cua"] = [{
             "ho_so_tren_he_thong": part, "tong_ho_so": whole,

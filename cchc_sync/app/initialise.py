@@ -37,6 +37,7 @@ from cchc_sync.domain.config import (
 from cchc_sync.domain.periods import parse_period
 from cchc_sync.domain.registry import level_labels, load_successions, load_units
 from cchc_sync.publish.figures import DEFAULT_LEVEL_NAMES, ordered_levels
+from cchc_sync.sources.xlsx.backend import LocalBackend
 
 log = logging.getLogger("cchc_sync")
 
@@ -167,13 +168,14 @@ def _move_into_place(staging: Path, root: Path) -> None:
 def _point_urls_at(ws: Workspace) -> None:
     """Local workbooks were registered with their path in the staging folder: their
     addresses are rewritten for where they now are (refs are relative, and stay)."""
-    if ws.backend.kind != "local":
+    backend = ws.backend
+    if not isinstance(backend, LocalBackend):
         return
     period = ws.period.code
     for unit, sheet in ws.archive.sheets(period).items():
         ws.archive.register_sheet(period, unit, sheet.backend, sheet.ref,
-                                  ws.backend.sheet_url(sheet.ref), sheet.template_version)
+                                  backend.sheet_url(sheet.ref), sheet.template_version)
     master = ws.archive.master(period)
     if master is not None:
         ws.archive.register_master(period, master["backend"], master["ref"],
-                                   ws.backend.sheet_url(master["ref"]))
+                                   backend.sheet_url(master["ref"]))

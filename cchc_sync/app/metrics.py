@@ -41,7 +41,7 @@ class MetricsServer:
         registry: Registry | None = None,
         host: str = "127.0.0.1",
     ) -> None:
-        registry = registry or REGISTRY
+        served = registry or REGISTRY
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "cchc-sync"
@@ -56,8 +56,8 @@ class MetricsServer:
             def _answer(self, send_body: bool) -> None:
                 path = self.path.split("?", 1)[0]
                 if path == "/metrics":
-                    registry.set("cchc_sync_up", 1 if healthy() else 0)
-                    status, body, ctype = 200, registry.render(), CONTENT_TYPE
+                    served.set("cchc_sync_up", 1 if healthy() else 0)
+                    status, body, ctype = 200, served.render(), CONTENT_TYPE
                 elif path == "/healthz":
                     ok = healthy()
                     status = 200 if ok else 503

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cchc_sync.app.earlier_periods import earlier_periods
 from cchc_sync.app.publishing import unit_progress, write_flags, write_master
@@ -274,7 +275,7 @@ def _sync_period(
                                      result.previous_scan_at if sheet.reachable else None]),
                        default=None, key=dt.datetime.fromisoformat)
             modified = believed_modified_time(ws, code, seen, modified, now) or now
-        fields = {
+        fields: dict[str, Any] = {
             "token": read.version_token or entry.token,
             "read_at": now.isoformat(),
             "reachable": 1,

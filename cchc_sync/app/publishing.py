@@ -123,9 +123,9 @@ def lock_notices(ws: Workspace) -> dict[str, str]:
             why = f"Kỳ báo cáo {ws.period.code} đã khoá sổ"
         text = (f"BẢNG TÍNH CHỈ CÒN ĐỂ XEM. {why}: mọi thay đổi không được ghi nhận. Cần sửa "
                 f"số liệu, hãy liên hệ {contact} để được mở lại.")
-        if code in late and late[code].modified_at:
+        if code in late and (saved_at := late[code].modified_at):
             text += (" Bảng tính đã được lưu lúc "
-                     f"{format_datetime(dt.datetime.fromisoformat(late[code].modified_at))} "
+                     f"{format_datetime(dt.datetime.fromisoformat(saved_at))} "
                      "sau khi khoá: thay đổi đó chưa được ghi nhận.")
         out[code] = text
     return out

@@ -157,7 +157,7 @@ def status_table(ws: Workspace, progress: list[UnitProgress]) -> str:
             p.unit.name,
             p.state,
             local_time(p.submitted_at) if p.submitted_at else "—",
-            {True: "Đúng hạn", False: "Trễ hạn"}.get(p.on_time, "—"),
+            "—" if p.on_time is None else "Đúng hạn" if p.on_time else "Trễ hạn",
             _lock_cell(p),
             local_time(p.last_check),
             str(p.errors),
@@ -222,7 +222,7 @@ def export_records(ws: Workspace, spec: TableSpec) -> list[dict]:
     for r in ws.archive.current_rows(ws.period.code):
         if r.table != spec.key:
             continue
-        rec = {"unit": r.unit, "period": ws.period.code}
+        rec: dict[str, Any] = {"unit": r.unit, "period": ws.period.code}
         for col in spec.columns:
             rec[col.key] = r.values.get(col.key)
         records.append(rec)

@@ -175,7 +175,7 @@ def _lock_undone(backend: Backend, ref: SheetRef, entry: ScanEntry) -> bool:
 
 def content_hash(read: UnitRead) -> str:
     """What a person could have changed: cell values, explanations and header layout."""
-    payload = {}
+    payload: dict[str, object] = {}
     for key, table in sorted(read.tables.items()):
         payload[key] = {
             "found": table.tab_found,

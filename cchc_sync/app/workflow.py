@@ -107,7 +107,8 @@ def apply_locks(ws: Workspace) -> list[str]:
         rec = period_record(ws)
     states = unit_states(ws.archive, rec.code)
     sheets = ws.archive.sheets(rec.code)
-    to_lock, to_unlock = [], []
+    to_lock: list[str] = []
+    to_unlock: list[str] = []
     for unit in ws.units:
         if unit.code not in sheets:
             continue
@@ -366,8 +367,8 @@ def carry_forward(
         staff: dict[tuple, dict] = {}
         for r in (r for r in src_rows if r.table == "bien_che" and r.values.get("co_quan")):
             choice = staffing.column("loai").choice(r.values.get("loai") or "")
-            key = (fold(r.values["co_quan"]), r.values.get("loai"))
-            staff.setdefault(key, {
+            staff_key = (fold(r.values["co_quan"]), r.values.get("loai"))
+            staff.setdefault(staff_key, {
                 "co_quan": r.values["co_quan"],
                 "loai": choice.label if choice else None,
                 "duoc_giao": r.values.get("duoc_giao"),

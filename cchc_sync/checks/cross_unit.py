@@ -111,7 +111,7 @@ class CommonValue(CrossUnitCheck):
                 groups[(_level(units, row.unit), row.key)].append(row)
         for group in groups.values():
             value = common_value(r.values[col] for r in group)
-            if len({r.values[col] for r in group}) < 2:
+            if value is None or len({r.values[col] for r in group}) < 2:
                 continue
             for row in group:
                 if row.values[col] == value:

@@ -100,8 +100,8 @@ def cross_unit_findings(rows: Sequence[CurrentRow], templates: TemplateSet,
     """Every cross-unit check of the set over the period's current rows."""
     settings = settings or CheckSettings()
     by_kind: dict[type[CrossUnitCheck], list[CrossUnitCheck]] = {}
-    for checks in bind_checks(templates).values():
-        for check in checks.cross_unit:
+    for table_checks in bind_checks(templates).values():
+        for check in table_checks.cross_unit:
             by_kind.setdefault(type(check), []).append(check)
     findings: list[Finding] = []
     for cls, checks in by_kind.items():

@@ -8,7 +8,7 @@ data. Checks across units and periods run later, on the archive's rows (`suite.p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,11 +90,11 @@ def check_table(
         return [], findings
     layout = raw.layout
     found = layout.columns if layout else {}
-    titles = layout.unknown_titles if layout else ()
-    unknown = [t for t in titles if fold(t) not in ORDINAL_TITLES]
-    titles = {fold(c.title): c for c in spec.columns}
+    unknown_titles = layout.unknown_titles if layout else ()
+    unknown = [t for t in unknown_titles if fold(t) not in ORDINAL_TITLES]
+    spec_by_title = {fold(c.title): c for c in spec.columns}
     for title in unknown:
-        col = titles.get(fold(title))
+        col = spec_by_title.get(fold(title))
         if col is not None:
             finding(
                 "tab.column-duplicate",
@@ -142,12 +142,14 @@ def check_table(
     by_row = {r.sheet_row: r for r in rows}
     out = []
     for f in findings:
-        row = by_row.get(f.row) if f.row is not None else None
-        if row is None:
+        of_row = by_row.get(f.row) if f.row is not None else None
+        if of_row is None:
             out.append(f)
             continue
-        explained = row.explanation if f.severity is Severity.WARNING and row.explanation else None
-        out.append(_replace(f, row_key=row.key, explained=explained))
+        explained = (
+            of_row.explanation if f.severity is Severity.WARNING and of_row.explanation else None
+        )
+        out.append(_replace(f, row_key=of_row.key, explained=explained))
     return rows, out
 
 
@@ -232,7 +234,9 @@ def _row_key(values: dict[str, Any], spec: TableSpec, sheet_row: int) -> str:
     return "|".join(parts)
 
 
-def _check_identity(rows: list[TypedRow], spec: TableSpec, finding) -> list[TypedRow]:
+def _check_identity(
+    rows: list[TypedRow], spec: TableSpec, finding: Callable[..., Finding]
+) -> list[TypedRow]:
     """Duplicate keys and extra rows in one-row tables: errors on every row involved,
     and each row still gets a distinct identity so nothing is lost from the archive."""
     out: list[TypedRow] = []

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tomlkit
 
@@ -135,15 +137,16 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
         ) from None
     root = path.parent
 
-    def rel(value: str | None) -> Path | None:
-        if not value:
-            return None
+    def path_of(value: str) -> Path:
         p = Path(value).expanduser()
         return p if p.is_absolute() else root / p
 
+    def rel(value: str | None) -> Path | None:
+        return path_of(value) if value else None
+
     ws = data.get("workspace", {})
     for key in ("period", "units"):
-        if key not in ws:
+        if not ws.get(key):
             raise ConfigError(f"{path}: thiếu mục [workspace] {key}")
     backend = data.get("backend", {}).get("kind", "local")
     if backend not in ("local", "google"):
@@ -161,8 +164,8 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
         path=path,
         name=str(ws.get("name", "")),
         period=str(ws["period"]),
-        units_file=rel(ws["units"]),
-        archive_file=rel(ws.get("archive", "cchc-sync.sqlite")),
+        units_file=path_of(str(ws["units"])),
+        archive_file=path_of(str(ws.get("archive") or "cchc-sync.sqlite")),
         backend=backend,
         templates_dir=rel(ws.get("templates", "")),
         cutoff_day=int(period_cfg.get("cutoff_day", 15)),
@@ -180,7 +183,7 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
         limits=read_limits(data.get("limits", {}), path),
         archive_backups=_backups(data.get("archive", {}), path),
         google=GoogleSettings(
-            credentials=google_credentials(g.get("credentials", ""), rel, path),
+            credentials=google_credentials(g.get("credentials", ""), path_of, path),
             folder=str(g.get("folder", "")),
             endpoint=str(g.get("endpoint", "")),
             coordinators=tuple(g.get("coordinators", ())),
@@ -188,7 +191,7 @@ def load_config(given: str | os.PathLike | None = None) -> Config:
             writes_per_minute=int(g.get("writes_per_minute", 60)),
             auth=google_auth_mode(g.get("auth", "service_account"), path),
             subject=str(g.get("subject", "")),
-            token_file=google_token_file(g.get("token", ""), rel, root),
+            token_file=google_token_file(g.get("token", ""), path_of, root),
         ),
     )
 
@@ -206,9 +209,9 @@ def _backups(section: dict, path: Path) -> int:
 
 def read_limits(section: dict, path: Path) -> ReadLimits:
     """[limits]: every key optional, each a number, not negative."""
-    values = {}
+    values: dict[str, Any] = {}
     for f in dataclasses.fields(ReadLimits):
-        default = f.default
+        default: Any = f.default  # every field of ReadLimits has a plain number default
         raw = section.get(f.name, default)
         try:
             value = type(default)(raw) if not isinstance(raw, bool) else None
@@ -241,7 +244,7 @@ def google_auth_mode(value: object, path: Path) -> str:
     return mode
 
 
-def google_token_file(value: object, rel, root: Path) -> Path:
+def google_token_file(value: object, rel: Callable[[str], Path], root: Path) -> Path:
     """[google] token, else the systemd credential, else google-token.json beside the config."""
     if value:
         return rel(str(value))
@@ -256,7 +259,9 @@ GOOGLE_KEY_CREDENTIAL = "google-key"
 """The credential name the systemd unit gives the key: LoadCredential=google-key:/etc/..."""
 
 
-def google_credentials(value: object, rel, path: Path) -> Path | None:
+def google_credentials(
+    value: object, rel: Callable[[str], Path], path: Path
+) -> Path | None:
     """Where the service-account key is: [google] credentials, relative to the config file.
 
     systemd's LoadCredential= hands the key over in $CREDENTIALS_DIRECTORY, a private
@@ -305,7 +310,7 @@ def render_config(
     doc.add(tomlkit.comment("cchc-sync workspace. Relative paths are relative to this file."))
     doc.add(tomlkit.nl())
 
-    def section(key: str, *entries) -> None:
+    def section(key: str, *entries: str | tuple[str, Any, str]) -> None:
         table = tomlkit.table()
         for entry in entries:
             if isinstance(entry, str):

@@ -29,7 +29,7 @@ class CellFormat(StrEnum):
     TEXT = "text"
 
 
-CellValue = str | int | float | bool | dt.date | dt.datetime | None
+CellValue = str | int | float | bool | dt.date | dt.datetime | dt.time | None
 """A stored cell value as a backend delivers it (never a display string when a number
 or date is stored)."""
 

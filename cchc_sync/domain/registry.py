@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,10 +91,10 @@ def _reader(text: str) -> csv.DictReader:
     return csv.DictReader(io.StringIO(text), delimiter=delimiter)
 
 
-def _rows(reader: csv.DictReader):
+def _rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row with stripped lower-case keys), skipping empty lines."""
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
+    for line, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         if any(row.values()):
             yield line, row
 
@@ -167,14 +168,14 @@ def level_labels(path_or_text: str, source: str = "units.csv") -> dict[str, str]
     return out
 
 
-def find_unit_code(given: str, codes) -> str | None:
+def find_unit_code(given: str, codes: Iterable[str]) -> str | None:
     """The registry code a person meant: exact, else equal once case, diacritics and
     punctuation are folded ("ldtbxh" -> "LDTBXH")."""
-    codes = list(codes)
-    if given in codes:
+    known = list(codes)
+    if given in known:
         return given
     wanted = code_key(given)
-    return next((c for c in codes if code_key(c) == wanted), None)
+    return next((c for c in known if code_key(c) == wanted), None)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

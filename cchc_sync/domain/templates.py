@@ -401,7 +401,7 @@ def _parse_figures(raws: list, tables: dict[str, TableSpec], path: Path) -> tupl
     return tuple(expanded)
 
 
-def _parse_parts(raw, suffix: str, where: str) -> tuple[tuple[str, ...], ...]:
+def _parse_parts(raw: object, suffix: str, where: str) -> tuple[tuple[str, ...], ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list) or not raw:

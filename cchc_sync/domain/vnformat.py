@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from numbers import Real
 
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
@@ -43,7 +42,7 @@ __all__ = [
 ]
 
 
-def _decimal(x: Real | Decimal | str) -> Decimal:
+def _decimal(x: float | Decimal | str) -> Decimal:
     """The decimal the caller means: a float by its shortest repr (0.1 -> 0.1, not
     0.1000000000000000055...)."""
     if isinstance(x, Decimal):
@@ -74,21 +73,21 @@ def _pattern(decimals: int) -> str:
     return "#,##0" + ("." + "#" * decimals if decimals else "")
 
 
-def format_int(n: Real | Decimal) -> str:
+def format_int(n: float | Decimal) -> str:
     """A count with Vietnamese digit grouping: 27554 -> "27.554"; -1200 -> "-1.200".
 
     A non-integral number is rounded half-up first (2.5 -> "3")."""
     return format_decimal(_round(_decimal(n), 0), format="#,##0", locale=LOCALE)
 
 
-def format_number(x: Real | Decimal, decimals: int = 2) -> str:
+def format_number(x: float | Decimal, decimals: int = 2) -> str:
     """A number with at most `decimals` fraction digits, trailing zeros dropped:
     1234.5 -> "1.234,5"; 1234.567 -> "1.234,57"; 3.0 -> "3"."""
     d = _round(_decimal(x), decimals)
     return format_decimal(d, format=_pattern(decimals), locale=LOCALE, decimal_quantization=True)
 
 
-def format_percent(p: Real | Decimal, decimals: int = 2) -> str:
+def format_percent(p: float | Decimal, decimals: int = 2) -> str:
     """A percentage given in percent points: 96.16 -> "96,16%"; 100 -> "100%";
     30.7407 -> "30,74%"; 96.1 -> "96,1%" (trailing zeros dropped)."""
     d = _round(_decimal(p), decimals)

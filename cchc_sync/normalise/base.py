@@ -75,7 +75,7 @@ def _quote_number(value: float | Decimal) -> str:
     if isinstance(value, Decimal) and not value.is_finite():
         return "(không phải số)"
     try:
-        if abs(value) >= 1e15:
+        if not -(10**15) < value < 10**15:
             return "(một số rất lớn)"
         return format_number(value, decimals=6)
     except Exception:  # pragma: no cover - defensive: a message must never fail

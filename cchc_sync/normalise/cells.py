@@ -78,7 +78,7 @@ def _as_text(value: Any) -> str | None:
             return None
         if isinstance(value, Decimal) and not value.is_finite():
             return None
-        if value == int(value) and abs(value) < 1e20:
+        if value == int(value) and -(10**20) < value < 10**20:
             return str(int(value))
         return repr(value) if isinstance(value, float) else str(value)
     if isinstance(value, dt.datetime):
@@ -117,6 +117,7 @@ def normalise_text(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> Pa
 
 
 def normalise_choice(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> Parsed:
+    text: str | None
     if isinstance(value, str):
         text = value
     elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):

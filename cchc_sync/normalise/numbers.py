@@ -96,10 +96,10 @@ def normalise_int(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> Par
     if isinstance(value, int | float | Decimal):
         if fmt is CellFormat.DATE:
             number = _decimal_of(value)
-            d = None
+            serial_date = None
             if number is not None and SERIAL_MIN <= number <= SERIAL_MAX:
-                d = serial_to_date(float(number))
-            return _int_is_date(column, value, d)
+                serial_date = serial_to_date(float(number))
+            return _int_is_date(column, value, serial_date)
         return _int_number(value, column)
     if isinstance(value, str):
         return _int_text(value, column)

@@ -16,6 +16,7 @@ identity (parts, level = sum of its units, total = sum of its levels) holds exac
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -104,7 +105,7 @@ def split_counted(
     rows: Iterable[CurrentRow],
     templates: TemplateSet,
     units: Mapping[str, Unit],
-    error_rows: set[tuple[str, str, str]] = frozenset(),
+    error_rows: AbstractSet[tuple[str, str, str]] = frozenset(),
     excluded: Mapping[tuple[str, str, str], str] | None = None,
 ) -> tuple[list[CurrentRow], list[LeftOut]]:
     """The counting rule: (rows counted in every figure, rows left out with the reason).
@@ -165,7 +166,7 @@ def compute_figures(
     templates: TemplateSet,
     units: Mapping[str, Unit],
     levels: list[str],
-    error_rows: set[tuple[str, str, str]] = frozenset(),
+    error_rows: AbstractSet[tuple[str, str, str]] = frozenset(),
     excluded: Mapping[tuple[str, str, str], str] | None = None,
 ) -> list[FigureValue]:
     """Every figure of the template set, by level and in total, under the counting rule.
@@ -182,7 +183,7 @@ def compute_figures(
     return list(results.values())
 
 
-def rate(numerator: float | int, denominator: float | int) -> float:
+def rate(numerator: float | Decimal, denominator: float | Decimal) -> float:
     """numerator / denominator in percent points, rounded half-up to two decimals, but
     never 100 unless they are equal and never 0 unless the numerator is 0 (a rounding
     that would claim "all" or "none" stops one hundredth short of it)."""
@@ -246,7 +247,7 @@ def _compute(spec, lines, levels, done, left_lines) -> FigureValue:
         elif spec.common:
             contributing = [x for x in part if x.values.get(spec.common) is not None]
             if g == TOTAL:
-                per_level = [values[lv] for lv in levels if values.get(lv) is not None]
+                per_level = [v for lv in levels if (v := values.get(lv)) is not None]
                 values[g] = sum(per_level) if per_level else None
             else:
                 values[g] = common_value(x.values[spec.common] for x in contributing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from cchc_sync.domain.records import Finding, Severity, TabLayout
 from cchc_sync.domain.templates import TemplateSet
@@ -41,7 +41,7 @@ def plan_flags(
     checked_at: dt.datetime,
     templates: TemplateSet,
     layouts: dict[str, TabLayout],
-    row_positions: dict[str, Iterable[int]],
+    row_positions: Mapping[str, Iterable[int]],
     findings: list[Finding],
     notice: str = "",
 ) -> FlagPlan:

@@ -104,7 +104,7 @@ def table_frames(
             key=lambda r: (order.get(r.unit, 1e9), r.sheet_row or 0, r.key),
         ):
             u = units.get(r.unit)
-            rec = {
+            rec: dict[str, object] = {
                 "Mã đơn vị": r.unit,
                 "Tên đơn vị": u.name if u else r.unit,
                 "Cấp": level_name(u.level, level_names) if u else "",
@@ -268,7 +268,7 @@ def progress_frame(progress: list[UnitProgress], level_names: Mapping[str, str])
                "Mở bảng tính"]
     frame = pd.DataFrame.from_records(records, columns=columns)
     # Below the units: submitted / expected by level, on time or late.
-    summary = [{"Mã đơn vị": None}]
+    summary: list[dict[str, str | None]] = [{"Mã đơn vị": None}]
     for level, line in level_progress(progress, level_names):
         summary.append({"Mã đơn vị": level, "Tên đơn vị": line})
     return pd.concat([frame, pd.DataFrame.from_records(summary, columns=columns)],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -18,7 +19,9 @@ from cchc_sync.store.archive import SheetState
 from cchc_sync.store.period_state import PeriodRecord, UnitState
 
 
-def signoff_time(versions: Iterable[Mapping[str, Any]], templates: TemplateSet) -> str | None:
+def signoff_time(
+    versions: Iterable[Mapping[str, Any] | sqlite3.Row], templates: TemplateSet
+) -> str | None:
     """When the unit's current sign-off was made, from the sign-off table's row versions
     in order: the sheet's own modification time of the version that set it where the
     backend reports one (the sign-off existed by then, even if the daemon was down), else

@@ -8,6 +8,7 @@ report's own figures, so a table's subtotal is exactly the number the body print
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cchc_sync.domain.records import Severity
 from cchc_sync.domain.templates import FigureSpec
@@ -68,7 +69,7 @@ def unit_table(s: Sentences, title: str, cols: list[Col]) -> Table | None:
     def group_cells(group: str) -> list[Cell]:
         out = []
         for c in cols:
-            fig = data.fig(c.figure)
+            fig = data.figures[c.figure]
             shown = format_value(fig, group)
             if shown is not None:
                 s.printed.add(c.figure)
@@ -188,9 +189,9 @@ def staffing_table(s: Sentences) -> Table | None:
     found = kinds(data, "bien_che", "loai", "bien_che.duoc_giao")
     if not found:
         return None
-    labels = dict(found)
+    labels: dict[Any, str] = dict(found)
     spec = data.templates.table("bien_che")
-    all_labels = {c.code: c.label for c in spec.column("loai").choices}
+    all_labels: dict[Any, str] = {c.code: c.label for c in spec.column("loai").choices}
     keys = ("duoc_giao", "hien_co", "chua_su_dung", "hop_dong")
     header = ["STT", "Cơ quan, đơn vị", "Loại", "Biên chế được giao", "Biên chế hiện có",
               "Chưa sử dụng", "Hợp đồng lao động"]
@@ -200,7 +201,7 @@ def staffing_table(s: Sentences) -> Table | None:
         for code, label in found:
             cells = []
             for k in keys:
-                fig = data.fig(f"bien_che.{k}.{code}")
+                fig = data.figures[f"bien_che.{k}.{code}"]
                 shown = format_value(fig, group)
                 if shown is not None:
                     s.printed.add(fig.id)
@@ -355,7 +356,7 @@ def errors_page(s: Sentences) -> tuple[list[TaintedFigure], list[OpenError], lis
         blocks.append(para(f"{n}. Kỳ báo cáo {data.title}", style=ParaStyle.HEADING2))
         blocks += _errors_tables(data, figures, open_errors, n)
         n += 1
-    if earlier_figs:
+    if earlier_figs and s.earlier is not None:
         blocks.append(para(f"{n}. Kỳ so sánh ({s.earlier.title})", style=ParaStyle.HEADING2))
         blocks += _errors_tables(s.earlier, earlier_figs, _error_rows(s.earlier, earlier_errors),
                                  n)

@@ -93,9 +93,9 @@ def bar_chart(
     top = max(100.0, *values)
     ax.set_xlim(0, top * 1.12)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_percent(float(x), 0)))
-    for label in ax.get_xticklabels():
-        label.set_fontfamily(font)
-        label.set_fontsize(8)
+    for tick in ax.get_xticklabels():
+        tick.set_fontfamily(font)
+        tick.set_fontsize(8)
     for yi, v in zip(y, values, strict=True):
         # Inside the bar's end when there is room: clear of the reference line.
         inside = v > top * 0.2

@@ -17,6 +17,7 @@ the part named. Nothing is combined when the archive holds rows for the period i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from cchc_sync.domain.periods import component_periods
 from cchc_sync.domain.records import CurrentRow, Finding, Unit
@@ -136,15 +137,15 @@ def _combine_row(rows: list[CurrentRow], templates: TemplateSet,
         if total is None or total in derived:
             continue
         derived.add(total)
-        operands = [values.get(p) for p in rule.params["parts"]]
-        if any(_is_number(v) for v in operands):
-            values[total] = sum(v for v in operands if _is_number(v))
+        operands = [v for p in rule.params["parts"] if _is_number(v := values.get(p))]
+        if operands:
+            values[total] = sum(operands)
     explanation = next((r.explanation for r in reversed(rows) if r.explanation), None)
     return CurrentRow(unit=first.unit, table=first.table, key=first.key, sheet_row=None,
                       values=values, explanation=explanation)
 
 
-def _is_number(value) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -223,7 +223,7 @@ def render_template(report: Report, s: Sentences, template: Path, output: Path) 
             writer.block(block)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(output)
+    doc.save(str(output))
     return output
 
 

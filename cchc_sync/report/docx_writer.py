@@ -360,5 +360,5 @@ def write_docx(report: Report, output: Path) -> Path:
         w.block(block)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    w.doc.save(output)
+    w.doc.save(str(output))
     return output

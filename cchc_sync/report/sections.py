@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from cchc_sync.domain.vnformat import format_date
 from cchc_sync.normalise import fold
 from cchc_sync.publish.figures import TOTAL
 from cchc_sync.report.data import PeriodData
 from cchc_sync.report.model import Para, ParaStyle, Span, SpanKind
-from cchc_sync.report.spans import Clause, Sentences, lower_first, para, text
+from cchc_sync.report.spans import Clause, Piece, Sentences, lower_first, para, text
 
 
 def area_subject(data: PeriodData) -> str:
@@ -124,12 +125,12 @@ def directives_section(s: Sentences) -> list[Para]:
         return [s.nobody(fid, (
             "Chưa có cơ quan, đơn vị nào báo cáo văn bản chỉ đạo, điều hành về cải cách "
             "hành chính trong kỳ."))]
-    lead: list[Span | str] = [
+    lead: list[Piece] = [
         "Trong kỳ, theo báo cáo của các cơ quan, đơn vị, đã ban hành, triển khai ",
         s.value(fid), " văn bản chỉ đạo, điều hành về cải cách hành chính",
     ]
     if s.has_levels():
-        parts: list[Span | str] = [" ("]
+        parts: list[Piece] = [" ("]
         for i, level in enumerate(data.levels):
             parts += ["; " if i else "", lower_first(data.level_name(level)), ": "]
             parts += s.value(fid, level) if s.has(fid, level) else [text("chưa có số liệu")]
@@ -213,7 +214,7 @@ def one_stop_section(s: Sentences) -> list[Para]:
         return [s.nobody(ids[0], (
             "Chưa có cơ quan, đơn vị nào báo cáo số liệu về Hệ thống một cửa điện tử."))]
 
-    def line(group: str, compare: bool = False) -> list[Span | str]:
+    def line(group: str, compare: bool = False) -> list[Piece]:
         return [
             s.value(ids[0], group), "/", s.value(ids[1], group), " hồ sơ, đạt ",
             s.value(ids[2], group), s.comparison(ids[2]) if compare else [],
@@ -242,7 +243,7 @@ def staffing_section(s: Sentences) -> list[Para]:
             Clause("chưa sử dụng", ids[2]),
         ]
         contract = Clause("hợp đồng lao động", ids[3], "người")
-        lead = [
+        lead: list[Piece] = [
             f"Biên chế {label.lower()}: ", s.clause(clauses[0]), "; ",
             s.clause(clauses[1], compare=True), "; ", s.clause(clauses[2]), "; ",
             s.clause(contract), ".",
@@ -251,11 +252,11 @@ def staffing_section(s: Sentences) -> list[Para]:
             out.append(para(*lead))
             continue
         out.append(para(*lead, " Trong đó:"))
-        out += s.level_items(
-            lambda lv, cl=clauses, ct=contract: [*s.clauses(cl, lv), text("; "),
-                                                 *s.clause(ct, lv)],
-            ids,
-        )
+
+        def level_line(lv: str, cl: list[Clause] = clauses, ct: Clause = contract) -> list[Span]:
+            return [*s.clauses(cl, lv), text("; "), *s.clause(ct, lv)]
+
+        out += s.level_items(level_line, ids)
     if out:
         out.append(para("Chi tiết theo từng cơ quan, đơn vị tại Phụ lục kèm theo báo cáo này."))
     return out
@@ -310,8 +311,8 @@ def online_catalogue_section(s: Sentences) -> list[Para]:
     clauses = [Clause("", f"dvctt.so_thu_tuc.{code}", f"thủ tục {lower_first(label)}",
                       missing=f"{lower_first(label)}: chưa có số liệu")
                for code, label in found]
-    lead = ["Số thủ tục hành chính cung cấp dịch vụ công trực tuyến trên địa bàn: ",
-            s.clauses(clauses), "."]
+    lead: list[Piece] = ["Số thủ tục hành chính cung cấp dịch vụ công trực tuyến trên địa bàn: ",
+                         s.clauses(clauses), "."]
     if not s.has_levels():
         return [para(*lead)]
     return [para(*lead, " Trong đó:"),
@@ -320,21 +321,21 @@ def online_catalogue_section(s: Sentences) -> list[Para]:
 
 def online_share_section(s: Sentences) -> list[Para]:
     data = s.data
-    ids = ["dvctt.phat_sinh_tong", "dvctt.truc_tuyen_tong", "dvctt.ty_le_tong"]
+    ids = ("dvctt.phat_sinh_tong", "dvctt.truc_tuyen_tong", "dvctt.ty_le_tong")
     if data.fig(ids[0]) is None:
         return []
     if not s.any_value(ids, TOTAL):
         return [s.nobody(ids[0], (
             "Chưa có cơ quan, đơn vị nào báo cáo số hồ sơ dịch vụ công trực tuyến."))]
 
-    def share(a: str, b: str, c: str, group: str, compare: bool = False) -> list:
+    def share(a: str, b: str, c: str, group: str, compare: bool = False) -> list[Piece]:
         return [
             s.value(a, group), " hồ sơ phát sinh, ", s.value(b, group),
             " hồ sơ nộp trực tuyến, đạt ", s.value(c, group),
             s.comparison(c) if compare else [],
         ]
 
-    lead = [
+    lead: list[Piece] = [
         "Tổng số hồ sơ phát sinh của các thủ tục hành chính cung cấp dịch vụ công trực tuyến: ",
         *share(*ids, TOTAL, compare=True), ".",
     ]
@@ -342,7 +343,7 @@ def online_share_section(s: Sentences) -> list[Para]:
     if found:
         lead.append(" Theo loại dịch vụ: ")
         for i, (code, label) in enumerate(found):
-            k = [f"dvctt.phat_sinh.{code}", f"dvctt.truc_tuyen.{code}", f"dvctt.ty_le.{code}"]
+            k = (f"dvctt.phat_sinh.{code}", f"dvctt.truc_tuyen.{code}", f"dvctt.ty_le.{code}")
             lead += ["; " if i else "", f"{lower_first(label)}: ", *share(*k, TOTAL)]
         lead.append(".")
     if not s.has_levels():
@@ -380,16 +381,16 @@ def signature_section(s: Sentences) -> list[Para]:
 def iso_section(s: Sentences) -> list[Para]:
     data = s.data
     applied, reported = "iso.ap_dung", "iso.bao_cao"
-    if data.fig(applied) is None or data.fig(reported) is None:
+    fig = data.fig(reported)
+    if data.fig(applied) is None or fig is None:
         return []
     total_units = len(data.units)
-    if not s.has(reported) or data.fig(reported).total == 0:
+    if not s.has(reported) or fig.total == 0:
         return [s.nobody(reported, (
             "Chưa có cơ quan, đơn vị nào báo cáo việc áp dụng hệ thống quản lý chất lượng "
             "theo TCVN ISO 9001:2015."))]
 
-    def line(group: str, count: int) -> list:
-        fig = data.fig(reported)
+    def line(group: str, count: int) -> list[Piece]:
         cov = ""
         if (fig.values.get(group) or 0) < count:
             cov = f" (theo báo cáo của {fig.values.get(group) or 0}/{count} đơn vị)"

@@ -254,10 +254,11 @@ def _identities(data: PeriodData, values: dict) -> list[str]:
             if whole is None:
                 continue
             for parts in spec.parts:
-                got = [values.get((p, g)) for p in parts]
+                printed = [values.get((p, g)) for p in parts]
+                got = [v for v in printed if v is not None]
                 # A part nobody reported is printed as "no data", not 0: the identity
                 # cannot be read off the page then (the validator's missing-value rule).
-                if any(v is None for v in got):
+                if len(got) < len(printed):
                     continue
                 if sum(got) != whole:
                     names = ", ".join(_name(data, p) for p in parts)
@@ -332,7 +333,7 @@ def _column_sums(data: PeriodData, table: Table, cells: list, c: int, figure: st
         fid = figure[:-1] + suffix if figure.endswith(".*") else figure
         total = next((v for k, _, v, _ in rows if k is RowKind.TOTAL), None)
         subtotals = [(g, v, name) for k, g, v, name in rows if k is RowKind.SUBTOTAL]
-        units_of: dict[str, list[Decimal | None]] = defaultdict(list)
+        units_of: dict[str | None, list[Decimal | None]] = defaultdict(list)
         current = None
         for k, g, v, _ in rows:
             if k is RowKind.SUBTOTAL:
@@ -356,7 +357,7 @@ def _column_sums(data: PeriodData, table: Table, cells: list, c: int, figure: st
 
 def _level_sums(data: PeriodData, values: dict) -> list[str]:
     """The area total printed anywhere = the sum of the level values printed anywhere."""
-    out = []
+    out: list[str] = []
     if len(data.levels) < 2:
         return out
     for spec in data.templates.figures:

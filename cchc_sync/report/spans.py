@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from cchc_sync.domain.vnformat import format_number
 from cchc_sync.publish.figures import TOTAL, FigureValue, format_rate
@@ -12,6 +14,10 @@ from cchc_sync.report.model import EARLIER, PLACEHOLDER_PREFIX, Para, ParaStyle,
 
 NO_DATA = "chưa có số liệu"
 LEVEL_NO_DATA = "chưa có đơn vị báo cáo số liệu"
+
+
+Piece: TypeAlias = "Span | str | Sequence[Piece]"
+"""What a paragraph is built from: strings, spans and (nested) lists of them."""
 
 
 def text(s: str) -> Span:
@@ -23,7 +29,7 @@ def placeholder(what: str) -> Span:
     return Span(f"{PLACEHOLDER_PREFIX}{what}]", SpanKind.PLACEHOLDER)
 
 
-def flatten(parts) -> list[Span]:
+def flatten(parts: Iterable[Piece]) -> list[Span]:
     """Strings, spans and (nested) lists of them, as one list of spans."""
     spans: list[Span] = []
     for p in parts:
@@ -36,7 +42,7 @@ def flatten(parts) -> list[Span]:
     return spans
 
 
-def para(*parts, style: ParaStyle = ParaStyle.BODY) -> Para:
+def para(*parts: Piece, style: ParaStyle = ParaStyle.BODY) -> Para:
     """A paragraph from strings, spans and lists of them."""
     return Para(_merge(flatten(parts)), style)
 
@@ -108,8 +114,7 @@ class Sentences:
     def value(self, figure_id: str, group: str = TOTAL) -> list[Span]:
         """The figure's formatted value as one FIGURE span, or "chưa có số liệu"."""
         fig = self.data.fig(figure_id)
-        shown = format_value(fig, group) if fig else None
-        if shown is None:
+        if fig is None or (shown := format_value(fig, group)) is None:
             if fig is not None and fig.tainted.get(group):
                 # Every row was left out: not "nobody reported" — marked and listed.
                 self.printed.add(figure_id)
@@ -125,8 +130,7 @@ class Sentences:
         now, before = self.data.fig(figure_id), self.earlier.fig(figure_id)
         if now is None or now.total is None:
             return []
-        shown = format_value(before) if before is not None else None
-        if shown is None:
+        if before is None or (shown := format_value(before)) is None:
             return [text(f" ({self.label}: {NO_DATA})")]
         spans = [text(f" ({self.label}: ")]
         if before.tainted.get(TOTAL):
@@ -168,8 +172,7 @@ class Sentences:
 
     def clause(self, c: Clause, group: str = TOTAL, compare: bool = False) -> list[Span]:
         fig = self.data.fig(c.figure)
-        shown = format_value(fig, group) if fig else None
-        if shown is None:
+        if fig is None or (shown := format_value(fig, group)) is None:
             return [text(c.missing if c.missing is not None else f"{c.before}: {NO_DATA}")]
         self.printed.add(c.figure)
         spans = [text(c.before + " " if c.before else ""), _figure_span(fig, group, shown)]
@@ -191,7 +194,7 @@ class Sentences:
             spans.extend(self.clause(c, group, compare))
         return spans
 
-    def any_value(self, figure_ids: list[str], group: str) -> bool:
+    def any_value(self, figure_ids: Iterable[str], group: str) -> bool:
         return any(self.has(f, group) for f in figure_ids)
 
     def coverage(self, figure_id: str, level: str) -> str:
@@ -205,8 +208,8 @@ class Sentences:
 
     def level_items(
         self,
-        build,
-        figure_ids: list[str],
+        build: Callable[[str], Sequence[Piece]],
+        figure_ids: Sequence[str],
         main: str | None = None,
         style: ParaStyle = ParaStyle.ITEM,
         coverage: bool = True,

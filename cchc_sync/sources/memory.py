@@ -156,8 +156,8 @@ class MemoryBackend:
             spec = templates.table(table)
             tab = sheet._tab_or_fail(spec.tab)
             index = {c.key: i for i, c in enumerate(spec.columns, start=1)}
-            for offset, row in enumerate(rows):
-                for key, value in row.items():
+            for offset, prefilled in enumerate(rows):
+                for key, value in prefilled.items():
                     if key in index and value is not None:
                         col = index[key]
                         tab.typed[(2 + offset, col)] = TypedCell(value, tab.column_formats.get(col))

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from cchc_sync.domain.records import Finding, Severity, TabLayout
+from cchc_sync.domain.records import CellValue, Finding, Severity, TabLayout
 from cchc_sync.domain.templates import ColumnSpec, ColumnType, TableSpec
 from cchc_sync.sources.base import EXPLANATION_TITLE, STATUS_TITLE, FlagPlan
 from cchc_sync.sources.header_match import HeaderKeys, header_keys, match_header
@@ -261,7 +261,7 @@ def ordered_findings(plan: FlagPlan) -> list[Finding]:
 
 def finding_values(
     f: Finding, plan: FlagPlan, title: str, col_index: int | None
-) -> tuple[object, ...]:
+) -> tuple[CellValue, ...]:
     """One line of the findings list, a value per CHECK_COLUMNS: the column is named by
     `title` (as the clerk sees it) and, when known, its letter."""
     flags = plan.tabs.get(f.table)
@@ -277,7 +277,7 @@ def finding_values(
     )
 
 
-def display_value(value: object) -> object:
+def display_value(value: object) -> int | float | str | None:
     """A finding's value as a clerk reads it: numbers as they are, dates dd/mm/yyyy,
     booleans Có/Không, anything else as text."""
     if value is None or isinstance(value, int | float) and not isinstance(value, bool):
@@ -346,16 +346,16 @@ def column_kind(series: pd.Series, is_percent: bool) -> str:
         if len(values) and (values.dt.normalize() == values).all():
             return "date"
         return "datetime"
-    values = [v for v in series if present(v)]
-    if values and all(isinstance(v, str) and _ISO_DATE.match(v) for v in values):
+    shown = [v for v in series if present(v)]
+    if shown and all(isinstance(v, str) and _ISO_DATE.match(v) for v in shown):
         try:
-            for v in values:
+            for v in shown:
                 dt.date.fromisoformat(v)
             return "isodate"
         except ValueError:
             return "auto"
-    if values and all(isinstance(v, dt.date) and not isinstance(v, dt.datetime)
-                      for v in values):
+    if shown and all(isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+                     for v in shown):
         return "date"
     return "auto"
 
@@ -373,6 +373,7 @@ class Link(str):
     a HYPERLINK formula the software builds itself (never from a typed value)."""
 
     __slots__ = ("url",)
+    url: str
 
     def __new__(cls, label: str, url: str) -> Link:
         obj = super().__new__(cls, label)

@@ -140,9 +140,11 @@ class Archive:
         cur = self.db.execute(
             "INSERT INTO runs (period, started_at) VALUES (?, ?)", (period, _now())
         )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, *, status: str = RUN_OK, message: str = "", **counts: int):
+    def finish_run(
+        self, run_id: int, *, status: str = RUN_OK, message: str = "", **counts: int
+    ) -> None:
         sets = ", ".join(f"{k} = ?" for k in counts)
         self.db.execute(
             f"UPDATE runs SET finished_at = ?, status = ?, message = ?{', ' if sets else ''}{sets} "
@@ -214,7 +216,8 @@ class Archive:
         ]
 
     def register_sheet(
-        self, period: str, unit: str, backend: str, ref: str, url: str, template_version: str
+        self, period: str, unit: str, backend: str, ref: str, url: str,
+        template_version: str | None,
     ) -> None:
         self.db.execute(
             "INSERT INTO sheets (period, unit, backend, ref, url, template_version) "
@@ -452,7 +455,9 @@ class Archive:
             (period, unit, table),
         ).fetchall()
 
-    def first_seen(self, period: str, unit: str, table: str, key: str, values_json: str):
+    def first_seen(
+        self, period: str, unit: str, table: str, key: str, values_json: str
+    ) -> str | None:
         row = self.db.execute(
             "SELECT MIN(first_seen) FROM row_versions WHERE period = ? AND unit = ? AND tbl = ? "
             "AND row_key = ? AND data = ?",
@@ -492,7 +497,7 @@ class Archive:
                 if scope is None or r["unit"] in scope
             ]
             current = {_row_identity(r): r for r in open_rows}
-            incoming = {}
+            incoming: dict[tuple, Finding] = {}
             for f in findings:
                 incoming.setdefault(f.identity(), f)
             for ident, row in current.items():

@@ -57,7 +57,9 @@ def ensure_period(
         (period.code, period.start.isoformat(), period.end.isoformat(), deadline.isoformat(),
          lock_at.isoformat(), OPEN, now),
     )
-    return get_period(archive, period.code)  # type: ignore[return-value]
+    created = get_period(archive, period.code)
+    assert created is not None  # inserted just above, on the same connection
+    return created
 
 
 def get_period(archive: Archive, code: str) -> PeriodRecord | None:
@@ -102,7 +104,7 @@ def unit_states(archive: Archive, period: str) -> dict[str, UnitState]:
     }
 
 
-def set_unit_state(archive: Archive, period: str, unit: str, **fields) -> None:
+def set_unit_state(archive: Archive, period: str, unit: str, **fields: object) -> None:
     archive.db.execute(
         "INSERT INTO unit_states (period, unit) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (period, unit),

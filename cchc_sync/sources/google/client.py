@@ -125,7 +125,11 @@ class EndpointAuthorizedSession(AuthorizedSession):
                 session.trust_env = False
                 session.verify = ca_bundle() or True
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    # Forwards every argument unchanged; only the URL is rewritten (the stubs spell out
+    # requests' keywords, which this pass-through does not repeat).
+    def request(  # type: ignore[override]
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> Any:
         return super().request(method, rewrite_url(url, self.endpoint), *args, **kwargs)
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,7 +258,8 @@ def master_tabs(book: MasterBook, ids: dict[str, int]) -> list[_Tab]:
 
 
 def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[str],
-         hidden: set[str] = frozenset(), wrapped: set[str] = frozenset()) -> _Tab:
+         hidden: AbstractSet[str] = frozenset(),
+         wrapped: AbstractSet[str] = frozenset()) -> _Tab:
     df, headers, kinds = master_frame(df, percent)
     height = len(df) + 1
     width = max(len(headers), 1)

@@ -316,9 +316,9 @@ def follow_marks(previous: FlagState, plan: FlagPlan, ids: Mapping[str, int],
             where[digest].append(row)
         moved = []
         for row, col in cells:
-            digest = digests.get(row)
-            if digest is not None and short.get(row) != digest and len(where[digest]) == 1:
-                row = where[digest][0]
+            marked = digests.get(row)
+            if marked is not None and short.get(row) != marked and len(where[marked]) == 1:
+                row = where[marked][0]
             moved.append((row, col))
         marks[sheet_id] = moved
     return dataclasses.replace(previous, marks=marks, mark_rows={})

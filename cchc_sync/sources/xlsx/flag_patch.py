@@ -78,7 +78,7 @@ def patch_flags(data: bytes, plan: FlagPlan) -> bytes:
         for key, index in flags.layout.columns.items():
             text = sheet.text(flags.layout.header_row, index) if sheet else ""
             titles[(table, key)] = (text.strip() or key, index)
-        if sheet is None:
+        if sheet is None or title is None:
             continue
         notes = Notes.of(src, names, parts[title], sheet)
         _flag_tab(sheet, flags, styles, notes)
@@ -430,6 +430,8 @@ class Notes:
     def to_parts(self) -> dict[str, bytes]:
         if not self.records:
             raise PatchUnsupported("a comments part left empty")
+        if self.comments_part is None or self.vml_part is None:
+            raise PatchUnsupported("notes on a tab without a comments or drawing part")
         self.records.sort(key=lambda r: _row_col(r.ref))
         sheet = CommentSheet.from_comments(self.records)
         return {self.comments_part: tostring(sheet.to_tree()),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import textwrap
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import pandas as pd
@@ -117,7 +118,8 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def _write_frame(ws: WriteOnlyWorksheet, df: pd.DataFrame, percent: set[str],
-                 hidden: set[str] = frozenset(), wrapped: set[str] = frozenset()) -> None:
+                 hidden: AbstractSet[str] = frozenset(),
+                 wrapped: AbstractSet[str] = frozenset()) -> None:
     df, titles, kinds = master_frame(df, percent)
     # Widths, the frozen header and the print setup must be set before the first row is
     # streamed.

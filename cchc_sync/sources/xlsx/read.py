@@ -126,7 +126,8 @@ def _raw_row(
         else:
             filled = True
             fmt = format_of(cell, value)
-            if fmt is CellFormat.DATE and type(value) in (int, float):
+            if fmt is CellFormat.DATE and isinstance(value, int | float) and value is not True \
+                    and value is not False:
                 value = _excel_date(cell, value)
             cells[key] = RawCell(value=value, fmt=fmt)
     if not filled:

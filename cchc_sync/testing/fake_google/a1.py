@@ -58,7 +58,7 @@ def split_sheet(text: str) -> tuple[str | None, str | None]:
     """Split ``'Sheet 1'!A1:B2`` into (title, ref). A text without ``!`` gives (None, text)."""
     text = text.strip()
     if text.startswith("'"):
-        i, title = 1, []
+        i, title = 1, list[str]()
         while i < len(text):
             ch = text[i]
             if ch == "'":
@@ -76,8 +76,8 @@ def split_sheet(text: str) -> tuple[str | None, str | None]:
             i += 1
         raise A1Error(text)
     if "!" in text:
-        title, ref = text.rsplit("!", 1)
-        return title, ref or None
+        sheet, ref = text.rsplit("!", 1)
+        return sheet, ref or None
     return None, text
 
 

@@ -147,8 +147,8 @@ def _unauthenticated(message: str, reason: str, service: str) -> ApiError:
     )
 
 
-def load_public_key(info: dict[str, Any] | str) -> tuple[str, Any]:
-    """A service-account JSON (dict or PEM private key text with email) -> (email, key)."""
+def load_public_key(info: dict[str, Any]) -> tuple[str, Any]:
+    """A service-account JSON (as a dict) -> (email, public key of its private key)."""
     from cryptography.hazmat.primitives import serialization
 
     private = serialization.load_pem_private_key(info["private_key"].encode(), password=None)

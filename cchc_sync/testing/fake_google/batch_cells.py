@@ -14,6 +14,7 @@ criteria are stored but not used to hide rows.
 from __future__ import annotations
 
 import copy
+from functools import partial
 from typing import Any
 
 from cchc_sync.testing.fake_google import a1, fieldmask, render
@@ -101,9 +102,10 @@ def do_update_cells(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any)
                 apply_cell(sheet, r, c, values[j] if j < len(values) else {}, tree)
         return {}
     start = req.get("start") or {}
-    sheet = ss.sheet_by_id(start.get("sheetId", 0) or 0)
-    if sheet is None:
+    target = ss.sheet_by_id(start.get("sheetId", 0) or 0)
+    if target is None:
         raise ApiError(400, f"{prefix}No grid with id: {start.get('sheetId', 0)}")
+    sheet = target
     r0, c0 = start.get("rowIndex", 0) or 0, start.get("columnIndex", 0) or 0
     height = len(rows)
     width = max((len(row.get("values") or []) for row in rows), default=0)
@@ -218,6 +220,10 @@ def _sort_key(cell: Cell | None) -> tuple:
     return (0, 3, 0)
 
 
+def _sort_value(row: dict[int, Cell | None], col: int) -> tuple:
+    return _sort_key(row.get(col))[1:]
+
+
 def do_sort(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any) -> dict:
     sheet, (r0, c0, r1, c1) = grid_rect(ss, req.get("range"), prefix)
     rows = [{c: sheet.cells.get((r, c)) for c in range(c0, c1)} for r in range(r0, r1)]
@@ -226,7 +232,7 @@ def do_sort(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any) -> dict
         desc = spec.get("sortOrder") == "DESCENDING"
         filled = [row for row in rows if _sort_key(row.get(col))[0] == 0]
         blank = [row for row in rows if _sort_key(row.get(col))[0] == 1]
-        filled.sort(key=lambda row, col=col: _sort_key(row.get(col))[1:], reverse=desc)
+        filled.sort(key=partial(_sort_value, col=col), reverse=desc)
         rows = filled + blank
     for i, row in enumerate(rows):
         for c, cell in row.items():

@@ -155,9 +155,8 @@ def insert_dimension(ss: Spreadsheet, sheet: Sheet, dim: str, start: int, end: i
         for key, cell in list(sheet.cells.items()):
             if key[axis] == source and cell.fmt:
                 for k in range(start, end):
-                    new = list(key)
-                    new[axis] = k
-                    sheet.cells.setdefault(tuple(new), Cell()).fmt = dict(cell.fmt)
+                    new = (k, key[1]) if axis == 0 else (key[0], k)
+                    sheet.cells.setdefault(new, Cell()).fmt = dict(cell.fmt)
 
 
 def delete_dimension(ss: Spreadsheet, sheet: Sheet, dim: str, start: int, end: int,

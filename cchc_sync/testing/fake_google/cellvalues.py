@@ -124,8 +124,8 @@ def locale_of(name: str | None) -> Locale:
 
 def is_text_format(number_format: dict[str, Any] | None) -> bool:
     """Plain text (Format > Number > Plain text): what is typed stays text."""
-    return bool(number_format) and (number_format.get("type") == "TEXT"
-                                    or number_format.get("pattern") == "@")
+    return number_format is not None and (number_format.get("type") == "TEXT"
+                                          or number_format.get("pattern") == "@")
 
 
 def _parse_date(text: str, loc: Locale = EN_US) -> tuple[float, str] | None:
@@ -334,7 +334,7 @@ def _localised(body: str, locale: str | None) -> str:
     loc = locale_of(locale)
     if (loc.group, loc.decimal) == (",", "."):
         return body
-    return body.translate(str.maketrans({",": loc.group, ".": loc.decimal}))
+    return body.translate({ord(","): loc.group, ord("."): loc.decimal})
 
 
 def _format_number_pattern(value: float, pattern: str, locale: str | None = None) -> str:

@@ -84,7 +84,7 @@ def _check_validation(rule: dict[str, Any] | None, raw: Any, locale: str | None 
         return
     value = next(iter(uev.values()))
     number = value if isinstance(value, float) else None
-    bounds = []
+    bounds: list[Any] = []
     for text in options:
         parsed, _ = cellvalues.parse_user_entered(text, locale=locale)
         bounds.append(parsed.get("numberValue") if parsed else None)
@@ -101,7 +101,7 @@ def _check_validation(rule: dict[str, Any] | None, raw: Any, locale: str | None 
         "TEXT_CONTAINS": lambda: str(options[0]) in str(raw),
         "DATE_IS_VALID": lambda: number is not None,
     }
-    check = checks.get(kind)
+    check = checks.get(kind or "")
     try:
         valid = True if check is None else bool(check())
     except (IndexError, TypeError):

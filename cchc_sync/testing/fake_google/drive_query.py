@@ -88,13 +88,14 @@ def parse(query: str) -> Pred:
         return term()
 
     def term() -> Pred:
+        value: Any
         first = take()
         if first[0] == "str":
             value = _unquote(first[1])
             if not word(take(), "in"):
                 raise _bad(query)
-            field = take()
-            return _membership(field[1].lower(), value, query)
+            collection = take()
+            return _membership(collection[1].lower(), value, query)
         if first[0] != "word":
             raise _bad(query)
         field = first[1]
@@ -112,7 +113,7 @@ def parse(query: str) -> Pred:
         if op[0] != "op" or op[1] not in ("=", "!=", "<", "<=", ">", ">="):
             raise _bad(query)
         raw = take()
-        value: Any = _unquote(raw[1]) if raw[0] == "str" else raw[1]
+        value = _unquote(raw[1]) if raw[0] == "str" else raw[1]
         getter = _FIELDS.get(field)
         if getter is None:
             raise _bad(query)

@@ -178,7 +178,7 @@ class Faults:
             message = (f"Quota exceeded for quota metric '{what} requests' and limit '{what} "
                        f"requests per minute per user' of service 'sheets.googleapis.com' for "
                        f"consumer '{PROJECT}'.")
-            details = [
+            details: list[dict[str, Any]] = [
                 {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
                  "reason": "RATE_LIMIT_EXCEEDED", "domain": "googleapis.com",
                  "metadata": {"quota_metric": f"sheets.googleapis.com/{metric}",

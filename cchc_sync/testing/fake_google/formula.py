@@ -185,7 +185,7 @@ class _Parser:
     def call(self, name: str) -> Any:
         self.take("(")
         args: list[Any] = []
-        if self.peek() and self.peek()[1] != ")":
+        if (ahead := self.peek()) and ahead[1] != ")":
             while True:
                 args.append(self.comparison())
                 tok = self.peek()
@@ -212,7 +212,7 @@ def _flatten(args: list[Any]) -> list[Any]:
 
 
 def _numbers(args: list[Any]) -> list[float]:
-    out = []
+    out: list[float] = []
     for arg in args:
         if isinstance(arg, list):
             out.extend(v for v in _flatten([arg]) if isinstance(v, float | int) and not

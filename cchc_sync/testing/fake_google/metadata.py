@@ -175,7 +175,7 @@ def by_location(ss: Spreadsheet, project: str) -> dict[Key, list[dict[str, Any]]
 
 def _check_lookup(ss: Spreadsheet, lookup: dict[str, Any], prefix: str,
                   ) -> tuple[Key | None, str]:
-    strategy = lookup.get("locationMatchingStrategy")
+    strategy: Any = lookup.get("locationMatchingStrategy")
     where = lookup.get("metadataLocation")
     kind = lookup.get("locationType")
     if not _unset(strategy) and strategy not in (EXACT, INTERSECTING):
@@ -299,11 +299,11 @@ def _fill(ss: Spreadsheet, entry: dict[str, Any], given: dict[str, Any], prefix:
 
 def do_create(ss: Spreadsheet, req: dict[str, Any], prefix: str, caller: str = "",
               **_: Any) -> dict:
-    given = req.get("developerMetadata") if isinstance(req.get("developerMetadata"), dict) \
-        else {}
+    raw_given = req.get("developerMetadata")
+    given: dict[str, Any] = raw_given if isinstance(raw_given, dict) else {}
     entry: dict[str, Any] = {}
     _fill(ss, entry, given, prefix, project_of(caller))
-    metadata_id = given.get("metadataId")
+    metadata_id: Any = given.get("metadataId")
     if _unset(metadata_id):
         metadata_id = _new_id(ss)
     metadata_id = int(metadata_id)
@@ -330,14 +330,14 @@ def do_update(ss: Spreadsheet, req: dict[str, Any], prefix: str, caller: str = "
     if not req.get("fields"):
         raise ApiError(400, f"{prefix}At least one field must be specified.")
     tree = fieldmask.parse(req["fields"])
-    given = req.get("developerMetadata") if isinstance(req.get("developerMetadata"), dict) \
-        else {}
+    raw_given = req.get("developerMetadata")
+    given: dict[str, Any] = raw_given if isinstance(raw_given, dict) else {}
     project = project_of(caller)
     updated = []
     for entry in _select_all(ss, filters, project, prefix):
         current = public(entry)
         fieldmask.merge(current, given, tree)
-        new_id = current.get("metadataId")
+        new_id: Any = current.get("metadataId")
         if not _unset(new_id) and int(new_id) != entry["metadataId"]:
             raise ApiError(400, f"{prefix}metadataId cannot be updated.")
         _fill(ss, entry, current, prefix, project)

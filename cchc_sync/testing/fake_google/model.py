@@ -201,12 +201,13 @@ class Spreadsheet:
     def recalc(self) -> None:
         """Re-evaluate every formula (a few passes, enough for chains of references)."""
         formula_cells = [
-            (sheet, cell) for sheet in self.sheets for cell in sheet.cells.values()
+            (sheet, cell, cell.uev["formulaValue"])
+            for sheet in self.sheets for cell in sheet.cells.values()
             if cell.uev and "formulaValue" in cell.uev
         ]
         for _ in range(3 if formula_cells else 0):
-            for sheet, cell in formula_cells:
-                cell.ev = formula.evaluate(cell.uev["formulaValue"], self._resolver(sheet))
+            for sheet, cell, text in formula_cells:
+                cell.ev = formula.evaluate(text, self._resolver(sheet))
 
     def _resolver(self, home: Sheet) -> formula.Resolver:
         def resolve(title: str | None, r0: int, c0: int, r1: int | None, c1: int | None):

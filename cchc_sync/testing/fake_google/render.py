@@ -183,7 +183,7 @@ def grid_data(ss: Spreadsheet, sheet: Sheet, r0: int, c0: int, r1: int, c1: int,
         if r0 <= r < r1 and c0 <= c < c1 and not cell.is_empty():
             rows[r] = max(rows.get(r, -1), c)
     if rows:
-        row_data = []
+        row_data: list[dict[str, Any]] = []
         for r in range(r0, max(rows) + 1):
             if r not in rows:
                 row_data.append({})

@@ -95,10 +95,10 @@ def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
         sid = seg[2]
         if n == 4 and seg[3].startswith("values:"):
             verb = seg[3].split(":", 1)[1]
-            table = {("GET", "batchGet"): ("values.batchGet", values.batch_get),
-                     ("POST", "batchUpdate"): ("values.batchUpdate", values.batch_update),
-                     ("POST", "batchClear"): ("values.batchClear", values.batch_clear)}
-            hit = table.get((method, verb))
+            by_verb = {("GET", "batchGet"): ("values.batchGet", values.batch_get),
+                       ("POST", "batchUpdate"): ("values.batchUpdate", values.batch_update),
+                       ("POST", "batchClear"): ("values.batchClear", values.batch_clear)}
+            hit = by_verb.get((method, verb))
             return (f"{method} {hit[0]}", "sheets", hit[1], [sid]) if hit else None
         if n == 5 and seg[3] == "values":
             last = raw[4]
@@ -119,6 +119,7 @@ def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
             return "GET developerMetadata.get", "sheets", metadata.get, [sid, seg[4]]
         return None
     if seg[:3] == ["drive", "v3", "files"]:
+        table: dict[str, tuple[str, Callable[..., Any]]]
         if n == 3:
             table = {"GET": ("drive.files.list", drive.list_files),
                      "POST": ("drive.files.create", drive.create_file)}
@@ -131,7 +132,7 @@ def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
                      "DELETE": ("drive.files.delete", drive.delete_file)}
             hit = table.get(method)
             return (f"{method} {hit[0]}", "drive", hit[1], [fid]) if hit else None
-        sub = {
+        sub: dict[tuple[str, str], tuple[str, Callable[..., Any]]] = {
             ("POST", "copy"): ("drive.files.copy", drive.copy_file),
             ("GET", "permissions"): ("drive.permissions.list", drive.list_permissions),
             ("POST", "permissions"): ("drive.permissions.create", drive.create_permission),
@@ -153,6 +154,10 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "ESF"
     sys_version = ""
     fake: FakeGoogle  # set on the subclass made per server
+    # http.server's own buffer of the answer's head (not in its type stubs): _send adds the
+    # body to it so head and body leave in one write.
+    _headers_buffer: list[bytes]
+    _cut: str | None
 
     def setup(self) -> None:
         super().setup()
@@ -302,8 +307,9 @@ class _Handler(BaseHTTPRequestHandler):
             text = traceback.format_exc()
             fake.errors.append(text)
             print(text, file=sys.stderr)
-            err = ApiError(500, "Internal error encountered.")
-            return 500, err.drive_body() if family == "drive" else err.sheets_body(), {}, False
+            internal = ApiError(500, "Internal error encountered.")
+            answer = internal.drive_body() if family == "drive" else internal.sheets_body()
+            return 500, answer, {}, False
 
 
 class FakeState(NamedTuple):

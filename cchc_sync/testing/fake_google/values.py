@@ -76,22 +76,26 @@ def _value_range(sheet, rect, vr: str, dr: str, major: str,
 
 def get(ctx: Ctx, spreadsheet_id: str, range_text: str) -> Response:
     file = open_file(ctx, spreadsheet_id)
+    spreadsheet = file.spreadsheet
+    assert spreadsheet is not None  # open_file answers 404 for a file that is not a sheet
     vr, dr, major = _render_args(ctx)
-    sheet, ref = resolve(file.spreadsheet, range_text)
-    return ok(_value_range(sheet, clamp(sheet, ref), vr, dr, major, _locale(file.spreadsheet)))
+    sheet, ref = resolve(spreadsheet, range_text)
+    return ok(_value_range(sheet, clamp(sheet, ref), vr, dr, major, _locale(spreadsheet)))
 
 
 def batch_get(ctx: Ctx, spreadsheet_id: str) -> Response:
     file = open_file(ctx, spreadsheet_id)
+    spreadsheet = file.spreadsheet
+    assert spreadsheet is not None  # open_file answers 404 for a file that is not a sheet
     vr, dr, major = _render_args(ctx)
     out: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
     ranges = ctx.args("ranges")
     if ranges:
         value_ranges = []
         for text in ranges:
-            sheet, ref = resolve(file.spreadsheet, text)
+            sheet, ref = resolve(spreadsheet, text)
             value_ranges.append(_value_range(sheet, clamp(sheet, ref), vr, dr, major,
-                                             _locale(file.spreadsheet)))
+                                             _locale(spreadsheet)))
         out["valueRanges"] = value_ranges
     return ok(out)
 

@@ -175,8 +175,10 @@ def _date_number(value: int | float | Decimal, fmt: CellFormat | None,
 
 
 def _number(value: int | float | Decimal) -> str:
-    """A whole number as Vietnamese write it (10.000.000), anything else as typed."""
-    return format_int(value) if float(value).is_integer() else quote(value)
+    """A whole number as Vietnamese write it (10.000.000), anything else (a huge number
+    included: quote says "một số rất lớn") as typed."""
+    whole = float(value).is_integer() and -(10**15) < value < 10**15
+    return format_int(value) if whole else quote(value)
 
 
 def _date_text(raw: str, column: ColumnSpec) -> Parsed:

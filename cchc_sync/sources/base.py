@@ -7,9 +7,10 @@ normalise, validate or merge.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -90,6 +91,24 @@ class ScanEntry:
     writable: bool | None = None
     """Whether the clerks can write the sheet now, when the scan tells it for free (the
     local file's write bits); None: ask is_read_only."""
+
+
+def scan_by_token(
+    sheets: Mapping[str, tuple[SheetRef, str | None]], look: Callable[[SheetRef], ScanEntry]
+) -> dict[str, ScanEntry]:
+    """`Backend.scan` for a backend that can look at one sheet at a time: look(ref) gives
+    the sheet's entry as it is now (state CHANGED); the entry says UNCHANGED when its token
+    is the one last seen, and UNREACHABLE with the reason when look raises UnitUnreachable."""
+    out: dict[str, ScanEntry] = {}
+    for unit, (ref, last_token) in sheets.items():
+        try:
+            entry = look(ref)
+        except UnitUnreachable as exc:
+            out[unit] = ScanEntry(state=ScanState.UNREACHABLE, reason=str(exc))
+            continue
+        same = entry.token == last_token
+        out[unit] = dataclasses.replace(entry, state=ScanState.UNCHANGED) if same else entry
+    return out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -57,6 +57,7 @@ from cchc_sync.sources.base import (
     ScanState,
     SheetRef,
     UnitUnreachable,
+    scan_by_token,
 )
 from cchc_sync.sources.memory_sheet import (
     MemorySheet,
@@ -198,16 +199,12 @@ class MemoryBackend:
     # -- scanning and reading -----------------------------------------------------------------
 
     def scan(self, sheets: Mapping[str, tuple[SheetRef, str | None]]) -> dict[str, ScanEntry]:
-        out: dict[str, ScanEntry] = {}
-        for unit, (ref, last_token) in sheets.items():
-            try:
-                sheet = self._reachable(ref)
-            except UnitUnreachable as exc:
-                out[unit] = ScanEntry(state=ScanState.UNREACHABLE, reason=str(exc))
-                continue
-            state = ScanState.UNCHANGED if sheet.token == last_token else ScanState.CHANGED
-            out[unit] = ScanEntry(state=state, token=sheet.token, modified_at=sheet.modified_at)
-        return out
+        return scan_by_token(sheets, self._look)
+
+    def _look(self, ref: SheetRef) -> ScanEntry:
+        sheet = self._reachable(ref)
+        return ScanEntry(state=ScanState.CHANGED, token=sheet.token,
+                         modified_at=sheet.modified_at)
 
     def read_unit(self, unit: str, sheet: SheetRef, templates: TemplateSet) -> UnitRead:
         target = self._reachable(sheet)

@@ -37,6 +37,7 @@ from cchc_sync.sources.base import (
     ScanState,
     SheetRef,
     UnitUnreachable,
+    scan_by_token,
 )
 from cchc_sync.sources.xlsx.common import (
     ascii_slug,
@@ -144,19 +145,12 @@ class LocalBackend:
 
     def scan(self, sheets: Mapping[str, tuple[SheetRef, str | None]]) -> dict[str, ScanEntry]:
         """Which workbooks changed since their last seen token: one stat() each."""
-        out: dict[str, ScanEntry] = {}
-        for unit, (sheet, last_token) in sheets.items():
-            try:
-                st = self._stat(sheet)
-            except UnitUnreachable as exc:
-                out[unit] = ScanEntry(state=ScanState.UNREACHABLE, reason=str(exc))
-                continue
-            token = file_token(st)
-            state = ScanState.UNCHANGED if token == last_token else ScanState.CHANGED
-            out[unit] = ScanEntry(state=state, token=token, modified_at=_mtime(st),
-                                  modified_by=_owner(st.st_uid),
-                                  writable=bool(st.st_mode & _ANY_WRITE))
-        return out
+        return scan_by_token(sheets, self._look)
+
+    def _look(self, sheet: SheetRef) -> ScanEntry:
+        st = self._stat(sheet)
+        return ScanEntry(state=ScanState.CHANGED, token=file_token(st), modified_at=_mtime(st),
+                         modified_by=_owner(st.st_uid), writable=bool(st.st_mode & _ANY_WRITE))
 
     def is_read_only(self, sheet: SheetRef) -> bool:
         """No write bit left (what set_read_only(True) makes): one stat()."""

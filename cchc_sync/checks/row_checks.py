@@ -6,7 +6,7 @@ never zero).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from cchc_sync.checks.base import Param, ParamKind, RowCheck, register
@@ -27,6 +27,12 @@ class _OneRow(RowCheck):
         return self.finding(message, unit=unit, row=row.sheet_row, column=column, value=value)
 
 
+def _any_blank(values: Mapping[str, Any], keys: Iterable[str]) -> bool:
+    """A blank operand: an arithmetic check says nothing about the row then (a blank is not
+    a zero)."""
+    return any(values.get(k) is None for k in keys)
+
+
 @register
 class SumEquals(_OneRow):
     """total = part + part + … (e.g. received = on time + late + pending)."""
@@ -39,7 +45,7 @@ class SumEquals(_OneRow):
 
     def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
         v, total, parts = row.values, self.args["total"], self.args["parts"]
-        if v.get(total) is None or any(v.get(k) is None for k in parts):
+        if _any_blank(v, (total, *parts)):
             return
         s = sum(v[k] for k in parts)
         if s != v[total]:
@@ -64,7 +70,7 @@ class LessOrEqual(_OneRow):
 
     def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
         v, left, right = row.values, self.args["left"], self.args["right"]
-        if v.get(left) is None or v.get(right) is None:
+        if _any_blank(v, (left, right)):
             return
         if v[left] > v[right]:
             yield self.at(
@@ -90,7 +96,7 @@ class StatedRate(_OneRow):
     def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
         v = row.values
         rate, num, den = (self.args[k] for k in ("rate", "numerator", "denominator"))
-        if v.get(rate) is None or v.get(num) is None or v.get(den) is None:
+        if _any_blank(v, (rate, num, den)):
             return
         if v[den] == 0:
             if v[rate] != 0:

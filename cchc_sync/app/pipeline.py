@@ -227,7 +227,7 @@ def _sync_period(
             result.units_unreachable.append(code)
             archive.update_sheet(period, code, reachable=0, reason=entry.reason)
         elif entry.state is ScanState.UNCHANGED:
-            fields = {}
+            fields: dict[str, Any] = {}
             if not sheets[code].reachable:
                 # Listed again with nothing new to read: reachable. A changed sheet becomes
                 # reachable only when its read succeeds (below): while Google keeps failing
@@ -275,7 +275,7 @@ def _sync_period(
                                      result.previous_scan_at if sheet.reachable else None]),
                        default=None, key=dt.datetime.fromisoformat)
             modified = believed_modified_time(ws, code, seen, modified, now) or now
-        fields: dict[str, Any] = {
+        fields = {
             "token": read.version_token or entry.token,
             "read_at": now.isoformat(),
             "reachable": 1,

@@ -85,7 +85,7 @@ def own_token(listed: Mapping[str, Any], basis: ReadBasis, state: FlagState
     try:
         token = f"{OWN_WRITE}{int(str(listed.get('version'))) + 1}"
     except ValueError:
-        return ""  # type: ignore[return-value]  # not Drive's numbering: read it again
+        return ""  # not Drive's numbering: read it again
     detail = {**basis.detail, "state": state.to_json()}
     return OwnWrite(token, ReadBasis(backend=basis.backend, ref=basis.ref, detail=detail))
 

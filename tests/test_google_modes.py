@@ -1,7 +1,10 @@
 """Each way an office acts on Google goes init → sync → flags → master against the fake,
 through the CLI in real processes: the coordinator's own sign-in (a free account; the README
-path, the browser step scripted) and a service account acting as the coordinator by
-domain-wide delegation. (The plain service account is every other Google test.)"""
+path, the browser step scripted), a service account acting as the coordinator by
+domain-wide delegation, and a service account in a shared drive with Google's rule that a
+service account owns nothing outside one. (The plain service account in a folder shared
+with it, which Google refuses since 2025, is still most other Google tests: the fake allows
+it by default, see docs/fake-google.md.)"""
 
 from __future__ import annotations
 
@@ -66,7 +69,7 @@ def _ids(fake: FakeGoogle, root: Path) -> dict[str, Any]:
         archive.close()
 
 
-def _init_sync_and_check(fake, root: Path, *init_args: str, owner: str) -> None:
+def _init_sync_and_check(fake, root: Path, *init_args: str, owner: str) -> dict[str, Any]:
     done = _cli("init", str(root), "--units", str(_units(root.parent)), "--period", "2026S2",
                 "--name", DISTRICT, "--backend", "google", "--endpoint", fake.url,
                 "--coordinator", "chuyenvien@songmay.example.gov.vn", *init_args)
@@ -90,6 +93,7 @@ def _init_sync_and_check(fake, root: Path, *init_args: str, owner: str) -> None:
     assert summary  # the master was written
     status = _cli("status", "--json", "--config", str(root / "cchc-sync.toml"))
     assert status.returncode == 0 and '"reachable": true' in status.stdout
+    return ids
 
 
 def test_a_free_account_office_goes_from_sign_in_to_flags_and_master(fake, tmp_path):
@@ -113,3 +117,45 @@ def test_a_delegated_service_account_acts_as_the_coordinator(fake, tmp_path):
     fake.allow_delegation(DEFAULT_EMAIL)
     _init_sync_and_check(fake, tmp_path / "cchc", "--credentials", str(key),
                          "--subject", COORDINATOR, owner=COORDINATOR)
+
+
+def _api_requests(fake: FakeGoogle) -> dict[str, int]:
+    """Sheets and Drive requests since the last reset (the token endpoint left out)."""
+    return {k: v for k, v in fake.stats()["by_kind"].items()
+            if "drive." in k or "spreadsheets" in k or "values" in k}
+
+
+def test_a_service_account_in_a_shared_drive_creates_there_and_owns_nothing(fake, tmp_path):
+    key = tmp_path / "key.json"
+    fake.register_key(make_service_account_key(key, fake.token_uri))
+    # Google since 2025: a service account has no Drive storage of its own.
+    fake.service_account_storage = False
+    try:
+        drive = fake.create_shared_drive("Cải cách hành chính", organizer=COORDINATOR,
+                                         members={DEFAULT_EMAIL: "fileOrganizer"})
+        folder = fake.create_folder_in(drive, "Báo cáo CCHC", creator=COORDINATOR)
+        ids = _init_sync_and_check(fake, tmp_path / "cchc", "--credentials", str(key),
+                                   "--folder", folder, owner="")
+        for file_id in [*ids["sheets"].values(), ids["master"]]:
+            assert fake.store.files[file_id].drive_id == drive  # the drive's, no one's
+        config = str(tmp_path / "cchc" / "cchc-sync.toml")
+        assert _cli("sync", "--config", config).returncode == 0  # our own flag writes echo
+        fake.reset_stats()
+        idle = _cli("sync", "--config", config)
+        assert idle.returncode == 0, idle.stderr
+        assert _api_requests(fake) == {"GET drive.files.list": 1}  # idle cycle: 1 request
+
+        # The same account in a folder of someone's My Drive: Google's 403, said in one
+        # line, not retried as if it were a rate limit.
+        mine = fake.create_folder("Thư mục riêng", owner=COORDINATOR, share_with=DEFAULT_EMAIL)
+        fake.reset_stats()
+        refused = _cli("init", str(tmp_path / "mine"), "--units", str(_units(tmp_path)),
+                       "--period", "2026S2", "--backend", "google", "--endpoint", fake.url,
+                       "--credentials", str(key), "--folder", mine)
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert "shared drive" in refused.stderr.lower() or "bộ nhớ" in refused.stderr, \
+            refused.stderr
+        assert _api_requests(fake).get("POST drive.files.create") == 1
+        assert not (tmp_path / "mine").exists()
+    finally:
+        fake.service_account_storage = True

@@ -34,10 +34,13 @@ class Refusal:
         return self.body
 
 
-def account_refusal(fake: Any, family: str, kind: str, caller: str) -> Refusal | None:
+def account_refusal(fake: Any, family: str, kind: str, caller: str,
+                    into_shared_drive: bool = False) -> Refusal | None:
+    """`into_shared_drive`: the file lands in a shared drive, whose storage it uses (a
+    service account may create there)."""
     if family in fake.disabled_apis:
         return _service_disabled(family)
-    if (kind in CREATES and not fake.service_account_storage
+    if (kind in CREATES and not fake.service_account_storage and not into_shared_drive
             and caller.lower().endswith(".iam.gserviceaccount.com")):
         error: dict[str, Any] = {
             "code": 403, "message": NO_STORAGE,

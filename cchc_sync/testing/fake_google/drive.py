@@ -13,8 +13,10 @@ Visibility: the caller sees files it owns or that are shared with it (``unshared
 see the control endpoints, are invisible); with only the ``drive.file`` scope it sees just
 the files the app created. Listing without ``trashed = false`` includes trashed files, as
 Drive does.
-Simplified: no shared drives (the parameters are accepted and ignored), no uploads of
-content (metadata-only create), files.list ordering defaults to ``modifiedTime desc``.
+Shared drives (``driveId``, ``supportsAllDrives``, ``includeItemsFromAllDrives``,
+``corpora``, members and their roles): shared_drives.py.
+Simplified: no uploads of content (metadata-only create), files.list ordering defaults to
+``modifiedTime desc``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import base64
 import copy
 from typing import Any
 
-from cchc_sync.testing.fake_google import drive_query, fieldmask
+from cchc_sync.testing.fake_google import drive_query, fieldmask, shared_drives
 from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
 from cchc_sync.testing.fake_google.errors import ApiError
 from cchc_sync.testing.fake_google.model import FOLDER_MIME, SHEETS_MIME, DriveFile, rfc3339
@@ -66,6 +68,9 @@ def find(ctx: Ctx, file_id: str, write: bool = False) -> DriveFile:
     file = ctx.store.files.get(file_id)
     if file is None or not visible(ctx, file):
         raise not_found(file_id)
+    if file.drive_id and not shared_drives.supports(ctx):
+        raise not_found(file_id)  # Google hides shared-drive items from apps that do not
+        # declare supportsAllDrives=true
     if write:
         if not (ctx.scopes & DRIVE_WRITE_SCOPES or (DRIVE_FILE in ctx.scopes and
                                                     file.app_created)):
@@ -111,22 +116,33 @@ def file_json(ctx: Ctx, file: DriveFile) -> dict[str, Any]:
         "modifiedTime": rfc3339(file.modified_ms),
         "modifiedByMe": file.last_modifier.lower() == ctx.caller.lower(),
         "owners": [user(ctx, file.owner)],
-        "lastModifyingUser": user(ctx, file.last_modifier or file.owner),
+        "lastModifyingUser": user(ctx, file.last_modifier or file.owner or file.creator),
         "shared": len(file.permissions) > 1,
         "ownedByMe": file.owner.lower() == ctx.caller.lower(),
         "capabilities": {
             "canEdit": role in WRITERS,
             "canCopy": True,
             "canShare": role in WRITERS,
-            "canDelete": role == "owner",
+            "canDelete": _may_remove(file, role),
             "canRename": role in WRITERS,
-            "canTrash": role == "owner",
+            "canTrash": _may_remove(file, role),
         },
         "permissionIds": [p["id"] for p in file.permissions],
     }
     if file.description:
         out["description"] = file.description
+    if file.drive_id:  # owned by the drive: no owners, and Drive says which drive
+        out["driveId"] = file.drive_id
+        out["teamDriveId"] = file.drive_id
+        del out["owners"]
+        out["shared"] = True
     return out
+
+
+def _may_remove(file: DriveFile, role: str | None) -> bool:
+    if file.drive_id:
+        return role in shared_drives.CAN_REMOVE_FILES and file.drive_id != file.id
+    return role == "owner"
 
 
 def _respond(ctx: Ctx, file: DriveFile, default: tuple[str, ...] = ("kind", "id", "name",
@@ -167,10 +183,12 @@ def list_files(ctx: Ctx) -> Response:
     if not 1 <= size <= 1000:
         raise ApiError(400, f"Invalid value '{size_text}'. Values must be within the range: "
                             "[1, 1000]", reason="invalid", location="pageSize")
+    shared_drives.check_list_args(ctx)
     query = ctx.arg("q")
     pred = drive_query.parse(query) if query else None
     listed = (ctx.store.as_listed(f) for f in ctx.store.files.values())
-    files = [f for f in listed if visible(ctx, f) and (pred is None or pred(f, ctx.caller))]
+    files = [f for f in listed if visible(ctx, f) and shared_drives.listed(ctx, f)
+             and (pred is None or pred(f, ctx.caller))]
     order = ctx.arg("orderBy") or "modifiedTime desc"
     for part in reversed([p.strip() for p in order.split(",") if p.strip()]):
         name, _, direction = part.partition(" ")
@@ -209,8 +227,19 @@ def _check_parents(ctx: Ctx, parents: list[str]) -> None:
         if parent in ctx.store.root_ids.values():
             continue
         folder = ctx.store.files.get(parent)
-        if folder is None or not visible(ctx, folder) or folder.mime_type != FOLDER_MIME:
+        if folder is None or not visible(ctx, folder) or folder.mime_type != FOLDER_MIME or (
+                folder.drive_id and not shared_drives.supports(ctx)):
             raise not_found(parent)
+        if folder.drive_id and ctx.store.role_of(folder, ctx.caller) not in \
+                shared_drives.CAN_ADD_FILES:
+            raise insufficient()
+
+
+def _place(ctx: Ctx, file: DriveFile, parents: list[str]) -> None:
+    """A file created into a shared drive belongs to the drive, not to its creator."""
+    drive_id = shared_drives.drive_of_parents(ctx.store, parents)
+    if drive_id:
+        shared_drives.place_in_drive(ctx.store, file, drive_id, ctx.caller)
 
 
 def create_file(ctx: Ctx) -> Response:
@@ -222,6 +251,7 @@ def create_file(ctx: Ctx) -> Response:
     mime = body.get("mimeType") or "application/octet-stream"
     name = body.get("name") or ("Untitled spreadsheet" if mime == SHEETS_MIME else "Untitled")
     file = ctx.store.create_file(name, mime, ctx.caller, parents or None)
+    _place(ctx, file, parents)
     if body.get("description"):
         file.description = body["description"]
     return _respond(ctx, file)
@@ -237,6 +267,7 @@ def copy_file(ctx: Ctx, file_id: str) -> Response:
     _check_parents(ctx, parents)
     name = body.get("name") or f"Copy of {source.name}"
     file = ctx.store.create_file(name, source.mime_type, ctx.caller, parents or None)
+    _place(ctx, file, parents)
     if source.spreadsheet is not None:
         file.spreadsheet = copy.deepcopy(source.spreadsheet)
         file.spreadsheet.id = file.id
@@ -266,7 +297,7 @@ def update_file(ctx: Ctx, file_id: str) -> Response:
     if "starred" in body:
         file.starred = bool(body["starred"])
     if "trashed" in body:
-        if file.owner.lower() != ctx.caller.lower():
+        if not _may_remove(file, ctx.store.role_of(file, ctx.caller)):
             raise insufficient()
         file.trashed = bool(body["trashed"])
     file.parents = [p for p in file.parents if p not in remove] + [
@@ -280,7 +311,7 @@ def update_file(ctx: Ctx, file_id: str) -> Response:
 
 def delete_file(ctx: Ctx, file_id: str) -> Response:
     file = find(ctx, file_id, write=True)
-    if file.owner.lower() != ctx.caller.lower():
+    if not _may_remove(file, ctx.store.role_of(file, ctx.caller)):
         raise insufficient()
     remove_tree(ctx.store, file.id)
     return 204, None, {}
@@ -344,6 +375,8 @@ def create_permission(ctx: Ctx, file_id: str) -> Response:
     if kind == "domain" and not body.get("domain"):
         raise ApiError(400, "The permission domain field is required.", reason="required",
                        location="permission.domain")
+    if file.drive_id:
+        shared_drives.check_member_grant(ctx, file, role)
     if role == "owner" and not ctx.flag("transferOwnership"):
         raise ApiError(403, "The transferOwnership parameter must be enabled when the "
                             "permission role is 'owner'.", reason="forbidden")

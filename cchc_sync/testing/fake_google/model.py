@@ -256,6 +256,10 @@ class DriveFile:
     """Edits Drive's listings do not show yet: (wall time they show from, version and
     modified_ms before the edit). See Store.listing_lag."""
     spreadsheet: Spreadsheet | None = None
+    drive_id: str = ""
+    """The shared drive holding the file ("": My Drive); a drive's root has its own id.
+    A shared-drive file has no owner: members reach it through the drive (shared_drives.py)."""
+    creator: str = ""
 
 
 def rfc3339(ms: int) -> str:
@@ -277,6 +281,7 @@ class Store:
         self.root_ids: dict[str, str] = {}
         self._last_ms = 0
         self.oauth = OAuthState()  # user sign-in and delegation (user_oauth.py)
+        self.drive_requests: dict[str, str] = {}  # drives.create requestId -> drive id
         self.listing_lag = 0.0
         """Seconds an edit takes to show in files.list (Drive's search index lags behind
         edits; files.get and Sheets see it at once). Applies to edits made while set."""
@@ -384,7 +389,9 @@ class Store:
         best = None
         order = {"reader": 1, "commenter": 2, "writer": 3, "fileOrganizer": 4, "organizer": 5,
                  "owner": 6}
-        for perm in file.permissions:
+        root = self.files.get(file.drive_id) if file.drive_id else None
+        inherited = root.permissions if root is not None and root is not file else []
+        for perm in [*file.permissions, *inherited]:
             if perm.get("type") in ("user", "group") and perm.get("emailAddress", "").lower() \
                     == email.lower() or perm.get("type") == "anyone":
                 role = perm.get("role", "reader")

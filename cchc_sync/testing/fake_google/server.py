@@ -45,6 +45,7 @@ from cchc_sync.testing.fake_google import (
     control,
     drive,
     metadata,
+    shared_drives,
     sheets,
     strict,
     user_oauth,
@@ -117,6 +118,15 @@ def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
             return "POST developerMetadata.search", "sheets", metadata.search, [sid]
         if n == 5 and seg[3] == "developerMetadata" and method == "GET":
             return "GET developerMetadata.get", "sheets", metadata.get, [sid, seg[4]]
+        return None
+    if seg[:3] == ["drive", "v3", "drives"]:
+        if n == 3:
+            table = {"GET": ("drive.drives.list", shared_drives.list_drives),
+                     "POST": ("drive.drives.create", shared_drives.create_drive)}
+            hit = table.get(method)
+            return (f"{method} {hit[0]}", "drive", hit[1], []) if hit else None
+        if n == 4 and method == "GET":
+            return "GET drive.drives.get", "drive", shared_drives.get_drive, [seg[3]]
         return None
     if seg[:3] == ["drive", "v3", "files"]:
         table: dict[str, tuple[str, Callable[..., Any]]]
@@ -291,7 +301,9 @@ class _Handler(BaseHTTPRequestHandler):
                 caller, scopes = fake.default_account, set(fake.default_scopes)
             if fake.strict:
                 strict.check(kind, query, body)
-            refused = account_refusal(fake, family, kind, caller)
+            refused = account_refusal(
+                fake, family, kind, caller,
+                into_shared_drive=shared_drives.creates_in_shared_drive(fake.store, kind, body))
             if refused is not None:
                 return refused.code, refused.raw_body(), {}, False
             ctx = Ctx(store=fake.store, method=method, parts=parts.path.split("/")[1:],
@@ -516,6 +528,27 @@ class FakeGoogle:
             share_with = [share_with]
         return control.create(self.store, name, owner, "application/vnd.google-apps.folder",
                               share_with, role)
+
+    def create_shared_drive(self, name: str, organizer: str = DEFAULT_PERSON,
+                            members: dict[str, str] | None = None) -> str:
+        """A shared drive (Workspace) whose Manager is `organizer`, with `members`
+        {email: role} ("fileOrganizer" is Content manager); returns its id, which is
+        also its root folder's id."""
+        with self.store.lock:
+            root = shared_drives.new_drive(self.store, name, organizer)
+            for email, role in (members or {}).items():
+                root.permissions.append(self.store.make_permission("user", role, email))
+            return root.id
+
+    def create_folder_in(self, parent: str, name: str, creator: str = DEFAULT_PERSON) -> str:
+        """A folder inside a shared drive (or a folder of one), owned by that drive."""
+        with self.store.lock:
+            folder = self.store.create_file(name, "application/vnd.google-apps.folder",
+                                            creator, [parent], app_created=False)
+            drive_id = shared_drives.drive_of_parents(self.store, [parent])
+            if drive_id:
+                shared_drives.place_in_drive(self.store, folder, drive_id, creator)
+            return folder.id
 
     def share(self, file_id: str, email: str | None = None, role: str = "writer") -> None:
         control.share(self.store, file_id, email or self.default_account, role)

@@ -21,7 +21,7 @@ Choices made here (see docs/normalisation.md):
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
@@ -69,10 +69,29 @@ def _round(d: Decimal, decimals: int) -> Decimal:
     return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
+def _exact(function):
+    """`function` run with a decimal precision for every digit of its number: the default
+    28 digits make quantize (ours and babel's) fail on a value as large as 1e28, a clerk's
+    stray figure shown back in a message."""
+
+    def wrapped(x, *args, **kwargs):
+        try:
+            size = max(0, _decimal(x).adjusted())
+        except (TypeError, ValueError):
+            size = 0  # the function itself says what is wrong with x
+        with localcontext() as ctx:
+            ctx.prec = max(ctx.prec, size + 40)
+            return function(x, *args, **kwargs)
+
+    wrapped.__doc__, wrapped.__name__ = function.__doc__, function.__name__
+    return wrapped
+
+
 def _pattern(decimals: int) -> str:
     return "#,##0" + ("." + "#" * decimals if decimals else "")
 
 
+@_exact
 def format_int(n: float | Decimal) -> str:
     """A count with Vietnamese digit grouping: 27554 -> "27.554"; -1200 -> "-1.200".
 
@@ -80,6 +99,7 @@ def format_int(n: float | Decimal) -> str:
     return format_decimal(_round(_decimal(n), 0), format="#,##0", locale=LOCALE)
 
 
+@_exact
 def format_number(x: float | Decimal, decimals: int = 2) -> str:
     """A number with at most `decimals` fraction digits, trailing zeros dropped:
     1234.5 -> "1.234,5"; 1234.567 -> "1.234,57"; 3.0 -> "3"."""
@@ -87,6 +107,7 @@ def format_number(x: float | Decimal, decimals: int = 2) -> str:
     return format_decimal(d, format=_pattern(decimals), locale=LOCALE, decimal_quantization=True)
 
 
+@_exact
 def format_percent(p: float | Decimal, decimals: int = 2) -> str:
     """A percentage given in percent points: 96.16 -> "96,16%"; 100 -> "100%";
     30.7407 -> "30,74%"; 96.1 -> "96,1%" (trailing zeros dropped)."""

@@ -120,11 +120,10 @@ def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
             return "GET developerMetadata.get", "sheets", metadata.get, [sid, seg[4]]
         return None
     if seg[:3] == ["drive", "v3", "drives"]:
-        if n == 3:
-            table = {"GET": ("drive.drives.list", shared_drives.list_drives),
-                     "POST": ("drive.drives.create", shared_drives.create_drive)}
-            hit = table.get(method)
-            return (f"{method} {hit[0]}", "drive", hit[1], []) if hit else None
+        if n == 3 and method == "GET":
+            return "GET drive.drives.list", "drive", shared_drives.list_drives, []
+        if n == 3 and method == "POST":
+            return "POST drive.drives.create", "drive", shared_drives.create_drive, []
         if n == 4 and method == "GET":
             return "GET drive.drives.get", "drive", shared_drives.get_drive, [seg[3]]
         return None

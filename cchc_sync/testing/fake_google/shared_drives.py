@@ -66,7 +66,9 @@ def creates_in_shared_drive(store: Any, kind: str, body: bytes | str | None) -> 
     except (ValueError, UnicodeDecodeError):
         return False
     parents = data.get("parents") if isinstance(data, dict) else None
-    return bool(parents) and drive_of_parents(store, list(parents)) is not None
+    if not isinstance(parents, list) or not parents:
+        return False
+    return drive_of_parents(store, [str(p) for p in parents]) is not None
 
 
 def place_in_drive(store: Any, file: DriveFile, drive_id: str, creator: str) -> None:

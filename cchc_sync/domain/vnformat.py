@@ -21,7 +21,9 @@ Choices made here (see docs/normalisation.md):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from typing import Any
 
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
@@ -69,12 +71,12 @@ def _round(d: Decimal, decimals: int) -> Decimal:
     return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
-def _exact(function):
+def _exact(function: Callable[..., str]) -> Callable[..., str]:
     """`function` run with a decimal precision for every digit of its number: the default
     28 digits make quantize (ours and babel's) fail on a value as large as 1e28, a clerk's
     stray figure shown back in a message."""
 
-    def wrapped(x, *args, **kwargs):
+    def wrapped(x: Any, *args: Any, **kwargs: Any) -> str:
         try:
             size = max(0, _decimal(x).adjusted())
         except (TypeError, ValueError):

@@ -9,7 +9,6 @@ openpyxl directly, or `typist` for what a clerk types — and runs one more cycl
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,13 +17,12 @@ import openpyxl
 import pytest
 from openpyxl.workbook import Workbook
 
-from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
-from cchc_sync.domain.config import load_config
+from cchc_sync.app.pipeline import Workspace, sync_once
 from cchc_sync.sources.base import CHECK_TAB
 from cchc_sync.sources.xlsx.common import workbook_bytes
 from cchc_sync.sources.xlsx.formula_cache import restore_caches
 from cchc_sync.testing.typist import set_cell, type_rows
-from tests.conftest import Clock, make_district
+from tests.conftest import Clock, synced_copy
 
 PERIOD = "2022S1"
 TTHC = "Giải quyết TTHC"
@@ -32,23 +30,12 @@ TRAINING = "Đào tạo, bồi dưỡng"
 DOCS = "Văn bản chỉ đạo"
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("hostile") / "district"
-    ws = make_district(root, clock=Clock())
-    sync_once(ws)
-    ws.close()
-    return root
-
-
 @pytest.fixture
-def ws(base, tmp_path) -> Workspace:
+def ws(synced_template, tmp_path) -> Workspace:
     """A fresh copy of the synced district; its clock is 30 minutes after the first cycle."""
-    root = tmp_path / "district"
-    shutil.copytree(base, root)  # copy2 keeps mtimes: the copy's sheets read as unchanged
     clock = Clock()
     clock.tick(30)
-    workspace = open_workspace(load_config(root / "cchc-sync.toml"), clock=clock)
+    workspace = synced_copy(synced_template, tmp_path / "district", clock)
     yield workspace
     workspace.close()
 

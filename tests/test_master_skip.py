@@ -21,6 +21,7 @@ from cchc_sync.app.cli import cli
 from cchc_sync.app.pipeline import open_workspace, sync_once
 from cchc_sync.app.publishing import master_book
 from cchc_sync.app.workflow import approve_unit, reopen_unit
+from cchc_sync.domain import telemetry
 from cchc_sync.domain.config import load_config
 from cchc_sync.publish.master import PROGRESS_TAB, SUMMARY_TAB
 from cchc_sync.sources.base import SheetRef
@@ -37,6 +38,7 @@ MASTER_TABLES = ("findings", "late_edits", "layouts", "periods", "row_positions"
                  "row_versions", "sheets", "unit_states", "units")
 SKIPPED = "inputs unchanged since it was written, not rebuilt"
 REBUILT = "rebuilt, "
+RENDERED = "cchc_sync_master_rows_rendered_total"
 
 
 def vn(day: str, hour: int = 9) -> dt.datetime:
@@ -177,9 +179,13 @@ def test_a_row_edited_rebuilds_the_master(synced, clock, caplog, tmp_path):
     ws = synced
     before = file_state(master_path(ws))
     set_cell(sheet_path(ws, "XA_PH"), "Đào tạo, bồi dưỡng", 2, "Số lượt người", 987)
+    rendered = telemetry.REGISTRY.value(RENDERED, backend="local") or 0.0
     result, said = cycle(ws, clock, caplog)
     assert result.units_read == 1 and result.rows_changed >= 1
     assert rebuilt(said) and result.master_written
+    # Only the unit's rows were rendered anew (its block, its line, the totals that moved;
+    # test_local_master_incremental counts them exactly), not the master's ~200 rows.
+    assert 0 < telemetry.REGISTRY.value(RENDERED, backend="local") - rendered < 10
     assert file_state(master_path(ws)) != before
     tab = cells(master_path(ws))["Đào tạo, bồi dưỡng"]
     column = tab[0].index("Số lượt người")

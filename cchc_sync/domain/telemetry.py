@@ -133,6 +133,8 @@ _DECLARED = (
     ("cchc_sync_api_requests_total", "counter", "Requests to the Google APIs, by kind."),
     ("cchc_sync_api_responses_total", "counter",
      "Google API responses by HTTP status, as the backend reports them (429 = quota)."),
+    ("cchc_sync_master_rows_rendered_total", "counter",
+     "Master data rows rendered anew (local backend: rows of unchanged blocks are copied)."),
 )
 
 

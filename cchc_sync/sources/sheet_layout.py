@@ -346,16 +346,23 @@ def column_kind(series: pd.Series, is_percent: bool) -> str:
         if len(values) and (values.dt.normalize() == values).all():
             return "date"
         return "datetime"
-    shown = [v for v in series if present(v)]
-    if shown and all(isinstance(v, str) and _ISO_DATE.match(v) for v in shown):
+    shown = series.dropna()  # the blanks `present` knows, dropped in one pass
+    if not len(shown):
+        return "auto"
+    # The first value decides which test can pass: a column of names is "auto" at once,
+    # not after a look at each of its values.
+    first = shown.iloc[0]
+    if isinstance(first, str):
+        if not all(isinstance(v, str) and _ISO_DATE.match(v) for v in shown):
+            return "auto"
         try:
             for v in shown:
                 dt.date.fromisoformat(v)
             return "isodate"
         except ValueError:
             return "auto"
-    if shown and all(isinstance(v, dt.date) and not isinstance(v, dt.datetime)
-                     for v in shown):
+    if isinstance(first, dt.date) and all(
+            isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in shown):
         return "date"
     return "auto"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json
 import logging
 import os
 import pwd
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from cchc_sync.domain import telemetry
 from cchc_sync.domain.config import ReadLimits
 from cchc_sync.domain.records import Period, RawTable, ReadBasis, Unit, UnitRead
 from cchc_sync.domain.templates import TemplateSet
@@ -51,6 +53,7 @@ from cchc_sync.sources.xlsx.flags import apply_flag_plan
 from cchc_sync.sources.xlsx.formula_cache import formula_cells, read_caches, restore_caches
 from cchc_sync.sources.xlsx.limits import RowBudget, check_package
 from cchc_sync.sources.xlsx.master import build_empty_master, build_master_workbook
+from cchc_sync.sources.xlsx.master_update import render_master
 from cchc_sync.sources.xlsx.read import read_workbook
 from cchc_sync.sources.xlsx.unit_book import build_unit_workbook, fill_rows
 
@@ -282,8 +285,29 @@ class LocalBackend:
 
     def update_master(self, sheet: SheetRef, book: MasterBook, shape: str | None
                       ) -> str | None:
-        """The whole master rewritten (no shape kept): "" when written, None when not."""
-        return "" if self.write_master(sheet, book) else None
+        """Write the master, rendering only the rows whose blocks changed since the master
+        of `shape` (master_update), when the file is still the one written then. Returns
+        the new shape (JSON), or None when the master was not written (open in Excel)."""
+        path = self.sheet_path(sheet)
+        if self._is_open(path):
+            log.info("master %s is open; not written this cycle", sheet.ref)
+            return None
+        old_file = None
+        recorded = _recorded_token(shape)
+        if recorded is not None:
+            try:
+                with path.open("rb") as fh:
+                    if file_token(os.fstat(fh.fileno())) == recorded:
+                        old_file = fh.read()
+            except OSError:
+                old_file = None
+        render = render_master(book, shape, old_file)
+        telemetry.REGISTRY.inc("cchc_sync_master_rows_rendered_total", render.rows_rendered,
+                               backend=self.kind)
+        if not self._replace_master(sheet, path, render.data):
+            return None
+        return json.dumps({**render.shape, "token": file_token(path.stat())},
+                          ensure_ascii=False, separators=(",", ":"))
 
     def write_master(self, sheet: SheetRef, book: MasterBook) -> bool:
         """Replace the master workbook with the book; False while it is open."""
@@ -291,7 +315,10 @@ class LocalBackend:
         if self._is_open(path):
             log.info("master %s is open; not written this cycle", sheet.ref)
             return False
-        data = workbook_bytes(build_master_workbook(book))
+        return self._replace_master(sheet, path, workbook_bytes(build_master_workbook(book)))
+
+    @staticmethod
+    def _replace_master(sheet: SheetRef, path: Path, data: bytes) -> bool:
         mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -308,6 +335,16 @@ class LocalBackend:
         if locks:
             log.info("%s is open (lock file %s)", path, locks[0].name)
         return bool(locks)
+
+
+def _recorded_token(shape: str | None) -> str | None:
+    """The master file's token recorded in `shape` (None: no shape of this backend)."""
+    try:
+        loaded = json.loads(shape) if shape else None
+    except ValueError:
+        return None
+    token = loaded.get("token") if isinstance(loaded, dict) else None
+    return token if isinstance(token, str) else None
 
 
 _ANY_WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH

@@ -15,11 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import textwrap
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import TIME_FORMATS
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -84,24 +87,77 @@ def print_landscape(ws) -> None:
     ws.print_title_rows = "1:1"
 
 
-def build_master_workbook(book: MasterBook) -> Workbook:
-    """The master workbook for `book` (write-only: rows are streamed, memory stays flat)."""
+def build_master_workbook(book: MasterBook,
+                          only: Mapping[int, Sequence[range]] | None = None,
+                          frames: Sequence[Framed] | None = None) -> Workbook:
+    """The master workbook for `book` (write-only: rows are streamed, memory stays flat).
+
+    `only` (tab index -> ranges of the frame's row positions) writes, in those tabs, the
+    header and only those rows, one after another from row 2, while the filter still spans
+    the whole frame: master_update splices them between rows it keeps from the master
+    already written. Every cell style the master uses is registered first, in one order,
+    so a cell's style id does not depend on which rows were written. `frames`: the
+    tabs' master_frame, when the caller has them already."""
     wb = Workbook(write_only=True)
+    _register_styles(wb)
     wb.properties.title = clean_text(book.title)[:255]
     if book.generated_at is not None:
         wb.properties.modified = to_vn_time(book.generated_at).replace(tzinfo=None)
     used: set[str] = set()
-    for name, df in book.tabs.items():
+    for index, (name, df) in enumerate(book.tabs.items()):
         title = _sheet_title(name, used)
-        _write_frame(wb.create_sheet(title), df, set(book.percent_columns.get(name, ())),
+        framed = frames[index] if frames is not None else master_frame(
+            df, set(book.percent_columns.get(name, ())))
+        _write_frame(wb.create_sheet(title), framed,
                      set(book.hidden_columns.get(name, ())),
-                     set(book.wrapped_columns.get(name, ())))
+                     set(book.wrapped_columns.get(name, ())),
+                     rows=None if only is None else only.get(index))
     if not book.tabs:
         ws = wb.create_sheet(SUMMARY_TAB)
         print_landscape(ws)
         ws.append([clean_text(book.title)])
         ws.append(["Chưa có số liệu."])
     return wb
+
+
+def master_titles(book: MasterBook) -> list[str]:
+    """The sheet titles build_master_workbook gives the book's tabs, in order."""
+    used: set[str] = set()
+    return [_sheet_title(name, used) for name in book.tabs]
+
+
+Framed = tuple[pd.DataFrame, list[str], list[str]]
+"""A tab as master_frame gives it: the frame, its column titles, how each is stored."""
+
+_NUMBER_FORMATS = (None, INT_FORMAT, FLOAT_FORMAT, PERCENT_POINTS_FORMAT, DATE_FORMAT,
+                   DATETIME_FORMAT)
+
+
+def _register_styles(wb: Workbook) -> None:
+    """Register every style a master cell can have, always in this order (header; each
+    number format, plain or quote-prefixed text, with and without wrapping), so the
+    style table and every cell's style id are the same whichever rows a write renders."""
+    holder = SimpleNamespace(parent=wb)
+    # openpyxl gives a date or time value its own default format (kept in the table even
+    # when the cell's format is set again right after): those first, in one order too.
+    for default in TIME_FORMATS.values():
+        WriteOnlyCell(holder, value=None).number_format = default
+    header = WriteOnlyCell(holder, value=None)
+    header.font, header.fill, header.alignment, header.border = (BOLD, HEADER_FILL,
+                                                                 HEADER_ALIGN, BORDER)
+    wb._cell_styles.add(header._style)
+    for wraps in (False, True):
+        for quoted in (False, True):
+            for number_format in _NUMBER_FORMATS:
+                cell = WriteOnlyCell(holder, value=None)
+                if number_format is not None:
+                    cell.number_format = number_format
+                if quoted:
+                    cell.quotePrefix = True
+                if wraps:
+                    cell.alignment = WRAP
+                if cell.has_style:  # the plain style is the table's first already
+                    wb._cell_styles.add(cell._style)
 
 
 def _sheet_title(name: str, used: set[str]) -> str:
@@ -117,10 +173,11 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def _write_frame(ws: WriteOnlyWorksheet, df: pd.DataFrame, percent: set[str],
+def _write_frame(ws: WriteOnlyWorksheet, framed: Framed,
                  hidden: AbstractSet[str] = frozenset(),
-                 wrapped: AbstractSet[str] = frozenset()) -> None:
-    df, titles, kinds = master_frame(df, percent)
+                 wrapped: AbstractSet[str] = frozenset(),
+                 rows: Sequence[range] | None = None) -> None:
+    df, titles, kinds = framed
     # Widths, the frozen header and the print setup must be set before the first row is
     # streamed.
     ws.freeze_panes = "A2"
@@ -138,18 +195,21 @@ def _write_frame(ws: WriteOnlyWorksheet, df: pd.DataFrame, percent: set[str],
         header.append(cell)
     ws.append(header)
     wrap = [title in wrapped for title in titles]
-    for number, values in enumerate(df.itertuples(index=False, name=None), start=2):
-        cells = [_cell(ws, value, kind) for value, kind in zip(values, kinds, strict=True)]
-        lines = 1
-        for cell, wraps in zip(cells, wrap, strict=True):
-            if wraps and cell is not None:
-                cell.alignment = WRAP
-                lines = max(lines, _wrapped_lines(str(cell.value)))
-        if lines > 1:
-            # Neither LibreOffice nor every Excel grows a row to its wrapped text on
-            # opening a file: without a height the lines overlap on screen and in print.
-            ws.row_dimensions[number].height = LINE_POINTS * lines
-        ws.append(cells)
+    number = 1
+    for part in [range(len(df))] if rows is None else rows:
+        for values in df.iloc[part.start:part.stop].itertuples(index=False, name=None):
+            number += 1
+            cells = [_cell(ws, value, kind) for value, kind in zip(values, kinds, strict=True)]
+            lines = 1
+            for cell, wraps in zip(cells, wrap, strict=True):
+                if wraps and cell is not None:
+                    cell.alignment = WRAP
+                    lines = max(lines, _wrapped_lines(str(cell.value)))
+            if lines > 1:
+                # Neither LibreOffice nor every Excel grows a row to its wrapped text on
+                # opening a file: without a height the lines overlap on screen and in print.
+                ws.row_dimensions[number].height = LINE_POINTS * lines
+            ws.append(cells)
     last_col = get_column_letter(max(len(titles), 1))
     ws.auto_filter.ref = f"A1:{last_col}{len(df) + 1}"
 

@@ -1,0 +1,260 @@
+"""Writing only what changed in the local master (issue 17: k units changed -> O(k) work).
+
+An .xlsx is a zip of XML parts, one per tab. After each write the backend keeps the
+master's *shape* (the archive's masters.shape, as JSON): the file's change token as
+written, and per tab its title, a digest of its layout (column titles, how each column is
+stored, percent, hidden and wrapped columns, this module's version) and its rows as
+*blocks* — consecutive rows with the same first cell (a unit's rows in a table tab, its
+line in "Tiến độ", its findings in "Bất thường", a figure in "Tổng hợp") — each a digest
+of its values and its row count, as in the Google backend (google/master_update.py).
+
+The next write compares the new book's blocks with the recorded ones (difflib's opcodes,
+per tab) and renders with openpyxl only the rows of blocks that differ; the rows of equal
+blocks are copied from the master on disk as XML, their row numbers moved where rows
+above them came or went. Each tab's head (column widths, frozen pane, print setup, the
+header row) and tail (filter, page setup) come from the new render, as do the workbook
+parts (sheet list, filter names, properties). The result replaces the file in one
+os.replace, like a whole write: a reader sees the old master or the new one, never a mix.
+
+A whole render happens when the old master cannot be trusted to be what was recorded:
+no shape, a file token that is not the recorded one (somebody saved the file), another
+tab list or layout, another style table (master.build_master_workbook registers every
+style in one order, so this means another openpyxl), or rows in the file that do not
+add up to the recorded blocks. Whole or not, the file written is the same workbook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from itertools import groupby
+from typing import Any
+
+from cchc_sync.sources.base import MasterBook
+from cchc_sync.sources.sheet_layout import Link, master_frame
+from cchc_sync.sources.xlsx.common import workbook_bytes
+from cchc_sync.sources.xlsx.master import Framed, build_master_workbook, master_titles
+
+WRITER_VERSION = 1
+"""Part of every layout digest: a change to how rows are rendered makes the next write
+whole."""
+
+_ROW_START = re.compile(rb'<row r="')
+_ROW_NUMBERS = re.compile(rb'(<row r="|<c r="[A-Z]+)(\d+)"')
+_STYLES = "xl/styles.xml"
+
+
+@dataclass(frozen=True, slots=True)
+class MasterRender:
+    """A master ready to be written: its bytes, its shape (without the file token, which
+    only the write knows) and how many data rows openpyxl rendered for it."""
+
+    data: bytes
+    shape: dict[str, Any]
+    rows_rendered: int
+
+
+def render_master(book: MasterBook, old_shape: str | None, old_file: bytes | None
+                  ) -> MasterRender:
+    """The master for `book`, rendering only the rows that changed since the master
+    `old_file` whose shape (with its token checked by the caller) is `old_shape`."""
+    frames = [master_frame(df, set(book.percent_columns.get(name, ())))
+              for name, df in book.tabs.items()]
+    tabs = book_shape(book, frames)
+    shape = {"version": WRITER_VERSION, "tabs": tabs}
+    plans = _plans(tabs, _load(old_shape))
+    if plans is not None and old_file is not None:
+        spliced = _splice(book, frames, plans, old_file)
+        if spliced is not None:
+            data, rendered = spliced
+            return MasterRender(data, shape, rendered)
+    data = workbook_bytes(build_master_workbook(book, frames=frames))
+    return MasterRender(data, shape, sum(sum(n for _, n in t["blocks"]) for t in tabs))
+
+
+def book_shape(book: MasterBook, frames: Sequence[Framed]) -> list[dict[str, Any]]:
+    """Per tab: title, layout digest and blocks ([digest, rows]) of the book."""
+    shaped = []
+    for title, name, (frame, titles, kinds) in zip(master_titles(book), book.tabs, frames,
+                                                   strict=True):
+        percent = sorted(book.percent_columns.get(name, ()))
+        layout = [WRITER_VERSION, title, titles, kinds, percent,
+                  sorted(book.hidden_columns.get(name, ())),
+                  sorted(book.wrapped_columns.get(name, ()))]
+        blocks = []
+        for _, group in groupby(frame.itertuples(index=False, name=None),
+                                key=lambda row: _tagged(row[0]) if row else None):
+            rows = [repr([_tagged(v) for v in row]) for row in group]
+            blocks.append([_digest("\n".join(rows)), len(rows)])
+        shaped.append({"title": title, "layout": _digest(repr(layout)), "blocks": blocks})
+    return shaped
+
+
+def _tagged(value: Any) -> tuple[Any, ...]:
+    # The type decides how a value is stored (a str is text, a Link a formula, a
+    # PercentPoints a percent): equal reprs of different types are different cells.
+    if isinstance(value, Link):
+        return ("Link", str(value), value.url)
+    return (type(value).__name__, value)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+
+
+def _load(shape: str | None) -> dict[str, Any] | None:
+    if not shape:
+        return None
+    try:
+        loaded = json.loads(shape)
+    except ValueError:
+        return None
+    if not isinstance(loaded, dict) or loaded.get("version") != WRITER_VERSION:
+        return None
+    return loaded
+
+
+@dataclass(frozen=True, slots=True)
+class _TabPlan:
+    """How one tab's rows are made: `steps` in order, each ("keep", old_first, count) —
+    rows copied from the old tab (positions among its data rows) — or ("render", count)
+    — the next `count` rows of the render; `render` the frame positions rendered."""
+
+    steps: list[tuple[Any, ...]]
+    render: list[range]
+    old_rows: int
+
+
+def _plans(tabs: list[dict[str, Any]], old: dict[str, Any] | None) -> list[_TabPlan] | None:
+    if old is None or len(old.get("tabs", ())) != len(tabs):
+        return None
+    plans = []
+    for was, now in zip(old["tabs"], tabs, strict=True):
+        if was.get("title") != now["title"] or was.get("layout") != now["layout"]:
+            return None
+        plans.append(_tab_plan(was["blocks"], now["blocks"]))
+    return plans
+
+
+def _tab_plan(old_blocks: list[list[Any]], new_blocks: list[list[Any]]) -> _TabPlan:
+    old_starts = _starts(old_blocks)
+    new_starts = _starts(new_blocks)
+    old_keys, new_keys = [b[0] for b in old_blocks], [b[0] for b in new_blocks]
+    # The blocks before the first and after the last difference are matched here: difflib
+    # alone is quadratic in the blocks between its matches.
+    head = 0
+    while head < min(len(old_keys), len(new_keys)) and old_keys[head] == new_keys[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old_keys), len(new_keys)) - head \
+            and old_keys[-1 - tail] == new_keys[-1 - tail]:
+        tail += 1
+    matcher = SequenceMatcher(None, old_keys[head:len(old_keys) - tail],
+                              new_keys[head:len(new_keys) - tail], autojunk=False)
+    opcodes = [("equal", 0, head, 0, head)] if head else []
+    opcodes += [(tag, i1 + head, i2 + head, j1 + head, j2 + head)
+                for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    if tail:
+        opcodes.append(("equal", len(old_keys) - tail, len(old_keys),
+                        len(new_keys) - tail, len(new_keys)))
+    steps: list[tuple[Any, ...]] = []
+    render: list[range] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            steps.append(("keep", old_starts[i1], old_starts[i2] - old_starts[i1]))
+        elif j2 > j1:
+            steps.append(("render", new_starts[j2] - new_starts[j1]))
+            render.append(range(new_starts[j1], new_starts[j2]))
+    return _TabPlan(steps, render, old_starts[-1])
+
+
+def _starts(blocks: list[list[Any]]) -> list[int]:
+    starts = [0]
+    for _, count in blocks:
+        starts.append(starts[-1] + count)
+    return starts
+
+
+def _splice(book: MasterBook, frames: Sequence[Framed], plans: list[_TabPlan],
+            old_file: bytes) -> tuple[bytes, int] | None:
+    """The new master's bytes, rows kept from `old_file` and the rest rendered; None
+    when the old file is not what its shape says (the caller renders the whole book)."""
+    only = {index: plan.render for index, plan in enumerate(plans)}
+    rendered = workbook_bytes(build_master_workbook(book, only, frames))
+    try:
+        old = zipfile.ZipFile(io.BytesIO(old_file))
+        new = zipfile.ZipFile(io.BytesIO(rendered))
+        if old.read(_STYLES) != new.read(_STYLES):
+            return None
+        parts: dict[str, bytes] = {}
+        for index, plan in enumerate(plans):
+            name = f"xl/worksheets/sheet{index + 1}.xml"
+            part = _splice_tab(plan, old.read(name), new.read(name))
+            if part is None:
+                return None
+            parts[name] = part
+    except (KeyError, zipfile.BadZipFile):
+        return None
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in new.infolist():
+            zf.writestr(info, parts.get(info.filename) or new.read(info.filename))
+    return out.getvalue(), sum(len(r) for plan in plans for r in plan.render)
+
+
+def _splice_tab(plan: _TabPlan, old_xml: bytes, new_xml: bytes) -> bytes | None:
+    old_rows = _row_spans(old_xml)
+    new_rows = _row_spans(new_xml)
+    rendered = sum(len(r) for r in plan.render)
+    # Row 1 is the header; every data row must be where the shape says.
+    if old_rows is None or new_rows is None or len(old_rows[0]) != plan.old_rows + 1 \
+            or len(new_rows[0]) != rendered + 1:
+        return None
+    (old_starts, old_end), (new_starts, new_end) = old_rows, new_rows
+    out = [new_xml[:new_starts[1] if len(new_starts) > 1 else new_end]]
+    row = 2  # the next row number in the new tab
+    taken = 1  # rendered rows already used (after the header)
+    for step in plan.steps:
+        if step[0] == "keep":
+            _, first, count = step
+            out.append(_renumber(_rows(old_xml, old_starts, old_end, first + 1, count),
+                                 row - (first + 2)))
+        else:
+            count = step[1]
+            out.append(_renumber(_rows(new_xml, new_starts, new_end, taken, count),
+                                 row - (taken + 1)))
+            taken += count
+        row += count
+    out.append(new_xml[new_end:])
+    return b"".join(out)
+
+
+def _row_spans(xml: bytes) -> tuple[list[int], int] | None:
+    """Where sheetData's rows are: each <row>'s offset, and the end of the last."""
+    head = xml.find(b"<sheetData>")
+    end = xml.rfind(b"</sheetData>")
+    if head < 0 or end < head:
+        return None
+    return [m.start() for m in _ROW_START.finditer(xml, head, end)], end
+
+
+def _rows(xml: bytes, starts: Sequence[int], end: int, first: int, count: int) -> bytes:
+    """Rows first .. first + count - 1 (positions among all rows, 0 = the header)."""
+    if count == 0:
+        return b""
+    stop = starts[first + count] if first + count < len(starts) else end
+    return xml[starts[first]:stop]
+
+
+def _renumber(rows: bytes, delta: int) -> bytes:
+    """Rows moved `delta` rows down: their own and their cells' row numbers. Only tags
+    match: a "<" in text is always escaped, and the master holds no cell references."""
+    if delta == 0 or not rows:
+        return rows
+    return _ROW_NUMBERS.sub(lambda m: b"%s%d\"" % (m[1], int(m[2]) + delta), rows)

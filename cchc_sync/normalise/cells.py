@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import math
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from cchc_sync.domain.records import CellFormat, RawCell
@@ -90,16 +91,30 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
+def _read_text(value: str) -> tuple[str, tuple[str, str] | None]:
+    """The text as stored, and the legacy encoding it seems typed in (with its reading)."""
+    cleaned = clean_text(value)
+    return cleaned, (detect_legacy(basic_clean(value)) if cleaned else None)
+
+
+_CACHED_TEXT = 200
+"""Texts up to this long are read once per process: field names, levels, document types
+and agencies repeat in every unit's sheet, and cleaning them is most of a text cell's cost."""
+_text_reading = lru_cache(maxsize=8192)(_read_text)
+# Document numbers too: the provincial documents every unit cites are the same texts.
+_parse_docno_cached = lru_cache(maxsize=4096)(parse_docno)
+
+
 def normalise_text(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> Parsed:
     if not isinstance(value, str):
         text = _as_text(value)
         if text is None:
             return _unreadable(column, value)
         return Parsed(value=text)
-    cleaned = clean_text(value)
+    cleaned, legacy = _text_reading(value) if len(value) <= _CACHED_TEXT else \
+        _read_text(value)
     if not cleaned:
         return BLANK
-    legacy = detect_legacy(basic_clean(value))
     if legacy is None:
         return Parsed(value=cleaned)
     encoding, reading = legacy
@@ -141,7 +156,8 @@ def normalise_choice(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> 
 
 def normalise_docno(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> Parsed:
     if isinstance(value, str):
-        parsed = parse_docno(value)
+        parsed = _parse_docno_cached(value) if len(value) <= _CACHED_TEXT else \
+            parse_docno(value)
         if isinstance(parsed, DocNo):
             return Parsed(value=parsed.text)
         return Parsed(value=None, issues=(parsed,))

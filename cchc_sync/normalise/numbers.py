@@ -93,6 +93,9 @@ def normalise_int(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> Par
     if isinstance(value, dt.date):
         d = value.date() if isinstance(value, dt.datetime) else value
         return _int_is_date(column, value, d)
+    if type(value) is int and fmt is not CellFormat.DATE:
+        # The common case, a count stored as a number: no Decimal on the way.
+        return _int_range(value, column, value)
     if isinstance(value, int | float | Decimal):
         if fmt is CellFormat.DATE:
             number = _decimal_of(value)
@@ -199,6 +202,15 @@ def _int_range(n: int, column: ColumnSpec, value: Any) -> Parsed:
 
 
 def _int_text(raw: str, column: ColumnSpec) -> Parsed:
+    if raw.isascii() and raw.isdigit() and len(raw) <= MAX_DIGITS:
+        # Plain digits ("27554", "007"): no date, sign, separator or unit word to look
+        # for, and what babel would read is int() (tests/test_normalise_fast_paths.py).
+        return _int_range(int(raw), column, raw)
+    return _int_text_read(raw, column)
+
+
+def _int_text_read(raw: str, column: ColumnSpec) -> Parsed:
+    """A count written as text, whatever it holds: dates, signs, separators, unit words."""
     s = clean_text(raw)
     if len(s) > _MAX_NUMBER_TEXT:
         return _not_number(column, raw)

@@ -59,13 +59,17 @@ def is_blank(value: Any) -> bool:
         return True
     if not isinstance(value, str):
         return False
+    if value[:1].isalnum():
+        # A letter or digit first survives every strip below: not blank, and most cells
+        # are decided here.
+        return False
     stripped = _strip_invisible(value).strip()
     return _BLANK_RE.fullmatch(stripped.replace(" ", "")) is not None
 
 
 def formula_error(value: Any) -> str | None:
     """The formula error code a cell holds ("#REF!"), or None."""
-    if isinstance(value, str) and len(value) < 40:
+    if isinstance(value, str) and len(value) < 40 and "#" in value:
         code = value.strip().upper()
         if code in FORMULA_ERRORS:
             return code

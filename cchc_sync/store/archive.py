@@ -334,6 +334,10 @@ class Archive:
             }
             seen: set[tuple[str, str]] = set()
             db.execute("DELETE FROM row_positions WHERE period = ? AND unit = ?", (period, unit))
+            # Statements gathered and sent with executemany: one call per kind, not per row.
+            unchanged: list[tuple[str, int]] = []
+            versions: list[tuple[Any, ...]] = []
+            positions: list[tuple[Any, ...]] = []
             for table, rows in rows_by_table.items():
                 for row in rows:
                     ident = (table, row.key)
@@ -341,26 +345,25 @@ class Archive:
                     data = encode_values(row.values)
                     prev = latest.get(ident)
                     if prev is not None and not prev["deleted"] and prev["data"] == data:
-                        db.execute(
-                            "UPDATE row_versions SET last_seen = ? WHERE id = ?",
-                            (seen_at, prev["id"]),
-                        )
+                        unchanged.append((seen_at, prev["id"]))
                     else:
-                        db.execute(
-                            "INSERT INTO row_versions (period, unit, tbl, row_key, version, "
-                            "data, deleted, first_seen, last_seen, run_id, source_modified_at)"
-                            " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
-                            (
-                                period, unit, table, row.key,
-                                (prev["version"] + 1) if prev is not None else 1,
-                                data, seen_at, seen_at, run_id, source_modified_at,
-                            ),
-                        )
-                        added += 1
-                    db.execute(
-                        "INSERT OR REPLACE INTO row_positions VALUES (?, ?, ?, ?, ?, ?)",
-                        (period, unit, table, row.key, row.sheet_row, row.explanation),
-                    )
+                        versions.append((
+                            period, unit, table, row.key,
+                            (prev["version"] + 1) if prev is not None else 1,
+                            data, seen_at, seen_at, run_id, source_modified_at,
+                        ))
+                    positions.append(
+                        (period, unit, table, row.key, row.sheet_row, row.explanation))
+            db.executemany("UPDATE row_versions SET last_seen = ? WHERE id = ?", unchanged)
+            db.executemany(
+                "INSERT INTO row_versions (period, unit, tbl, row_key, version, "
+                "data, deleted, first_seen, last_seen, run_id, source_modified_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+                versions,
+            )
+            added += len(versions)
+            db.executemany("INSERT OR REPLACE INTO row_positions VALUES (?, ?, ?, ?, ?, ?)",
+                           positions)
             for ident, prev in latest.items():
                 # A table the sheet no longer shows (tab deleted) keeps its rows: a missing
                 # tab is a finding, not the unit deleting its data.

@@ -26,9 +26,14 @@ def _iso(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not a row value")
 
 
+# What json.dumps(values, ensure_ascii=False, sort_keys=True, default=_iso) builds for each
+# call, built once (an encoder keeps no state between calls).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_iso)
+
+
 def encode_values(values: Mapping[str, Any]) -> str:
     """The stored JSON of a row's values (sorted keys, dates as ISO text)."""
-    return json.dumps(values, ensure_ascii=False, sort_keys=True, default=_iso)
+    return _ENCODER.encode(values)
 
 
 def date_columns(templates: TemplateSet) -> dict[str, frozenset[str]]:

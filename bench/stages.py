@@ -20,8 +20,8 @@ from typing import Any
 
 from cchc_sync.app import pipeline
 from cchc_sync.app import publishing as publish
-from cchc_sync.sources.google import backend as google_module
-from cchc_sync.sources.google import transport as google_http
+from cchc_sync.sources.google import master_write as google_master_write
+from cchc_sync.sources.google import reader as google_reader
 from cchc_sync.sources.xlsx import read as xlsx_read
 
 # (stage id, parent stage id or "", label). The order is the report's.
@@ -156,34 +156,33 @@ class Stages:
         if backend.kind == "local":
             self._wrap(xlsx_read, "read_table", "read_table")
         if backend.kind == "google":
-            self._wrap(google_module, "read_table", "read_table")
-            self._wrap(google_module, "master_batches", "master_requests")
+            self._wrap(google_reader, "read_table", "read_table")
+            self._wrap(google_master_write, "master_batches", "master_requests")
             self._wrap(backend.transport, "request", "http")
             master = ws.archive.master(ws.period.code)
-            self._watch_http(capture, master["ref"] if master else "")
+            self._watch_http(backend.transport, capture, master["ref"] if master else "")
 
-    def _watch_http(self, capture: Capture | None, master_ref: str) -> None:
+    def _watch_http(self, transport: Any, capture: Capture | None, master_ref: str) -> None:
         """Record request body sizes (the master's batchUpdate, flag writes) and, with a
-        capture, the bytes of every batchGet answer."""
-        real = google_http.HTTPClient
+        capture, the bytes of every batchGet answer. Every request, gspread's methods'
+        included, goes through the transport's `request` (timed above)."""
+        timed = transport.request
         bodies = self.bodies
 
-        class WatchingHTTPClient(real):  # type: ignore[misc, valid-type]
-            @staticmethod
-            def request(http: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-                response = real.request(http, method, url, *args, **kwargs)
-                data = kwargs.get("data")
-                if url.endswith(":batchUpdate") and data:
-                    kind = "master" if url.endswith(f"/{master_ref}:batchUpdate") else "flags"
-                    bodies[f"{kind}_max"] = max(bodies.get(f"{kind}_max", 0), len(data))
-                    bodies[f"{kind}_total"] = bodies.get(f"{kind}_total", 0) + len(data)
-                    bodies[f"{kind}_count"] = bodies.get(f"{kind}_count", 0) + 1
-                if capture is not None and url.endswith("/values:batchGet"):
-                    capture.add(url.rsplit("/", 2)[-2], response.content)
-                return response
+        def watched(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            response = timed(method, url, *args, **kwargs)
+            data = response.request.body  # the bytes sent, as the transport encoded them
+            if url.endswith(":batchUpdate") and data:
+                kind = "master" if url.endswith(f"/{master_ref}:batchUpdate") else "flags"
+                bodies[f"{kind}_max"] = max(bodies.get(f"{kind}_max", 0), len(data))
+                bodies[f"{kind}_total"] = bodies.get(f"{kind}_total", 0) + len(data)
+                bodies[f"{kind}_count"] = bodies.get(f"{kind}_count", 0) + 1
+            if capture is not None and url.endswith("/values:batchGet"):
+                capture.add(url.rsplit("/", 2)[-2], response.content)
+            return response
 
-        google_http.HTTPClient = WatchingHTTPClient
-        self._undo.append(lambda: setattr(google_http, "HTTPClient", real))
+        transport.request = watched
+        self._undo.append(lambda: setattr(transport, "request", timed))
 
     def result(self) -> dict[str, dict[str, float]]:
         return {key: {"calls": t.calls, "wall": round(t.wall, 4), "cpu": round(t.cpu, 4),

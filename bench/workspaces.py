@@ -101,8 +101,8 @@ class SeedingBackend(GoogleBackend):
             return ref
         name = f"CCHC {period.code} - {unit.name} ({unit.code})"
         file_id = self._fake.call("seed", unit=info, seed=self._seed, source=self._snapshot,
-                                  folder=self.folder_id, name=name)["id"]
-        return self._ref(file_id)
+                                  folder=self.drive.folder_id, name=name)["id"]
+        return self.maker.ref(file_id)
 
 
 def _registry(root: Path, n: int) -> Path:
@@ -144,7 +144,7 @@ def google_bench(root: Path, n: int, *, latency_ms: float = 0.0, seed: int = syn
         config = load_config(root / "ws" / "cchc-sync.toml")
         # A fresh backend, as the daemon starts with: nothing cached from init.
         backend = GoogleBackend.from_config(config, data_rows=DATA_ROWS)
-        backend.client.set_timeout(HTTP_TIMEOUT)
+        backend.transport.set_timeout(HTTP_TIMEOUT)
         clock = Clock()
         ws = open_workspace(config, backend=backend, clock=clock)
     except BaseException:

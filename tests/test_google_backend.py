@@ -39,7 +39,8 @@ def cells(district, unit: str, tab: str) -> dict:
 def test_a_deleted_tab_is_one_finding_within_budget(small):
     sid = small.sheet_id("U001")
     ids = unit_sheet_ids(small.ws.templates)
-    small.backend._batch_update(sid, [{"deleteSheet": {"sheetId": ids["Biên chế"]}}])
+    small.backend.transport.batch_update(sid, {
+        "requests": [{"deleteSheet": {"sheetId": ids["Biên chế"]}}]})
     result, (reads, writes) = cycle(small)
     assert result.units_read == 1
     assert ("U001", "bien_che", None, "tab.missing") in finding_keys(small.ws)
@@ -49,7 +50,8 @@ def test_a_deleted_tab_is_one_finding_within_budget(small):
     cycle(small)  # the echo of the flag write
     # The clerk makes the tab again: the next read sees it (one grid read, no refusal).
     header = [c.title for c in small.ws.templates.table("bien_che").columns]
-    small.backend._batch_update(sid, [{"addSheet": {"properties": {"title": "Biên chế"}}}])
+    small.backend.transport.batch_update(sid, {
+        "requests": [{"addSheet": {"properties": {"title": "Biên chế"}}}]})
     small.fake.edit_cells(sid, "Biên chế", "A1", [header])
     result, (reads, writes) = cycle(small)
     assert result.units_read == 1 and reads <= 1 + 3
@@ -63,10 +65,10 @@ def test_a_tab_made_again_by_a_person_gets_its_flags_after_one_metadata_read(sma
     tab = "Giải quyết TTHC"
     header = [c.title for c in small.ws.templates.table("tthc").columns]
     header += ["Giải trình", "Kết quả kiểm tra"]
-    small.backend._batch_update(sid, [
+    small.backend.transport.batch_update(sid, {"requests": [
         {"deleteSheet": {"sheetId": ids[tab]}},
         {"addSheet": {"properties": {"sheetId": 777, "title": tab}}},
-    ])
+    ]})
     small.fake.edit_cells(sid, tab, "A1", [header, ["Hộ tịch", 1, 1, 1, 5]])
     result, (reads, writes) = cycle(small)
     assert result.units_read == 1 and result.flags_written == 1
@@ -89,9 +91,9 @@ def test_a_tab_made_again_by_a_person_gets_its_flags_after_one_metadata_read(sma
 def test_notes_a_person_wrote_stay_and_ours_go(small):
     sid = small.sheet_id("U002")
     tthc = unit_sheet_ids(small.ws.templates)["Giải quyết TTHC"]
-    small.backend._batch_update(sid, [{"updateCells": {
+    small.backend.transport.batch_update(sid, {"requests": [{"updateCells": {
         "start": {"sheetId": tthc, "rowIndex": 1, "columnIndex": 0},
-        "rows": [{"values": [{"note": "Số liệu theo sổ theo dõi"}]}], "fields": "note"}}])
+        "rows": [{"values": [{"note": "Số liệu theo sổ theo dõi"}]}], "fields": "note"}}]})
     small.fake.edit_cells(sid, "Giải quyết TTHC", "E2", [[99]])  # breaks both identities
     cycle(small)
     sheet = cells(small, "U002", "Giải quyết TTHC")
@@ -110,7 +112,8 @@ def test_a_master_tab_gone_is_made_again(small):
     master = small.ws.archive.master(PERIOD)["ref"]
     dump = small.fake.spreadsheet(master)
     gone = next(s for s in dump["sheets"] if s["title"] == "Biên chế")
-    small.backend._batch_update(master, [{"deleteSheet": {"sheetId": gone["sheetId"]}}])
+    small.backend.transport.batch_update(master, {
+        "requests": [{"deleteSheet": {"sheetId": gone["sheetId"]}}]})
     small.fake.edit_cells(small.sheet_id("U000"), "Giải quyết TTHC", "B2", [[2]])
     result, _ = cycle(small)
     assert result.master_written
@@ -174,7 +177,7 @@ def test_from_config_needs_a_key(small):
 def test_every_request_asks_google_for_gzip(small):
     """Google compresses only with Accept-Encoding: gzip and "gzip" in the User-Agent."""
     assert "gzip" in USER_AGENT
-    session = small.backend.transport.http.session
+    session = small.backend.transport.session
     sent: list = []
     session.hooks["response"].append(lambda r, *a, **k: sent.append(r.request.headers.copy()))
     try:

@@ -168,7 +168,8 @@ def test_a_missing_tab_reads_every_tab_and_still_sees_the_date(tmp_path):
     try:
         sid = district.sheet_id("U000")
         tabs = {s["title"]: s["sheetId"] for s in district.fake.spreadsheet(sid)["sheets"]}
-        district.backend._batch_update(sid, [{"deleteSheet": {"sheetId": tabs["Biên chế"]}}])
+        district.backend.transport.batch_update(sid, {
+            "requests": [{"deleteSheet": {"sheetId": tabs["Biên chế"]}}]})
         type_google(district, "U000", {TTHC: [dict(zip(TTHC_TITLES, DATE_IN_COUNT,
                                                        strict=True))]})
         result, (reads, writes) = cycle(district)

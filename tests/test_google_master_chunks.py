@@ -53,7 +53,7 @@ def rewrite(district) -> bool:
 def one_request_reference(district) -> list[dict]:
     """The master as one request writes it: the real limit, the default budget."""
     district.fake.set_limits(max_request_bytes=10 * 1024 * 1024)
-    district.backend.master_request_bytes = MASTER_REQUEST_BYTES
+    district.backend.master.request_bytes = MASTER_REQUEST_BYTES
     assert rewrite(district)
     assert len(master_writes(district)) == 1
     return master_sheets(district)
@@ -101,7 +101,7 @@ def test_a_master_over_the_limit_is_written_in_parts_identical_to_one_request(tm
         assert not rewrite(district)
         assert [e["status"] for e in master_writes(district)] == [400, 400]
 
-        district.backend.master_request_bytes = BUDGET
+        district.backend.master.request_bytes = BUDGET
         assert rewrite(district)
         writes = master_writes(district)
         assert len(writes) >= 5  # ~180 KB in parts of 30 KB, and the swap
@@ -169,7 +169,7 @@ def test_tabs_a_person_changed_are_put_right_by_a_write_in_parts(tmp_path):
         sid = master_id(district)
         ids = {s["title"]: s["sheetId"] for s in master_sheets(district)}
         # Someone with edit rights deletes a tab and adds one of their own.
-        district.backend.client.http_client.batch_update(sid, {"requests": [
+        district.backend.transport.batch_update(sid, {"requests": [
             {"deleteSheet": {"sheetId": ids["Bất thường"]}},
             {"addSheet": {"properties": {"title": "Ghi chú riêng"}}}]})
 

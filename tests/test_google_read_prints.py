@@ -19,8 +19,8 @@ import pytest
 
 from cchc_sync.domain.records import CellFormat
 from cchc_sync.sources.base import SheetRef
-from cchc_sync.sources.google.api import SHEETS
 from cchc_sync.sources.google.cells import quote_title
+from cchc_sync.sources.google.flag_write import SHEETS
 from cchc_sync.sources.google.read import ALL_VALUES_FIELDS, grid_values, read_table
 from cchc_sync.sources.google.rows import RESPONSE_FIELDS, tab_prints
 from tests.contract.districts import GoogleDistrict
@@ -69,10 +69,9 @@ def grid_tables(district, fields: str, unit: str = "U000") -> dict:
     """The tables as the grid data of every template tab shows them (one spreadsheets.get
     with that field mask, as the flag write's answer or the fallback read sees them)."""
     specs = list(district.ws.templates.tables.values())
-    data = district.backend._call(
+    data = district.backend.transport.call(
         "GET", f"{SHEETS}/{district.sheet_id(unit)}",
-        params={"ranges": [quote_title(s.tab) for s in specs], "fields": fields},
-        what="spreadsheets.get")
+        params={"ranges": [quote_title(s.tab) for s in specs], "fields": fields})
     by_title = {s["properties"]["title"]: s for s in data["sheets"]}
     return {s.key: read_table(s, grid_values(by_title[s.tab])) for s in specs}
 
@@ -110,7 +109,7 @@ def test_the_flag_writes_answer_prints_as_the_read(district):
 
 def test_the_missing_tab_fallback_reads_as_the_read(district):
     specs = list(district.ws.templates.tables.values())
-    rows = district.backend._all_values(district.sheet_id("U000"), specs)
+    rows = district.backend.reader.all_values(district.sheet_id("U000"), specs)
     assert all(rows[s.key] is not None for s in specs)  # every tab found by its title
     tables = {s.key: read_table(s, rows[s.key]) for s in specs}
     assert tables == district.read.tables

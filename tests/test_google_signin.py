@@ -111,11 +111,11 @@ def test_a_revoked_sign_in_is_one_line_asking_to_sign_in_again(fake, tmp_path):
     token = login(fake, tmp_path)
     client = build_gspread_client(None, fake.url, credentials=load_user_credentials(token))
     transport = GoogleTransport(client.http_client, sleep=lambda s: None)
-    assert "files" in transport.request("GET", "https://www.googleapis.com/drive/v3/files")
+    assert "files" in transport.call("GET", "https://www.googleapis.com/drive/v3/files")
     fake.revoke_user_tokens()  # the coordinator removed the app's access in their account
     fake.expire_tokens()
     with pytest.raises(SourceError, match="google login"):
-        transport.request("GET", "https://www.googleapis.com/drive/v3/files")
+        transport.call("GET", "https://www.googleapis.com/drive/v3/files")
 
 
 def test_no_sign_in_yet_says_what_to_run(tmp_path):

@@ -68,7 +68,7 @@ def test_backoff_doubles_adds_jitter_honours_retry_after_and_is_capped():
 def test_429_is_retried_after_retry_after_and_logged_once_each(transport, fake, caplog):
     fake.set_faults(status=429, count=2, retry_after=7)
     with caplog.at_level(logging.WARNING, logger="cchc_sync"):
-        body = transport.request("GET", DRIVE_FILES_API_V3_URL, params=LIST)
+        body = transport.call("GET", DRIVE_FILES_API_V3_URL, params=LIST)
     assert "files" in body
     assert transport.sleeper.slept == [7, 7]
     retries = [r for r in caplog.records if "retry" in r.getMessage()]
@@ -79,7 +79,7 @@ def test_429_is_retried_after_retry_after_and_logged_once_each(transport, fake, 
 def test_5xx_then_giving_up_raises_unavailable(transport, fake):
     fake.set_faults(status=503, rate=1.0)
     with pytest.raises(GoogleUnavailable):
-        transport.request("GET", DRIVE_FILES_API_V3_URL, params=LIST)
+        transport.call("GET", DRIVE_FILES_API_V3_URL, params=LIST)
     attempts = transport.retry.max_attempts
     assert len(transport.sleeper.slept) == attempts - 1
     assert transport.sent["read"] == attempts
@@ -88,31 +88,31 @@ def test_5xx_then_giving_up_raises_unavailable(transport, fake):
 def test_dropped_connection_is_retried(transport, fake):
     fake.set_faults(reset_connection_rate=1.0)
     with pytest.raises(GoogleUnavailable):
-        transport.request("GET", DRIVE_FILES_API_V3_URL, params=LIST)
+        transport.call("GET", DRIVE_FILES_API_V3_URL, params=LIST)
     fake.clear_faults()
-    assert transport.request("GET", DRIVE_FILES_API_V3_URL, params=LIST) is not None
+    assert transport.call("GET", DRIVE_FILES_API_V3_URL, params=LIST) is not None
 
 
 def test_a_404_is_not_retried(transport):
     with pytest.raises(GoogleApiError) as err:
-        transport.request("GET", f"{DRIVE_FILES_API_V3_URL}/nope", params={"fields": "id"})
+        transport.call("GET", f"{DRIVE_FILES_API_V3_URL}/nope", params={"fields": "id"})
     assert err.value.status == 404
     assert transport.sleeper.slept == []
 
 
 def test_a_rejected_key_is_a_source_error(transport, fake):
     fake.set_faults(token_status=400)
-    transport.http.auth.token = None  # force a token request
-    transport.http.session.credentials.token = None
+    transport.auth.token = None  # force a token request
+    transport.session.credentials.token = None
     with pytest.raises(SourceError, match="tài khoản dịch vụ"):
-        transport.request("GET", DRIVE_FILES_API_V3_URL, params=LIST)
+        transport.call("GET", DRIVE_FILES_API_V3_URL, params=LIST)
     assert transport.sleeper.slept == []
 
 
 def test_an_expired_token_is_refreshed_without_a_retry(transport, fake):
-    assert transport.request("GET", DRIVE_FILES_API_V3_URL, params=LIST) is not None
+    assert transport.call("GET", DRIVE_FILES_API_V3_URL, params=LIST) is not None
     fake.expire_tokens()
-    assert transport.request("GET", DRIVE_FILES_API_V3_URL, params=LIST) is not None
+    assert transport.call("GET", DRIVE_FILES_API_V3_URL, params=LIST) is not None
     assert transport.retries == 0
 
 

@@ -282,14 +282,15 @@ class GoogleDistrict(District):
     def delete_tab(self, unit: str, tab: str) -> None:
         dump = self.fake.spreadsheet(self.sheet_id(unit))
         sheet_id = next(s["sheetId"] for s in dump["sheets"] if s["title"] == tab)
-        self.backend._batch_update(self.sheet_id(unit), [{"deleteSheet": {"sheetId": sheet_id}}])
+        self.backend.transport.batch_update(self.sheet_id(unit), {
+            "requests": [{"deleteSheet": {"sheetId": sheet_id}}]})
 
     def add_note(self, unit: str, tab: str, row: int, column: int, text: str) -> None:
         dump = self.fake.spreadsheet(self.sheet_id(unit))
         sheet_id = next(s["sheetId"] for s in dump["sheets"] if s["title"] == tab)
-        self.backend._batch_update(self.sheet_id(unit), [{"updateCells": {
+        self.backend.transport.batch_update(self.sheet_id(unit), {"requests": [{"updateCells": {
             "start": {"sheetId": sheet_id, "rowIndex": row - 1, "columnIndex": column - 1},
-            "rows": [{"values": [{"note": text}]}], "fields": "note"}}])
+            "rows": [{"values": [{"note": text}]}], "fields": "note"}}]})
 
     def take_away(self, unit: str) -> None:
         self.fake.unshare(self.sheet_id(unit))

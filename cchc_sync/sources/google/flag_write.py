@@ -13,10 +13,12 @@ Order of defences, cheapest first:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
-from cchc_sync.domain.templates import TemplateSet
+from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
+
 from cchc_sync.sources.base import (
     CHECK_TAB,
     META_TAB,
@@ -25,14 +27,6 @@ from cchc_sync.sources.base import (
     ReadBasis,
     SheetRef,
     UnitUnreachable,
-)
-from cchc_sync.sources.google.api import (
-    OWN_WRITE,
-    SHEETS,
-    GoogleApi,
-    listed_as,
-    log,
-    unreachable_reason,
 )
 from cchc_sync.sources.google.basis import flag_basis
 from cchc_sync.sources.google.cells import (
@@ -44,8 +38,10 @@ from cchc_sync.sources.google.cells import (
     quote_title,
     unit_tab_titles,
 )
+from cchc_sync.sources.google.drive import GONE_REASON, OWN_WRITE, DriveFolder, listed_as
 from cchc_sync.sources.google.flag_requests import SheetInfo, flag_requests
 from cchc_sync.sources.google.read import read_meta
+from cchc_sync.sources.google.reasons import unit_errors
 from cchc_sync.sources.google.rows import (
     ANCHOR_FIELDS,
     MAX_MOVES,
@@ -63,14 +59,12 @@ from cchc_sync.sources.google.rows import (
     row_moves,
     unflagged_plan,
 )
-from cchc_sync.sources.google.transport import GoogleApiError, GoogleUnavailable
-from cchc_sync.sources.google.unit_sheet import grid_rows, unit_sheet_ids
+from cchc_sync.sources.google.transport import GoogleApiError, GoogleTransport
+from cchc_sync.sources.google.unit_sheet import UnitSheets, grid_rows, unit_sheet_ids
 
-GONE_REASON = (
-    "Bảng tính {id} không còn trong thư mục Drive: đã bị xoá hoặc chưa chia sẻ cho tài khoản "
-    "dịch vụ (hoặc đã bị chuyển ra khỏi thư mục)"
-)
+log = logging.getLogger(__name__)
 
+SHEETS = SPREADSHEETS_API_V4_BASE_URL
 
 def own_token(listed: Mapping[str, Any], basis: ReadBasis, state: FlagState
               ) -> OwnWrite | str:
@@ -78,7 +72,7 @@ def own_token(listed: Mapping[str, Any], basis: ReadBasis, state: FlagState
     version its read saw (nobody had edited since the read) and found every row read where
     it was: the version that write makes (Drive's `version` goes up by one per change,
     every change counted), to be believed only with our own account as the last modifier
-    (api.listed_as). A person's edit after our write makes them the last modifier; one
+    (drive.listed_as). A person's edit after our write makes them the last modifier; one
     between the listing and our write makes the version go further than one. Either way
     the sheet is read again, as before. The basis to keep is the read's with the flag state
     this write left in "_cchc"."""
@@ -94,10 +88,20 @@ class ColumnsMoved(Exception):
     """A status column is not where the read saw it: nothing was written."""
 
 
-class FlagWriter(GoogleApi):
-    """The flag write of the Google backend."""
+class FlagWriter:
+    """The flag write of the Google backend: the plan in one checked batchUpdate per unit,
+    after the cycle's one Drive listing says nobody edited since the read."""
 
-    templates: TemplateSet | None
+    def __init__(self, transport: GoogleTransport, drive: DriveFolder, sheets: UnitSheets, *,
+                 own_writes_provable: bool = False) -> None:
+        """`own_writes_provable`: no person edits as the account the software acts as (a
+        service account of its own, not the coordinator's sign-in nor delegation), so
+        Drive's `lastModifyingUser.me` can tell our own flag write from a person's edit
+        (`own_token`)."""
+        self.transport = transport
+        self.drive = drive
+        self.sheets = sheets
+        self.own_writes_provable = own_writes_provable
 
     def write_flags(self, sheet: SheetRef, plan: FlagPlan, expect_token: str | None,
                     basis: ReadBasis | None = None) -> str | None:
@@ -110,10 +114,10 @@ class FlagWriter(GoogleApi):
         sid = sheet.ref
         known = flag_basis(basis, sid)
         prints = known.prints if known is not None else {}
-        try:
+        with unit_errors(sid, "Google chưa trả lời khi ghi kết quả kiểm tra vào {sid}: {exc}"):
             listed = None
             if expect_token is not None:
-                listed = self._listed_file(sid)
+                listed = self.drive.listed_file(sid)
                 if listed is None:
                     raise UnitUnreachable(GONE_REASON.format(id=sid))
                 if not listed_as(listed, expect_token):
@@ -130,9 +134,10 @@ class FlagWriter(GoogleApi):
                     ids.pop(flags.tab, None)
             titles = self._column_titles(plan, known.headers if known is not None else {})
             made = {}
-            if self.templates is not None:
-                made = {ids[s.tab]: grid_rows(s, self.data_rows)
-                        for s in self.templates.tables.values() if s.tab in ids}
+            templates = self.sheets.templates
+            if templates is not None:
+                made = {ids[s.tab]: grid_rows(s, self.sheets.data_rows)
+                        for s in templates.tables.values() if s.tab in ids}
             try:
                 try:
                     state, answer = self._checked_write(
@@ -148,13 +153,7 @@ class FlagWriter(GoogleApi):
                 log.info("%s: %s; flags wait for the next read", sid, exc)
                 return None
             followed = self._follow_rows(sid, plan, state, answer, ids, titles, made, prints)
-        except GoogleApiError as exc:
-            raise UnitUnreachable(unreachable_reason(sid, exc)) from None
-        except GoogleUnavailable as exc:
-            raise UnitUnreachable(f"Google chưa trả lời khi ghi kết quả kiểm tra vào {sid}: "
-                                  f"{exc}") from None
-        if self._versions is not None:
-            self._versions.pop(sid, None)  # our own write moved it on
+        self.drive.wrote(sid)
         if listed is not None and basis is not None and known is not None and \
                 followed is state and self.own_writes_provable:
             return own_token(listed, basis, state)
@@ -191,8 +190,10 @@ class FlagWriter(GoogleApi):
             body.update(includeSpreadsheetInResponse=True, responseRanges=ranges,
                         responseIncludeGridData=True)
             params = {"fields": RESPONSE_FIELDS}
-        answer = self._call("POST", f"{SHEETS}/{sid}:batchUpdate", json=body, params=params,
-                            what="spreadsheets.batchUpdate")
+        # By hand, not gspread's batch_update: the answer's `fields` mask is a query
+        # parameter, which that method does not take.
+        answer = self.transport.call("POST", f"{SHEETS}/{sid}:batchUpdate", json=body,
+                                     params=params)
         return state, answer
 
     def _follow_rows(self, sid: str, plan: FlagPlan, state: FlagState, answer: dict[str, Any],
@@ -202,9 +203,9 @@ class FlagWriter(GoogleApi):
         (or, when they keep moving or cannot be followed, take them off). Returns the state
         left."""
         before = dict(prints)
-        if not before or self.templates is None:
+        if not before or self.sheets.templates is None:
             return state
-        specs = self.templates.tables
+        specs = self.sheets.templates.tables
         for attempt in range(MAX_MOVES + 1):
             after = prints_after(answer, plan, ids, specs)
             moves = {key: row_moves(tab, after.get(key)) for key, tab in before.items()
@@ -232,27 +233,17 @@ class FlagWriter(GoogleApi):
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _listed_file(self, sid: str) -> dict[str, Any] | None:
-        """The sheet's Drive file now (version, last modifier), from one listing per cycle
-        made just before the cycle's first flag write (scan() forgets it; our own write
-        drops its entry)."""
-        if self._versions is None or sid not in self._versions:
-            files, _ = self._listing()
-            self._versions = dict(files)
-        return self._versions.get(sid)
-
     def _read_state(self, sid: str) -> FlagState:
         """The flag state in "_cchc" (one read; only for a write without a basis: an
         archive kept before bases were)."""
-        data = self._call("GET", f"{SHEETS}/{sid}/values/"
-                          f"{quote_title(META_TAB)}!A1:B{META_RANGE_ROWS}",
-                          params={"valueRenderOption": "UNFORMATTED_VALUE"}, what="values.get")
+        data = self.transport.values_get(sid, f"{quote_title(META_TAB)}!A1:B{META_RANGE_ROWS}",
+                                         params={"valueRenderOption": "UNFORMATTED_VALUE"})
         meta = read_meta(data.get("values"))
         return FlagState.from_json(meta[STATE_KEY]) if STATE_KEY in meta else FlagState()
 
     def _unit_ids(self, plan: FlagPlan, state: FlagState) -> dict[str, int]:
-        if self.templates is not None:
-            ids = unit_sheet_ids(self.templates)
+        if self.sheets.templates is not None:
+            ids = unit_sheet_ids(self.sheets.templates)
         else:
             tabs = [t.tab for t in plan.tabs.values()]
             ids = fixed_sheet_ids(unit_tab_titles(tabs))
@@ -264,8 +255,8 @@ class FlagWriter(GoogleApi):
         """(table key, column key) -> title: the template's, overridden by the headers the
         read saw (the basis)."""
         titles: dict[tuple[str, str], str] = {}
-        if self.templates is not None:
-            for spec in self.templates.tables.values():
+        if self.sheets.templates is not None:
+            for spec in self.sheets.templates.tables.values():
                 for col in spec.columns:
                     titles[(spec.key, col.key)] = col.title
         titles.update(headers)
@@ -277,7 +268,7 @@ class FlagWriter(GoogleApi):
                                     ) -> tuple[FlagState, dict[str, Any], dict[str, int]]:
         """The write again after one metadata read: tab ids and sizes as they are now, and
         where the status-column anchors are (ColumnsMoved when one moved since the read)."""
-        data = self._call("GET", f"{SHEETS}/{sid}", what="spreadsheets.get", params={
+        data = self.transport.fetch_sheet_metadata(sid, params={
             "fields": "sheets.properties(sheetId,title,index,hidden,gridProperties("
                       f"rowCount,columnCount)),{ANCHOR_FIELDS}",
             "includeGridData": "true"})

@@ -68,7 +68,7 @@ MASTER_REQUEST_BYTES = 2_000_000
 and refuses more than 10 MiB ("Request payload size exceeds the limit: 10485760 bytes")."""
 STAGING_PREFIX = "_cchc ghi "
 """Hidden tabs a master in parts is written to before it is swapped in (then deleted)."""
-_CELL_FIELDS = "userEnteredValue,userEnteredFormat"
+CELL_FIELDS = "userEnteredValue,userEnteredFormat"
 
 
 def master_tab_titles(names: list[str]) -> list[str]:
@@ -116,7 +116,7 @@ def master_requests(book: MasterBook, ids: dict[str, int]) -> list[dict[str, Any
 def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTER_REQUEST_BYTES,
                    first: Iterable[dict[str, Any]] = (), stale: Mapping[str, int] | None = None,
                    taken: Iterable[int] = (), tail: Iterable[dict[str, Any]] = (),
-                   tabs: list[_Tab] | None = None) -> list[list[dict[str, Any]]]:
+                   tabs: list[MasterTab] | None = None) -> list[list[dict[str, Any]]]:
     """The batchUpdates (their `requests` lists, in order) that rewrite every tab, each within
     `budget` bytes of JSON when a single row allows it.
 
@@ -164,7 +164,7 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
     for tab, sizes in zip(tabs, rows_size, strict=True):
         row = 0
         while row < len(tab.rows):
-            skeleton = json_size(update_cells(staging[tab.sheet_id], row, 0, [], _CELL_FIELDS))
+            skeleton = json_size(update_cells(staging[tab.sheet_id], row, 0, [], CELL_FIELDS))
             if batch and size + 1 + skeleton + sizes[row] + 1 > budget:
                 batches.append(batch)
                 batch, size = [], _list_size([])
@@ -174,7 +174,7 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
                 band += sizes[end] + 1
                 end += 1
             batch.append(update_cells(staging[tab.sheet_id], row, 0,
-                                      [r["values"] for r in tab.rows[row:end]], _CELL_FIELDS))
+                                      [r["values"] for r in tab.rows[row:end]], CELL_FIELDS))
             size += 1 + band
             row = end
     if batch:
@@ -202,7 +202,7 @@ def _list_size(requests: list[dict[str, Any]]) -> int:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class _Tab:
+class MasterTab:
     """One master tab as requests: its grid, its rows of CellData and what follows them."""
 
     sheet_id: int
@@ -245,10 +245,10 @@ class _Tab:
     def cells(self, *, rows: bool = True) -> dict[str, Any]:
         """The whole grid: cells the rows do not cover are cleared."""
         return {"updateCells": {"range": grid(self.sheet_id),
-                                "rows": self.rows if rows else [], "fields": _CELL_FIELDS}}
+                                "rows": self.rows if rows else [], "fields": CELL_FIELDS}}
 
 
-def master_tabs(book: MasterBook, ids: dict[str, int]) -> list[_Tab]:
+def master_tabs(book: MasterBook, ids: dict[str, int]) -> list[MasterTab]:
     names = list(book.tabs)
     titles = master_tab_titles(names)
     return [_tab(ids[title], title, index, book.tabs[name],
@@ -259,7 +259,7 @@ def master_tabs(book: MasterBook, ids: dict[str, int]) -> list[_Tab]:
 
 def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[str],
          hidden: AbstractSet[str] = frozenset(),
-         wrapped: AbstractSet[str] = frozenset()) -> _Tab:
+         wrapped: AbstractSet[str] = frozenset()) -> MasterTab:
     df, headers, kinds = master_frame(df, percent)
     height = len(df) + 1
     width = max(len(headers), 1)
@@ -289,7 +289,7 @@ def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[s
     if len(headers):
         finish.append({"setBasicFilter": {"filter": {"range": grid(sheet_id, 0, height, 0,
                                                                     width)}}})
-    return _Tab(sheet_id=sheet_id, title=title, index=index, height=height, width=width,
+    return MasterTab(sheet_id=sheet_id, title=title, index=index, height=height, width=width,
                 rows=rows, finish=finish, numbers=numbers, widths=tuple(widths),
                 hidden=tuple(hidden_cols), wrapped=wrapping)
 

@@ -42,7 +42,7 @@ from itertools import groupby
 from typing import Any
 
 from cchc_sync.sources.google.cells import grid, update_cells
-from cchc_sync.sources.google.master import _CELL_FIELDS, _Tab, column_formats
+from cchc_sync.sources.google.master import CELL_FIELDS, MasterTab, column_formats
 
 MARKER_KEY = "cchc-master"
 """Developer metadata key of the master's marker (one entry, on the spreadsheet)."""
@@ -58,7 +58,7 @@ def _block_key(row: dict[str, Any]) -> str:
     return json.dumps(values[0], sort_keys=True) if values else ""
 
 
-def master_shape(tabs: list[_Tab]) -> dict[str, Any]:
+def master_shape(tabs: list[MasterTab]) -> dict[str, Any]:
     """What the master written from these tabs looks like, for the next write to compare."""
     shaped = []
     for tab in tabs:
@@ -91,7 +91,7 @@ def _create_marker(shape: dict[str, Any]) -> dict[str, Any]:
         "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}}
 
 
-def update_requests(tabs: list[_Tab], old: dict[str, Any] | None, new: dict[str, Any]
+def update_requests(tabs: list[MasterTab], old: dict[str, Any] | None, new: dict[str, Any]
                     ) -> list[dict[str, Any]] | None:
     """The batchUpdate that turns the master of shape `old` into the one of `tabs` (shape
     `new`), or None when the master must be rewritten whole (module docstring)."""
@@ -111,7 +111,7 @@ def update_requests(tabs: list[_Tab], old: dict[str, Any] | None, new: dict[str,
     return out
 
 
-def _tab_update(tab: _Tab, was: dict[str, Any], now: dict[str, Any]) -> list[dict[str, Any]]:
+def _tab_update(tab: MasterTab, was: dict[str, Any], now: dict[str, Any]) -> list[dict[str, Any]]:
     sid = tab.sheet_id
     out: list[dict[str, Any]] = []
     # A tab with no rows has one blank row under its header (a grid keeps two rows): a
@@ -136,7 +136,7 @@ def _tab_update(tab: _Tab, was: dict[str, Any], now: dict[str, Any]) -> list[dic
                 "range": _rows(sid, row + new_height, row + old_height)}})
         if new_height:
             out.append(update_cells(sid, row, 0, [r["values"] for r in
-                                                  rows[row:row + new_height]], _CELL_FIELDS))
+                                                  rows[row:row + new_height]], CELL_FIELDS))
             if now["blocks"]:
                 out += column_formats(sid, tab.numbers, tab.wrapped, row, row + new_height)
         row += new_height

@@ -31,7 +31,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -39,7 +39,7 @@ from typing import Any
 import requests
 from google.auth import exceptions as auth_exceptions
 from gspread.exceptions import APIError
-from gspread.http_client import HTTPClient
+from gspread.http_client import FileType, HTTPClient, ParamsType
 
 from cchc_sync.domain import telemetry
 from cchc_sync.sources.base import SourceError
@@ -139,8 +139,13 @@ class QuotaLimiter:
             return max(waited, 0.0)
 
 
-class GoogleTransport:
-    """Sends requests through the injected gspread client's HTTP session."""
+class GoogleTransport(HTTPClient):
+    """gspread's HTTP client whose every request is limited and retried.
+
+    gspread's own low-level methods (`values_batch_get`, `values_get`,
+    `fetch_sheet_metadata`, `batch_update`) send through `request` below, so they get the
+    limiter, the retries and our errors; the calls gspread has no fitting method for (Drive,
+    the flag write with its answer's field mask) go through `call`, the same `request`."""
 
     def __init__(
         self,
@@ -153,7 +158,13 @@ class GoogleTransport:
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
-        self.http = http
+        """`http`: the authorised gspread client to send as (its credentials, session and
+        timeout are taken; not its retries, if it is a BackOffHTTPClient: one retry layer,
+        this one)."""
+        auth = getattr(http, "auth", None)
+        super().__init__(auth, session=http.session)
+        self.auth = auth  # gspread leaves it unset when a session is given
+        self.timeout = http.timeout
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rng = rng
@@ -165,35 +176,43 @@ class GoogleTransport:
         """Requests sent (attempts included) by kind: "read" / "write"."""
         self.retries = 0
 
+    def call(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+             json: Any = None) -> dict[str, Any]:
+        """One API call gspread has no method for; returns the decoded JSON body ({} if
+        none)."""
+        response = self.request(method, url, params=dict(params) if params else None,
+                                json=json)
+        if response.status_code == 204 or not response.content:
+            return {}
+        answer: dict[str, Any] = response.json()
+        return answer
+
     def request(
         self,
         method: str,
-        url: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        what: str = "",
-    ) -> dict[str, Any]:
-        """One API call, limited and retried; returns the decoded JSON body ({} if none)."""
+        endpoint: str,
+        params: ParamsType | None = None,
+        data: bytes | None = None,
+        json: Mapping[str, Any] | None = None,
+        files: FileType = None,
+        headers: MutableMapping[str, str] | None = None,
+    ) -> requests.Response:
+        """One API request, limited and retried; returns Google's answer once it is JSON
+        (or empty). gspread's methods and `call` both come here."""
         kind = RequestKind.READ if method.upper() == "GET" else RequestKind.WRITE
-        body = headers = None
         if json is not None:
             # Compact UTF-8: a master of 200 units stays near Google's advised 2 MB.
-            body = _json.dumps(json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            headers = {"Content-Type": "application/json; charset=UTF-8"}
-        label = what or f"{method.upper()} {url.split('?')[0]}"
+            data = _json.dumps(json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            headers = {**(headers or {}), "Content-Type": "application/json; charset=UTF-8"}
+        what = operation(method, endpoint)
         attempt = 0
         while True:
             self.limiters[kind].acquire()
             self.sent[kind] += 1
-            telemetry.count_request(what or method.upper())
+            telemetry.count_request(what)
             try:
-                # HTTPClient.request itself, even if the client is a BackOffHTTPClient:
-                # retries happen here only, once.
-                response = HTTPClient.request(
-                    self.http, method, url, params=dict(params) if params else None,
-                    data=body, headers=headers,
-                )
+                response = super().request(method, endpoint, params=params, data=data,
+                                           files=files, headers=headers)
             except APIError as exc:
                 status = exc.response.status_code
                 telemetry.count_status(status)
@@ -232,9 +251,12 @@ class GoogleTransport:
                 retry_after = None
             else:
                 if response.status_code == 204 or not response.content:
-                    return {}
+                    return response
                 try:
-                    return response.json()
+                    # Decoded here to see it is JSON, and again by the caller: a unit's
+                    # answer is tens of kilobytes, well under a millisecond each time.
+                    response.json()
+                    return response
                 except ValueError:
                     # A proxy's HTML page or an answer cut short: the request may well
                     # succeed again (a write is idempotent or checked: flags, master).
@@ -244,14 +266,45 @@ class GoogleTransport:
                     retry_after = None
             attempt += 1
             if attempt >= self.retry.max_attempts:
-                log.warning("Google API %s: %s; giving up after %d attempts", label, failure,
+                log.warning("Google API %s: %s; giving up after %d attempts", what, failure,
                             attempt)
                 raise GoogleUnavailable(f"{cause}, đã thử {attempt} lần")
             delay = self.retry.delay(attempt - 1, retry_after, self._rng)
             self.retries += 1
-            log.warning("Google API %s: %s; retry %d/%d in %.1f s", label, failure, attempt,
+            log.warning("Google API %s: %s; retry %d/%d in %.1f s", what, failure, attempt,
                         self.retry.max_attempts - 1, delay)
             self._sleep(delay)
+
+
+def sheet_tabs(transport: HTTPClient, spreadsheet_id: str, fields: str
+               ) -> list[dict[str, Any]]:
+    """One entry per tab of the spreadsheet ({"properties": ..., and what the `fields`
+    mask asks}): one spreadsheets.get."""
+    data = transport.fetch_sheet_metadata(spreadsheet_id, params={"fields": fields})
+    return list(data.get("sheets", []))
+
+
+def operation(method: str, url: str) -> str:
+    """The API method a request calls, as logs and /metrics name it
+    ("values.batchGet", "drive.files.list"...)."""
+    verb = method.upper()
+    path = url.split("?")[0]
+    if "/drive/" in path:
+        if "/permissions" in path:
+            return "drive.permissions.create" if verb == "POST" else f"drive.permissions {verb}"
+        listing = path.rstrip("/").endswith("/files")
+        return {"GET": "drive.files.list" if listing else "drive.files.get",
+                "POST": "drive.files.create", "DELETE": "drive.files.delete"}.get(
+                    verb, f"drive.files {verb}")
+    if path.endswith(":batchUpdate"):
+        return "spreadsheets.batchUpdate"
+    if path.endswith("/values:batchGet"):
+        return "values.batchGet"
+    if "/values/" in path:
+        return "values.get" if verb == "GET" else f"values {verb}"
+    if verb == "GET":
+        return "spreadsheets.get"
+    return f"{verb} {path}"
 
 
 def _error_details(exc: APIError) -> tuple[str, str, str]:

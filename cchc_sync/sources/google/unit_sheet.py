@@ -20,6 +20,7 @@ and protection are Sheets' own:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from cchc_sync.domain.records import Period, Unit
@@ -56,6 +57,18 @@ from cchc_sync.sources.sheet_layout import column_width as width_of
 
 DEFAULT_DATA_ROWS = DATA_ROWS
 """Data rows of a multi-row table that get formats and validation (as xlsx_unit does)."""
+
+
+@dataclass(slots=True)
+class UnitSheets:
+    """What the unit sheets are made of, shared by the parts that make and flag them: the
+    templates (when the backend was not given them, those of the first sheet it makes)
+    and how many data rows of a multi-row table get formats and validation."""
+
+    templates: TemplateSet | None = None
+    data_rows: int = DEFAULT_DATA_ROWS
+
+
 MULTI_ROW_GRID = 1000
 SINGLE_ROW_GRID = 20
 SMALL_GRID = 50

@@ -147,7 +147,7 @@ def parts_gap(row: CurrentRow, templates: TemplateSet) -> str | None:
     return None
 
 
-def _number(value) -> int | float:
+def _number(value: object) -> int | float:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
@@ -213,10 +213,12 @@ def _units(lines: list[_Line]) -> int:
     return len({x.unit for x in lines})
 
 
-def _compute(spec, lines, levels, done, left_lines) -> FigureValue:
+def _compute(spec: FigureSpec, lines: list[_Line], levels: Iterable[str],
+             done: Mapping[str, FigureValue], left_lines: list[_Line]) -> FigureValue:
     groups = [*levels, TOTAL]
-    if spec.ratio or spec.difference:
-        a, b = (done[x] for x in (spec.ratio or spec.difference))
+    pair = spec.ratio or spec.difference
+    if pair:
+        a, b = (done[x] for x in pair)
         values: dict[str, float | int | None] = {}
         for g in groups:
             x, y = a.values.get(g), b.values.get(g)

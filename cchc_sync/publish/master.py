@@ -11,7 +11,7 @@ import pandas as pd
 
 from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.domain.records import CurrentRow, Finding, Severity, Unit
-from cchc_sync.domain.templates import ColumnType, TemplateSet
+from cchc_sync.domain.templates import ColumnSpec, ColumnType, TemplateSet
 from cchc_sync.domain.vnformat import format_datetime, format_number
 from cchc_sync.publish.figures import TOTAL, FigureValue, format_rate, level_name, rate
 from cchc_sync.sources.base import MasterBook
@@ -68,11 +68,12 @@ def unit_state(rows: list[CurrentRow], templates: TemplateSet) -> str:
     return STATE_ENTERING if meaningful else STATE_NOT_STARTED
 
 
-def _display(value, ctype: ColumnType, spec_col) -> object:
+def _display(value: object, ctype: ColumnType, spec_col: ColumnSpec) -> object:
     if value is None:
         return None
     if ctype is ColumnType.CHOICE:
-        choice = spec_col.choice(value)
+        # Codes are text: a value of another type is no code and shows as it is.
+        choice = spec_col.choice(value) if isinstance(value, str) else None
         return choice.label if choice else value
     if ctype is ColumnType.BOOL:
         return "Có" if value else "Không"
@@ -163,7 +164,7 @@ def summary_frame(
     return pd.DataFrame(records, columns=columns, dtype=object)
 
 
-def finding_value(value, column) -> str | None:
+def finding_value(value: object, column: ColumnSpec | None) -> str | None:
     """A finding's value as the clerk writes it: a date dd/mm/yyyy (the archive keeps it
     ISO), a choice by its label (the archive keeps its code), Có/Không, a number with
     Vietnamese separators; a value as typed (an unreadable date) stays as typed."""
@@ -172,10 +173,10 @@ def finding_value(value, column) -> str | None:
     kind = column.type if column is not None else None
     if kind is ColumnType.DATE and isinstance(value, str):
         try:
-            value = dt.date.fromisoformat(value)
+            return f"{dt.date.fromisoformat(value):%d/%m/%Y}"
         except ValueError:
             return value
-    if kind is ColumnType.CHOICE and isinstance(value, str):
+    if column is not None and kind is ColumnType.CHOICE and isinstance(value, str):
         choice = column.choice(value)
         return choice.label if choice else value
     if isinstance(value, bool):

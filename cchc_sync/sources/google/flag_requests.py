@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cchc_sync.domain.records import Finding, Severity
-from cchc_sync.sources.base import CHECK_TAB, ERROR_FILL, META_TAB, WARNING_FILL, FlagPlan
+from cchc_sync.sources.base import (
+    CHECK_TAB,
+    ERROR_FILL,
+    META_TAB,
+    WARNING_FILL,
+    FlagPlan,
+    TabFlags,
+)
 from cchc_sync.sources.google.cells import (
     STATE_KEY,
     FlagState,
@@ -147,7 +154,7 @@ def _inside(info: Mapping[int, SheetInfo] | None, sheet_id: int, row: int, col: 
     return tab is not None and row <= tab.rows and col <= tab.cols
 
 
-def _status_requests(flags, sheet_id: int, status_col: int, previous: FlagState,
+def _status_requests(flags: TabFlags, sheet_id: int, status_col: int, previous: FlagState,
                      state: FlagState, limit: int | None) -> list[dict[str, Any]]:
     """Reset the status column below the header, then write the rows' statuses.
 

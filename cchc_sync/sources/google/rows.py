@@ -30,7 +30,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from cchc_sync.domain.records import RawTable
+from cchc_sync.domain.records import RawRow, RawTable
 from cchc_sync.domain.templates import TableSpec
 from cchc_sync.sources.base import FlagPlan, TabFlags
 from cchc_sync.sources.google.cells import FlagState, quote_title
@@ -81,7 +81,7 @@ def tab_prints(tables: Mapping[str, RawTable]) -> dict[str, TabPrint]:
     return out
 
 
-def _digest(row) -> bytes:
+def _digest(row: RawRow) -> bytes:
     parts = [f"{key}\x1f{cell.value!r}\x1f{cell.fmt}" for key, cell in sorted(row.cells.items())]
     parts.append(f"\x1e{row.explanation!r}")
     return hashlib.blake2b("\x1d".join(parts).encode(), digest_size=12).digest()

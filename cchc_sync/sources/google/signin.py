@@ -25,7 +25,7 @@ import base64
 import json
 import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,7 @@ def save_user_credentials(creds: Any, token_file: Path) -> None:
 
 
 def run_browser_flow(client_secrets: Path, *, open_browser: bool = True,
-                     announce=print) -> Any:
+                     announce: Callable[[str], object] = print) -> Any:
     """The installed-app flow: a loopback server on a free port, Google's consent page in
     the browser (or its address printed for the person to open), then the code exchanged
     for tokens (PKCE)."""

@@ -161,7 +161,7 @@ class GoogleTransport(HTTPClient):
         """`http`: the authorised gspread client to send as (its credentials, session and
         timeout are taken; not its retries, if it is a BackOffHTTPClient: one retry layer,
         this one)."""
-        auth = getattr(http, "auth", None)
+        auth: Any = getattr(http, "auth", None)
         super().__init__(auth, session=http.session)
         self.auth = auth  # gspread leaves it unset when a session is given
         self.timeout = http.timeout

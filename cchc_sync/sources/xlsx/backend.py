@@ -192,7 +192,7 @@ class LocalBackend:
 
     def _load_tables(
         self, path: Path, sheet: SheetRef, templates: TemplateSet, budget: RowBudget
-    ):
+    ) -> tuple[dict[str, RawTable], dict[str, str], bool]:
         try:
             with warnings.catch_warnings():
                 # openpyxl warns about Excel extensions it does not read; nothing to act on.

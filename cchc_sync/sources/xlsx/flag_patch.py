@@ -21,6 +21,7 @@ import bisect
 import io
 import posixpath
 import zipfile
+from typing import Any
 
 from lxml import etree
 from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
@@ -163,7 +164,8 @@ class StyleBook:
             self.memo[memo] = (index, (font, fill, border, alignment))
         return self.memo[memo][0]
 
-    def _xf(self, base, font, fill, border, alignment, quote_prefix, number_format) -> int:
+    def _xf(self, base: int, font: Font | None, fill: PatternFill | None, border: Border | None,
+            alignment: Alignment | None, quote_prefix: bool, number_format: int | None) -> int:
         xfs = self.lists["cellXfs"]
         xf = etree.fromstring(etree.tostring(xfs[base])) if base < len(xfs) else etree.Element(
             q("xf"), numFmtId="0", fontId="0", fillId="0", borderId="0", xfId="0")
@@ -210,7 +212,7 @@ class StyleBook:
                               standalone=True)
 
 
-def _element(style) -> etree._Element:
+def _element(style: Any) -> etree._Element:
     """An openpyxl style object as an lxml element in the main namespace."""
     element = etree.fromstring(tostring(style.to_tree()))
     for e in element.iter():
@@ -446,7 +448,8 @@ def _row_col(ref: str) -> tuple[int, int]:
 # -- the "Kiểm tra" tab ---------------------------------------------------------------------
 
 
-def _check_tab(plan: FlagPlan, titles, real_titles: dict[str, str], check_title: str,
+def _check_tab(plan: FlagPlan, titles: dict[tuple[str, str], tuple[str, int]],
+               real_titles: dict[str, str], check_title: str,
                old: etree._Element, styles: StyleBook) -> tuple[bytes, list]:
     """The check tab's new XML (its styles added to `styles`) and its defined names."""
     scratch = Workbook()

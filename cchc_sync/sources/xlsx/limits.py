@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cchc_sync.domain.config import ReadLimits
@@ -53,7 +54,8 @@ class RowBudget:
 
     CHECK_EVERY = 1024  # rows between two looks at the clock
 
-    def __init__(self, limits: ReadLimits, clock=time.monotonic) -> None:
+    def __init__(self, limits: ReadLimits,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self._clock = clock
         self._deadline = clock() + limits.max_seconds_per_unit

@@ -74,7 +74,7 @@ def build_empty_master(title: str, period: Period) -> Workbook:
     return wb
 
 
-def print_landscape(ws) -> None:
+def print_landscape(ws: WriteOnlyWorksheet) -> None:
     """Every master tab prints on A4 landscape, scaled to one page wide (as many pages
     tall as its rows need), its header row repeated on every page. Set before the first
     row is streamed (write-only sheets take it then)."""

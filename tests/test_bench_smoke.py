@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import report, scale  # noqa: E402
 from cchc_sync.app import pipeline  # noqa: E402
-from cchc_sync.sources.google import backend as google  # noqa: E402
+from cchc_sync.sources.google import reader as google  # noqa: E402
 from cchc_sync.sources.google import transport as google_http  # noqa: E402
 
 UNITS = 6
@@ -28,14 +28,15 @@ UNITS = 6
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    originals = (pipeline.check_unit, google.read_table, google_http.HTTPClient)
+    originals = (pipeline.check_unit, google.read_table, google_http.GoogleTransport.request)
     out = {}
     for backend in ("google", "local"):
         out[f"{backend}/{UNITS}"] = scale.run(
             backend, UNITS, latency_ms=0, workdir=tmp_path_factory.mktemp(backend),
             naive=backend == "google")
     # Every timer and hook the cycles installed is gone again.
-    assert (pipeline.check_unit, google.read_table, google_http.HTTPClient) == originals
+    assert (pipeline.check_unit, google.read_table,
+            google_http.GoogleTransport.request) == originals
     return out
 
 

@@ -1,5 +1,6 @@
-"""Locked sheets on the local backend (issue 14, point 6), submission times the software can
-vouch for (issue 16, point 3) and a row's history (issue 14, point 8), through the CLI."""
+"""Locked sheets (issue 14, point 6) on the local and the Google backend (the fake Google
+APIs over real HTTP), submission times the software can vouch for (issue 16, point 3) and a
+row's history (issue 14, point 8), through the CLI."""
 
 from __future__ import annotations
 
@@ -10,12 +11,18 @@ import os
 import stat
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
+from openpyxl.utils import get_column_letter
 
 from cchc_sync.app.cli import cli
 from cchc_sync.app.pipeline import sync_once
+from cchc_sync.publish.master import PROGRESS_TAB
+from cchc_sync.sources.google.create import LOCK_DESCRIPTION
 from cchc_sync.store.period_state import audit_log
 from cchc_sync.testing.typist import set_cell
+from tests.conftest import make_district
+from tests.contract.districts import GoogleDistrict
 from tests.test_period_cycle import vn
 from tests.test_period_workflow import master_progress
 
@@ -29,6 +36,7 @@ def sheet_path(ws, unit, period=None):
     return ws.config.root / ws.archive.sheets(period)[unit].ref
 
 LOCK_LINE = "BẢNG TÍNH CHỈ CÒN ĐỂ XEM"
+CLERK = "can-bo.phuoc-hoa@example.gov.vn"
 
 
 def run(*args: str, quiet: bool = True) -> tuple[int, str]:
@@ -52,16 +60,113 @@ def actions(ws, unit: str) -> list[str]:
     return [e["action"] for e in audit_log(ws.archive, "2022S1") if e["unit"] == unit]
 
 
-def test_a_locked_sheet_says_so_notices_late_edits_and_relocks(district, clock):
-    ws = district
+class LocalSite:
+    """The sample district in a folder of workbooks; a clerk is the file's owner."""
+
+    kind = "local"
+    settle_cycles = 1
+    """Cycles after a relock before nothing more is noticed."""
+
+    def __init__(self, ws, clock) -> None:
+        self.ws, self.clock = ws, clock
+        self.person = getpass.getuser()  # who saved a workbook: its owner
+
+    def edit(self, unit: str, value: int) -> None:
+        set_cell(sheet_path(self.ws, unit), "Đào tạo, bồi dưỡng", 2, "Số lượt người", value)
+
+    def unlock_by_hand(self, unit: str) -> None:
+        os.chmod(sheet_path(self.ws, unit), 0o664)  # the write bits given back
+
+    def locked(self, unit: str) -> bool:
+        return not writable(sheet_path(self.ws, unit))
+
+    def check_text(self, unit: str) -> str:
+        return check_tab_text(sheet_path(self.ws, unit))
+
+    def progress(self, unit: str) -> dict:
+        return master_progress(self.ws, "2022S1", unit)
+
+
+class GoogleSite:
+    """The sample district on the fake Google APIs; a clerk edits as a Google account."""
+
+    kind = "google"
+    settle_cycles = 2
+    """The relock and our flag write move Drive's version: checked once more."""
+
+    def __init__(self, district) -> None:
+        self.district, self.ws, self.clock = district, district.ws, district.clock
+        self.person = CLERK  # who saved it: Drive's lastModifyingUser
+
+    def edit(self, unit: str, value: int) -> None:
+        self.district.fake.edit_cells(self.district.sheet_id(unit), "Đào tạo, bồi dưỡng",
+                                      a1(self.ws, "dao_tao", "so_nguoi", 2), [[str(value)]],
+                                      user=CLERK)
+
+    def unlock_by_hand(self, unit: str) -> None:
+        """What an owner does in the Sheets UI: Data > Protect sheets > delete."""
+        fake = self.district.fake
+        with fake.store.lock:
+            file = fake.store.files[self.district.sheet_id(unit)]
+            ss = file.spreadsheet.clone()
+            for sheet in ss.sheets:
+                sheet.protected = [p for p in sheet.protected
+                                   if p.get("description") != LOCK_DESCRIPTION]
+            file.spreadsheet = ss
+            fake.store.bump(file, CLERK)
+
+    def locked(self, unit: str) -> bool:
+        return self.district.locked(unit)
+
+    def check_text(self, unit: str) -> str:
+        return "\n".join(str(c) for r in self.district.tabs(unit)["Kiểm tra"] for c in r if c)
+
+    def progress(self, unit: str) -> dict:
+        rows = self.district.master()[PROGRESS_TAB]
+        return next(dict(zip(rows[0], r, strict=False)) for r in rows[1:] if r[0] == unit)
+
+
+def a1(ws, table: str, column: str, row: int) -> str:
+    """Where a column of a table sits in a unit spreadsheet made from the templates."""
+    keys = [c.key for c in ws.templates.table(table).columns]
+    return f"{get_column_letter(keys.index(column) + 1)}{row}"
+
+
+@pytest.fixture(params=["local", "google"])
+def site(request, tmp_path, clock):
+    if request.param == "local":
+        ws = make_district(tmp_path / "district", clock=clock)
+        yield LocalSite(ws, clock)
+        ws.close()
+        return
+    district = GoogleDistrict(tmp_path / "google")
+    district.clock.now = vn("2022-06-10")
+    yield GoogleSite(district)
+    district.close()
+
+
+def test_a_locked_sheet_says_so_notices_late_edits_and_relocks(site):
+    """The same on both backends: the lock notice in "Kiểm tra", an edit saved after the
+    lock noticed once (not archived), the lock redone (write bits / protection given back
+    by hand), the edit taken in on reopen, and who saved each version."""
+    ws, clock = site.ws, site.clock
     sync_once(ws)
-    path = sheet_path(ws, "XA_PH")
-    assert LOCK_LINE not in check_tab_text(path)
+    assert LOCK_LINE not in site.check_text("XA_PH")
+    # Who saved a version: the workbook's owner; Drive's lastModifyingUser.
+    site.edit("XA_PH", 41)
+    clock.tick(10)
+    sync_once(ws)
+    code, out = run("history", "--unit", "xa_ph", "--table", "dao_tao", "--json",
+                    "--config", str(ws.config.path))
+    assert code == 0, out
+    versions = [v for v in json.loads(out) if v["values"] and v["values"].get("so_nguoi") == 41]
+    assert versions and versions[-1]["saved_by"] == site.person
+
     clock.now = vn("2022-06-20")  # the lock day
     result = sync_once(ws)
-    assert not writable(path)
+    assert site.locked("XA_PH")
     # Where the clerk looks: the period is closed, changes are not taken, whom to ask.
-    text = check_tab_text(path)
+    text = site.check_text("XA_PH")
     assert LOCK_LINE in text and "khoá sổ từ ngày 20/6/2022" in text
     assert "không được ghi nhận" in text and "liên hệ bộ phận tổng hợp" in text
     assert result.period_closed
@@ -72,14 +177,14 @@ def test_a_locked_sheet_says_so_notices_late_edits_and_relocks(district, clock):
     assert "Kỳ 2022S1 đã khoá sổ từ ngày 20/06/2022" in out and "12/12 đơn vị" in out
     assert "period reopen" in out
 
-    # A clerk restores the write bit and saves a change anyway.
+    # A clerk undoes the lock and saves a change anyway.
     before = ws.archive.row_versions("2022S1")
-    os.chmod(path, 0o644)
-    set_cell(path, "Đào tạo, bồi dưỡng", 2, "Số lượt người", 99)
+    site.unlock_by_hand("XA_PH")
+    site.edit("XA_PH", 99)
     clock.now = vn("2022-06-21")
     result = sync_once(ws)
     assert result.units_read == 0 and ws.archive.row_versions("2022S1") == before
-    assert not writable(path)  # the lock is redone
+    assert site.locked("XA_PH")  # the lock is redone
     assert result.relocked == ["2022S1/XA_PH"] and result.late_edits == ["2022S1/XA_PH"]
     assert actions(ws, "XA_PH")[-2:] == ["late-edit", "relock"]
     # Shown to the coordinator: status, "Tiến độ"; and to the clerk in "Kiểm tra".
@@ -88,20 +193,21 @@ def test_a_locked_sheet_says_so_notices_late_edits_and_relocks(district, clock):
     assert status(ws)["VP"]["late_edit_at"] is None
     code, out = run("status", "--config", str(ws.config.path))
     assert "sửa sau khoá lúc" in out
-    assert "đã sửa sau khi khoá" in master_progress(ws, "2022S1", "XA_PH")["Khoá"]
-    assert master_progress(ws, "2022S1", "VP")["Khoá"] == "Chỉ xem"
-    assert "đã được lưu lúc" in check_tab_text(path)
+    assert "đã sửa sau khi khoá" in site.progress("XA_PH")["Khoá"]
+    assert site.progress("VP")["Khoá"] == "Chỉ xem"
+    assert "đã được lưu lúc" in site.check_text("XA_PH")
     # Noticed once, not at every cycle.
-    clock.tick(10)
-    result = sync_once(ws)
+    for _ in range(site.settle_cycles):
+        clock.tick(10)
+        result = sync_once(ws)
     assert result.late_edits == [] and result.relocked == []
     assert actions(ws, "XA_PH").count("late-edit") == 1
 
-    # Write bits restored without an edit: relocked, logged, no late edit.
-    os.chmod(sheet_path(ws, "VP"), 0o664)
+    # The lock undone without an edit: relocked, logged, no late edit.
+    site.unlock_by_hand("VP")
     clock.tick(10)
     result = sync_once(ws)
-    assert result.relocked == ["2022S1/VP"] and not writable(sheet_path(ws, "VP"))
+    assert result.relocked == ["2022S1/VP"] and site.locked("VP")
     assert "late-edit" not in actions(ws, "VP")
 
     # Reopened: the late edit is read and archived.
@@ -109,13 +215,14 @@ def test_a_locked_sheet_says_so_notices_late_edits_and_relocks(district, clock):
     code, out = run("period", "reopen", "2022S1", "--unit", "XA_PH", "--until", until,
                     "--config", str(ws.config.path))
     assert code == 0, out
+    assert not site.locked("XA_PH")
     clock.tick(10)
     result = sync_once(ws)
     assert result.units_read == 1
     rows = [r for r in ws.archive.current_rows("2022S1", unit="XA_PH") if r.table == "dao_tao"]
     assert any(r.values.get("so_nguoi") == 99 for r in rows)
     assert status(ws)["XA_PH"]["late_edit_at"] is None
-    assert LOCK_LINE not in check_tab_text(path)
+    assert LOCK_LINE not in site.check_text("XA_PH")
 
 
 def test_backdating_a_late_sign_off_does_not_make_it_on_time(district, clock):

@@ -90,7 +90,9 @@ class Workspace:
         as `datetime.date`: the form every stage after validation works with (the checks,
         the master, the report). The archive keeps dates as ISO text; `with_dates` is the
         one place that turns them back."""
-        rows = self.archive.current_rows(period or self.period.code)
+        # Streamed from the cursor: the archive's rows and the dated ones are never two
+        # whole lists at once.
+        rows = self.archive.iter_current_rows(period or self.period.code)
         return with_dates(rows, self.templates)
 
     def close(self) -> None:

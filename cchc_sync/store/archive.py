@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from cchc_sync.domain.records import CurrentRow, Finding, Severity, TabLayout, TypedRow, Unit
@@ -410,6 +411,15 @@ class Archive:
         self, period: str, as_of: str | None = None, unit: str | None = None
     ) -> list[CurrentRow]:
         """The latest non-deleted version of every row (as of a past time, if given)."""
+        return list(self.iter_current_rows(period, as_of, unit))
+
+    def iter_current_rows(
+        self, period: str, as_of: str | None = None, unit: str | None = None
+    ) -> Iterator[CurrentRow]:
+        """current_rows one at a time, straight from the cursor: no list of the database's
+        rows beside the list a caller builds. Names and short texts that repeat from row
+        to row (column keys, tables, unit codes, field names, choice codes) are interned:
+        one string for every row instead of one per row (issue 17 item 6)."""
         params: list[Any] = [period]
         time_filter = ""
         if as_of:
@@ -434,15 +444,13 @@ class Archive:
             ORDER BY v.unit, v.tbl, p.sheet_row, v.row_key
             """,
             params,
-        ).fetchall()
-        return [
-            CurrentRow(
-                unit=r["unit"], table=r["tbl"], key=r["row_key"],
+        )
+        for r in rows:
+            yield CurrentRow(
+                unit=intern(r["unit"]), table=intern(r["tbl"]), key=r["row_key"],
                 sheet_row=r["sheet_row"] if not as_of else None,
-                values=json.loads(r["data"]), explanation=r["explanation"],
+                values=_interned(json.loads(r["data"])), explanation=r["explanation"],
             )
-            for r in rows
-        ]
 
     def row_versions(self, period: str) -> list[sqlite3.Row]:
         return self.db.execute(
@@ -559,6 +567,15 @@ class Archive:
 
 def _row_identity(r: sqlite3.Row) -> tuple:
     return (r["unit"], r["tbl"] or "", r["row_key"], r["col"], r["rule"], r["message"])
+
+
+_INTERNED_TEXT = 40
+"""Texts up to this long are interned when rows are loaded (codes, names, field labels)."""
+
+
+def _interned(values: dict[str, Any]) -> dict[str, Any]:
+    return {intern(k): intern(v) if isinstance(v, str) and len(v) <= _INTERNED_TEXT else v
+            for k, v in values.items()}
 
 
 def _layout_json(layout: TabLayout) -> str:

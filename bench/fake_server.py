@@ -14,6 +14,9 @@ JSON line ``{"url": ...}`` on start, then answers one JSON line per command read
   service account and shared with the unit's e-mail as writer, its "_cchc" unit code and
   name set (as the owner: the range is protected); then the content as above.
   Answers ``{"id": ...}``.
+- ``{"op": "shared_drive_folder", "member": EMAIL}`` — a shared drive whose Content
+  manager is that service account, and a folder in it (`FakeGoogle.create_shared_drive_folder`).
+  Answers ``{"id": FOLDER}``.
 - ``{"op": "register_key", "info": {...}}`` — verify the JWT signatures of this service
   account from now on (as the tests do).
 - ``{"op": "rss"}`` — ``{"peak_rss_mb": ...}`` of this process.
@@ -48,9 +51,9 @@ from typing import Any
 import bench.synth as synth
 from cchc_sync.app.demo_google import typed
 from cchc_sync.domain.templates import load_template_set
-from cchc_sync.testing.fake_google import FakeGoogle
+from cchc_sync.testing.fake_google import FakeGoogle, shared_drives
 from cchc_sync.testing.fake_google import render as fake_render
-from cchc_sync.testing.fake_google.model import SHEETS_MIME, Cell, Sheet, Spreadsheet
+from cchc_sync.testing.fake_google.model import SHEETS_MIME, Cell, DriveFile, Sheet, Spreadsheet
 from cchc_sync.testing.fake_google.sheets import set_cell
 
 
@@ -103,9 +106,15 @@ def snapshot(fake: FakeGoogle, source: str) -> str:
     store = fake.store
     with store.lock:
         src = store.files[source]
-        file = store.create_file(src.name, SHEETS_MIME, src.owner, app_created=True)
+        file = store.create_file(src.name, SHEETS_MIME, _maker(src), app_created=True)
         file.spreadsheet = copy_spreadsheet(src.spreadsheet, file.id)
         return file.id
+
+
+def _maker(file: DriveFile) -> str:
+    """Who made a file: its owner in a My Drive, its creator in a shared drive (which owns
+    its files)."""
+    return file.owner or file.creator
 
 
 def seed(fake: FakeGoogle, templates, command: dict[str, Any]) -> str:
@@ -115,8 +124,12 @@ def seed(fake: FakeGoogle, templates, command: dict[str, Any]) -> str:
     if not file_id:
         with store.lock:
             src = store.files[command["source"]]
-            file = store.create_file(command["name"], SHEETS_MIME, src.owner,
+            maker = _maker(src)
+            file = store.create_file(command["name"], SHEETS_MIME, maker,
                                      [command["folder"]], app_created=True)
+            drive_id = shared_drives.drive_of_parents(store, [command["folder"]])
+            if drive_id:  # the drive's file, as the backend's files.create there makes it
+                shared_drives.place_in_drive(store, file, drive_id, maker)
             file.permissions.append(store.make_permission("user", "writer", unit.email))
             file.spreadsheet = copy_spreadsheet(src.spreadsheet, file.id)
             file.spreadsheet.props["title"] = command["name"]
@@ -125,7 +138,7 @@ def seed(fake: FakeGoogle, templates, command: dict[str, Any]) -> str:
             meta = file.spreadsheet.sheet_by_title("_cchc")
             set_cell(meta, 0, 1, unit.code, "RAW")
             set_cell(meta, 1, 1, unit.name, "RAW")
-            store.bump(file, src.owner)
+            store.bump(file, maker)
             file_id = file.id
     type_unit(fake, templates, file_id, unit, command["seed"])
     return file_id
@@ -157,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                     out: dict[str, Any] = {"id": seed(fake, templates, command)}
                 elif op == "snapshot":
                     out = {"id": snapshot(fake, command["source"])}
+                elif op == "shared_drive_folder":
+                    out = {"id": fake.create_shared_drive_folder(command["member"])}
                 elif op == "register_key":
                     fake.register_key(command["info"])
                     out = {}

@@ -124,7 +124,7 @@ def google_bench(root: Path, n: int, *, latency_ms: float = 0.0, seed: int = syn
         root.mkdir(parents=True, exist_ok=True)
         info = make_service_account_key(key, fake.token_uri, DEFAULT_EMAIL)
         fake.call("register_key", info=info)
-        folder = fake.create_folder("Báo cáo CCHC", share_with=DEFAULT_EMAIL)
+        folder = fake.create_shared_drive_folder(DEFAULT_EMAIL)
         google = GoogleSettings(credentials=key, folder=folder, endpoint=fake.url,
                                 coordinators=(COORDINATOR,), reads_per_minute=FAST,
                                 writes_per_minute=FAST)

@@ -65,6 +65,9 @@ def test_google_demo_uses_its_own_folder_and_saves_xlsx_copies(tmp_path):
     assert (local / "ghi-chu.txt").read_text() == "kept"  # the local demo is not touched
     copies = tmp_path / "cchc-sync-demo-google" / "xlsx"
     assert str(copies) in done.stdout and "16 bảng tính" in done.stdout
+    # It says which Google setup it played (the only one where a service account may create
+    # files) and what an office with a free account does instead.
+    assert "Bộ nhớ dùng chung" in done.stdout and "cchc-sync google login" in done.stdout
     files = sorted(copies.glob("*.xlsx"))
     assert len(files) == 16  # 15 units and the master
     master = openpyxl.load_workbook(next(f for f in files if f.name.startswith("tong-hop")))

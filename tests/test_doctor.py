@@ -111,10 +111,13 @@ def fake():
         yield server
 
 
-def _google_config(tmp_path, fake, *, units=UNITS_CSV, interval=10):
+def _google_config(tmp_path, fake, *, units=UNITS_CSV, interval=10, my_drive=False):
+    """A service account's config; its folder is in a shared drive (where Google lets a
+    service account create files) unless `my_drive`: then a person's folder shared with it."""
     key = tmp_path / "key.json"
     fake.register_key(make_service_account_key(key, fake.token_uri))
-    folder = fake.create_folder("Báo cáo CCHC", share_with=DEFAULT_EMAIL)
+    folder = (fake.create_folder("Báo cáo CCHC", share_with=DEFAULT_EMAIL) if my_drive
+              else fake.create_shared_drive_folder(DEFAULT_EMAIL))
     (tmp_path / "units.csv").write_text(units, encoding="utf-8")
     config = tmp_path / "cchc-sync.toml"
     config.write_text(
@@ -173,12 +176,8 @@ def test_an_api_not_enabled_shows_its_activation_link(tmp_path, fake, api, title
 
 
 def test_a_service_account_without_storage_is_told_to_use_a_shared_drive(tmp_path, fake):
-    config, _, _ = _google_config(tmp_path, fake)
-    fake.service_account_storage = False
-    try:
-        failed = _failed(run_doctor(config))
-    finally:
-        fake.service_account_storage = True
+    config, _, _ = _google_config(tmp_path, fake, my_drive=True)  # refused, as by Google
+    failed = _failed(run_doctor(config))
     assert "Bộ nhớ dùng chung" in failed["google.create"].fix
     assert "storage quota" in failed["google.create"].detail
 
@@ -232,7 +231,7 @@ def test_no_sign_in_yet_is_named_with_the_command(tmp_path, fake):
 
 
 def test_delegation_not_granted_by_the_admin_is_named(tmp_path, fake):
-    config, _, folder = _google_config(tmp_path, fake)
+    config, _, folder = _google_config(tmp_path, fake, my_drive=True)
     text = config.read_text(encoding="utf-8")
     config.write_text(text + "subject = 'phongnoivu@example.gov.vn'\n", encoding="utf-8")
     failed = _failed(run_doctor(config))
@@ -253,7 +252,7 @@ def test_a_master_someone_may_edit_is_named(tmp_path, fake):
     (tmp_path / "src.csv").write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
     key = tmp_path / "key.json"
     fake.register_key(make_service_account_key(key, fake.token_uri))
-    folder = fake.create_folder("Báo cáo CCHC", share_with=DEFAULT_EMAIL)
+    folder = fake.create_shared_drive_folder(DEFAULT_EMAIL)
     google = GoogleSettings(credentials=key, folder=folder, endpoint=fake.url,
                             coordinators=("phongnoivu@example.gov.vn",))
     ws = init_workspace(tmp_path / "ws", units_csv=tmp_path / "src.csv", period="2022S1",

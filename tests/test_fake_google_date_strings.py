@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from cchc_sync.testing.fake_google import FakeGoogle, cellvalues
-from tests.test_fake_google_units import SA
+from tests.test_fake_google_units import PERSON
 
 THIS_YEAR = dt.date.today().year
 SERIAL_15_JUNE = (dt.date(THIS_YEAR, 6, 15) - dt.date(1899, 12, 30)).days
@@ -46,7 +46,7 @@ def test_other_numbers_stay_numbers(number_format):
 
 def test_a_vi_vn_sheet_answers_dates_as_strings_and_grid_data_agrees():
     """Column A is a date column (`dd/mm/yyyy`), B a count (`#,##0`), C a percent."""
-    with FakeGoogle(require_auth=False, default_account=SA) as fake, \
+    with FakeGoogle(require_auth=False, default_account=PERSON) as fake, \
             requests.Session() as http:
         check_date_strings(fake, lambda method, path, **kw: http.request(
             method, fake.url + path, **kw))

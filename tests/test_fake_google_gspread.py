@@ -42,10 +42,23 @@ def key_file(fake, tmp_path_factory):
     return path
 
 
+SEES_FOLDER = READONLY_DRIVE_SCOPES
+"""The scopes of a client that creates into a folder a person made (as the backend with a
+configured folder): with drive.file alone the folder is invisible to it (404)."""
+
+
+@pytest.fixture(scope="module")
+def drive(fake):
+    """Where the service account creates its spreadsheets: a folder of a shared drive whose
+    Content manager it is. Google lets a service account create files nowhere else since
+    2025 (403 storageQuotaExceeded), and neither does the fake."""
+    return fake.create_shared_drive_folder(DEFAULT_EMAIL)
+
+
 @pytest.fixture()
 def gc(fake, key_file):
     fake.clear_faults()
-    return build_gspread_client(key_file, endpoint=fake.url)
+    return build_gspread_client(key_file, endpoint=fake.url, scopes=SEES_FOLDER)
 
 
 def drive_list(gc, **params):
@@ -76,8 +89,8 @@ def test_rewrite_url():
                               "https://www.googleapis.com/auth/drive.file")
 
 
-def test_values_raw_user_entered_and_render_options(gc, fake):
-    sh = gc.create("Values")
+def test_values_raw_user_entered_and_render_options(gc, fake, drive):
+    sh = gc.create("Values", drive)
     ws = sh.sheet1
     data = sh.add_worksheet("Data", rows=20, cols=6)
     assert [w.title for w in sh.worksheets()] == ["Sheet1", "Data"]
@@ -114,8 +127,8 @@ def test_values_raw_user_entered_and_render_options(gc, fake):
     assert fake.errors == []
 
 
-def test_notes_formats_and_grid_data(gc, fake):
-    sh = gc.create("Formats")
+def test_notes_formats_and_grid_data(gc, fake, drive):
+    sh = gc.create("Formats", drive)
     ws = sh.sheet1
     ws.update([["Unit", "Score"], ["North", 3]], "A1")
     sh.batch_update({"requests": [
@@ -153,8 +166,8 @@ def test_notes_formats_and_grid_data(gc, fake):
     assert dump["sheets"][0]["frozenRowCount"] == 1
 
 
-def test_batch_update_is_atomic(gc, fake):
-    sh = gc.create("Atomic")
+def test_batch_update_is_atomic(gc, fake, drive):
+    sh = gc.create("Atomic", drive)
     sh.sheet1.update([["keep"]], "A1")
     before = fake.spreadsheet(sh.id)
     with pytest.raises(gspread.exceptions.APIError) as err:
@@ -168,8 +181,8 @@ def test_batch_update_is_atomic(gc, fake):
     assert after == before  # nothing applied, modifiedTime and version unchanged
 
 
-def test_insert_and_delete_rows_move_everything(gc, fake):
-    sh = gc.create("Rows")
+def test_insert_and_delete_rows_move_everything(gc, fake, drive):
+    sh = gc.create("Rows", drive)
     ws = sh.sheet1
     ws.update([["a"], ["b"], ["c"]], "A1")
     ws.update_note("A2", "note on b")
@@ -186,11 +199,12 @@ def test_insert_and_delete_rows_move_everything(gc, fake):
     assert dump["rowCount"] == 999
 
 
-def test_drive_listing_shows_every_edit(gc, fake):
+def test_drive_listing_shows_every_edit(gc, fake, drive):
     folder = gc.http_client.request("post", DRIVE_FILES, params={"supportsAllDrives": True},
-                                    json={"name": "Collection", "mimeType": FOLDER_MIME}).json()
+                                    json={"name": "Collection", "mimeType": FOLDER_MIME,
+                                          "parents": [drive]}).json()
     sh = gc.create("Unit A", folder_id=folder["id"])
-    gc.create("Elsewhere")
+    gc.create("Elsewhere", drive)
     query = (f"'{folder['id']}' in parents and mimeType='{SHEETS_MIME}' and trashed=false")
 
     def entry():
@@ -224,20 +238,22 @@ def test_drive_listing_shows_every_edit(gc, fake):
     assert len(page["files"]) == 1 and page["nextPageToken"]
 
 
-def test_sharing_with_permissions(gc):
-    sh = gc.create("Shared")
+def test_sharing_with_permissions(gc, drive):
+    sh = gc.create("Shared", drive)
     sh.share("bob@example.com", perm_type="user", role="writer", notify=False)
     perms = sh.list_permissions()
     by_email = {p.get("emailAddress"): p for p in perms}
     assert by_email["bob@example.com"]["role"] == "writer"
-    assert by_email[DEFAULT_EMAIL]["role"] == "owner"
+    # In a shared drive the drive owns the file: nobody has the owner role (the service
+    # account reaches it as a member of the drive).
+    assert "owner" not in {p["role"] for p in perms}
     sh.remove_permissions("bob@example.com")
     assert "bob@example.com" not in {p.get("emailAddress") for p in sh.list_permissions()}
 
 
-def test_not_found_and_forbidden_codes_come_from_the_body(gc, fake):
-    gone = gc.create("Gone")
-    private = gc.create("Private")
+def test_not_found_and_forbidden_codes_come_from_the_body(gc, fake, drive):
+    gone = gc.create("Gone", drive)
+    private = gc.create("Private", drive)
     fake.delete(gone.id)
     fake.unshare(private.id)
     with pytest.raises(gspread.exceptions.APIError) as err:
@@ -256,8 +272,8 @@ def test_not_found_and_forbidden_codes_come_from_the_body(gc, fake):
     assert err.value.code == 404 and err.value.error["errors"][0]["reason"] == "notFound"
 
 
-def test_quota_fault_is_a_429_with_retry_after(gc, fake):
-    sh = gc.create("Quota")
+def test_quota_fault_is_a_429_with_retry_after(gc, fake, drive):
+    sh = gc.create("Quota", drive)
     fake.set_faults(status=429, rate=1.0, retry_after=1, seed=7)
     try:
         with pytest.raises(gspread.exceptions.APIError) as err:
@@ -275,10 +291,10 @@ def test_quota_fault_is_a_429_with_retry_after(gc, fake):
     assert sh.values_batch_get(["A1"])["valueRanges"][0]["range"] == "Sheet1!A1"  # count spent
 
 
-def test_stats_count_exactly_per_kind(fake, key_file):
+def test_stats_count_exactly_per_kind(fake, key_file, drive):
     fake.clear_faults()
-    gc = build_gspread_client(key_file, endpoint=fake.url)  # no token yet
-    sh_id = gc.create("Counted").id  # token + drive create + spreadsheets.get
+    gc = build_gspread_client(key_file, endpoint=fake.url, scopes=SEES_FOLDER)  # no token yet
+    sh_id = gc.create("Counted", drive).id  # token + drive create + spreadsheets.get
     sh = gc.open_by_key(sh_id)
     fake.set_faults(status=500, count=1, kinds=["GET values.batchGet"])
     with pytest.raises(gspread.exceptions.APIError):
@@ -300,11 +316,11 @@ def test_stats_count_exactly_per_kind(fake, key_file):
     assert fake.stats()["by_kind"] == {"GET spreadsheets.get": 2}
 
 
-def test_faulted_requests_are_counted(fake, key_file):
+def test_faulted_requests_are_counted(fake, key_file, drive):
     fake.clear_faults()
     fake.reset_stats()
-    gc = build_gspread_client(key_file, endpoint=fake.url)
-    sh = gc.create("Faulted")
+    gc = build_gspread_client(key_file, endpoint=fake.url, scopes=SEES_FOLDER)
+    sh = gc.create("Faulted", drive)
     fake.set_faults(status=500, count=2)
     for _ in range(2):
         with pytest.raises(gspread.exceptions.APIError):
@@ -315,8 +331,8 @@ def test_faulted_requests_are_counted(fake, key_file):
     assert stats["by_status"]["500"] == 2
 
 
-def test_token_expiry_is_refreshed_by_google_auth(gc, fake):
-    sh = gc.create("Refresh")
+def test_token_expiry_is_refreshed_by_google_auth(gc, fake, drive):
+    sh = gc.create("Refresh", drive)
     fake.reset_stats()
     fake.expire_tokens()
     assert sh.values_get("A1") == {"range": "Sheet1!A1", "majorDimension": "ROWS"}
@@ -335,8 +351,8 @@ def test_requests_without_a_token_get_googles_401(fake):
     assert "WWW-Authenticate" in got.headers
 
 
-def test_connection_resets_and_latency(gc, fake):
-    sh = gc.create("Flaky")
+def test_connection_resets_and_latency(gc, fake, drive):
+    sh = gc.create("Flaky", drive)
     fake.set_faults(reset_connection_rate=1.0)
     try:
         with pytest.raises(requests.exceptions.ConnectionError):
@@ -350,23 +366,23 @@ def test_connection_resets_and_latency(gc, fake):
     fake.clear_faults()
 
 
-def test_token_endpoint_failure(fake, key_file):
+def test_token_endpoint_failure(fake, key_file, drive):
     fake.set_faults(token_status=400)
     try:
-        gc = build_gspread_client(key_file, endpoint=fake.url)
+        gc = build_gspread_client(key_file, endpoint=fake.url, scopes=SEES_FOLDER)
         with pytest.raises(RefreshError):
-            gc.create("No token")
+            gc.create("No token", drive)
     finally:
         fake.clear_faults()
 
 
-def test_token_endpoint_500_is_retried_three_times_by_google_auth(fake, key_file):
+def test_token_endpoint_500_is_retried_three_times_by_google_auth(fake, key_file, drive):
     fake.reset_stats()
     fake.set_faults(token_status=500)
     try:
-        gc = build_gspread_client(key_file, endpoint=fake.url)
+        gc = build_gspread_client(key_file, endpoint=fake.url, scopes=SEES_FOLDER)
         with pytest.raises(RefreshError):
-            gc.create("No token")  # google-auth waits ~1 s and ~2 s between its attempts
+            gc.create("No token", drive)  # google-auth waits ~1 s and ~2 s between its attempts
     finally:
         fake.clear_faults()
     assert fake.stats()["by_kind"] == {"POST token": 3}
@@ -383,8 +399,8 @@ def test_drive_file_scope_sees_only_app_created_files(fake, key_file):
     assert seeded in {f["id"] for f in wide.list_spreadsheet_files()}
 
 
-def test_person_edits_respect_protection_and_validation(gc, fake):
-    sh = gc.create("Protected")
+def test_person_edits_respect_protection_and_validation(gc, fake, drive):
+    sh = gc.create("Protected", drive)
     ws = sh.sheet1
     ws.add_protected_range("A1:B1", editor_users_emails=[DEFAULT_EMAIL])
     sh.batch_update({"requests": [{"setDataValidation": {
@@ -404,8 +420,8 @@ def test_person_edits_respect_protection_and_validation(gc, fake):
     assert dump["dataValidation"]["A2"]["condition"]["type"] == "NUMBER_BETWEEN"
 
 
-def test_append_rows_finds_the_table(gc):
-    sh = gc.create("Append")
+def test_append_rows_finds_the_table(gc, drive):
+    sh = gc.create("Append", drive)
     ws = sh.sheet1
     ws.update([["h1", "h2"], ["1", "2"]], "A1")
     ws.append_rows([["3", "4"], ["5", "6"]])
@@ -415,8 +431,8 @@ def test_append_rows_finds_the_table(gc):
     assert resp["updates"]["updatedRange"] == "Sheet1!A5"
 
 
-def test_control_endpoints_over_http(fake, gc):
-    sh = gc.create("Control")
+def test_control_endpoints_over_http(fake, gc, drive):
+    sh = gc.create("Control", drive)
     base = f"{fake.url}/_fake"
     assert requests.post(f"{base}/faults", json={"status": 503, "rate": 1.0}).ok
     with pytest.raises(gspread.exceptions.APIError) as err:

@@ -12,9 +12,10 @@ import pytest
 import tests.test_fake_google_gspread as end_to_end
 from cchc_sync.sources.google.client import build_gspread_client
 from cchc_sync.testing.fake_google import FakeGoogle
-from cchc_sync.testing.keys import make_service_account_key
+from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
 
-fake, key_file, gc = end_to_end.fake, end_to_end.key_file, end_to_end.gc  # shared fixtures
+fake, key_file, gc, drive = (end_to_end.fake, end_to_end.key_file, end_to_end.gc,
+                             end_to_end.drive)  # shared fixtures
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"
 OTHER_PROJECT = "robot@other-project.iam.gserviceaccount.com"
@@ -86,8 +87,8 @@ def missing(gc, sid: str, metadata_id: int) -> bool:
     return error(response, 404) == f"No developer metadata with ID {metadata_id}."
 
 
-def test_create_answers_googles_shapes_and_get_reads_them(gc, fake):
-    sh = gc.create("Meta shapes")
+def test_create_answers_googles_shapes_and_get_reads_them(gc, fake, drive):
+    sh = gc.create("Meta shapes", drive)
     replies = ok(batch(
         gc, sh.id,
         {"addSheet": {"properties": {"sheetId": 77, "title": "Other"}}},
@@ -129,8 +130,8 @@ def test_assigned_ids_are_deterministic(tmp_path):
         with FakeGoogle(seed=11) as server:
             key = tmp_path / f"sa{run}.json"
             make_service_account_key(key, server.token_uri)
-            client = build_gspread_client(key, endpoint=server.url)
-            sh = client.create("Same")
+            client = build_gspread_client(key, endpoint=server.url, scopes=end_to_end.SEES_FOLDER)
+            sh = client.create("Same", server.create_shared_drive_folder(DEFAULT_EMAIL))
             replies = ok(batch(client, sh.id, create("a", {"sheetId": 0}),
                                create("b", row(0, 1))))["replies"]
             ids.append((sh.id, [r["createDeveloperMetadata"]["developerMetadata"]["metadataId"]
@@ -139,8 +140,8 @@ def test_assigned_ids_are_deterministic(tmp_path):
     assert len(set(ids[0][1])) == 2
 
 
-def test_a_used_metadata_id_fails_the_whole_batch(gc, fake):
-    sh = gc.create("Meta duplicate")
+def test_a_used_metadata_id_fails_the_whole_batch(gc, fake, drive):
+    sh = gc.create("Meta duplicate", drive)
     ok(batch(gc, sh.id, create("first", row(0, 0), "v", 42)))
     before = fake.spreadsheet(sh.id)
     response = batch(
@@ -181,25 +182,25 @@ def test_a_used_metadata_id_fails_the_whole_batch(gc, fake):
       "location": {"sheetId": 0}},
      "metadataId must be positive."),
 ])
-def test_invalid_creates_are_refused(gc, fake, developer_metadata, message):
-    sh = gc.create("Meta invalid")
+def test_invalid_creates_are_refused(gc, fake, developer_metadata, message, drive):
+    sh = gc.create("Meta invalid", drive)
     response = batch(gc, sh.id, {"createDeveloperMetadata": {
         "developerMetadata": developer_metadata}})
     assert error(response) == f"Invalid requests[0].createDeveloperMetadata: {message}"
     assert fake.spreadsheet(sh.id)["developerMetadata"] == []
 
 
-def test_two_locations_at_once_is_a_payload_error(gc):
-    sh = gc.create("Meta oneof")
+def test_two_locations_at_once_is_a_payload_error(gc, drive):
+    sh = gc.create("Meta oneof", drive)
     response = batch(gc, sh.id, create("k", {"sheetId": 0, "spreadsheet": True}))
     assert error(response) == ("Invalid JSON payload received. Oneof field 'location' is "
                                "already set. Cannot set 'spreadsheet'")
 
 
 @pytest.fixture()
-def layout(gc):
+def layout(gc, drive):
     """Row 3 (index 2), row 5, column B, the sheet, the spreadsheet; a second sheet's row."""
-    sh = gc.create("Meta layout")
+    sh = gc.create("Meta layout", drive)
     ok(batch(gc, sh.id,
              {"addSheet": {"properties": {"sheetId": 9, "title": "Two"}}},
              create("row", row(0, 2), "three", 1),
@@ -398,8 +399,8 @@ def _dimension(sheet_id: int, dim: str, start: int, end: int) -> dict:
     return {"sheetId": sheet_id, "dimension": dim, "startIndex": start, "endIndex": end}
 
 
-def test_row_and_column_metadata_follows_structure_changes(gc, fake):
-    sh = gc.create("Meta moves")
+def test_row_and_column_metadata_follows_structure_changes(gc, fake, drive):
+    sh = gc.create("Meta moves", drive)
     sh.sheet1.update([[f"r{i}"] for i in range(1, 11)], "A1")
     ok(batch(gc, sh.id, create("r2", row(0, 1), None, 2), create("r5", row(0, 4), None, 5),
              create("r8", row(0, 7), None, 8), create("cC", col(0, 2), None, 30)))
@@ -439,8 +440,8 @@ def test_row_and_column_metadata_follows_structure_changes(gc, fake):
     assert rows() == {2: 1}
 
 
-def test_sort_paste_and_value_edits_leave_metadata_on_its_row(gc, fake):
-    sh = gc.create("Meta stays")
+def test_sort_paste_and_value_edits_leave_metadata_on_its_row(gc, fake, drive):
+    sh = gc.create("Meta stays", drive)
     sh.sheet1.update([["c"], ["a"], ["b"]], "A1")
     ok(batch(gc, sh.id, create("first", row(0, 0), None, 1), create("third", row(0, 2), None, 3)))
     ok(batch(gc, sh.id, {"sortRange": {
@@ -505,8 +506,8 @@ def _decorate(gc, sid: str) -> None:
         "fields": "userEnteredValue,note,userEnteredFormat.backgroundColor,dataValidation"}}))
 
 
-def test_sort_range_moves_each_whole_cell_with_its_row(gc, fake):
-    sh = gc.create("Sort whole cells")
+def test_sort_range_moves_each_whole_cell_with_its_row(gc, fake, drive):
+    sh = gc.create("Sort whole cells", drive)
     _decorate(gc, sh.id)
     ok(batch(gc, sh.id, {"sortRange": {
         "range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 0,
@@ -521,8 +522,8 @@ def test_sort_range_moves_each_whole_cell_with_its_row(gc, fake):
     assert "userEnteredFormat" not in cells["B1"] and "userEnteredFormat" not in cells["B2"]
 
 
-def test_dimension_changes_move_notes_formats_and_validation(gc, fake):
-    sh = gc.create("Dimensions whole cells")
+def test_dimension_changes_move_notes_formats_and_validation(gc, fake, drive):
+    sh = gc.create("Dimensions whole cells", drive)
     _decorate(gc, sh.id)
     ok(batch(gc, sh.id, {"insertDimension": {"range": _dimension(0, "ROWS", 1, 2)}},
              {"insertDimension": {"range": _dimension(0, "COLUMNS", 0, 1)}}))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cchc_sync.testing.fake_google.control import get_file
-from tests.test_fake_google_gspread import fake, gc, key_file  # noqa: F401  (fixtures)
+from tests.test_fake_google_gspread import drive, fake, gc, key_file  # noqa: F401  (fixtures)
 
 
 def _cells(sid: int, row: int, text: str) -> dict:
@@ -15,9 +15,9 @@ def _cells(sid: int, row: int, text: str) -> dict:
                             "fields": "userEnteredValue"}}
 
 
-def test_tabs_a_batch_cannot_touch_are_shared_and_a_failure_changes_nothing(fake, gc):  # noqa: F811
+def test_tabs_a_batch_cannot_touch_are_shared_and_a_failure_changes_nothing(fake, gc, drive):  # noqa: F811
     """The fake's own speed, checked through its store: untouched tabs are the same objects."""
-    sh = gc.create("Sổ")
+    sh = gc.create("Sổ", drive)
     sh.batch_update({"requests": [{"addSheet": {"properties": {"sheetId": 7, "title": "B"}}}]})
     first = sh.sheet1.id
     sh.batch_update({"requests": [_cells(first, 0, "a"), _cells(7, 0, "b")]})

@@ -13,6 +13,10 @@ from cchc_sync.testing.fake_google.errors import ApiError
 from cchc_sync.testing.fake_google.model import DriveFile
 
 SA = "cchc-sync@test-project.iam.gserviceaccount.com"
+PERSON = "phongnoivu@example.gov.vn"
+"""Who the HTTP tests act as: a person signed in (user OAuth). `spreadsheets.create` has no
+parent, so a service account's would land in its own My Drive, which Google refuses since
+2025 (403 storageQuotaExceeded), as the fake does."""
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -206,7 +210,7 @@ def test_drive_query():
 
 @pytest.fixture(scope="module")
 def api():
-    with FakeGoogle(require_auth=False, default_account=SA) as fake:
+    with FakeGoogle(require_auth=False, default_account=PERSON) as fake:
         session = requests.Session()
 
         def call(method, path, **kw):
@@ -275,12 +279,12 @@ def test_drive_update_copy_trash(api):
 def test_readers_and_protected_ranges_refuse_api_writes(api):
     fake = api.fake
     put = {"valueInputOption": "RAW"}
-    read_only = fake.create_spreadsheet("R", share_with=SA, role="reader")
+    read_only = fake.create_spreadsheet("R", share_with=PERSON, role="reader")
     got = api("PUT", f"/v4/spreadsheets/{read_only}/values/A1", params=put,
               json={"values": [["x"]]})
     assert got.status_code == 403
     assert api("GET", f"/v4/spreadsheets/{read_only}/values/A1").status_code == 200
-    clerks = fake.create_spreadsheet("C", share_with=SA)
+    clerks = fake.create_spreadsheet("C", share_with=PERSON)
     fake.edit_cells(clerks, "Sheet1", "A1", [["header"]])
     # the owner (a person) protects the header row against everyone else
     file = fake.store.files[clerks]

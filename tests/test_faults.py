@@ -129,7 +129,7 @@ class GoogleSite:
         self.fake = fake or FakeGoogle().start()
         key = root / "service-account.json"
         self.fake.register_key(make_service_account_key(key, self.fake.token_uri))
-        folder = self.fake.create_folder("Báo cáo CCHC", share_with=DEFAULT_EMAIL)
+        folder = self.fake.create_shared_drive_folder(DEFAULT_EMAIL)
         google = GoogleSettings(credentials=key, folder=folder, endpoint=self.fake.url,
                                 coordinators=("phongnoivu@example.gov.vn",),
                                 reads_per_minute=FAST, writes_per_minute=FAST)

@@ -23,7 +23,7 @@ def test_the_recording_script_records_sanitised_traffic_that_replays(tmp_path):
     with FakeGoogle() as google:  # standing in for the real thing
         key = tmp_path / "key.json"
         google.register_key(make_service_account_key(key, google.token_uri))
-        folder = google.create_folder("Thử ghi", share_with=DEFAULT_EMAIL)
+        folder = google.create_shared_drive_folder(DEFAULT_EMAIL, "Thử ghi")
         done = subprocess.run(
             [sys.executable, "-m", "cchc_sync.testing.record_live", "--credentials", str(key),
              "--folder", folder, "--endpoint", google.url, "-o", str(out)],
@@ -43,7 +43,7 @@ def test_the_recording_script_records_sanitised_traffic_that_replays(tmp_path):
     # fake with no mismatch.
     with FakeGoogle(require_auth=False, default_account=DEFAULT_EMAIL, seed=1) as fresh:
         player = Replayer(fresh)
-        player.ids[FOLDER_ALIAS] = fresh.create_folder("Thử ghi", share_with=DEFAULT_EMAIL)
+        player.ids[FOLDER_ALIAS] = fresh.create_shared_drive_folder(DEFAULT_EMAIL, "Thử ghi")
         player.replay("record_live", interactions)
         assert player.replayed == len(interactions)
         assert player.mismatches == []

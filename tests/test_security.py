@@ -146,7 +146,7 @@ def google_workspace(tmp_path):
         key = tmp_path / "sa.json"
         info = make_service_account_key(key, fake.token_uri, DEFAULT_EMAIL)
         fake.register_key(info)
-        folder = fake.create_folder("CCHC", share_with=DEFAULT_EMAIL, role="writer")
+        folder = fake.create_shared_drive_folder(DEFAULT_EMAIL, "CCHC")
         google = GoogleSettings(credentials=key, folder=folder, endpoint=fake.url,
                                 reads_per_minute=100_000, writes_per_minute=100_000)
         ws = init_workspace(tmp_path / "w", units_csv=units, period=_current_half_year(),

@@ -86,7 +86,9 @@ def run_google_demo(directory: Path, quiet: bool = False,
     key_file = directory / KEY_FILE
     with FakeGoogle() as fake:
         make_service_account_key(key_file, fake.token_uri, DEFAULT_EMAIL)
-        folder = fake.create_folder("Báo cáo CCHC", share_with=DEFAULT_EMAIL, role="writer")
+        # As a Workspace office sets it up: Google lets a service account create files only
+        # in a shared drive it is a member of (since 2025), and the fake holds to that.
+        folder = fake.create_shared_drive_folder(DEFAULT_EMAIL, organizer=COORDINATOR)
         # The fake has no quota: the limiter need not hold the demo back.
         google = GoogleSettings(credentials=key_file, folder=folder, endpoint=fake.url,
                                 coordinators=(COORDINATOR,), reads_per_minute=FAKE_QUOTA,
@@ -104,7 +106,10 @@ def run_google_demo(directory: Path, quiet: bool = False,
             ws.close()
     return summary + (
         "\n\nGoogle ở đây là bản giả lập chạy trên máy này; nó đã dừng khi bản mẫu kết thúc, "
-        "nên các đường dẫn trên không còn mở được. Bản sao của "
+        "nên các đường dẫn trên không còn mở được. Bản mẫu làm như một cơ quan có Google "
+        "Workspace: tài khoản dịch vụ tạo bảng tính trong Bộ nhớ dùng chung (shared drive), "
+        "nơi duy nhất Google cho nó tạo tệp; cơ quan dùng tài khoản Google miễn phí thì đăng "
+        "nhập bằng `cchc-sync google login` (xem README). Bản sao của "
         f"{len(saved)} bảng tính (cả bảng tổng hợp) đã được lưu thành tệp .xlsx trong "
         f"{directory / XLSX_FOLDER} để mở xem."
     )

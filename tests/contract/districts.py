@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
-import json
 import os
 import shutil
 import stat
@@ -19,8 +18,11 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlsplit
 
 import openpyxl
+import requests
+from google.oauth2 import credentials as user_credentials
 from openpyxl.utils import get_column_letter
 
 from cchc_sync.app.demo import demo_tables, fill_demo_workbooks
@@ -32,6 +34,7 @@ from cchc_sync.domain.config import GoogleSettings, load_config
 from cchc_sync.sources.base import SheetRef
 from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.sources.google.create import LOCK_DESCRIPTION
+from cchc_sync.sources.google.signin import USER_SCOPES, save_user_credentials
 from cchc_sync.sources.memory import MemoryBackend
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.fake_google.server import FakeState
@@ -42,6 +45,10 @@ from tests.conftest import Clock
 __all__ = ["PERIOD", "BACKENDS", "GoogleDistrict", "LocalDistrict", "MemoryDistrict", "make"]
 
 BACKENDS = ("local", "google", "memory")
+COORDINATOR = "phongnoivu@example.gov.vn"
+"""The coordinator: reads the master; in "user" and "delegation" modes the software acts
+as this person."""
+KEY_FILE, TOKEN_FILE = "service-account.json", "google-token.json"
 STATUS_TITLE = "Kết quả kiểm tra"
 SOFTWARE_TABS = {"Kiểm tra", "_cchc", "Hướng dẫn"}
 FAST = 100_000  # the fake has no quota
@@ -177,26 +184,35 @@ class GoogleDistrict(District):
 
     def __init__(self, root: Path, units_csv: str = UNITS_CSV, fill: bool = True,
                  data_rows: int = 10, period: str = PERIOD, successors_csv: str | None = None,
-                 cycles: int = 0, **backend: Any):
+                 cycles: int = 0, auth: str = "shared_drive", **backend: Any):
+        """`auth`: how the software acts on Google, each as an office sets it up —
+        "shared_drive" (a service account, Content manager of a Workspace shared drive, the
+        folder in it), "user" (the coordinator's own sign-in, drive.file, files in the
+        coordinator's My Drive) or "delegation" (a service account acting as the
+        coordinator, a folder of the coordinator's). Google refuses a service account files
+        anywhere else, and so does the fake."""
         # The injected clock and sleep of the backend do not shape what init and the first
         # cycles make (the fake has no quota); every other override might.
         shaping = tuple(sorted((k, repr(v)) for k, v in backend.items()
                                if k not in ("clock", "sleep")))
-        key = (units_csv, fill, data_rows, period, successors_csv, cycles, shaping)
+        key = (units_csv, fill, data_rows, period, successors_csv, cycles, auth, shaping)
         if key not in self._built:
             self._built[key] = self._build(units_csv, fill, data_rows, period, successors_csv,
-                                           cycles, backend)
+                                           cycles, backend, auth)
         built = self._built[key]
         shutil.copytree(built.root, root, symlinks=True, dirs_exist_ok=True)
         self.fake = FakeGoogle().start()
         self.fake.restore(built.state)
         self.folder = built.folder
-        # The copy names this fake (config endpoint, the key's token_uri) and its own folder.
-        for name in ("cchc-sync.toml", "service-account.json"):
+        self.auth = auth
+        # The copy names this fake (config endpoint, the key's or the sign-in's token_uri)
+        # and its own folder.
+        for name in ("cchc-sync.toml", KEY_FILE, TOKEN_FILE):
             path = root / name
-            path.write_text(path.read_text(encoding="utf-8").replace(built.url, self.fake.url)
-                            .replace(str(built.root), str(root)), encoding="utf-8")
-        self.key_info = json.loads((root / "service-account.json").read_text(encoding="utf-8"))
+            if path.exists():
+                path.write_text(path.read_text(encoding="utf-8").replace(built.url, self.fake.url)
+                                .replace(str(built.root), str(root)), encoding="utf-8")
+        self.key_info = built.key_info
         config_file = root / "cchc-sync.toml"
         self.backends: list[GoogleBackend] = []
         self.clock = Clock(built.now)
@@ -212,20 +228,14 @@ class GoogleDistrict(District):
         return factory
 
     def _build(self, units_csv: str, fill: bool, data_rows: int, period: str,
-               successors_csv: str | None, cycles: int, backend: dict[str, Any]) -> _BuiltGoogle:
+               successors_csv: str | None, cycles: int, backend: dict[str, Any],
+               auth: str) -> _BuiltGoogle:
         root = Path(tempfile.mkdtemp(prefix="cchc-built-google-")) / "d"
         atexit.register(shutil.rmtree, root.parent, ignore_errors=True)
         root.mkdir()
         self.fake = FakeGoogle().start()
-        key = root / "service-account.json"
-        self.key_info = make_service_account_key(key, self.fake.token_uri, DEFAULT_EMAIL)
-        self.fake.register_key(self.key_info)  # JWT signatures are checked
-        # A folder a person made and shared with the service account, as in the README.
-        self.folder = self.fake.create_folder("Báo cáo CCHC", share_with=DEFAULT_EMAIL)
         self.backends = []
-        google = GoogleSettings(credentials=key, folder=self.folder, endpoint=self.fake.url,
-                                coordinators=("phongnoivu@example.gov.vn",),
-                                reads_per_minute=FAST, writes_per_minute=FAST)
+        google = self._acting_as(auth, root)
         self._init(root, units_csv, period, successors_csv, backend="google", google=google,
                    backend_factory=self._factory(data_rows, backend))
         if fill:
@@ -239,6 +249,27 @@ class GoogleDistrict(District):
         self.fake.stop()
         assert not self.fake.errors, self.fake.errors[0]
         return built
+
+    def _acting_as(self, auth: str, root: Path) -> GoogleSettings:
+        """The fake set up for `auth` (see __init__) and the settings init gets."""
+        common = {"endpoint": self.fake.url, "coordinators": (COORDINATOR,),
+                  "reads_per_minute": FAST, "writes_per_minute": FAST}
+        self.key_info = {}
+        if auth == "user":
+            self.folder = ""  # drive.file: the files go to the coordinator's My Drive
+            return GoogleSettings(auth="user", token_file=sign_in(self.fake, root / TOKEN_FILE),
+                                  **common)
+        key = root / KEY_FILE
+        self.key_info = make_service_account_key(key, self.fake.token_uri, DEFAULT_EMAIL)
+        self.fake.register_key(self.key_info)  # JWT signatures are checked
+        if auth == "delegation":
+            self.fake.allow_delegation(DEFAULT_EMAIL)  # by the Workspace admin
+            self.folder = self.fake.create_folder("Báo cáo CCHC", owner=COORDINATOR)
+            return GoogleSettings(credentials=key, subject=COORDINATOR, folder=self.folder,
+                                  **common)
+        assert auth == "shared_drive", auth
+        self.folder = self.fake.create_shared_drive_folder(DEFAULT_EMAIL)
+        return GoogleSettings(credentials=key, folder=self.folder, **common)
 
     def fill_demo(self) -> None:
         fill_demo_google(self.ws, self.fake)
@@ -296,7 +327,8 @@ class GoogleDistrict(District):
         self.fake.unshare(self.sheet_id(unit))
 
     def give_back(self, unit: str) -> None:
-        self.fake.share(self.sheet_id(unit), DEFAULT_EMAIL, "writer")
+        self.fake.share(self.sheet_id(unit), DEFAULT_EMAIL if self.key_info else COORDINATOR,
+                        "writer")
 
     def locked(self, unit: str, period: str | None = None) -> bool:
         dump = self.fake.spreadsheet(self.sheet_id(unit, period))
@@ -359,6 +391,29 @@ class MemoryDistrict(District):
 
     def locked(self, unit: str, period: str | None = None) -> bool:
         return self.memory.sheet(self.ref(unit, period)).read_only
+
+
+def sign_in(fake: FakeGoogle, token_file: Path, user: str = COORDINATOR) -> Path:
+    """`cchc-sync google login` as the coordinator, in-process: the consent page answers
+    with a code (the fake's person approves at once), the token endpoint exchanges it for a
+    refresh token, and the sign-in is kept as the login keeps it (0600). Real HTTP to the
+    fake, no browser, no subprocess."""
+    client_id, secret, redirect = "123-cchc.apps.googleusercontent.com", "GOCSPX-fake", \
+        "http://127.0.0.1:1/"
+    fake.oauth_user = user
+    fake.register_oauth_client(client_id, secret)
+    consent = requests.get(f"{fake.url}/o/oauth2/auth", allow_redirects=False, timeout=30,
+                           params={"client_id": client_id, "redirect_uri": redirect,
+                                   "response_type": "code", "scope": " ".join(USER_SCOPES)})
+    code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+    answer = requests.post(fake.token_uri, timeout=30, data={
+        "grant_type": "authorization_code", "code": code, "client_id": client_id,
+        "client_secret": secret, "redirect_uri": redirect})
+    answer.raise_for_status()
+    save_user_credentials(user_credentials.Credentials(
+        token=None, refresh_token=answer.json()["refresh_token"], token_uri=fake.token_uri,
+        client_id=client_id, client_secret=secret, scopes=list(USER_SCOPES)), token_file)
+    return token_file
 
 
 def make(kind: str, root: Path, **kwargs: Any) -> Any:

@@ -355,9 +355,10 @@ class FakeGoogle:
         """Refuse unknown query parameters, body fields and mask names as Google does."""
         self.disabled_apis: set[str] = set()
         """"sheets" and/or "drive": answered with Google's 403 SERVICE_DISABLED."""
-        self.service_account_storage = True
-        """False: like Google since 2025, a service account cannot create files (it has no
-        Drive storage outside shared drives): 403 storageQuotaExceeded."""
+        self.service_account_storage = False
+        """As Google since 2025: a service account cannot create files outside shared
+        drives (it has no Drive storage), 403 storageQuotaExceeded. True is the lenient
+        pre-2025 behaviour, kept only for a test that wants to show the difference."""
         self.errors: list[str] = []
         self.hooks: list[Callable[[str, str], None]] = []
         self._server: ThreadingHTTPServer | None = None
@@ -548,6 +549,16 @@ class FakeGoogle:
             if drive_id:
                 shared_drives.place_in_drive(self.store, folder, drive_id, creator)
             return folder.id
+
+    def create_shared_drive_folder(self, member: str, name: str = "Báo cáo CCHC",
+                                   drive: str = "Cải cách hành chính",
+                                   organizer: str = DEFAULT_PERSON) -> str:
+        """What a Workspace office sets up for a service account (`member`, made Content
+        manager): a shared drive and a folder in it; returns the folder's id. Google lets a
+        service account create files only there."""
+        drive_id = self.create_shared_drive(drive, organizer=organizer,
+                                            members={member: "fileOrganizer"})
+        return self.create_folder_in(drive_id, name, creator=organizer)
 
     def share(self, file_id: str, email: str | None = None, role: str = "writer") -> None:
         control.share(self.store, file_id, email or self.default_account, role)

@@ -23,8 +23,8 @@ ALL = {"supportsAllDrives": "true"}
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     keys = tmp_path_factory.mktemp("keys")
-    with FakeGoogle() as fake:
-        fake.service_account_storage = False  # Google since 2025
+    with FakeGoogle() as fake:  # Google's rule since 2025, the fake's default
+        assert not fake.service_account_storage
         sessions = {}
         for email in (MANAGER, WORKER):
             key = keys / f"{email.split('@')[0]}.json"

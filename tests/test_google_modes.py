@@ -2,9 +2,7 @@
 through the CLI in real processes: the coordinator's own sign-in (a free account; the README
 path, the browser step scripted), a service account acting as the coordinator by
 domain-wide delegation, and a service account in a shared drive with Google's rule that a
-service account owns nothing outside one. (The plain service account in a folder shared
-with it, which Google refuses since 2025, is still most other Google tests: the fake allows
-it by default, see docs/fake-google.md.)"""
+service account owns nothing outside one (the fake's default, as Google's since 2025)."""
 
 from __future__ import annotations
 
@@ -128,34 +126,32 @@ def _api_requests(fake: FakeGoogle) -> dict[str, int]:
 def test_a_service_account_in_a_shared_drive_creates_there_and_owns_nothing(fake, tmp_path):
     key = tmp_path / "key.json"
     fake.register_key(make_service_account_key(key, fake.token_uri))
-    # Google since 2025: a service account has no Drive storage of its own.
-    fake.service_account_storage = False
-    try:
-        drive = fake.create_shared_drive("Cải cách hành chính", organizer=COORDINATOR,
-                                         members={DEFAULT_EMAIL: "fileOrganizer"})
-        folder = fake.create_folder_in(drive, "Báo cáo CCHC", creator=COORDINATOR)
-        ids = _init_sync_and_check(fake, tmp_path / "cchc", "--credentials", str(key),
-                                   "--folder", folder, owner="")
-        for file_id in [*ids["sheets"].values(), ids["master"]]:
-            assert fake.store.files[file_id].drive_id == drive  # the drive's, no one's
-        config = str(tmp_path / "cchc" / "cchc-sync.toml")
-        assert _cli("sync", "--config", config).returncode == 0  # our own flag writes echo
-        fake.reset_stats()
-        idle = _cli("sync", "--config", config)
-        assert idle.returncode == 0, idle.stderr
-        assert _api_requests(fake) == {"GET drive.files.list": 1}  # idle cycle: 1 request
+    # Google since 2025 (the fake's default): a service account has no Drive storage of its
+    # own.
+    assert not fake.service_account_storage
+    drive = fake.create_shared_drive("Cải cách hành chính", organizer=COORDINATOR,
+                                     members={DEFAULT_EMAIL: "fileOrganizer"})
+    folder = fake.create_folder_in(drive, "Báo cáo CCHC", creator=COORDINATOR)
+    ids = _init_sync_and_check(fake, tmp_path / "cchc", "--credentials", str(key),
+                               "--folder", folder, owner="")
+    for file_id in [*ids["sheets"].values(), ids["master"]]:
+        assert fake.store.files[file_id].drive_id == drive  # the drive's, no one's
+    config = str(tmp_path / "cchc" / "cchc-sync.toml")
+    assert _cli("sync", "--config", config).returncode == 0  # our own flag writes echo
+    fake.reset_stats()
+    idle = _cli("sync", "--config", config)
+    assert idle.returncode == 0, idle.stderr
+    assert _api_requests(fake) == {"GET drive.files.list": 1}  # idle cycle: 1 request
 
-        # The same account in a folder of someone's My Drive: Google's 403, said in one
-        # line, not retried as if it were a rate limit.
-        mine = fake.create_folder("Thư mục riêng", owner=COORDINATOR, share_with=DEFAULT_EMAIL)
-        fake.reset_stats()
-        refused = _cli("init", str(tmp_path / "mine"), "--units", str(_units(tmp_path)),
-                       "--period", "2026S2", "--backend", "google", "--endpoint", fake.url,
-                       "--credentials", str(key), "--folder", mine)
-        assert refused.returncode != 0 and "Traceback" not in refused.stderr
-        assert "shared drive" in refused.stderr.lower() or "bộ nhớ" in refused.stderr, \
-            refused.stderr
-        assert _api_requests(fake).get("POST drive.files.create") == 1
-        assert not (tmp_path / "mine").exists()
-    finally:
-        fake.service_account_storage = True
+    # The same account in a folder of someone's My Drive: Google's 403, said in one
+    # line, not retried as if it were a rate limit.
+    mine = fake.create_folder("Thư mục riêng", owner=COORDINATOR, share_with=DEFAULT_EMAIL)
+    fake.reset_stats()
+    refused = _cli("init", str(tmp_path / "mine"), "--units", str(_units(tmp_path)),
+                   "--period", "2026S2", "--backend", "google", "--endpoint", fake.url,
+                   "--credentials", str(key), "--folder", mine)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "shared drive" in refused.stderr.lower() or "bộ nhớ" in refused.stderr, \
+        refused.stderr
+    assert _api_requests(fake).get("POST drive.files.create") == 1
+    assert not (tmp_path / "mine").exists()

@@ -357,8 +357,8 @@ class FakeGoogle:
         """"sheets" and/or "drive": answered with Google's 403 SERVICE_DISABLED."""
         self.service_account_storage = False
         """As Google since 2025: a service account cannot create files outside shared
-        drives (it has no Drive storage), 403 storageQuotaExceeded. True is the lenient
-        pre-2025 behaviour, kept only for a test that wants to show the difference."""
+        drives (it has no Drive storage), 403 storageQuotaExceeded. True: the rule before
+        2025, for replaying recordings made then (docs/fake-google.md)."""
         self.errors: list[str] = []
         self.hooks: list[Callable[[str, str], None]] = []
         self._server: ThreadingHTTPServer | None = None

@@ -9,16 +9,17 @@ import pytest
 import tests.test_fake_google_metadata as metadata_tests
 from tests.test_fake_google_metadata import batch, ok
 
-fake, key_file, gc = metadata_tests.fake, metadata_tests.key_file, metadata_tests.gc  # fixtures
+fake, key_file, gc, drive = (metadata_tests.fake, metadata_tests.key_file, metadata_tests.gc,
+                             metadata_tests.drive)  # fixtures
 
 RENAME = {"updateSheetProperties": {"properties": {"sheetId": 0, "title": "Main"},
                                     "fields": "title"}}
 
 
 @pytest.fixture()
-def sid(gc):
+def sid(gc, drive):
     """Sheet1 (id 0) with A1:B3 filled, and a second sheet "Side" with A1."""
-    sh = gc.create("Response options")
+    sh = gc.create("Response options", drive)
     sh.sheet1.update([["a", 1], ["b", 2], ["c", 3]], "A1")
     sh.add_worksheet("Side", rows=10, cols=5).update([["side"]], "A1")
     return sh.id

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from cchc_sync.app.cli import cli
 from cchc_sync.app.demo_data import MISTAKES
 from cchc_sync.app.pipeline import sync_once
-from tests.contract.districts import PERIOD, GoogleDistrict, finding_keys, summary
+from tests.contract.districts import PERIOD, SIGNED_IN, GoogleDistrict, finding_keys, summary
 
 TTHC_ROW = ["Chứng thực", 1, 2, 3, 6, 2, 2, 1, 1, 0]
 
@@ -328,3 +328,51 @@ def test_demo_google_through_the_cli(tmp_path):
     assert "/_fake/spreadsheets/" in out
     key = Path(target / "service-account.json")
     assert key.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("auth", ["user", "delegation"])
+def test_acting_as_the_coordinator_our_write_is_read_again_and_no_edit_is_missed(tmp_path,
+                                                                                  auth):
+    """Signed in as the coordinator, or a service account acting as the coordinator by
+    delegation, the account the software writes with is a person's, who may type into a
+    unit's sheet too: Drive's `lastModifyingUser.me` cannot tell our flag write from that
+    person's edit, so our write is not taken as proved (issue 17: "read as today"). The
+    sheets we wrote are read once more in the next cycle, and an edit right after our write
+    — a clerk's, or the coordinator's own through the same account — is never missed."""
+    district = GoogleDistrict(tmp_path / "d", units_csv=registry(3), fill=False, data_rows=3,
+                              auth=auth)
+    try:
+        sids = {u: district.sheet_id(u) for u in ("U000", "U001", "U002")}
+        for sid in sids.values():
+            district.fake.edit_cells(sid, "Giải quyết TTHC", "A2", [TTHC_ROW])
+        result, _ = cycle(district)
+        assert result.flags_written == 3
+        # The software acted as the coordinator: the files are the coordinator's, and our
+        # flag write left the coordinator as the last modifier ("me").
+        for sid in sids.values():
+            assert district.fake.store.files[sid].last_modifier == SIGNED_IN
+            assert district.fake.store.files[sid].owner == SIGNED_IN
+        tokens = {u: s.token for u, s in district.ws.archive.sheets(PERIOD).items()}
+        assert not any(t.startswith("own:") for t in tokens.values())
+
+        # Right after our write: a clerk breaks one total, the coordinator another (as "me").
+        district.fake.edit_cells(sids["U001"], "Giải quyết TTHC", "E2", [[99]],
+                                 user="donvi1@example.gov.vn")
+        district.fake.edit_cells(sids["U002"], "Giải quyết TTHC", "D2", [[4]], user=SIGNED_IN)
+        result, (reads, _) = cycle(district)
+        # Every sheet we wrote is read again (the listing, three sheets, the listing before
+        # the two flag writes), the two edits among them.
+        assert result.units_read == 3 and reads == 5
+        keys = finding_keys(district.ws)
+        assert ("U001", "tthc", "tong_tiep_nhan", "tthc.tong-tiep-nhan") in keys  # 99
+        assert ("U002", "tthc", "tong_tiep_nhan", "tthc.tong-tiep-nhan") in keys  # 1+2+4 != 6
+        assert ("U000", "tthc", "tong_tiep_nhan", "tthc.tong-tiep-nhan") not in keys
+        assert result.flags_written == 2
+
+        # The two sheets flagged again are read once more; then the district is idle.
+        result, _ = cycle(district)
+        assert result.units_read == 2 and result.flags_written == 0
+        result, (reads, writes) = cycle(district)
+        assert result.units_read == 0 and (reads, writes) == (1, 0)  # idle: 1 request
+    finally:
+        district.close()

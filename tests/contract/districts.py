@@ -46,8 +46,11 @@ __all__ = ["PERIOD", "BACKENDS", "GoogleDistrict", "LocalDistrict", "MemoryDistr
 
 BACKENDS = ("local", "google", "memory")
 COORDINATOR = "phongnoivu@example.gov.vn"
-"""The coordinator: reads the master; in "user" and "delegation" modes the software acts
-as this person."""
+"""A coordinator who reads the master."""
+SIGNED_IN = "chuyenvien.tonghop@example.gov.vn"
+"""The coordinator the software acts as in "user" and "delegation" modes: the owner of every
+file, so not among the master's readers (a reader's permission for the owner would take
+the owner's rights away in the fake)."""
 KEY_FILE, TOKEN_FILE = "service-account.json", "google-token.json"
 STATUS_TITLE = "Kết quả kiểm tra"
 SOFTWARE_TABS = {"Kiểm tra", "_cchc", "Hướng dẫn"}
@@ -264,8 +267,8 @@ class GoogleDistrict(District):
         self.fake.register_key(self.key_info)  # JWT signatures are checked
         if auth == "delegation":
             self.fake.allow_delegation(DEFAULT_EMAIL)  # by the Workspace admin
-            self.folder = self.fake.create_folder("Báo cáo CCHC", owner=COORDINATOR)
-            return GoogleSettings(credentials=key, subject=COORDINATOR, folder=self.folder,
+            self.folder = self.fake.create_folder("Báo cáo CCHC", owner=SIGNED_IN)
+            return GoogleSettings(credentials=key, subject=SIGNED_IN, folder=self.folder,
                                   **common)
         assert auth == "shared_drive", auth
         self.folder = self.fake.create_shared_drive_folder(DEFAULT_EMAIL)
@@ -327,7 +330,7 @@ class GoogleDistrict(District):
         self.fake.unshare(self.sheet_id(unit))
 
     def give_back(self, unit: str) -> None:
-        self.fake.share(self.sheet_id(unit), DEFAULT_EMAIL if self.key_info else COORDINATOR,
+        self.fake.share(self.sheet_id(unit), DEFAULT_EMAIL if self.key_info else SIGNED_IN,
                         "writer")
 
     def locked(self, unit: str, period: str | None = None) -> bool:
@@ -393,7 +396,7 @@ class MemoryDistrict(District):
         return self.memory.sheet(self.ref(unit, period)).read_only
 
 
-def sign_in(fake: FakeGoogle, token_file: Path, user: str = COORDINATOR) -> Path:
+def sign_in(fake: FakeGoogle, token_file: Path, user: str = SIGNED_IN) -> Path:
     """`cchc-sync google login` as the coordinator, in-process: the consent page answers
     with a code (the fake's person approves at once), the token endpoint exchanges it for a
     refresh token, and the sign-in is kept as the login keeps it (0600). Real HTTP to the

@@ -104,16 +104,7 @@ class GoogleSite:
                                       user=CLERK)
 
     def unlock_by_hand(self, unit: str) -> None:
-        """What an owner does in the Sheets UI: Data > Protect sheets > delete."""
-        fake = self.district.fake
-        with fake.store.lock:
-            file = fake.store.files[self.district.sheet_id(unit)]
-            ss = file.spreadsheet.clone()
-            for sheet in ss.sheets:
-                sheet.protected = [p for p in sheet.protected
-                                   if p.get("description") != LOCK_DESCRIPTION]
-            file.spreadsheet = ss
-            fake.store.bump(file, CLERK)
+        remove_protection_by_hand(self.district.fake, self.district.sheet_id(unit), CLERK)
 
     def locked(self, unit: str) -> bool:
         return self.district.locked(unit)
@@ -124,6 +115,18 @@ class GoogleSite:
     def progress(self, unit: str) -> dict:
         rows = self.district.master()[PROGRESS_TAB]
         return next(dict(zip(rows[0], r, strict=False)) for r in rows[1:] if r[0] == unit)
+
+
+def remove_protection_by_hand(fake, sid: str, person: str) -> None:
+    """What an owner does in the Sheets UI: Data > Protect sheets > delete."""
+    with fake.store.lock:
+        file = fake.store.files[sid]
+        ss = file.spreadsheet.clone()
+        for sheet in ss.sheets:
+            sheet.protected = [p for p in sheet.protected
+                               if p.get("description") != LOCK_DESCRIPTION]
+        file.spreadsheet = ss
+        fake.store.bump(file, person)
 
 
 def a1(ws, table: str, column: str, row: int) -> str:

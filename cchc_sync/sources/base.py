@@ -198,7 +198,7 @@ class MasterBook:
 class OwnWrite(str):
     """A token write_flags returns when the backend can prove, without reading the sheet
     again, that the sheet's next version is its own write and nothing else (Google:
-    google_flag_write.own_token). The string is the token to keep; `basis` is the read
+    google/flag_write.own_token). The string is the token to keep; `basis` is the read
     basis the next flag write starts from (the read's, with the flag state this write
     left), to keep in place of the read's."""
 

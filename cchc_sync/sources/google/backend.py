@@ -17,7 +17,7 @@ Requests per operation (Sheets + Drive; OAuth token requests aside):
 - update_master: 1 atomic batchUpdate of what changed since the last write (its rows, or
   every tab when the layout changed; google_master_update).
 
-Tab ids are fixed at creation (google_cells.fixed_sheet_ids), so writes need no metadata;
+Tab ids are fixed at creation (cells.fixed_sheet_ids), so writes need no metadata;
 a 400 caused by a tab a person deleted or re-made costs one metadata read and one retry.
 The backend is composed of parts, each given what it needs: the transport (quota and
 retries, transport.py), the Drive folder (listing, files, sharing: drive.py), the reader

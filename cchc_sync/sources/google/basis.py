@@ -1,7 +1,7 @@
 """The Google backend's read → write basis: what `write_flags` needs from the read its plan
 was computed from, as a `ReadBasis` value the pipeline keeps in the archive.
 
-Before, four per-process caches of `GoogleApi` carried these from `read_unit` to
+Before, four per-process caches of the backend carried these from `read_unit` to
 `write_flags`; a restart between the two lost them and the write behaved differently (one
 more request for the flag state, no row check, template titles for renamed headers). Now
 the read returns them and the write is given them back, so a restart changes nothing.

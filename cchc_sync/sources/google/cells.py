@@ -224,10 +224,10 @@ class FlagState:
     mark_rows: dict[int, dict[int, str]] = field(default_factory=dict)
     """Sheet id -> row -> short digest of that row's content when it was marked: a clerk's
     sort moves our notes and colours with the rows, and this finds them again
-    (google_rows.follow_marks)."""
+    (rows.follow_marks)."""
     anchored: list[int] = field(default_factory=list)
     """Sheet ids whose status column carries the software's developer-metadata anchor
-    (google_rows.py): their flag writes are refused if that column moved."""
+    (rows.py): their flag writes are refused if that column moved."""
 
     def to_json(self) -> str:
         data = {

@@ -1,5 +1,5 @@
 """`GoogleBackend.write_flags`: one checked batchUpdate per unit, and what follows when a
-person edited the sheet between our read and our write (google_rows.py).
+person edited the sheet between our read and our write (rows.py).
 
 Order of defences, cheapest first:
 

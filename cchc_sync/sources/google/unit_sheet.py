@@ -14,7 +14,7 @@ and protection are Sheets' own:
   (or NUMBER_BETWEEN) for counts, DATE_IS_VALID for dates;
 - protected ranges, editable by the service account only: every status column, "Kiểm tra"
   and "_cchc";
-- fixed sheet ids (see google_cells.fixed_sheet_ids), so flags and reads need no metadata.
+- fixed sheet ids (see cells.fixed_sheet_ids), so flags and reads need no metadata.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from cchc_sync.app import metrics
-from cchc_sync.app.pipeline import make_backend, open_workspace, sync_once
+from cchc_sync.app.pipeline import CycleResult, make_backend, open_workspace, sync_once
 from cchc_sync.app.service import (
     RUN_WAITS_FOR_SYNC,
     Health,
@@ -198,7 +198,7 @@ def run_forever(
     # until that submission is done.
     wake_read, wake_write = os.pipe()
 
-    def on_signal(signum, _frame) -> None:
+    def on_signal(signum: int, _frame: object) -> None:
         os.write(wake_write, bytes([signum]))
 
     def stop_on_signal() -> None:
@@ -218,7 +218,7 @@ def run_forever(
 
     scheduler_up = threading.Event()  # also set once run_forever ends, to free the stopper
 
-    def on_started(_event) -> None:
+    def on_started(_event: object) -> None:
         notifier.ready(f"started: a cycle every {interval_minutes:g} min; first cycle running")
         if ping and not stop.is_set():
             watchdogs.append(Watchdog(notifier, health, ping).start())
@@ -320,7 +320,7 @@ def serve(config_file: str | None) -> None:
         backend = make_backend(config)  # kept across cycles: one client, one token
         open_workspace(config, backend=backend).close()  # a bad config fails now, not later
 
-        def cycle(control: CycleControl):
+        def cycle(control: CycleControl) -> CycleResult:
             # Each cycle opens the workspace afresh in the scheduler's thread (SQLite objects
             # stay in their thread) and re-reads units.csv, so registry edits need no restart.
             try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cchc_sync.app.demo_data import DISTRICT_AREA, PROVINCE_AREA, DemoArea, demo_rows
 from cchc_sync.app.initialise import init_workspace
-from cchc_sync.app.pipeline import Workspace, sync_once, unit_progress
+from cchc_sync.app.pipeline import CycleResult, Workspace, sync_once, unit_progress
 from cchc_sync.domain.clock import VIETNAM
 from cchc_sync.domain.config import ConfigError
 from cchc_sync.domain.periods import half_year_containing
@@ -94,7 +94,7 @@ def run_demo(directory: Path, district: bool = False) -> str:
         ws.close()
 
 
-def demo_summary(ws: Workspace, result) -> str:
+def demo_summary(ws: Workspace, result: CycleResult) -> str:
     period = ws.period.code
     findings = ws.archive.open_findings(period)
     master = ws.archive.master(period)

@@ -56,7 +56,7 @@ def workbook_from_dump(dump: dict[str, Any]) -> openpyxl.Workbook:
     return wb
 
 
-def _fill(cell, data: dict[str, Any]) -> None:
+def _fill(cell: Any, data: dict[str, Any]) -> None:
     value = data.get("effectiveValue") or {}
     if "stringValue" in value:
         set_text(cell, value["stringValue"])

@@ -82,5 +82,5 @@ def history_text(ws: Workspace, unit: str, table: str, versions: list[dict]) -> 
     return "\n".join(lines)
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     return "(trống)" if value is None else str(value)

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cchc_sync.app.pipeline import (
@@ -29,6 +30,7 @@ from cchc_sync.app.pipeline import (
 from cchc_sync.app.workflow import log_first_opening, period_record
 from cchc_sync.domain.config import (
     DEFAULT_CONFIG_NAME,
+    Config,
     ConfigError,
     GoogleSettings,
     load_config,
@@ -37,12 +39,15 @@ from cchc_sync.domain.config import (
 from cchc_sync.domain.periods import parse_period
 from cchc_sync.domain.registry import level_labels, load_successions, load_units
 from cchc_sync.publish.figures import DEFAULT_LEVEL_NAMES, ordered_levels
+from cchc_sync.sources.base import Backend
 from cchc_sync.sources.xlsx.backend import LocalBackend
 
 log = logging.getLogger("cchc_sync")
 
 UNITS_FILE = "units.csv"
 SUCCESSORS_FILE = "successors.csv"
+BackendFactory = Callable[[Config], Backend]
+"""Makes the backend of a workspace's config (tests and the demo give their own)."""
 
 
 def init_workspace(
@@ -54,7 +59,7 @@ def init_workspace(
     name: str = "",
     google: GoogleSettings | None = None,
     progress: Progress = no_progress,
-    backend_factory=None,
+    backend_factory: BackendFactory | None = None,
     successors_csv: str | Path | None = None,
     actor: str | None = None,
     backfill: bool = False,
@@ -128,13 +133,15 @@ def _refuse_a_different_workspace(config_file: Path, period: str, name: str,
         )
 
 
-def _copy_sources(folder: Path, units_csv, successors_csv) -> None:
+def _copy_sources(folder: Path, units_csv: str | Path,
+                  successors_csv: str | Path | None) -> None:
     for source, name in ((units_csv, UNITS_FILE), (successors_csv, SUCCESSORS_FILE)):
         if source and Path(source).resolve() != (folder / name).resolve():
             shutil.copyfile(source, folder / name)
 
 
-def _complete(config_file: Path, backend_factory, progress: Progress) -> Workspace:
+def _complete(config_file: Path, backend_factory: BackendFactory | None,
+              progress: Progress) -> Workspace:
     config = load_config(config_file)
     ws = open_workspace(config, backend=backend_factory(config) if backend_factory else None)
     try:

@@ -232,7 +232,7 @@ def export_records(ws: Workspace, spec: TableSpec) -> list[dict]:
 DOCTOR_MARKS = {"ok": "✓", "fail": "✗", "note": "•"}
 
 
-def doctor_text(checks) -> str:
+def doctor_text(checks: Iterable[Any]) -> str:
     """The doctor's answer: one line per check, the fix under each failure or note."""
     lines = []
     for check in checks:

@@ -21,11 +21,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from cchc_sync.app.publishing import write_flags
+from cchc_sync.app.workspace import Workspace
 from cchc_sync.domain.digest import json_digest
 from cchc_sync.domain.records import UnitRead
 from cchc_sync.domain.vnformat import format_datetime as vn_time
 from cchc_sync.sources.base import Backend, ScanEntry, ScanState, SheetRef, UnitUnreachable
+from cchc_sync.store.archive import SheetState
 from cchc_sync.store.period_state import (
+    LateEdit,
     forget_late_edit,
     late_edits,
     periods,
@@ -43,7 +46,7 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 and of the server differ by seconds, not minutes)."""
 
 
-def believed_modified_time(ws, unit: str, previous_look: str | None,
+def believed_modified_time(ws: Workspace, unit: str, previous_look: str | None,
                            modified: dt.datetime | None, now: dt.datetime
                            ) -> dt.datetime | None:
     """The sheet's modification time if the software can vouch for it: not in the future
@@ -70,7 +73,7 @@ def believed_modified_time(ws, unit: str, previous_look: str | None,
     return None
 
 
-def locked_sheets_to_watch(ws, period_codes: Iterable[str]
+def locked_sheets_to_watch(ws: Workspace, period_codes: Iterable[str]
                            ) -> dict[str, tuple[SheetRef, str | None]]:
     """Scan entries for the locked sheets of these periods and of the period before the
     current one (clerks of a just-closed period are the likeliest to save late)."""
@@ -88,7 +91,8 @@ def locked_sheets_to_watch(ws, period_codes: Iterable[str]
     return out
 
 
-def watch_locked_sheets(ws, scan: Mapping[str, ScanEntry]) -> tuple[list[str], list[str]]:
+def watch_locked_sheets(ws: Workspace, scan: Mapping[str, ScanEntry]
+                        ) -> tuple[list[str], list[str]]:
     """Relock what was unlocked by hand; notice edits saved into locked sheets. Returns
     (units relocked, units with a late edit noticed now), as "PERIOD/UNIT"."""
     now = ws.clock()
@@ -141,8 +145,8 @@ def watch_locked_sheets(ws, scan: Mapping[str, ScanEntry]) -> tuple[list[str], l
     return relocked, noticed
 
 
-def _notice(ws, period: str, unit: str, sheet, read, entry: ScanEntry, previous, now
-            ) -> str | None:
+def _notice(ws: Workspace, period: str, unit: str, sheet: SheetState, read: UnitRead,
+            entry: ScanEntry, previous: LateEdit | None, now: dt.datetime) -> str | None:
     """Compare a locked sheet's content with what was archived; record a new late edit
     ("noticed") or forget one put back ("gone"); None when nothing changed for the flags."""
     digest = content_hash(read)

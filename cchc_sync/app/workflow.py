@@ -19,11 +19,18 @@ from cchc_sync.domain.clock import vietnam_day
 from cchc_sync.domain.config import ConfigError
 from cchc_sync.domain.periods import parse_period
 from cchc_sync.domain.records import CurrentRow, Unit
-from cchc_sync.domain.registry import active_units, load_successions, load_units, predecessors
+from cchc_sync.domain.registry import (
+    Succession,
+    active_units,
+    load_successions,
+    load_units,
+    predecessors,
+)
 from cchc_sync.domain.templates import TemplateSet
 from cchc_sync.normalise import fold
 from cchc_sync.publish.master import STATE_SUBMITTED, unit_state
 from cchc_sync.sources.base import Prefill, SheetRef, UnitUnreachable
+from cchc_sync.store.archive import SheetState
 from cchc_sync.store.period_state import (
     FINAL,
     OPEN,
@@ -146,7 +153,8 @@ def apply_locks(ws: Workspace) -> list[str]:
     return changed + unlocked
 
 
-def _set_lock(ws: Workspace, period: str, unit: str, sheet, want: bool, now: str) -> bool:
+def _set_lock(ws: Workspace, period: str, unit: str, sheet: SheetState, want: bool,
+              now: str) -> bool:
     try:
         ws.backend.set_read_only(SheetRef(ref=sheet.ref, url=sheet.url), want)
     except UnitUnreachable as exc:
@@ -344,7 +352,8 @@ def _point_config_at(ws: Workspace, code: str) -> None:
 
 
 def carry_forward(
-    rows: list[CurrentRow], templates: TemplateSet, units: list[Unit], successions
+    rows: list[CurrentRow], templates: TemplateSet, units: list[Unit],
+    successions: list[Succession]
 ) -> dict[str, Prefill]:
     """What a new period's sheets start with: the fields of procedures (with the dossiers
     still pending carried into "Từ kỳ trước chuyển qua") and the staffing rows."""

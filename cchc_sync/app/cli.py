@@ -42,6 +42,7 @@ from cchc_sync.app.workflow import (
     open_period,
     reopen_unit,
 )
+from cchc_sync.app.workspace import Progress
 from cchc_sync.domain.config import DEFAULT_TOKEN_NAME, ConfigError, GoogleSettings, load_config
 from cchc_sync.report import ReportCheckError, report_text, write_report
 from cchc_sync.store.period_state import audit_log
@@ -49,7 +50,7 @@ from cchc_sync.store.period_state import audit_log
 _boundary = boundary
 
 
-def _progress_factory(quiet: bool):
+def _progress_factory(quiet: bool) -> Progress:
     """A progress bar on a terminal; nothing in logs, pipes or under --quiet."""
     if quiet or not sys.stderr.isatty():
         return lambda items, label: iter(items)
@@ -99,8 +100,10 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool, config_file: str | None)
               help="Old figures: write auto_lock = false (no lock at the first sync).")
 @click.pass_context
 @_boundary
-def init(ctx, directory, units_csv, period, backend, name, credentials, folder, endpoint,
-         coordinators, successors_csv, auth, token_file, subject, actor, backfill):
+def init(ctx: click.Context, directory: str, units_csv: str, period: str, backend: str,
+         name: str, credentials: str | None, folder: str, endpoint: str,
+         coordinators: tuple[str, ...], successors_csv: str | None, auth: str | None,
+         token_file: str | None, subject: str, actor: str | None, backfill: bool) -> None:
     """Create a workspace: config, one sheet per unit from the templates, and the master."""
     auth = auth or ("service_account" if credentials else "user")
     token = Path(token_file or Path(directory) / DEFAULT_TOKEN_NAME).resolve()
@@ -137,7 +140,7 @@ def init(ctx, directory, units_csv, period, backend, name, credentials, folder, 
 @config_option
 @click.pass_context
 @_boundary
-def sync(ctx, config_file):
+def sync(ctx: click.Context, config_file: str | None) -> None:
     """One poll cycle: read changed sheets, validate, archive, master, flags.
 
     Refuses (exit 1) while `cchc-sync run` serves the same archive: the daemon's cycles
@@ -153,7 +156,7 @@ def sync(ctx, config_file):
 @cli.command()
 @config_option
 @_boundary
-def run(config_file):
+def run(config_file: str | None) -> None:
     """The daemon: `sync` on the configured schedule until SIGTERM or SIGINT.
 
     One daemon per archive: a second `run` on the same archive exits 1 with one line.
@@ -169,7 +172,8 @@ def run(config_file):
 @click.option("--unit", default=None, help="Only this unit.")
 @period_option
 @_boundary
-def findings(config_file, as_json, unit, period_code):
+def findings(config_file: str | None, as_json: bool, unit: str | None,
+             period_code: str | None) -> None:
     """Open findings: unit, table, row, column, severity, rule, message, value."""
     with command_workspace(config_file, period_code) as ws:
         unit = resolve_unit(unit, unit_codes(ws))
@@ -187,7 +191,8 @@ def findings(config_file, as_json, unit, period_code):
 @click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row.")
 @period_option
 @_boundary
-def export(config_file, table, fmt, period_code):
+def export(config_file: str | None, table: str, fmt: str | None,
+           period_code: str | None) -> None:
     """The merged rows of one table, normalised, with unit and period."""
     with command_workspace(config_file, period_code) as ws:
         try:
@@ -210,7 +215,7 @@ def export(config_file, table, fmt, period_code):
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
 @period_option
 @_boundary
-def status(config_file, as_json, period_code):
+def status(config_file: str | None, as_json: bool, period_code: str | None) -> None:
     """Per unit: state, last edit, last check, open errors and warnings."""
     with command_workspace(config_file, period_code) as ws:
         progress = unit_progress(ws)
@@ -232,7 +237,8 @@ def status(config_file, as_json, period_code):
 @click.option("--template", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Your own .docx with docxtpl placeholders (see docs/report.md).")
 @_boundary
-def report(config_file, period_code, output, fmt, compare_with, template):
+def report(config_file: str | None, period_code: str | None, output: str | None,
+           fmt: str | None, compare_with: str | None, template: str | None) -> None:
     """The coordinator's report draft, every figure from the archive.
 
     The draft is read back and checked (totals, rates, repeated figures); one that
@@ -265,7 +271,7 @@ def report(config_file, period_code, output, fmt, compare_with, template):
 
 
 @cli.group()
-def period():
+def period() -> None:
     """Open the next period, reopen a unit after the deadline."""
 
 
@@ -274,7 +280,7 @@ def period():
 @config_option
 @click.option("--by", "actor", default=None, help="Who does it (audit log); default: you.")
 @_boundary
-def period_open(code, config_file, actor):
+def period_open(code: str, config_file: str | None, actor: str | None) -> None:
     """Open the next period: new unit sheets with what carries forward."""
     with command_workspace(config_file) as ws:
         view = open_period(ws, code, actor)
@@ -288,7 +294,8 @@ def period_open(code, config_file, actor):
 @config_option
 @click.option("--by", "actor", default=None, help="Who does it (audit log); default: you.")
 @_boundary
-def period_reopen(code, unit, until, config_file, actor):
+def period_reopen(code: str, unit: str, until: str, config_file: str | None,
+                  actor: str | None) -> None:
     """Let one unit edit a closed period again until a day."""
     try:
         day = dt.date.fromisoformat(until)
@@ -308,7 +315,7 @@ def period_reopen(code, unit, until, config_file, actor):
 @config_option
 @click.option("--json", "as_json", is_flag=True)
 @_boundary
-def period_log(code, config_file, as_json):
+def period_log(code: str | None, config_file: str | None, as_json: bool) -> None:
     """The audit log: who opened, closed, reopened, approved, and when."""
     with command_workspace(config_file) as ws:
         entries = audit_log(ws.archive, code.upper() if code else None)
@@ -326,7 +333,8 @@ def period_log(code, config_file, as_json):
 @click.option("--force", is_flag=True, help="Approve a unit that has not signed off.")
 @click.option("--reason", default="", help="Why (logged; required with --force).")
 @_boundary
-def approve(code, unit, config_file, actor, force, reason):
+def approve(code: str, unit: str, config_file: str | None, actor: str | None, force: bool,
+            reason: str) -> None:
     """Approve a unit's figures for a period: they are locked and shown as approved.
     Only a unit that signed off ("Hoàn thành"), unless --force --reason."""
     with command_workspace(config_file) as ws:
@@ -342,7 +350,7 @@ def approve(code, unit, config_file, actor, force, reason):
               help="The 2022-style district (huyện, phòng and xã) instead of today's province.")
 @click.pass_context
 @_boundary
-def demo(ctx, directory, backend, district):
+def demo(ctx: click.Context, directory: str | None, backend: str, district: bool) -> None:
     """A sample province after the 2025 reform (sở, ban, ngành and xã/phường/đặc khu):
     realistic figures, a few typical mistakes, one cycle, a Vietnamese summary.
 
@@ -370,7 +378,7 @@ def main() -> None:
 @cli.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
-def doctor(config_file, as_json):
+def doctor(config_file: str | None, as_json: bool) -> None:
     """Check the setup (config, registry, archive, folder or Google account) in order."""
     checks = run_doctor(config_file)
     passed = not any(c.status is DoctorStatus.FAIL for c in checks)

@@ -89,14 +89,14 @@ def restore_text(config: Config, source: Path | None, now: dt.datetime | None = 
 
 
 @click.group("archive")
-def archive_group():
+def archive_group() -> None:
     """The archive itself: check it, restore a backup."""
 
 
 @archive_group.command("check")
 @config_option
 @boundary
-def check(config_file):
+def check(config_file: str | None) -> None:
     """SQLite integrity check and schema version of the archive (exit 0 whole, 1 damaged)."""
     text, code = check_text(load_config(config_file))
     click.echo(text)
@@ -110,7 +110,7 @@ def check(config_file):
 @click.option("--latest", is_flag=True,
               help="The newest backup that passes the integrity check (the default).")
 @boundary
-def restore(config_file, source, latest):
+def restore(config_file: str | None, source: Path | None, latest: bool) -> None:
     """Put a backup in place of the archive; the replaced file is kept beside it. Refused
     while the daemon holds the archive (stop it first)."""
     if source is not None and latest:

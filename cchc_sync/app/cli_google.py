@@ -29,7 +29,7 @@ CLIENT_SECRETS_HELP = ("The office's OAuth client (Google Cloud Console > APIs &
 
 
 @click.group("google")
-def google_group():
+def google_group() -> None:
     """Sign in to Google as the coordinator (auth = "user")."""
 
 
@@ -42,7 +42,8 @@ def google_group():
 @click.option("--no-browser", is_flag=True, help="Print the address instead of opening it.")
 @click.option("--headless", is_flag=True,
               help="No browser here: paste the line `cchc-sync google authorize` printed.")
-def login(config_file, client_secrets, token_file, no_browser, headless):
+def login(config_file: str | None, client_secrets: Path, token_file: Path | None,
+          no_browser: bool, headless: bool) -> None:
     """Sign in once; the refresh token is kept (mode 0600) for the daemon."""
     target = token_file or _configured_token(config_file)
     try:
@@ -68,7 +69,7 @@ def login(config_file, client_secrets, token_file, no_browser, headless):
 @click.option("--client-secrets", type=click.Path(path_type=Path), required=True,
               help=CLIENT_SECRETS_HELP)
 @click.option("--no-browser", is_flag=True, help="Print the address instead of opening it.")
-def authorize(client_secrets, no_browser):
+def authorize(client_secrets: Path, no_browser: bool) -> None:
     """On a laptop with a browser: sign in and print one line for `google login --headless`."""
     try:
         # Everything but the line to paste goes to stderr, so stdout is just that line.
@@ -82,7 +83,7 @@ def authorize(client_secrets, no_browser):
     click.echo(encode_for_paste(creds))
 
 
-def _configured_token(config_file) -> Path:
+def _configured_token(config_file: str | None) -> Path:
     path = config_path(config_file)
     if path.exists():
         try:

@@ -12,12 +12,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, overload
 
 import click
 
+from cchc_sync.app.workspace import Workspace
 from cchc_sync.domain.config import ConfigError
 from cchc_sync.domain.periods import PeriodError
 from cchc_sync.domain.registry import RegistryError, find_unit_code, load_units
@@ -26,6 +27,9 @@ from cchc_sync.report import ReportError
 from cchc_sync.sources.base import SourceError
 from cchc_sync.store.archive import ArchiveError
 from cchc_sync.store.backup import ArchiveDamaged, BackupUnusable, is_damage
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # The Vietnamese sentence said before each kind of known error; the error's own text (a
 # file, a line, sometimes an English technical detail from a library) follows it.
@@ -68,11 +72,11 @@ def error_line(exc: Exception) -> tuple[str, int] | None:
     return None
 
 
-def boundary(func):
+def boundary(func: Callable[P, R]) -> Callable[P, R]:
     """Turn known errors into one Vietnamese line and the documented exit code."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except Exception as exc:
@@ -85,7 +89,8 @@ def boundary(func):
     return wrapper
 
 
-def _config_from_group(ctx: click.Context, param, value):
+def _config_from_group(ctx: click.Context, param: click.Parameter, value: str | None
+                       ) -> str | None:
     """--config after the command wins; else the one given before it; else the default."""
     return value or (ctx.find_root().obj or {}).get("config")
 
@@ -175,6 +180,15 @@ class CommandLine(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+# A required --unit (text) resolves to a code; an option left out (None) stays None.
+@overload
+def resolve_unit(given: str, codes: Iterable[str]) -> str: ...
+
+
+@overload
+def resolve_unit(given: None, codes: Iterable[str]) -> None: ...
+
+
 def resolve_unit(given: str | None, codes: Iterable[str]) -> str | None:
     """The registry's code for what was typed after --unit (any case, with or without
     diacritics); an unknown code is a usage error that lists the codes there are."""
@@ -189,7 +203,7 @@ def resolve_unit(given: str | None, codes: Iterable[str]) -> str | None:
     return found
 
 
-def unit_codes(ws) -> list[str]:
+def unit_codes(ws: Workspace) -> list[str]:
     """Codes a `--unit` may name: the period's units, then every other unit of the registry
     (a unit merged away still has its earlier periods)."""
     return list(dict.fromkeys([*ws.units_by_code, *(u.code for u in

@@ -24,7 +24,8 @@ from cchc_sync.app.workflow import unapprove_unit
 @config_option
 @click.option("--by", "actor", default=None, help="Who does it (audit log); default: you.")
 @boundary
-def unapprove(code, unit, reason, config_file, actor):
+def unapprove(code: str, unit: str, reason: str, config_file: str | None,
+              actor: str | None) -> None:
     """Withdraw a unit's approval for a period (logged with the reason). The sheet stays
     read-only while the period is closed: `period reopen` lets the unit edit again."""
     with command_workspace(config_file) as ws:
@@ -42,7 +43,8 @@ def unapprove(code, unit, reason, config_file, actor):
 @period_option
 @config_option
 @boundary
-def history(unit, table, row_key, as_json, period_code, config_file):
+def history(unit: str, table: str, row_key: str | None, as_json: bool,
+            period_code: str | None, config_file: str | None) -> None:
     """Every archived version of a unit's rows: values, when seen, which cycle, who saved
     it (Drive's lastModifyingUser; the file's owner locally)."""
     with command_workspace(config_file, period_code) as ws:

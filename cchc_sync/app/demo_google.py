@@ -23,8 +23,9 @@ from cchc_sync.app.demo_snapshot import save_as_xlsx
 from cchc_sync.app.initialise import init_workspace
 from cchc_sync.app.pipeline import Workspace, sync_once
 from cchc_sync.domain.clock import VIETNAM
-from cchc_sync.domain.config import GoogleSettings
+from cchc_sync.domain.config import Config, GoogleSettings
 from cchc_sync.domain.periods import half_year_containing
+from cchc_sync.domain.templates import TableSpec
 from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
@@ -54,7 +55,7 @@ def typed(value: Any) -> Any:
     return value
 
 
-def type_table(fake: FakeGoogle, spreadsheet_id: str, spec, rows: list[dict[str, Any]],
+def type_table(fake: FakeGoogle, spreadsheet_id: str, spec: TableSpec, rows: list[dict[str, Any]],
                *, start_row: int = 2) -> None:
     """Type rows ({column key or EXPLANATION_KEY: value}) into a table tab made from the
     template (columns in template order, then "Giải trình"), one edit per tab."""
@@ -115,5 +116,5 @@ def run_google_demo(directory: Path, quiet: bool = False,
     )
 
 
-def _backend(config) -> GoogleBackend:
+def _backend(config: Config) -> GoogleBackend:
     return GoogleBackend.from_config(config, data_rows=DEMO_DATA_ROWS)

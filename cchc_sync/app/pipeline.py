@@ -175,7 +175,8 @@ def _back_up(ws: Workspace) -> None:
         log.debug("archive backed up to %s", taken)
 
 
-def _cycle(ws: Workspace, run_id: int, result: CycleResult, progress, should_stop) -> None:
+def _cycle(ws: Workspace, run_id: int, result: CycleResult, progress: Progress,
+           should_stop: Callable[[], bool]) -> None:
     """One cycle's work: scan, read, check, archive, flag, master, locks."""
     if period_record(ws).state == "open":
         create_missing_sheets(ws)  # units added to units.csv since the last cycle

@@ -10,11 +10,13 @@ import functools
 import hashlib
 import importlib.metadata
 import logging
+import sqlite3
 from pathlib import Path
 
 from cchc_sync.app.workspace import Workspace
 from cchc_sync.domain.clock import vietnam_day
 from cchc_sync.domain.digest import json_digest
+from cchc_sync.domain.records import CurrentRow, Finding
 from cchc_sync.domain.vnformat import format_date, format_datetime
 from cchc_sync.publish import progress
 from cchc_sync.publish.figures import compute_figures, rows_with_errors
@@ -133,7 +135,8 @@ def lock_notices(ws: Workspace) -> dict[str, str]:
 
 
 
-def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]:
+def unit_progress(ws: Workspace, rows: list[CurrentRow] | None = None,
+                  findings: list[Finding] | None = None) -> list[UnitProgress]:
     """Each unit's progress in ws's period (rows and findings: the archive's current ones,
     loaded here when not given)."""
     period = ws.period.code
@@ -152,7 +155,7 @@ def unit_progress(ws: Workspace, rows=None, findings=None) -> list[UnitProgress]
     )
 
 
-def master_book(ws: Workspace, rows, findings) -> MasterBook:
+def master_book(ws: Workspace, rows: list[CurrentRow], findings: list[Finding]) -> MasterBook:
     """The master of the workspace's period, built in full from these rows and findings."""
     period = ws.period.code
     units = ws.units_by_code
@@ -172,7 +175,7 @@ def master_book(ws: Workspace, rows, findings) -> MasterBook:
     )
 
 
-def master_inputs(ws: Workspace, master, *, closed: bool = False) -> str:
+def master_inputs(ws: Workspace, master: sqlite3.Row, *, closed: bool = False) -> str:
     """A cheap key for everything the master of ws's period is built from: when it equals
     the key recorded with the master last written, a rebuild would give the same book.
 
@@ -237,7 +240,8 @@ def _stamp(inputs: str, book_hash: str) -> str:
     return f"{inputs}:{book_hash}"
 
 
-def write_master(ws: Workspace, rows, findings, *, closed: bool = False) -> bool:
+def write_master(ws: Workspace, rows: list[CurrentRow] | None,
+                 findings: list[Finding] | None, *, closed: bool = False) -> bool:
     """Rebuild the master and write it if its fingerprint changed (only what changed since
     the shape recorded with it: Backend.update_master); skip the rebuild when its inputs
     (master_inputs) are those it was last written from.

@@ -149,7 +149,8 @@ def _head(runs: dict[str, dict[str, Any]], results: dict[str, Any]) -> str:
         "do not edit by hand, re-run the command._",
         "",
         "```",
-        f"{DEFAULT_COMMAND:36} # 50 and 500 units on both backends, from the repository root",
+        f"{DEFAULT_COMMAND:36} # 50 and 200 units on both backends, from the repository root",
+        "python -m bench --scales 500                    # the issue 17 goals at 500 (~12 min)",
         "python -m bench --scales 50,500 --backend google --latency-ms 200",
         "python -m bench --backend local --scales 5000   # the long ones, kept beside the rest",
         "python -m bench --backend google --scales 5000",
@@ -538,20 +539,26 @@ FIXES = {
                   "the tuple of header cells), and folding the template titles once per "
                   "template set, removes most of it — in both backends, whose readers share "
                   "`find_header`",
-    "check_unit": "`check_unit` normalises every cell in Python (`clean_text`, `fold`, "
-                  "number and date parsers); text values repeat across units (fields, "
-                  "choice labels, document types): an `lru_cache` on `fold`/`clean_text` for "
-                  "short strings, and in `_strip_invisible` returning early when "
-                  "`s.isprintable()` (non-ASCII Vietnamese text now takes the per-character "
-                  "path), cut it",
-    "record_rows": "`Archive.record_rows` runs one SQL statement per row (INSERT or UPDATE, "
-                   "then INSERT OR REPLACE of its position): `executemany` per table",
+    "check_unit": "`check_unit` normalises every cell in Python; the fast paths (a stored "
+                  "int, a digit string, a cell not blank by its first character, no '#' "
+                  "for a formula error) and the per-process caches of text readings and "
+                  "document numbers are in (tests/test_normalise_fast_paths.py); what is "
+                  "left is a Python call chain per cell (normalise_cell, its handler, "
+                  "`Parsed`, the row's `Finding`s and checks): per-column normalisers "
+                  "compiled once per table, or the row checks vectorised, would cut it",
+    "record_rows": "`Archive.record_rows` sends its versions and positions with "
+                   "`executemany` now; what is left is SQLite's own work per row (the "
+                   "indexes and the change counter's triggers) and one JSON encoding per "
+                   "row",
     "current_rows": "`publish.write_flags` calls `Archive.current_rows(unit=…)`, "
                     "`layouts` and `open_findings` once per unit it flags: one query per "
                     "table for all units, grouped in memory, instead",
-    "write_master": "the master is rebuilt from every current row on every cycle, even when "
-                    "nothing changed (`publish.write_master`: figures, the pandas book, its "
-                    "fingerprint): skip it when no unit was read and no finding changed",
+    "write_master": "when any input of the master moved, the book is computed again from "
+                    "every current row (`publish.write_master`: figures, the pandas book, its "
+                    "fingerprint); the local backend then renders only the rows of the "
+                    "blocks that changed (`xlsx/master_update.py`) but still compresses the "
+                    "whole zip again: computing figures and tabs per changed unit would "
+                    "make the rest O(k) too",
     "master_requests": "the master's batchUpdates are built as Python dicts for every cell "
                        "(`google_master.master_batches`), then encoded to JSON: ~50 bytes "
                        "and several objects per cell; RAW `values.batchUpdate` rows would "
@@ -686,10 +693,11 @@ def _memory_fix(r: dict[str, Any]) -> str:
     stages = r["cycles"]["cold"]["stages"]
     out = []
     if stages.get("current_rows", {}).get("rss_growth_mb", 0) >= 50:
-        out.append("`Archive.current_rows` materialises every current row of the period as "
-                   "a `CurrentRow` with its values decoded from JSON (here "
-                   f"{n(r['cycles']['cold']['rows'])} rows) for the cross-unit rules, the "
-                   "figures and the master, all at once: computing the figures and the "
+        out.append("`Archive.current_rows` holds every current row of the period as a "
+                   "`CurrentRow` with its values decoded from JSON (here "
+                   f"{n(r['cycles']['cold']['rows'])} rows; streamed off the cursor into one "
+                   "list, keys and short texts interned) for the cross-unit rules, the "
+                   "figures and the master at once: computing the figures and the "
                    "cross-unit checks in SQL, or over rows streamed per table, bounds it")
     if r["backend"] == "google":
         out.append("the master dominates: `master.build_master` makes a pandas book of "
@@ -698,9 +706,10 @@ def _memory_fix(r: dict[str, Any]) -> str:
                    "encodes a part at a time; building each part only when it is sent would "
                    "bound it")
     elif stages.get("write_master", {}).get("rss_growth_mb", 0) >= 50:
-        out.append("the local master is one openpyxl workbook of every current row, held "
-                   "whole in memory before it is saved; openpyxl's write-only mode streams "
-                   "rows instead")
+        out.append("the local master's pandas book holds every current row again, and the "
+                   "file is assembled in memory (the zip of every tab's XML) before it "
+                   "replaces the old one: building each tab's frame only when it is written "
+                   "would bound it")
     return ("Where: " + "; ".join(out) + ".") if out else ""
 
 

@@ -22,6 +22,7 @@ from cchc_sync.publish.master import PROGRESS_TAB
 from cchc_sync.sources.base import SheetRef
 from cchc_sync.sources.xlsx.common import workbook_bytes
 from cchc_sync.sources.xlsx.master import build_master_workbook
+from cchc_sync.sources.xlsx.master_update import WRITER_VERSION
 from tests.conftest import make_district
 from tests.test_master_skip import RENDERED, master_path
 
@@ -106,6 +107,6 @@ def test_k_units_changed_render_their_rows_only(synced):
     assert_as_whole(ws, new)
     # Likewise a shape another version of this module wrote (or none: the first write).
     newer, rows = changed(book, units[:1], 11)
-    shape, count = update(ws, newer, shape.replace('"version":1', '"version":0'))
+    shape, count = update(ws, newer, shape.replace(f'"version":{WRITER_VERSION}', '"version":0'))
     assert count == total
     assert update(ws, new, shape)[1] == rows  # and the next is in proportion again

@@ -36,12 +36,14 @@ from difflib import SequenceMatcher
 from itertools import groupby
 from typing import Any
 
+import pandas as pd
+
 from cchc_sync.sources.base import MasterBook
-from cchc_sync.sources.sheet_layout import Link, master_frame
+from cchc_sync.sources.sheet_layout import Link, PercentPoints, master_frame
 from cchc_sync.sources.xlsx.common import workbook_bytes
 from cchc_sync.sources.xlsx.master import Framed, build_master_workbook, master_titles
 
-WRITER_VERSION = 1
+WRITER_VERSION = 2
 """Part of every layout digest: a change to how rows are rendered makes the next write
 whole."""
 
@@ -88,20 +90,30 @@ def book_shape(book: MasterBook, frames: Sequence[Framed]) -> list[dict[str, Any
                   sorted(book.hidden_columns.get(name, ())),
                   sorted(book.wrapped_columns.get(name, ()))]
         blocks = []
-        for _, group in groupby(frame.itertuples(index=False, name=None),
-                                key=lambda row: _tagged(row[0]) if row else None):
-            rows = [repr([_tagged(v) for v in row]) for row in group]
-            blocks.append([_digest("\n".join(rows)), len(rows)])
+        for _, group in groupby(_typed_rows(frame), key=lambda row: row[0] if row else None):
+            rows = list(group)
+            blocks.append([_digest(repr(rows)), len(rows)])
         shaped.append({"title": title, "layout": _digest(repr(layout)), "blocks": blocks})
     return shaped
 
 
-def _tagged(value: Any) -> tuple[Any, ...]:
-    # The type decides how a value is stored (a str is text, a Link a formula, a
-    # PercentPoints a percent): equal reprs of different types are different cells.
+def _typed_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The frame's rows as tuples whose repr tells every cell apart as it is written: a
+    repr already shows the type of a plain value (1, 1.0, '1', True, a date); a Link (a
+    str) and a PercentPoints (a float) are tagged, in the columns that hold any."""
+    columns = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
+    for i, column in enumerate(columns):
+        if any(isinstance(v, Link | PercentPoints) for v in column):
+            columns[i] = [_tagged(v) for v in column]
+    return list(zip(*columns, strict=True)) if columns else [() for _ in range(len(frame))]
+
+
+def _tagged(value: Any) -> Any:
     if isinstance(value, Link):
         return ("Link", str(value), value.url)
-    return (type(value).__name__, value)
+    if isinstance(value, PercentPoints):
+        return ("PercentPoints", float(value))
+    return value
 
 
 def _digest(text: str) -> str:

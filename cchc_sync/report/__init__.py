@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cchc_sync.report.content import assemble, build_report
-from cchc_sync.report.data import ReportError, period_title
+from cchc_sync.report.data import ReportError, ReportSource, period_title
 from cchc_sync.report.markdown import render_markdown
 from cchc_sync.report.model import Letterhead, Report
 from cchc_sync.report.selfcheck import ReportCheckError, check_report
@@ -36,7 +36,7 @@ __all__ = [
 
 
 def write_report(
-    ws,
+    ws: ReportSource,
     period: str,
     output: Path,
     fmt: str = "docx",
@@ -88,7 +88,7 @@ def write_report(
     return output
 
 
-def report_text(ws, period: str, compare_with: str | None = None) -> str:
+def report_text(ws: ReportSource, period: str, compare_with: str | None = None) -> str:
     """The report as Markdown (for `--format md` to stdout), checked like a written one."""
 
     report, sentences = assemble(ws, period, compare_with, None)

@@ -16,13 +16,15 @@ the part named. Nothing is combined when the archive holds rows for the period i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from cchc_sync.domain.periods import component_periods
 from cchc_sync.domain.records import CurrentRow, Finding, Unit
-from cchc_sync.domain.templates import TemplateError, TemplateSet
+from cchc_sync.domain.templates import FigureSpec, TemplateError, TemplateSet
 from cchc_sync.publish.figures import parts_gap, rows_with_errors, split_counted
+from cchc_sync.store.archive import Archive
 
 RowKey = tuple[str, str, str]
 
@@ -50,7 +52,7 @@ class Combined:
     """Rows left out of the combined period, and why (split_counted's `excluded`)."""
 
 
-def parts_to_combine(archive, code: str) -> tuple[str, ...] | None:
+def parts_to_combine(archive: Archive, code: str) -> tuple[str, ...] | None:
     """The shorter periods `code` is built from, or None when the archive holds rows for
     `code` itself or for no tiling of it. Raises MissingParts when the coarsest tiling
     with rows lacks some parts (a year report with 2026S2 not synced yet)."""
@@ -65,7 +67,7 @@ def parts_to_combine(archive, code: str) -> tuple[str, ...] | None:
     return None
 
 
-def combine(archive, templates: TemplateSet, parts: tuple[str, ...],
+def combine(archive: Archive, templates: TemplateSet, parts: tuple[str, ...],
             fallback_units: list[Unit]) -> Combined:
     """The rows of the period tiled by `parts` (see the module's docstring)."""
     versions: dict[RowKey, list[CurrentRow]] = {}
@@ -94,7 +96,7 @@ def combine(archive, templates: TemplateSet, parts: tuple[str, ...],
                     excluded=excluded)
 
 
-def column_period_modes(figures) -> dict[tuple[str, str], str]:
+def column_period_modes(figures: Iterable[FigureSpec]) -> dict[tuple[str, str], str]:
     """(table, column) -> how a longer period combines the column's values across its
     parts ("sum", "last", "first"), as declared by the figures that read the column
     (`over_periods`). Columns no figure reads are absent (the latest value is kept).
@@ -149,7 +151,7 @@ def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _added(values: list):
+def _added(values: list[Any]) -> Any:
     """The sum of the parts' values; None when no part has one; the latest value when one
     is not a number (such a cell carries an error finding, so the row is left out)."""
     present = [v for v in values if v is not None]

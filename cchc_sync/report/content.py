@@ -9,10 +9,15 @@ Every number comes from `compute_figures` (the master's "Tổng hợp"), formatt
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from cchc_sync.domain.config import Config
+from cchc_sync.domain.records import Unit
 from cchc_sync.domain.vnformat import format_date
 from cchc_sync.report.annex import COUNTING_RULE, annex_blocks, errors_page
 from cchc_sync.report.data import (
     PeriodData,
+    ReportSource,
     area_parts,
     compare_label,
     load_period,
@@ -36,7 +41,7 @@ DATE_BLANK = "      "
 """Room left in a draft for the day and month the document is signed."""
 
 
-def default_letterhead(config) -> Letterhead:
+def default_letterhead(config: Config) -> Letterhead:
     """Issued by the People's Committee of the configured area ("huyện Sông Mây")."""
     kind, place = area_parts(config.name)
     issuer = ("ỦY BAN NHÂN DÂN", config.name.upper()) if config.name else (
@@ -44,7 +49,7 @@ def default_letterhead(config) -> Letterhead:
     return Letterhead(issuer=issuer, place=place)
 
 
-def issuer_phrase(letterhead: Letterhead, config) -> str:
+def issuer_phrase(letterhead: Letterhead, config: Config) -> str:
     """"Ủy ban nhân dân huyện Sông Mây" for running text."""
     if letterhead.issuer and letterhead.issuer[0] == "ỦY BAN NHÂN DÂN" and config.name:
         return f"Ủy ban nhân dân {config.name}"
@@ -58,7 +63,8 @@ def heading(text: str, level: int) -> Para:
 
 
 def build_report(
-    ws, period: str, compare_with: str | None = None, letterhead: Letterhead | None = None
+    ws: ReportSource, period: str, compare_with: str | None = None,
+    letterhead: Letterhead | None = None,
 ) -> Report:
     """Read the period (and the one to compare with) from the archive and lay out the
     report. Raises ReportError when a period has no rows."""
@@ -66,7 +72,8 @@ def build_report(
 
 
 def assemble(
-    ws, period: str, compare_with: str | None = None, letterhead: Letterhead | None = None
+    ws: ReportSource, period: str, compare_with: str | None = None,
+    letterhead: Letterhead | None = None,
 ) -> tuple[Report, Sentences]:
     """The report and the sentence builder behind it (a custom template reuses it)."""
     data = load_period(ws, period)
@@ -191,7 +198,7 @@ def _outline(s: Sentences) -> list[Block]:
     return out
 
 
-def _names(units) -> str:
+def _names(units: Iterable[Unit]) -> str:
     return ", ".join(u.name for u in units)
 
 
@@ -230,7 +237,7 @@ def _reporting_issues(data: PeriodData) -> Para | None:
     return para("Về công tác báo cáo: đến thời điểm tổng hợp, " + "; ".join(parts) + ".")
 
 
-def _recipients(config) -> list[list[Span]]:
+def _recipients(config: Config) -> list[list[Span]]:
     kind, _ = area_parts(config.name)
     ubnd = f"UBND {kind}" if kind else "UBND"
     return [

@@ -41,7 +41,8 @@ from cchc_sync.report.spans import Sentences
 NO_VALUE = "—"
 
 
-def _figure(fig: FigureValue, data: PeriodData, earlier: PeriodData | None, s: Sentences):
+def _figure(fig: FigureValue, data: PeriodData, earlier: PeriodData | None, s: Sentences
+            ) -> dict[str, Any]:
     def shown(group: str) -> str:
         text = format_value(fig, group)
         if text is None:

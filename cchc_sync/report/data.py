@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 from cchc_sync.domain.config import Config
 from cchc_sync.domain.periods import parse_period
@@ -29,7 +30,20 @@ from cchc_sync.publish.figures import (
 )
 from cchc_sync.publish.master import STATE_ENTERING, STATE_NOT_STARTED, STATE_SUBMITTED, unit_state
 from cchc_sync.report.combined import MissingParts, combine, parts_to_combine
+from cchc_sync.store.archive import Archive
 from cchc_sync.store.row_values import with_dates
+
+
+class ReportSource(Protocol):
+    """What the report reads of a workspace (app.workspace.Workspace is one; the report
+    sits below app and names only this)."""
+
+    config: Config
+    templates: TemplateSet
+    archive: Archive
+    units: list[Unit]
+
+    def current_rows(self, period: str | None = None) -> list[CurrentRow]: ...
 
 
 class ReportError(Exception):
@@ -199,7 +213,7 @@ class PeriodData:
         return (row.unit, row.table, row.key) not in self._left_keys
 
 
-def load_period(ws, code: str, *, require_rows: bool = True) -> PeriodData:
+def load_period(ws: ReportSource, code: str, *, require_rows: bool = True) -> PeriodData:
     """Read one period from the workspace's archive.
 
     Units come from the archive's registry for that period (the registry may have changed

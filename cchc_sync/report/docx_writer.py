@@ -21,13 +21,16 @@ import io
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.section import Section
 from docx.shared import Cm, Mm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
 
 from cchc_sync.report.docx_xml import (
     FONT,
@@ -76,7 +79,7 @@ class DocxWriter:
     """Writes blocks into a document: a fresh one laid out for Decree 30, or (for a
     custom template) an existing one, adding only the paragraph styles it lacks."""
 
-    def __init__(self, doc=None) -> None:
+    def __init__(self, doc: DocxDocument | None = None) -> None:
         self._break_next = False
         if doc is None:
             self.doc = Document()
@@ -141,7 +144,7 @@ class DocxWriter:
         tf.first_line_indent = Cm(0)
         tf.space_before, tf.space_after, tf.line_spacing = Pt(1), Pt(1), 1.0
 
-    def _page_numbers(self, section) -> None:
+    def _page_numbers(self, section: Section) -> None:
         """Page number centred at the top from page 2 (Decree 30, Appendix I)."""
         section.different_first_page_header_footer = True
         p = section.header.paragraphs[0]
@@ -160,14 +163,14 @@ class DocxWriter:
 
     # --- blocks ----------------------------------------------------------------------------
 
-    def paragraph(self, style: str = "CCHC Body"):
+    def paragraph(self, style: str = "CCHC Body") -> Paragraph:
         p = self.doc.add_paragraph(style=style)
         if self._break_next:
             p.paragraph_format.page_break_before = True
             self._break_next = False
         return p
 
-    def spans(self, p, spans: list[Span], size: float | None = None) -> None:
+    def spans(self, p: Paragraph, spans: list[Span], size: float | None = None) -> None:
         for s in spans:
             run = add_run(p, s.text, size=size)
             if s.kind is SpanKind.PLACEHOLDER:

@@ -3,10 +3,16 @@ paragraph and table borders, column widths, and the printed width of a line of t
 
 from __future__ import annotations
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from typing import Any
+
+from docx.document import Document as DocxDocument
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_PARAGRAPH_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+from docx.table import Table, _Cell, _Row
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from matplotlib import ft2font
 
 from cchc_sync.report.charts import serif_font_file
@@ -33,7 +39,7 @@ def text_width_cm(text: str, size_pt: float, bold: bool = False) -> float:
 # --- low-level helpers -----------------------------------------------------------------------
 
 
-def set_fonts(rpr_owner, name: str = FONT) -> None:
+def set_fonts(rpr_owner: Any, name: str = FONT) -> None:
     """Set every script's font (python-docx sets only ascii/hAnsi), so Vietnamese text never
     falls back to the theme font."""
     rpr = rpr_owner.get_or_add_rPr()
@@ -47,7 +53,7 @@ def set_fonts(rpr_owner, name: str = FONT) -> None:
         fonts.attrib.pop(qn(attr), None)
 
 
-def shade(run, fill: str) -> None:
+def shade(run: Run, fill: str) -> None:
     shd = OxmlElement("w:shd")
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
@@ -55,7 +61,7 @@ def shade(run, fill: str) -> None:
     run._r.get_or_add_rPr().append(shd)
 
 
-def bottom_border(paragraph) -> None:
+def bottom_border(paragraph: Paragraph) -> None:
     ppr = paragraph._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
@@ -65,7 +71,7 @@ def bottom_border(paragraph) -> None:
     ppr.append(borders)
 
 
-def no_borders(table) -> None:
+def no_borders(table: Table) -> None:
     tbl_pr = table._tbl.tblPr
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
@@ -75,7 +81,7 @@ def no_borders(table) -> None:
     tbl_pr.append(borders)
 
 
-def grid(table) -> None:
+def grid(table: Table) -> None:
     """Single 0.5 pt borders, set on the table itself (a custom template may not define
     the "Table Grid" style)."""
     tbl_pr = table._tbl.tblPr
@@ -89,7 +95,7 @@ def grid(table) -> None:
     tbl_pr.append(borders)
 
 
-def cell_margins(table, cm: float) -> None:
+def cell_margins(table: Table, cm: float) -> None:
     """Narrow left/right cell margins: an annex table has many number columns."""
     mar = OxmlElement("w:tblCellMar")
     for side in ("left", "right"):
@@ -100,7 +106,7 @@ def cell_margins(table, cm: float) -> None:
     table._tbl.tblPr.append(mar)
 
 
-def set_widths(table, widths_cm: list[float]) -> None:
+def set_widths(table: Table, widths_cm: list[float]) -> None:
     table.autofit = False
     grid = table._tbl.tblGrid
     for col, w in zip(grid.findall(qn("w:gridCol")), widths_cm, strict=False):
@@ -110,7 +116,7 @@ def set_widths(table, widths_cm: list[float]) -> None:
             cell.width = Cm(w)
 
 
-def row_flags(row, header: bool = False) -> None:
+def row_flags(row: _Row, header: bool = False) -> None:
     tr_pr = row._tr.get_or_add_trPr()
     cant = OxmlElement("w:cantSplit")
     tr_pr.append(cant)
@@ -118,7 +124,8 @@ def row_flags(row, header: bool = False) -> None:
         tr_pr.append(OxmlElement("w:tblHeader"))
 
 
-def compact(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, before: float = 0, after: float = 0):
+def compact(paragraph: Paragraph, align: WD_PARAGRAPH_ALIGNMENT = WD_ALIGN_PARAGRAPH.CENTER,
+            before: float = 0, after: float = 0) -> Paragraph:
     fmt = paragraph.paragraph_format
     fmt.alignment = align
     fmt.first_line_indent = Cm(0)
@@ -128,8 +135,8 @@ def compact(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, before: float = 0, after
     return paragraph
 
 
-def add_run(paragraph, text: str, *, size: float | None = None, bold: bool | None = None,
-         italic: bool | None = None):
+def add_run(paragraph: Paragraph, text: str, *, size: float | None = None,
+            bold: bool | None = None, italic: bool | None = None) -> Run:
     run = paragraph.add_run(text)
     if size is not None:
         run.font.size = Pt(size)
@@ -140,8 +147,8 @@ def add_run(paragraph, text: str, *, size: float | None = None, bold: bool | Non
     return run
 
 
-def short_line(cell_or_doc, width_cm: float, available_cm: float, space_after: float = 0,
-                before: float = 1):
+def short_line(cell_or_doc: _Cell | DocxDocument, width_cm: float, available_cm: float,
+               space_after: float = 0, before: float = 1) -> Paragraph:
     """An empty paragraph whose bottom border, centred and width_cm long, draws the short
     line Decree 30 puts under the issuer, the motto and the summary."""
     p = cell_or_doc.add_paragraph()

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
                       require_auth=not args.no_auth, verbose=args.verbose)
     stop = threading.Event()
 
-    def _stop(signum, frame):  # noqa: ARG001
+    def _stop(signum: int, frame: object) -> None:  # noqa: ARG001
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)

@@ -36,7 +36,7 @@ from cchc_sync.testing.fake_google import (
 )
 from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
 from cchc_sync.testing.fake_google.errors import ApiError
-from cchc_sync.testing.fake_google.model import MAX_CELLS, Sheet, Spreadsheet
+from cchc_sync.testing.fake_google.model import MAX_CELLS, Sheet, Spreadsheet, Store
 from cchc_sync.testing.fake_google.sheets import PROTECTED, Edit, can_edit_cell, open_file
 
 
@@ -94,7 +94,8 @@ def _tidy_props(props: dict[str, Any]) -> None:
         props["tabColorStyle"] = {"rgbColor": dict(props["tabColor"])}
 
 
-def do_add_sheet(ss: Spreadsheet, req: dict[str, Any], prefix: str, store=None, **_: Any) -> dict:
+def do_add_sheet(ss: Spreadsheet, req: dict[str, Any], prefix: str, *, store: Store,
+                 **_: Any) -> dict:
     given = copy.deepcopy(req.get("properties") or {})
     sheet_id = given.get("sheetId")
     if sheet_id is not None and ss.sheet_by_id(sheet_id) is not None:
@@ -111,7 +112,7 @@ def do_add_sheet(ss: Spreadsheet, req: dict[str, Any], prefix: str, store=None, 
         title = f"Sheet{n}"
     _check_title(ss, title, prefix)
     grid = given.get("gridProperties") or {}
-    props = {
+    props: dict[str, Any] = {
         "sheetId": sheet_id, "title": title, "index": len(ss.sheets),
         "sheetType": given.get("sheetType") or "GRID",
         "gridProperties": {"rowCount": grid.get("rowCount", 1000),
@@ -145,7 +146,8 @@ def do_delete_sheet(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any)
     return {}
 
 
-def do_duplicate(ss: Spreadsheet, req: dict[str, Any], prefix: str, store=None, **_: Any) -> dict:
+def do_duplicate(ss: Spreadsheet, req: dict[str, Any], prefix: str, *, store: Store,
+                 **_: Any) -> dict:
     source = _sheet(ss, req.get("sourceSheetId"), prefix)
     new = copy.deepcopy(source)
     new_id = req.get("newSheetId") or store.new_int_id()
@@ -224,7 +226,8 @@ def _named(ss: Spreadsheet, range_id: Any, prefix: str) -> dict[str, Any]:
     return found
 
 
-def do_add_named(ss: Spreadsheet, req: dict[str, Any], prefix: str, store=None, **_: Any) -> dict:
+def do_add_named(ss: Spreadsheet, req: dict[str, Any], prefix: str, *, store: Store,
+                 **_: Any) -> dict:
     given = req.get("namedRange") or {}
     name = given.get("name") or ""
     if not name or any(n["name"] == name for n in ss.named_ranges):
@@ -270,7 +273,7 @@ def _protected(ss: Spreadsheet, range_id: Any, prefix: str) -> tuple[Sheet, dict
     raise ApiError(400, f"{prefix}No protected range with id: {range_id}")
 
 
-def do_add_protected(ss: Spreadsheet, req: dict[str, Any], prefix: str, store=None,
+def do_add_protected(ss: Spreadsheet, req: dict[str, Any], prefix: str, *, store: Store,
                      caller: str = "", owner: str = "", **_: Any) -> dict:
     given = {k: v for k, v in (req.get("protectedRange") or {}).items() if v is not None}
     if given.get("namedRangeId"):

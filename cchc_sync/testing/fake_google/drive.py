@@ -28,7 +28,7 @@ from typing import Any
 from cchc_sync.testing.fake_google import drive_query, fieldmask, shared_drives
 from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
 from cchc_sync.testing.fake_google.errors import ApiError
-from cchc_sync.testing.fake_google.model import FOLDER_MIME, SHEETS_MIME, DriveFile, rfc3339
+from cchc_sync.testing.fake_google.model import FOLDER_MIME, SHEETS_MIME, DriveFile, Store, rfc3339
 
 DRIVE_SCOPES = {
     "https://www.googleapis.com/auth/drive",
@@ -317,7 +317,7 @@ def delete_file(ctx: Ctx, file_id: str) -> Response:
     return 204, None, {}
 
 
-def remove_tree(store, file_id: str) -> None:
+def remove_tree(store: Store, file_id: str) -> None:
     file = store.files.pop(file_id, None)
     store.deleted.add(file_id)
     if file is not None and file.mime_type == FOLDER_MIME:

@@ -210,7 +210,8 @@ class Spreadsheet:
                 cell.ev = formula.evaluate(text, self._resolver(sheet))
 
     def _resolver(self, home: Sheet) -> formula.Resolver:
-        def resolve(title: str | None, r0: int, c0: int, r1: int | None, c1: int | None):
+        def resolve(title: str | None, r0: int, c0: int, r1: int | None, c1: int | None
+                    ) -> list[list[Any]]:
             sheet = home if title is None else self.sheet_by_title(title)
             if sheet is None:
                 raise formula.FormulaError("REF", f"Unresolved sheet name '{title}'.")

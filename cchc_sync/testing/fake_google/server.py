@@ -37,7 +37,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from cchc_sync.testing.fake_google import (
     auth,
@@ -249,7 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
                            query=parts.query, body=body)
         self._send(status, out, headers, cut=self._cut)
 
-    def _serve(self, method, kind, family, hit, parts, query, body):
+    def _serve(self, method: str, kind: str, family: str, hit: Any, parts: SplitResult,
+               query: dict[str, list[str]], body: bytes
+               ) -> tuple[int, Any, dict[str, str], bool]:
         fake = self.fake
         if hit is None:
             err = ApiError(404, f"Method not found: {method} {parts.path}")
@@ -279,7 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
             return status, out, headers, False
         failing = fake.faults.api_failure(kind)
         shape = fake.faults.shape() if failing else None
-        if shape == "html":
+        if failing and shape == "html":  # a shape is drawn only for a failing request
             return failing, HTML_PAGE, {"Content-Type": "text/html; charset=utf-8"}, True
         refusal = fake.faults.refusal(family) if failing else None
         if refusal is not None:

@@ -19,6 +19,7 @@ reads; drive.file alone gives the files the app created).
 from __future__ import annotations
 
 import copy
+from types import TracebackType
 from typing import Any
 
 from cchc_sync.testing.fake_google import a1, cellvalues, fieldmask, render
@@ -186,7 +187,8 @@ class Edit:
     def __enter__(self) -> Spreadsheet:
         return self.ss
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is None:
             self.ss.recalc()
             self.file.spreadsheet = self.ss

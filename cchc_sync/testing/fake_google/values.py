@@ -28,6 +28,7 @@ from cchc_sync.testing.fake_google import a1, render
 from cchc_sync.testing.fake_google.batch_dims import insert_dimension
 from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
 from cchc_sync.testing.fake_google.errors import ApiError
+from cchc_sync.testing.fake_google.model import Sheet, Spreadsheet
 from cchc_sync.testing.fake_google.sheets import (
     Edit,
     check_values,
@@ -36,6 +37,9 @@ from cchc_sync.testing.fake_google.sheets import (
     resolve,
     write_rows,
 )
+
+Rect = tuple[int, int, int, int]
+"""Rows and columns, 0-based, end exclusive (sheets.clamp)."""
 
 RENDER_OPTIONS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
 DATE_OPTIONS = ("SERIAL_NUMBER", "FORMATTED_STRING")
@@ -65,7 +69,7 @@ def _render_args(ctx: Ctx, prefix: str = "") -> tuple[str, str, str]:
     return vr, dr, major
 
 
-def _value_range(sheet, rect, vr: str, dr: str, major: str,
+def _value_range(sheet: Sheet, rect: Rect, vr: str, dr: str, major: str,
                  locale: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"range": a1.format_range(sheet.title, *rect), "majorDimension": major}
     rows = render.value_rows_render(sheet, rect, vr, dr, major, locale)
@@ -100,7 +104,7 @@ def batch_get(ctx: Ctx, spreadsheet_id: str) -> Response:
     return ok(out)
 
 
-def _locale(ss) -> str | None:
+def _locale(ss: Spreadsheet) -> str | None:
     """The spreadsheet's locale: dates, times and durations render in it."""
     return ss.props.get("locale")
 
@@ -115,7 +119,7 @@ def _input_option(value: Any) -> str:
     return value
 
 
-def _update_response(ctx: Ctx, spreadsheet_id: str, sheet, rect, count: int, rows: int,
+def _update_response(ctx: Ctx, spreadsheet_id: str, sheet: Sheet, rect: Rect, count: int, rows: int,
                      cols: int, include: bool, vr: str, dr: str,
                      locale: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"spreadsheetId": spreadsheet_id,
@@ -206,7 +210,7 @@ def batch_update(ctx: Ctx, spreadsheet_id: str) -> Response:
     return ok(out)
 
 
-def _clear(ss, text: str, who: str, owner: str) -> str:
+def _clear(ss: Spreadsheet, text: str, who: str, owner: str) -> str:
     from cchc_sync.testing.fake_google.sheets import check_protection
 
     sheet, ref = resolve(ss, text)
@@ -240,7 +244,7 @@ def batch_clear(ctx: Ctx, spreadsheet_id: str) -> Response:
     return ok(out)
 
 
-def _find_table(sheet, rect) -> tuple[int, int, int, int] | None:
+def _find_table(sheet: Sheet, rect: Rect) -> tuple[int, int, int, int] | None:
     r0, c0, r1, c1 = rect
     filled = {(r, c) for (r, c), cell in sheet.cells.items()
               if r0 <= r < r1 and c0 <= c < c1 and cell.uev is not None}

@@ -592,7 +592,7 @@ def _misses(default: dict[str, Any] | None, google: list[dict], local: list[dict
             text += ["", f"**Idle cycle at {n(units)} units: {idle} requests.** Drive lists at "
                      f"most {DRIVE_PAGE:,} files a page; the folder holds {n(units)} unit sheets "
                      f"and the master ({pages} pages here). A folder of more than one page is "
-                     "listed whole every 15 minutes (`GoogleApi._listing`); in between, only "
+                     "listed whole every 15 minutes (`DriveFolder.listing`); in between, only "
                      "the files modified since 10 minutes before the newest `modifiedTime` "
                      "seen: one page while fewer than 1,000 sheets changed in those minutes. "
                      "The bench runs its cycles back to back, so the idle cycle comes minutes "

@@ -199,24 +199,26 @@ def _splice(book: MasterBook, frames: Sequence[Framed], plans: list[_TabPlan],
     when the old file is not what its shape says (the caller renders the whole book)."""
     only = {index: plan.render for index, plan in enumerate(plans)}
     rendered = workbook_bytes(build_master_workbook(book, only, frames))
+    sheets = {f"xl/worksheets/sheet{index + 1}.xml": plan for index, plan in enumerate(plans)}
+    out = io.BytesIO()
     try:
         old = zipfile.ZipFile(io.BytesIO(old_file))
         new = zipfile.ZipFile(io.BytesIO(rendered))
-        if old.read(_STYLES) != new.read(_STYLES):
+        if old.read(_STYLES) != new.read(_STYLES) or not set(sheets) <= set(new.namelist()):
             return None
-        parts: dict[str, bytes] = {}
-        for index, plan in enumerate(plans):
-            name = f"xl/worksheets/sheet{index + 1}.xml"
-            part = _splice_tab(plan, old.read(name), new.read(name))
-            if part is None:
-                return None
-            parts[name] = part
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for info in new.infolist():
+                plan = sheets.get(info.filename)
+                if plan is None:
+                    zf.writestr(info, new.read(info.filename))
+                    continue
+                # One tab at a time: only its old, rendered and spliced XML are held.
+                part = _splice_tab(plan, old.read(info.filename), new.read(info.filename))
+                if part is None:
+                    return None
+                zf.writestr(info, part)
     except (KeyError, zipfile.BadZipFile):
         return None
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info in new.infolist():
-            zf.writestr(info, parts.get(info.filename) or new.read(info.filename))
     return out.getvalue(), sum(len(r) for plan in plans for r in plan.render)
 
 

@@ -16,7 +16,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,13 +28,14 @@ from cchc_sync.app.service import acquire_archive_lock
 from cchc_sync.domain.config import DEFAULT_BACKUPS, ConfigError, load_config, render_config
 from cchc_sync.store.backup import backups, check_archive
 from cchc_sync.testing.typist import type_rows
+from tests import cli_process
 from tests.conftest import synced_copy
 
 NOT_A_DATABASE = "đây không phải cơ sở dữ liệu\n"
 
 
 def cchc(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cchc_sync", *map(str, args)],
+    return cli_process.run([*map(str, args)],
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
 

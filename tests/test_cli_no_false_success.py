@@ -10,20 +10,20 @@ import json
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from cchc_sync.testing.typist import type_rows
+from tests import cli_process
 from tests.conftest import make_district
 
 
 def cchc(*args: str, env: dict | None = None, cwd: Path | None = None
          ) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "cchc_sync", *args], capture_output=True, text=True,
+    return cli_process.run(
+        [*args], capture_output=True, text=True,
         timeout=300, env={**os.environ, **(env or {})}, cwd=cwd,
     )
 
@@ -34,8 +34,8 @@ def without_service_env() -> dict:
 
 
 def plain(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "cchc_sync", *args], capture_output=True, text=True,
+    return cli_process.run(
+        [*args], capture_output=True, text=True,
         timeout=300, env={**without_service_env(), **kwargs.pop("env", {})}, **kwargs,
     )
 

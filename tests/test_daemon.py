@@ -6,12 +6,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from cchc_sync.testing.typist import type_rows
+from tests import cli_process
 from tests.conftest import HANG_GUARD, current_period, make_district
 
 
@@ -37,8 +37,8 @@ def test_daemon_runs_cycles_and_stops_cleanly(tmp_path, sig):
     ws.close()
     log = tmp_path / "daemon.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cchc_sync", "run", "--config", str(config)],
+        proc = cli_process.Popen(
+            ["run", "--config", str(config)],
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:

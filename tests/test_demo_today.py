@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -15,11 +14,12 @@ from cchc_sync.app.demo_data import PROVINCE_AREA
 from cchc_sync.app.pipeline import open_workspace
 from cchc_sync.domain.config import load_config
 from cchc_sync.domain.registry import parse_units
+from tests import cli_process
 
 
 def cchc(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("INVOCATION_ID", "JOURNAL_STREAM")}
-    return subprocess.run([sys.executable, "-m", "cchc_sync", *args], capture_output=True,
+    return cli_process.run([*args], capture_output=True,
                           text=True, timeout=600, env=env, cwd=cwd)
 
 

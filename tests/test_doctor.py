@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from cchc_sync.app.doctor import Status, run_doctor
 from cchc_sync.app.initialise import init_workspace
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
+from tests import cli_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +41,7 @@ def test_a_clean_local_setup_passes_and_exits_0(local_ws):
     assert not _failed(checks), _failed(checks)
     assert {c.id for c in checks} >= {"config", "units", "templates", "period", "archive",
                                       "local.folder", "local.workbooks"}
-    proc = subprocess.run([sys.executable, "-m", "cchc_sync", "doctor", "--json",
+    proc = cli_process.run(["doctor", "--json",
                            "--config", str(local_ws.path)], cwd=ROOT, capture_output=True,
                           text=True)
     assert proc.returncode == 0, proc.stderr
@@ -55,7 +54,7 @@ def test_a_config_that_is_not_toml_is_one_failure(tmp_path):
     bad.write_text("[workspace\nname = 'x'\n", encoding="utf-8")
     checks = run_doctor(bad)
     assert [(c.id, c.status) for c in checks] == [("config", Status.FAIL)]
-    proc = subprocess.run([sys.executable, "-m", "cchc_sync", "doctor", "--config", str(bad)],
+    proc = cli_process.run(["doctor", "--config", str(bad)],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 1
     assert "Không đọc được tệp cấu hình" in proc.stdout

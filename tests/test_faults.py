@@ -22,7 +22,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
 from cchc_sync.testing.typist import type_rows
+from tests import cli_process
 from tests.conftest import HANG_GUARD, current_period
 from tests.contract.districts import dump_values
 
@@ -363,18 +363,13 @@ class Daemon:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("NOTIFY_SOCKET", None)
         env.pop("CREDENTIALS_DIRECTORY", None)
-        if python_prelude:
-            # Patches time before cchc_sync is imported (e.g. scaled sleeps), then runs the CLI.
-            argv = [sys.executable, "-c",
-                    python_prelude + "\nfrom cchc_sync.app.cli import main\nmain()",
-                    "run", "--config", str(config)]
-        else:
-            argv = [sys.executable, "-m", "cchc_sync", "run", "--config", str(config)]
         self.mark = 0
         with log.open("a") as out:
             self.mark = out.tell()
-            self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                         start_new_session=True)
+            # A prelude patches time before cchc_sync is imported (e.g. scaled sleeps).
+            self.proc = cli_process.Popen(["run", "--config", str(config)], stdout=out,
+                                          stderr=subprocess.STDOUT, env=env,
+                                          start_new_session=True, prelude=python_prelude)
 
     @property
     def pid(self) -> int:

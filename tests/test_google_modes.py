@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from cchc_sync.app.demo_data import DISTRICT, UNITS_CSV
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
+from tests import cli_process
 from tests.test_google_signin import login
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ def fake():
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "OAUTHLIB_INSECURE_TRANSPORT": "1"}
-    return subprocess.run([sys.executable, "-m", "cchc_sync", *args], cwd=ROOT, env=env,
+    return cli_process.run([*args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
 
 

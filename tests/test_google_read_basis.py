@@ -12,8 +12,6 @@ the same backend object, or in a new `cchc-sync sync` process.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import pytest
 from cchc_sync.app.pipeline import sync_once
 from cchc_sync.domain.records import ReadBasis
 from cchc_sync.sources.google.basis import flag_basis
+from tests import cli_process
 from tests.conftest import Clock
 from tests.contract.districts import dump_values
 from tests.test_concurrent_edits import TAB, UNIT, google_flags
@@ -75,8 +74,8 @@ def _write_after_refused_write(tmp_path: Path, restart: bool) -> tuple[list, dic
         mark = len(site.fake.requests())
         if restart:
             ws.close()
-            done = subprocess.run(
-                [sys.executable, "-m", "cchc_sync", "sync", "--config", str(site.config)],
+            done = cli_process.run(
+                ["sync", "--config", str(site.config)],
                 capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, done.stdout + done.stderr
             ws = site.open()

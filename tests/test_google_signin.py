@@ -9,7 +9,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import requests
 from cchc_sync.sources.base import SourceError
 from cchc_sync.sources.google.signin import USER_SCOPES, load_user_credentials
 from cchc_sync.testing.fake_google import FakeGoogle
+from tests import cli_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ def _cli(*args, stdin=None):
     # The fake serves plain http on loopback; oauthlib refuses a non-https authorization
     # address unless told this is a local test (its documented switch).
     env = {**os.environ, "OAUTHLIB_INSECURE_TRANSPORT": "1"}
-    return subprocess.Popen([sys.executable, "-m", "cchc_sync", *args], cwd=ROOT, env=env,
+    return cli_process.Popen([*args], cwd=ROOT, env=env,
                             stdin=subprocess.PIPE if stdin is not None else None,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tomllib
 
 import pytest
 
 from cchc_sync.domain.registry import RegistryError, code_key, level_code, parse_units
+from tests import cli_process
 
 
 def cchc(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("INVOCATION_ID", "JOURNAL_STREAM")}
-    return subprocess.run([sys.executable, "-m", "cchc_sync", *args], capture_output=True,
+    return cli_process.run([*args], capture_output=True,
                           text=True, timeout=300, env=env)
 
 

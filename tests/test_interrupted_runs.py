@@ -14,11 +14,11 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 from cchc_sync.app.service import close_interrupted_runs, hold_archive_lock
 from cchc_sync.store.archive import Archive
+from tests import cli_process
 from tests.conftest import HANG_GUARD, wait_until
 from tests.test_faults import EDITS, Daemon, LocalSite, configure
 
@@ -114,13 +114,13 @@ def test_a_sync_killed_mid_cycle_is_marked_by_the_next_sync(tmp_path):
     site = LocalSite(tmp_path / "site")
     archive = site.root / "cchc-sync.sqlite"
     # -v: a plain `sync` prints no log lines; the administrator asks for them.
-    argv = [sys.executable, "-m", "cchc_sync", "sync", "-v", "--config", str(site.config)]
+    argv = ["sync", "-v", "--config", str(site.config)]
 
-    def start() -> subprocess.Popen:
-        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def start() -> cli_process.Popen:
+        return cli_process.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     killed = kill_mid_cycle(start, archive, site)
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=HANG_GUARD)
+    done = cli_process.run(argv, capture_output=True, text=True, timeout=HANG_GUARD)
     assert done.returncode == 0, done.stderr
     assert MARKED.findall(done.stderr) == [str(len(killed))], done.stderr
     assert running(archive) == []
@@ -186,8 +186,8 @@ def test_a_one_off_sync_whose_cycle_fails_marks_its_run_failed(tmp_path):
     archive = site.root / "cchc-sync.sqlite"
     refuse_new_versions(archive)
     # -v: a plain `sync` prints no log lines; the administrator asks for them.
-    argv = [sys.executable, "-m", "cchc_sync", "sync", "-v", "--config", str(site.config)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=HANG_GUARD)
+    argv = ["sync", "-v", "--config", str(site.config)]
+    done = cli_process.run(argv, capture_output=True, text=True, timeout=HANG_GUARD)
     assert done.returncode != 0
     assert running(archive) == []
     last = runs(archive)[-1]

@@ -10,8 +10,6 @@ memory backend: the report reads nothing else.
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 
 import pytest
 
@@ -24,6 +22,7 @@ from cchc_sync.report import ReportError, build_report, check_report
 from cchc_sync.report.combined import column_period_modes
 from cchc_sync.report.content import assemble
 from cchc_sync.sources.memory import MemoryBackend
+from tests import cli_process
 
 
 def tthc(field: str, carried: int, online: int, counter: int, resolved_on_time: int,
@@ -185,8 +184,8 @@ def test_a_row_left_out_of_a_half_or_breaking_the_carry_over_is_left_out_of_the_
 def test_cli_prints_the_year_report_compared_with_the_year_before(ws):
     """Through the CLI, as a coordinator runs it (Markdown to stdout: the .docx writer is
     tested elsewhere and costs seconds): titled for the year, its window, compared."""
-    done = subprocess.run(
-        [sys.executable, "-m", "cchc_sync", "report", "--config", str(ws.config.path),
+    done = cli_process.run(
+        ["report", "--config", str(ws.config.path),
          "--period", "2022", "--compare-with", "2021", "--format", "md"],
         capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

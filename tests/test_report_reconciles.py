@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 from docx import Document
@@ -20,6 +18,7 @@ from cchc_sync.report.content import assemble
 from cchc_sync.report.data import period_title
 from cchc_sync.report.model import SpanKind
 from cchc_sync.report.selfcheck import parse_value
+from tests import cli_process
 from tests.conftest import make_district
 from tests.test_report_expected import build_district, expected_for
 
@@ -173,7 +172,7 @@ def test_cli_refuses_a_draft_whose_identity_fails(tmp_path):
     sync_once(ws)
     ws.close()
     out = tmp_path / "bao-cao.docx"
-    done = subprocess.run([sys.executable, "-m", "cchc_sync", "report", "--config", str(config),
+    done = cli_process.run(["report", "--config", str(config),
                            "--period", PERIOD, "-o", str(out)], capture_output=True, text=True)
     assert done.returncode == 1, done.stderr
     assert "báo cáo không được ghi vì số liệu không khớp" in done.stderr
@@ -190,11 +189,11 @@ def test_cli_refuses_a_draft_whose_identity_fails(tmp_path):
 def test_demo_report_passes_the_self_check(tmp_path):
     """The demo (whatever area and period it shows) gives a report that reconciles."""
     target = tmp_path / "demo"
-    subprocess.run([sys.executable, "-m", "cchc_sync", "demo", str(target)], check=True,
+    cli_process.run(["demo", str(target)], check=True,
                    capture_output=True)
     config = load_config(target / "cchc-sync.toml")
     out = tmp_path / "demo.docx"
-    done = subprocess.run([sys.executable, "-m", "cchc_sync", "report", "--config",
+    done = cli_process.run(["report", "--config",
                            str(config.path), "--period", config.period, "-o", str(out)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

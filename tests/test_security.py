@@ -10,8 +10,6 @@ import json
 import logging
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -23,6 +21,7 @@ from cchc_sync.app.pipeline import sync_once
 from cchc_sync.sources.base import CHECK_TAB, SourceError
 from cchc_sync.sources.google.client import build_gspread_client, check_key_file
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
+from tests import cli_process
 from tests.conftest import make_district
 
 HAVE_GOOGLE_BACKEND = importlib.util.find_spec("cchc_sync.sources.google.backend") is not None
@@ -111,8 +110,8 @@ def test_debug_logs_of_a_full_local_cycle_hold_no_key_or_token(tmp_path):
     config.write_text(re.sub(r'credentials = ".*"', f'credentials = "{key}"', text),
                       encoding="utf-8")
     ws.close()
-    out = subprocess.run(
-        [sys.executable, "-m", "cchc_sync", "-v", "sync", "--config", str(config)],
+    out = cli_process.run(
+        ["-v", "sync", "--config", str(config)],
         capture_output=True, text=True, timeout=120,
     )
     assert out.returncode == 0, out.stderr
@@ -197,8 +196,8 @@ def test_debug_logs_of_a_full_google_cycle_hold_no_key_or_token(google_workspace
     assert _secrets_in(logs, info) == []
     # And what a person gets with `cchc-sync -v sync` (a separate process, same fake).
     _type_document(ws, fake, "VP", "176/KH-UBND", "2022-01-08")
-    out = subprocess.run(
-        [sys.executable, "-m", "cchc_sync", "-v", "sync", "--config", str(ws.config.path)],
+    out = cli_process.run(
+        ["-v", "sync", "--config", str(ws.config.path)],
         capture_output=True, text=True, timeout=120,
     )
     assert out.returncode == 0, out.stderr

@@ -13,7 +13,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -28,6 +27,7 @@ from cchc_sync.app.service import RUN_WAITS_FOR_SYNC
 from cchc_sync.domain.records import Severity
 from cchc_sync.store.archive import Archive
 from cchc_sync.testing.typist import type_rows
+from tests import cli_process
 from tests.conftest import HANG_GUARD, make_district, wait_until
 
 
@@ -103,12 +103,12 @@ def _configure(config: Path, *, interval: float = 0.02, service: str = "") -> No
     config.write_text(text, encoding="utf-8")
 
 
-def _start(config: Path, log: Path, **env: str) -> subprocess.Popen:
+def _start(config: Path, log: Path, **env: str) -> cli_process.Popen:
     environ = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
     environ.pop("CREDENTIALS_DIRECTORY", None)
     with log.open("w") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "cchc_sync", "run", "--config", str(config)],
+        return cli_process.Popen(
+            ["run", "--config", str(config)],
             stdout=out, stderr=subprocess.STDOUT, env=environ,
         )
 
@@ -185,8 +185,8 @@ def test_daemon_notifies_systemd_serves_metrics_and_refuses_a_second_daemon(
         # It does not wait, as it would for a one-off sync (RUN_WAITS_FOR_SYNC, a minute:
         # far more than starting Python takes, even on a busy machine).
         started = time.monotonic()
-        second = subprocess.run(
-            [sys.executable, "-m", "cchc_sync", "run", "--config", str(config)],
+        second = cli_process.run(
+            ["run", "--config", str(config)],
             capture_output=True, text=True, timeout=HANG_GUARD,
             env={k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"},
         )
@@ -257,8 +257,8 @@ def test_sigterm_mid_cycle_finishes_the_unit_and_stops_cleanly(tmp_path, notify_
     db.close()
     assert 20 <= read < units
     # The next cycle reads exactly the units the stopped one left, and loses nothing.
-    done = subprocess.run(
-        [sys.executable, "-m", "cchc_sync", "sync", "--config", str(config)],
+    done = cli_process.run(
+        ["sync", "--config", str(config)],
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr

@@ -23,6 +23,7 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -641,24 +642,27 @@ def test_unit_sheets_unshared_or_deleted_mid_cycle(google_site, tmp_path):
     daemon = Daemon(site.config, tmp_path / "daemon.log", python_prelude=SCALED_SLEEP)
     try:
         daemon.settle()
-        site.fake.set_faults(latency_ms=300)  # room between the listing and the reads
-        listings = sum(1 for r in site.fake.requests() if r["kind"] == "GET drive.files.list")
-        site.apply(EDITS[2])  # TNMT, read first
-        site.apply(unshared)
-        site.apply(Edit("XA_LT", "Thông tin", 2, "Người lập biểu", "Ai Khác"))
-        # Known to depend on timing (see docs/testing.md): the fake's latency leaves room
-        # between the cycle's listing and its reads. An event hook (FakeGoogle.on_request)
-        # changed which message the unshared unit gets; kept as it was until that is
-        # understood.
-        deadline = time.monotonic() + TIMEOUT
-        while sum(1 for r in site.fake.requests()
-                  if r["kind"] == "GET drive.files.list") == listings:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        site.fake.unshare(site.sheets["XA_HT"])
-        site.fake.delete(site.sheets["XA_LT"])
+        # Events, not the fake's latency: the three edits land just before a cycle's
+        # listing is served (so it lists all three), and the unshare and the delete just
+        # before that cycle's first read of one of them (after the listing, before the
+        # reads of the two).
+        edited = [EDITS[2], unshared, Edit("XA_LT", "Thông tin", 2, "Người lập biểu", "Ai Khác")]
+        sids = {site.sheets[e.unit] for e in edited}
+        listed = threading.Event()
+
+        def clerks_and_owner(kind: str, path: str) -> None:
+            if not listed.is_set():
+                if kind == "GET drive.files.list":
+                    for edit in edited:
+                        site.apply(edit)
+                    listed.set()
+            elif any(sid in path for sid in sids):
+                remove()
+                site.fake.unshare(site.sheets["XA_HT"])
+                site.fake.delete(site.sheets["XA_LT"])
+
+        remove = site.fake.on_request(clerks_and_owner)
         daemon.wait_for(r"cycle: read 1/4 units.* 2 unreachable.*master written")
-        site.fake.clear_faults()
         progress = progress_rows(site.master())
         assert progress["XA_HT"]["Kết nối"].startswith("Không truy cập được: Bảng tính")
         assert "chưa chia sẻ cho tài khoản dịch vụ" in progress["XA_HT"]["Kết nối"]

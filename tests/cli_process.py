@@ -142,6 +142,7 @@ class Popen:
         self.stdout = self._wrap(out_ours, "rb")
         self.stderr = self._wrap(err_ours, "rb")
         self._pidfd = os.pidfd_open(self.pid)
+        self._reap_lock = threading.Lock()
 
     def _wrap(self, fd: int | None, mode: str) -> Any:
         if fd is None:
@@ -153,23 +154,34 @@ class Popen:
                                 write_through="w" in mode)
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self._reaped(status)
-        return self.returncode
+        with self._reap_lock:
+            if self.returncode is None:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self._reaped(status)
+            return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
+        """Wait for the exit (from any thread: one reaps, the others read the code)."""
         if self.returncode is None:
             ready = selectors.DefaultSelector()
-            ready.register(self._pidfd, selectors.EVENT_READ)
+            watched = None
+            with self._reap_lock:
+                if self.returncode is None:
+                    # A copy: another thread that reaps the process closes the original.
+                    watched = os.dup(self._pidfd)
+                    ready.register(watched, selectors.EVENT_READ)
             try:
-                if not ready.select(timeout):
+                if watched is not None and not ready.select(timeout):
                     raise subprocess.TimeoutExpired(self.args, timeout)
             finally:
                 ready.close()
-            _, status = os.waitpid(self.pid, 0)
-            self._reaped(status)
+                if watched is not None:
+                    os.close(watched)
+            with self._reap_lock:
+                if self.returncode is None:
+                    _, status = os.waitpid(self.pid, 0)
+                    self._reaped(status)
         assert self.returncode is not None
         return self.returncode
 
@@ -178,8 +190,9 @@ class Popen:
         os.close(self._pidfd)
 
     def send_signal(self, sig: int) -> None:
-        if self.returncode is None:
-            signal.pidfd_send_signal(self._pidfd, sig)
+        with self._reap_lock:
+            if self.returncode is None:
+                signal.pidfd_send_signal(self._pidfd, sig)
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)

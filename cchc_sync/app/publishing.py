@@ -270,6 +270,11 @@ def write_master(ws: Workspace, rows: list[CurrentRow] | None,
         log.debug("master %s: rebuilt, unchanged", period)
         ws.archive.set_master_inputs(period, _stamp(inputs, fingerprint))
         return False
+    # Written ahead: a process killed while the write is in flight (it may have landed)
+    # must not leave the old fingerprint and shape behind. With them, the next cycle would
+    # take a book equal to the old one as already shown, or send a difference from the old
+    # shape to a master that has the new one; without them its write is a whole one.
+    ws.archive.master_write_begins(period)
     shape = ws.backend.update_master(SheetRef(ref=master["ref"], url=master["url"]), book,
                                      master["shape"])
     if shape is None:

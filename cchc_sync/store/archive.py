@@ -288,6 +288,11 @@ class Archive:
             (book_hash, inputs_key, shape or None, _now(), period),
         )
 
+    def master_write_begins(self, period: str) -> None:
+        """What the master shows is unknown until set_master_hash says what was written."""
+        self.db.execute("UPDATE masters SET book_hash = NULL, inputs_key = NULL, shape = NULL "
+                        "WHERE period = ?", (period,))
+
     def forget_master_shape(self, period: str) -> None:
         """A master write that may or may not have landed: the next one writes it whole."""
         self.db.execute("UPDATE masters SET shape = NULL WHERE period = ?", (period,))

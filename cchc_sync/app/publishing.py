@@ -279,8 +279,8 @@ def write_master(ws: Workspace, rows: list[CurrentRow] | None,
                                      master["shape"])
     if shape is None:
         log.debug("master %s: rebuilt, not written", period)
+        # master_write_begins already left no fingerprint or shape: the next is whole.
         log.warning("master not written (open in a spreadsheet program); next cycle retries")
-        ws.archive.forget_master_shape(period)
         return False
     log.debug("master %s: rebuilt, written", period)
     ws.archive.set_master_hash(period, fingerprint, _stamp(inputs, fingerprint), shape)

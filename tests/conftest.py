@@ -155,3 +155,12 @@ def pytest_runtest_protocol(item, nextitem):
     yield
     with open(_CPU_LOG, "a", encoding="utf-8") as log:
         log.write(f"{_cpu_now() - start:.3f}\t{item.nodeid}\n")
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto` (pyproject's addopts): two workers per core. A third of a worker's time is
+    spent waiting — for a daemon's next cycle line, a forked command, LibreOffice, the fake
+    API's thread — and a second worker per core fills it: on two cores, 4 workers ran the
+    suite in 210 s where 2 took 255–265 s and 6 took 274 s (more builds, more contention).
+    See docs/testing.md."""
+    return 2 * len(os.sched_getaffinity(0))

@@ -10,6 +10,7 @@ payloads the cycle decoded.
 
 from __future__ import annotations
 
+import inspect
 import resource
 import tempfile
 import time
@@ -92,6 +93,21 @@ class Capture:
         self.file.close()
 
 
+def _timed_steps(gen: Iterator[Any], timer: Timer, peak: Callable[[], int]) -> Iterator[Any]:
+    while True:
+        r = peak()
+        w, c = time.perf_counter(), time.thread_time()
+        try:
+            item = next(gen)
+        except StopIteration:
+            return
+        finally:
+            timer.wall += time.perf_counter() - w
+            timer.cpu += time.thread_time() - c
+            timer.rss_growth += (peak() - r) / 1024
+        yield item
+
+
 class Stages:
     def __init__(self) -> None:
         self.timers: dict[str, Timer] = {key: Timer() for key, _, _ in STAGES}
@@ -107,12 +123,17 @@ class Stages:
             r = peak()
             w, c = time.perf_counter(), time.thread_time()
             try:
-                return original(*args, **kwargs)
+                result = original(*args, **kwargs)
             finally:
                 timer.calls += 1
                 timer.wall += time.perf_counter() - w
                 timer.cpu += time.thread_time() - c
                 timer.rss_growth += (peak() - r) / 1024
+            if inspect.isgenerator(result):
+                # A generator (master_batches) does its work as it is consumed: each step
+                # is timed, the consumer's work between steps (sending a part) is not.
+                return _timed_steps(result, timer, peak)
+            return result
 
         own = name in vars(owner)  # a module's function, or an instance's own attribute
         setattr(owner, name, timed)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
@@ -116,7 +116,7 @@ def master_requests(book: MasterBook, ids: dict[str, int]) -> list[dict[str, Any
 def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTER_REQUEST_BYTES,
                    first: Iterable[dict[str, Any]] = (), stale: Mapping[str, int] | None = None,
                    taken: Iterable[int] = (), tail: Iterable[dict[str, Any]] = (),
-                   tabs: list[MasterTab] | None = None) -> list[list[dict[str, Any]]]:
+                   tabs: list[MasterTab] | None = None) -> Iterator[list[dict[str, Any]]]:
     """The batchUpdates (their `requests` lists, in order) that rewrite every tab, each within
     `budget` bytes of JSON when a single row allows it.
 
@@ -127,7 +127,11 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
     write that stopped half-way are deleted before new ones are made); taken: sheet ids in
     use that staging tabs must not reuse; tail: requests that end the last batchUpdate (the
     master's marker, master_update). The last batchUpdate is not split: a few hundred bytes
-    a column, whatever the number of rows. tabs: master_tabs(book, ids) when already made."""
+    a column, whatever the number of rows. tabs: master_tabs(book, ids) when already made.
+
+    A generator: each part's rows are made as CellData only when that part is due, and
+    dropped once it is sent, so a master of any size holds one part's requests at a time
+    (issue 17 item 6: all 55 parts of a 5,000-unit master, built first, were +635 MB)."""
     stale = dict(stale or {})
     tail = list(tail)
     leftovers = [{"deleteSheet": {"sheetId": i}} for t, i in stale.items()
@@ -136,15 +140,14 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
                 if not t.startswith(STAGING_PREFIX)]
     first = list(first)
     tabs = tabs if tabs is not None else master_tabs(book, ids)
-    rows_size = [[json_size(r) for r in tab.rows] for tab in tabs]
     whole = [*first, *leftovers]
     for tab in tabs:
         whole += [tab.properties(), tab.cells(rows=False), *tab.finish]
     whole += old_tabs + tail
-    # Each row adds its bytes and a comma to the request measured without rows.
-    if _list_size(whole) + sum(sum(sizes) + len(sizes) for sizes in rows_size) <= budget:
+    if _fits(tabs, _list_size(whole), budget):
         everything = [r for tab in tabs for r in (tab.properties(), tab.cells(), *tab.finish)]
-        return [[*first, *leftovers, *everything, *old_tabs, *tail]]
+        yield [*first, *leftovers, *everything, *old_tabs, *tail]
+        return
 
     used = set(ids.values()) | set(taken) | set(stale.values())
     staging: dict[int, int] = {}  # live sheet id -> staging sheet id
@@ -154,31 +157,36 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
             candidate = (candidate + 1) & 0x3FFFFFFF or 1
         used.add(candidate)
         staging[tab.sheet_id] = candidate
-    batches: list[list[dict[str, Any]]] = []
     batch: list[dict[str, Any]] = [*leftovers]
     batch += [{"addSheet": {"properties": {
         "sheetId": staging[tab.sheet_id], "title": f"{STAGING_PREFIX}{n}", "hidden": True,
         "gridProperties": {"rowCount": tab.grid_rows, "columnCount": tab.width}}}}
         for n, tab in enumerate(tabs, start=1)]
     size = _list_size(batch)
-    for tab, sizes in zip(tabs, rows_size, strict=True):
-        row = 0
-        while row < len(tab.rows):
-            skeleton = json_size(update_cells(staging[tab.sheet_id], row, 0, [], CELL_FIELDS))
-            if batch and size + 1 + skeleton + sizes[row] + 1 > budget:
-                batches.append(batch)
+    for tab in tabs:
+        target = staging[tab.sheet_id]
+        band: list[list[dict[str, Any]]] = []  # the rows of the band being filled
+        start = band_size = 0
+        for row, data in enumerate(tab.iter_rows()):
+            n = json_size(data)
+            if band and size + 1 + band_size + n + 1 <= budget:
+                band.append(data["values"])
+                band_size += n + 1
+                continue
+            if band:
+                batch.append(update_cells(target, start, 0, band, CELL_FIELDS))
+                size += 1 + band_size
+            skeleton = json_size(update_cells(target, row, 0, [], CELL_FIELDS))
+            if batch and size + 1 + skeleton + n + 1 > budget:
+                yield batch
                 batch, size = [], _list_size([])
             # At least one row per band, even one alone over the budget.
-            end, band = row + 1, skeleton + sizes[row] + 1
-            while end < len(tab.rows) and size + 1 + band + sizes[end] + 1 <= budget:
-                band += sizes[end] + 1
-                end += 1
-            batch.append(update_cells(staging[tab.sheet_id], row, 0,
-                                      [r["values"] for r in tab.rows[row:end]], CELL_FIELDS))
-            size += 1 + band
-            row = end
+            band, start, band_size = [data["values"]], row, skeleton + n + 1
+        if band:
+            batch.append(update_cells(target, start, 0, band, CELL_FIELDS))
+            size += 1 + band_size
     if batch:
-        batches.append(batch)
+        yield batch
     swap: list[dict[str, Any]] = [*first]
     for tab in tabs:
         swap += [tab.properties(), {"copyPaste": {
@@ -186,8 +194,20 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
             "destination": grid(tab.sheet_id, 0, tab.grid_rows, 0, tab.width),
             "pasteType": "PASTE_NORMAL"}}, *tab.finish]
     swap += [{"deleteSheet": {"sheetId": i}} for i in staging.values()]
-    batches.append(swap + old_tabs + tail)
-    return batches
+    yield swap + old_tabs + tail
+
+
+def _fits(tabs: list[MasterTab], skeleton: int, budget: int) -> bool:
+    """Whether the tabs' rows fit one request of `budget` bytes with the rest (skeleton
+    bytes): each row adds its bytes and a comma. Stops at the first row over, so a large
+    master costs only the rows up to the budget here."""
+    size = skeleton
+    for tab in tabs:
+        for data in tab.iter_rows():
+            size += json_size(data) + 1
+            if size > budget:
+                return False
+    return True
 
 
 def json_size(obj: Any) -> int:
@@ -201,9 +221,10 @@ def _list_size(requests: list[dict[str, Any]]) -> int:
         + max(len(requests) - 1, 0)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True, eq=False)
 class MasterTab:
-    """One master tab as requests: its grid, its rows of CellData and what follows them."""
+    """One master tab as requests: its grid, its rows of CellData (made on demand from the
+    tab's frame, `iter_rows`: never all of them at once) and what follows them."""
 
     sheet_id: int
     """The live tab's sheet id."""
@@ -215,8 +236,12 @@ class MasterTab:
     """Rows of content, the header included."""
     width: int
     """Columns (at least 1)."""
-    rows: list[dict[str, Any]]
-    """RowData, the header first."""
+    header: dict[str, Any]
+    """The header's RowData (row 0)."""
+    frame: pd.DataFrame
+    """The rows below the header, as master_frame leaves them."""
+    kinds: tuple[str, ...]
+    """Each column's kind (sheet_layout.column_kind), for its cells."""
     finish: list[dict[str, Any]]
     """Number formats per column, column widths, the basic filter."""
     numbers: tuple[tuple[int, str], ...] = ()
@@ -242,10 +267,23 @@ class MasterTab:
             "fields": "title,index,gridProperties.rowCount,gridProperties.columnCount,"
                       "gridProperties.frozenRowCount"}}
 
+    def iter_rows(self, start: int = 0, end: int | None = None) -> Iterator[dict[str, Any]]:
+        """RowData of rows [start, end) of the grid (0: the header), made one at a time."""
+        end = self.height if end is None else min(end, self.height)
+        if start >= end:
+            return
+        if start == 0:
+            yield self.header
+            start = 1
+        kinds = self.kinds
+        for values in self.frame.iloc[start - 1:end - 1].itertuples(index=False, name=None):
+            yield {"values": [_value_cell(v, k) for v, k in zip(values, kinds, strict=True)]}
+
     def cells(self, *, rows: bool = True) -> dict[str, Any]:
         """The whole grid: cells the rows do not cover are cleared."""
         return {"updateCells": {"range": grid(self.sheet_id),
-                                "rows": self.rows if rows else [], "fields": CELL_FIELDS}}
+                                "rows": list(self.iter_rows()) if rows else [],
+                                "fields": CELL_FIELDS}}
 
 
 def master_tabs(book: MasterBook, ids: dict[str, int]) -> list[MasterTab]:
@@ -263,10 +301,8 @@ def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[s
     df, headers, kinds = master_frame(df, percent)
     height = len(df) + 1
     width = max(len(headers), 1)
-    rows = [{"values": [cell(h, bold=True, fill=HEADER_FILL, centre=True, wrap=True)
-                        for h in headers]}]
-    for values in df.itertuples(index=False, name=None):
-        rows.append({"values": [_value_cell(v, k) for v, k in zip(values, kinds, strict=True)]})
+    header_row = {"values": [cell(h, bold=True, fill=HEADER_FILL, centre=True, wrap=True)
+                             for h in headers]}
     numbers = tuple((col, _NUMBER_FORMAT[kind]) for col, kind in enumerate(kinds)
                     if kind in _NUMBER_FORMAT)
     # Long sentences wrap in a column of fixed width, as in the local master.
@@ -290,8 +326,9 @@ def _tab(sheet_id: int, title: str, index: int, df: pd.DataFrame, percent: set[s
         finish.append({"setBasicFilter": {"filter": {"range": grid(sheet_id, 0, height, 0,
                                                                     width)}}})
     return MasterTab(sheet_id=sheet_id, title=title, index=index, height=height, width=width,
-                rows=rows, finish=finish, numbers=numbers, widths=tuple(widths),
-                hidden=tuple(hidden_cols), wrapped=wrapping)
+                     header=header_row, frame=df, kinds=tuple(kinds), finish=finish,
+                     numbers=numbers, widths=tuple(widths), hidden=tuple(hidden_cols),
+                     wrapped=wrapping)
 
 
 def column_formats(sheet_id: int, numbers: Iterable[tuple[int, str]], wrapped: Iterable[int],

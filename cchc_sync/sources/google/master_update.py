@@ -63,12 +63,13 @@ def master_shape(tabs: list[MasterTab]) -> dict[str, Any]:
     shaped = []
     for tab in tabs:
         blocks = []
-        for _, group in groupby(tab.rows[1:], key=_block_key):
+        # Rows made one at a time (MasterTab.iter_rows): only a block's are held at once.
+        for _, group in groupby(tab.iter_rows(1), key=_block_key):
             rows = [r["values"] for r in group]
             blocks.append([_digest(rows), len(rows)])
         shaped.append({
             "id": tab.sheet_id,
-            "layout": _digest([tab.title, tab.index, tab.width, tab.rows[0], tab.numbers,
+            "layout": _digest([tab.title, tab.index, tab.width, tab.header, tab.numbers,
                                tab.hidden, tab.wrapped, tab.sheet_id]),
             "widths": list(tab.widths),
             "blocks": blocks,
@@ -117,7 +118,6 @@ def _tab_update(tab: MasterTab, was: dict[str, Any], now: dict[str, Any]) -> lis
     # A tab with no rows has one blank row under its header (a grid keeps two rows): a
     # block no digest matches, so rows that come fill it and rows that go leave it.
     old_blocks, new_blocks = was["blocks"] or [["", 1]], now["blocks"] or [["", 1]]
-    rows = tab.rows if now["blocks"] else [*tab.rows, {"values": [{}] * tab.width}]
     matcher = SequenceMatcher(None, [b[0] for b in old_blocks], [b[0] for b in new_blocks],
                               autojunk=False)
     row = 1  # in the new grid (the header is row 0); runs above are already in place
@@ -135,8 +135,11 @@ def _tab_update(tab: MasterTab, was: dict[str, Any], now: dict[str, Any]) -> lis
             out.append({"deleteDimension": {
                 "range": _rows(sid, row + new_height, row + old_height)}})
         if new_height:
-            out.append(update_cells(sid, row, 0, [r["values"] for r in
-                                                  rows[row:row + new_height]], CELL_FIELDS))
+            # Only the run's rows are made (MasterTab.iter_rows); the blank row of a tab
+            # with no rows is the one beyond the tab's height.
+            values = [r["values"] for r in tab.iter_rows(row, row + new_height)]
+            values += [[{}] * tab.width] * (new_height - len(values))
+            out.append(update_cells(sid, row, 0, values, CELL_FIELDS))
             if now["blocks"]:
                 out += column_formats(sid, tab.numbers, tab.wrapped, row, row + new_height)
         row += new_height

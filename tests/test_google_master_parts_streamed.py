@@ -1,0 +1,86 @@
+"""A master written in parts holds one part's requests at a time (issue 17 item 6).
+
+At 5,000 units the master is ~55 requests of 2 MB; building every part's CellData before
+sending the first held all of them at once (+635 MB). `master_batches` is a generator that
+makes a part's rows only when the part is due, so consuming its parts one by one (as the
+backend sends them) must peak far below holding them all, and send the same requests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import tracemalloc
+from collections.abc import Callable
+
+import pandas as pd
+
+from cchc_sync.sources.base import MasterBook
+from cchc_sync.sources.google.cells import fixed_sheet_ids
+from cchc_sync.sources.google.master import (
+    STAGING_PREFIX,
+    json_size,
+    master_batches,
+    master_tab_titles,
+    master_tabs,
+)
+
+BUDGET = 40_000
+"""Bytes per part: the ~2 MB of text below becomes ~60 parts."""
+
+
+def big_book(rows: int = 6_000) -> MasterBook:
+    frame = pd.DataFrame({
+        "Mã đơn vị": [f"XA{i // 40:04d}" for i in range(rows)],
+        "Tên thủ tục": [f"Thủ tục hành chính số {i} về đất đai" for i in range(rows)],
+        "Số hồ sơ": list(range(rows)),
+        "Tỷ lệ": [96.16 + i % 7 for i in range(rows)],
+        "Ngày": [dt.date(2022, 6, 1 + i % 28) for i in range(rows)],
+    })
+    return MasterBook(title="Tổng hợp", tabs={"Tổng hợp": frame.head(3), "Thủ tục": frame},
+                      percent_columns={"Thủ tục": ("Tỷ lệ",)})
+
+
+def ids_of(book: MasterBook) -> dict[str, int]:
+    return fixed_sheet_ids(master_tab_titles(list(book.tabs)))
+
+
+def peak_while(consume: Callable[[], object]) -> int:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        consume()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_parts_are_made_one_at_a_time() -> None:
+    book = big_book()
+    ids = ids_of(book)
+    tabs = master_tabs(book, ids)
+    sizes: list[int] = []
+
+    def send_each() -> None:
+        for part in master_batches(book, ids, budget=BUDGET, tabs=tabs):
+            sizes.append(json_size({"requests": part}))  # as the transport encodes it
+
+    streamed = peak_while(send_each)
+    held = peak_while(lambda: list(master_batches(book, ids, budget=BUDGET, tabs=tabs)))
+    assert len(sizes) > 30, len(sizes)
+    assert max(sizes) <= BUDGET
+    # Written into staging tabs, then one swap: the book is really in parts.
+    parts = list(master_batches(book, ids, budget=BUDGET, tabs=tabs))
+    assert any(STAGING_PREFIX in str(r) for r in parts[0])
+    # One part alive at a time: a small fraction of all of them held together (~60 parts).
+    assert streamed < held / 8, (streamed, held)
+
+
+def test_small_master_is_one_request_with_every_row() -> None:
+    book = big_book(rows=50)
+    ids = ids_of(book)
+    (only,) = list(master_batches(book, ids))
+    cells = [r["updateCells"] for r in only if "updateCells" in r]
+    # Each tab's whole grid, the header and every row of its frame.
+    assert [len(c["rows"]) for c in cells] == [4, 51]
+    assert cells[1]["rows"][1]["values"][0] == {"userEnteredValue": {"stringValue": "XA0000"}}

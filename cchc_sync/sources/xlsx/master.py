@@ -17,10 +17,10 @@ import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from copy import copy
 from types import SimpleNamespace
 from typing import Any
 
-import pandas as pd
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import TIME_FORMATS
 from openpyxl.utils import get_column_letter
@@ -34,8 +34,9 @@ from cchc_sync.sources.sheet_layout import (
     SUMMARY_WIDTH,
     WRAPPED_WIDTH,
     Link,
+    MasterFrame,
     PercentPoints,
-    master_frame,
+    master_tab,
     plain,
     text_width,
 )
@@ -89,7 +90,7 @@ def print_landscape(ws: WriteOnlyWorksheet) -> None:
 
 def build_master_workbook(book: MasterBook,
                           only: Mapping[int, Sequence[range]] | None = None,
-                          frames: Sequence[Framed] | None = None) -> Workbook:
+                          frames: Sequence[MasterFrame] | None = None) -> Workbook:
     """The master workbook for `book` (write-only: rows are streamed, memory stays flat).
 
     `only` (tab index -> ranges of the frame's row positions) writes, in those tabs, the
@@ -97,7 +98,7 @@ def build_master_workbook(book: MasterBook,
     the whole frame: master_update splices them between rows it keeps from the master
     already written. Every cell style the master uses is registered first, in one order,
     so a cell's style id does not depend on which rows were written. `frames`: the
-    tabs' master_frame, when the caller has them already."""
+    tabs' master_tab, when the caller has them already."""
     wb = Workbook(write_only=True)
     _register_styles(wb)
     wb.properties.title = clean_text(book.title)[:255]
@@ -106,7 +107,7 @@ def build_master_workbook(book: MasterBook,
     used: set[str] = set()
     for index, (name, df) in enumerate(book.tabs.items()):
         title = _sheet_title(name, used)
-        framed = frames[index] if frames is not None else master_frame(
+        framed = frames[index] if frames is not None else master_tab(
             df, set(book.percent_columns.get(name, ())))
         _write_frame(wb.create_sheet(title), framed,
                      set(book.hidden_columns.get(name, ())),
@@ -125,9 +126,6 @@ def master_titles(book: MasterBook) -> list[str]:
     used: set[str] = set()
     return [_sheet_title(name, used) for name in book.tabs]
 
-
-Framed = tuple[pd.DataFrame, list[str], list[str]]
-"""A tab as master_frame gives it: the frame, its column titles, how each is stored."""
 
 _NUMBER_FORMATS = (None, INT_FORMAT, FLOAT_FORMAT, PERCENT_POINTS_FORMAT, DATE_FORMAT,
                    DATETIME_FORMAT)
@@ -173,31 +171,36 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def _write_frame(ws: WriteOnlyWorksheet, framed: Framed,
+def _write_frame(ws: WriteOnlyWorksheet, framed: MasterFrame,
                  hidden: AbstractSet[str] = frozenset(),
                  wrapped: AbstractSet[str] = frozenset(),
                  rows: Sequence[range] | None = None) -> None:
-    df, titles, kinds = framed
+    titles, kinds, columns = framed.titles, framed.kinds, framed.columns
     # Widths, the frozen header and the print setup must be set before the first row is
     # streamed.
     ws.freeze_panes = "A2"
     print_landscape(ws)
     for index, title in enumerate(titles):
-        width = text_width(title, df.iloc[:_WIDTH_SAMPLE, index])
+        width = text_width(title, columns[index][:_WIDTH_SAMPLE])
         dim = ws.column_dimensions[get_column_letter(index + 1)]
         dim.width = WRAPPED_WIDTH if title in wrapped else width
         dim.hidden = title in hidden
+    # The header's style is set once and copied: each style set looks the font, fill...
+    # up in the workbook's tables by hash (most of a small master's render otherwise).
+    styled = WriteOnlyCell(ws, value=None)
+    styled.font, styled.fill, styled.alignment, styled.border = (BOLD, HEADER_FILL,
+                                                                 HEADER_ALIGN, BORDER)
     header = []
     for title in titles:
         cell = WriteOnlyCell(ws, value=None)
+        cell._style = copy(styled._style)
         set_text(cell, title)
-        cell.font, cell.fill, cell.alignment, cell.border = BOLD, HEADER_FILL, HEADER_ALIGN, BORDER
         header.append(cell)
     ws.append(header)
     wrap = [title in wrapped for title in titles]
     number = 1
-    for part in [range(len(df))] if rows is None else rows:
-        for values in df.iloc[part.start:part.stop].itertuples(index=False, name=None):
+    for part in [range(len(framed))] if rows is None else rows:
+        for values in framed.rows(part):
             number += 1
             cells = [_cell(ws, value, kind) for value, kind in zip(values, kinds, strict=True)]
             lines = 1
@@ -211,7 +214,7 @@ def _write_frame(ws: WriteOnlyWorksheet, framed: Framed,
                 ws.row_dimensions[number].height = LINE_POINTS * lines
             ws.append(cells)
     last_col = get_column_letter(max(len(titles), 1))
-    ws.auto_filter.ref = f"A1:{last_col}{len(df) + 1}"
+    ws.auto_filter.ref = f"A1:{last_col}{len(framed) + 1}"
 
 
 LINE_POINTS = 15

@@ -36,12 +36,10 @@ from difflib import SequenceMatcher
 from itertools import groupby
 from typing import Any
 
-import pandas as pd
-
 from cchc_sync.sources.base import MasterBook
-from cchc_sync.sources.sheet_layout import Link, PercentPoints, master_frame
+from cchc_sync.sources.sheet_layout import Link, MasterFrame, PercentPoints, master_tab
 from cchc_sync.sources.xlsx.common import workbook_bytes
-from cchc_sync.sources.xlsx.master import Framed, build_master_workbook, master_titles
+from cchc_sync.sources.xlsx.master import build_master_workbook, master_titles
 
 WRITER_VERSION = 2
 """Part of every layout digest: a change to how rows are rendered makes the next write
@@ -66,7 +64,7 @@ def render_master(book: MasterBook, old_shape: str | None, old_file: bytes | Non
                   ) -> MasterRender:
     """The master for `book`, rendering only the rows that changed since the master
     `old_file` whose shape (with its token checked by the caller) is `old_shape`."""
-    frames = [master_frame(df, set(book.percent_columns.get(name, ())))
+    frames = [master_tab(df, set(book.percent_columns.get(name, ())))
               for name, df in book.tabs.items()]
     tabs = book_shape(book, frames)
     shape = {"version": WRITER_VERSION, "tabs": tabs}
@@ -80,13 +78,12 @@ def render_master(book: MasterBook, old_shape: str | None, old_file: bytes | Non
     return MasterRender(data, shape, sum(sum(n for _, n in t["blocks"]) for t in tabs))
 
 
-def book_shape(book: MasterBook, frames: Sequence[Framed]) -> list[dict[str, Any]]:
+def book_shape(book: MasterBook, frames: Sequence[MasterFrame]) -> list[dict[str, Any]]:
     """Per tab: title, layout digest and blocks ([digest, rows]) of the book."""
     shaped = []
-    for title, name, (frame, titles, kinds) in zip(master_titles(book), book.tabs, frames,
-                                                   strict=True):
+    for title, name, frame in zip(master_titles(book), book.tabs, frames, strict=True):
         percent = sorted(book.percent_columns.get(name, ()))
-        layout = [WRITER_VERSION, title, titles, kinds, percent,
+        layout = [WRITER_VERSION, title, frame.titles, frame.kinds, percent,
                   sorted(book.hidden_columns.get(name, ())),
                   sorted(book.wrapped_columns.get(name, ()))]
         blocks = []
@@ -97,11 +94,11 @@ def book_shape(book: MasterBook, frames: Sequence[Framed]) -> list[dict[str, Any
     return shaped
 
 
-def _typed_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+def _typed_rows(frame: MasterFrame) -> list[tuple[Any, ...]]:
     """The frame's rows as tuples whose repr tells every cell apart as it is written: a
     repr already shows the type of a plain value (1, 1.0, '1', True, a date); a Link (a
     str) and a PercentPoints (a float) are tagged, in the columns that hold any."""
-    columns = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
+    columns = list(frame.columns)
     for i, column in enumerate(columns):
         if any(isinstance(v, Link | PercentPoints) for v in column):
             columns[i] = [_tagged(v) for v in column]
@@ -193,7 +190,7 @@ def _starts(blocks: list[list[Any]]) -> list[int]:
     return starts
 
 
-def _splice(book: MasterBook, frames: Sequence[Framed], plans: list[_TabPlan],
+def _splice(book: MasterBook, frames: Sequence[MasterFrame], plans: list[_TabPlan],
             old_file: bytes) -> tuple[bytes, int] | None:
     """The new master's bytes, rows kept from `old_file` and the rest rendered; None
     when the old file is not what its shape says (the caller renders the whole book)."""

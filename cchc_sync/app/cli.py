@@ -18,6 +18,7 @@ import click
 from cchc_sync.app import cli_workflow, render
 from cchc_sync.app.cli_archive import archive_group
 from cchc_sync.app.cli_google import google_group
+from cchc_sync.app.cli_help import version_option
 from cchc_sync.app.cli_options import command_workspace, period_option
 from cchc_sync.app.cli_support import (
     CommandLine,
@@ -63,41 +64,55 @@ def _progress_factory(quiet: bool) -> Progress:
     return progress
 
 
-@click.group(cls=CommandLine, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bars.")
-@click.option("-v", "--verbose", is_flag=True, help="Log lines (debug) on stderr.")
+@click.group(cls=CommandLine, context_settings={"help_option_names": ["-h", "--help"]},
+             help="cchc-sync: thu thập, kiểm tra và tổng hợp số liệu cải cách hành chính "
+                  "(CCHC) từ bảng tính của các đơn vị.\n\nCác tùy chọn -q, -v và --config "
+                  "đặt trước hay sau tên lệnh đều được.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Chỉ in lỗi ra stderr; không hiện thanh tiến độ.")
+@click.option("-v", "--verbose", is_flag=True, help="In nhật ký chi tiết (debug) ra stderr.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="Config file for the command (may also follow the command name).")
-@click.version_option(package_name="cchc-sync")
+              help="Tệp cấu hình của lệnh (cũng có thể đặt sau tên lệnh).")
+@version_option()
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool, verbose: bool, config_file: str | None) -> None:
-    """cchc-sync: collect, check and consolidate CCHC figures from units' spreadsheets.
-
-    -q, -v and --config may come before or after the command name."""
+    """cchc-sync: collect, check and consolidate CCHC figures from units' spreadsheets."""
     configure_logging(verbose=verbose, quiet=quiet, command=ctx.invoked_subcommand)
     ctx.obj = {"quiet": quiet, "config": config_file}
 
 
-@cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--units", "units_csv", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--period", required=True, help="Period code: 2022S1, 2022Q2, 202206, 2022, 2022N9")
-@click.option("--backend", type=click.Choice(["local", "google"]), default="local")
-@click.option("--name", default="", help='The district or province, e.g. "huyện Mẫu Sơn".')
-@click.option("--credentials", type=click.Path(dir_okay=False), help="Service-account key (google)")
-@click.option("--folder", default="", help="Drive folder id (google)")
-@click.option("--endpoint", default="", help="Emulator base URL (google; tests and demo)")
-@click.option("--coordinator", "coordinators", multiple=True, help="Email that may read the master")
+@cli.command(help="Tạo nơi làm việc: tệp cấu hình, một bảng tính cho mỗi đơn vị theo bộ mẫu, "
+                  "và bảng tổng hợp.")
+@click.argument("directory", metavar="THƯ_MỤC", type=click.Path(file_okay=False))
+@click.option("--units", "units_csv", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Danh sách đơn vị (CSV: ma,ten,cap,cha,email).")
+@click.option("--period", required=True,
+              help="Mã kỳ báo cáo: 2022S1, 2022Q2, 202206, 2022, 2022N9.")
+@click.option("--backend", type=click.Choice(["local", "google"]), default="local",
+              help="Nơi để bảng tính: local (tệp Excel trong thư mục chung, mặc định) hoặc "
+                   "google (Google Trang tính).")
+@click.option("--name", default="", help='Tên tỉnh hoặc huyện, ví dụ "tỉnh Sông Mây".')
+@click.option("--credentials", type=click.Path(dir_okay=False),
+              help="google: tệp khoá của tài khoản dịch vụ.")
+@click.option("--folder", default="", help="google: mã thư mục Google Drive.")
+@click.option("--endpoint", default="",
+              help="google: địa chỉ máy chủ giả lập Google (chỉ để kiểm thử và chạy thử).")
+@click.option("--coordinator", "coordinators", multiple=True,
+              help="E-mail của người được xem bảng tổng hợp (nhắc lại cho mỗi người).")
 @click.option("--successors", "successors_csv", type=click.Path(exists=True, dir_okay=False),
-              help="Merged/split units: CSV ma_cu,ma_moi,ngay_hieu_luc")
+              help="Đơn vị sáp nhập, chia tách: CSV ma_cu,ma_moi,ngay_hieu_luc.")
 @click.option("--auth", type=click.Choice(["service_account", "user"]), default=None,
-              help='google: "user" = the coordinator signed in with `cchc-sync google login`')
+              help='google: "user" là cán bộ tổng hợp tự đăng nhập bằng `cchc-sync google '
+                   'login`; "service_account" là tài khoản dịch vụ.')
 @click.option("--token", "token_file", type=click.Path(dir_okay=False), default=None,
-              help="google --auth user: the kept sign-in (default DIR/google-token.json)")
-@click.option("--subject", default="", help="google service account acting as this person")
-@click.option("--by", "actor", default=None, help="Who opens the period (audit log); default: you.")
+              help="google --auth user: tệp giữ phiên đăng nhập (mặc định "
+                   "THƯ_MỤC/google-token.json).")
+@click.option("--subject", default="",
+              help="google: tài khoản dịch vụ làm việc thay người có e-mail này.")
+@click.option("--by", "actor", default=None,
+              help="Người mở kỳ (ghi vào nhật ký); mặc định: bạn.")
 @click.option("--backfill", is_flag=True,
-              help="Old figures: write auto_lock = false (no lock at the first sync).")
+              help="Nhập số liệu cũ: ghi auto_lock = false (không khoá ở lần đồng bộ đầu).")
 @click.pass_context
 @_boundary
 def init(ctx: click.Context, directory: str, units_csv: str, period: str, backend: str,
@@ -136,15 +151,16 @@ def init(ctx: click.Context, directory: str, units_csv: str, period: str, backen
         ws.close()
 
 
-@cli.command()
+@cli.command(help="Một lượt đồng bộ: đọc các bảng tính đã thay đổi, kiểm tra, lưu vào kho, "
+                  "cập nhật bảng tổng hợp và đánh dấu lỗi trong bảng tính của đơn vị.\n\n"
+                  "Không chạy (mã thoát 1) khi `cchc-sync run` đang chạy trên cùng kho lưu "
+                  "trữ, vì các lượt của nó đã làm việc này; chờ tối đa 10 giây nếu một lệnh "
+                  "`sync` khác đang chạy.")
 @config_option
 @click.pass_context
 @_boundary
 def sync(ctx: click.Context, config_file: str | None) -> None:
-    """One poll cycle: read changed sheets, validate, archive, master, flags.
-
-    Refuses (exit 1) while `cchc-sync run` serves the same archive: the daemon's cycles
-    already do this; waits up to 10 s for another `sync` to finish."""
+    """One poll cycle: read changed sheets, validate, archive, master, flags."""
     config = load_config(config_file)
     with hold_archive_lock(config.archive_file, "sync", wait=SYNC_LOCK_WAIT), \
             command_workspace(config_file) as ws:
@@ -153,23 +169,23 @@ def sync(ctx: click.Context, config_file: str | None) -> None:
             click.echo(render.cycle_summary(result))
 
 
-@cli.command()
+@cli.command(help="Chạy nền: `sync` theo lịch trong tệp cấu hình cho đến khi nhận SIGTERM "
+                  "hoặc SIGINT.\n\nMỗi kho lưu trữ chỉ một tiến trình: lệnh `run` thứ hai "
+                  "trên cùng kho dừng lại (mã thoát 1) với một dòng giải thích. Dưới systemd "
+                  "(Type=notify) nó báo READY, STATUS và tín hiệu watchdog; xem "
+                  "docs/service.md.")
 @config_option
 @_boundary
 def run(config_file: str | None) -> None:
-    """The daemon: `sync` on the configured schedule until SIGTERM or SIGINT.
-
-    One daemon per archive: a second `run` on the same archive exits 1 with one line.
-    Under systemd (Type=notify) it reports READY, STATUS and watchdog pings; see
-    docs/service.md.
-    """
+    """The daemon: `sync` on the configured schedule until SIGTERM or SIGINT."""
     serve(config_file)
 
 
-@cli.command()
+@cli.command(help="Các lỗi và cảnh báo đang mở: đơn vị, bảng, dòng, cột, mức độ, quy tắc, "
+                  "lời nhắn, giá trị.")
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
-@click.option("--unit", default=None, help="Only this unit.")
+@click.option("--json", "as_json", is_flag=True, help="Một tài liệu JSON (khoá cố định).")
+@click.option("--unit", default=None, help="Chỉ đơn vị có mã này.")
 @period_option
 @_boundary
 def findings(config_file: str | None, as_json: bool, unit: str | None,
@@ -184,11 +200,12 @@ def findings(config_file: str | None, as_json: bool, unit: str | None,
             click.echo(render.findings_table(items, ws.templates, ws.units_by_code))
 
 
-@cli.command()
+@cli.command(help="Các dòng đã hợp nhất của một bảng, đã chuẩn hoá, kèm đơn vị và kỳ.")
 @config_option
-@click.option("--table", "table", required=True, help="Table key, e.g. tthc")
-@click.option("--json", "fmt", flag_value="json", help="A JSON list of row objects.")
-@click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row.")
+@click.option("--table", "table", required=True, help="Mã bảng, ví dụ tthc.")
+@click.option("--json", "fmt", flag_value="json",
+              help="Một danh sách JSON, mỗi dòng một đối tượng.")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV có dòng tiêu đề (mặc định).")
 @period_option
 @_boundary
 def export(config_file: str | None, table: str, fmt: str | None,
@@ -210,9 +227,10 @@ def export(config_file: str | None, table: str, fmt: str | None,
                              records)
 
 
-@cli.command()
+@cli.command(help="Từng đơn vị: trạng thái, lần sửa cuối, lần kiểm tra cuối, số lỗi và cảnh "
+                  "báo đang mở.")
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
+@click.option("--json", "as_json", is_flag=True, help="Một tài liệu JSON (khoá cố định).")
 @period_option
 @_boundary
 def status(config_file: str | None, as_json: bool, period_code: str | None) -> None:
@@ -225,24 +243,27 @@ def status(config_file: str | None, as_json: bool, period_code: str | None) -> N
             click.echo(render.status_table(ws, progress))
 
 
-@cli.command()
+@cli.command(help="Bản thảo báo cáo cho cán bộ tổng hợp, mọi số liệu lấy từ kho lưu trữ."
+                  "\n\nBản thảo được đọc lại và kiểm tra (tổng, tỉ lệ, số liệu nhắc lại); "
+                  "bản nào tự mâu thuẫn thì không được ghi: mã thoát 1 kèm danh sách chỗ "
+                  "không khớp.")
 @config_option
-@click.option("--period", "period_code", default=None, help="Period code (default: current).")
+@click.option("--period", "period_code", default=None,
+              help="Mã kỳ báo cáo (mặc định: kỳ hiện tại).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Output file; its suffix gives the format: .docx, .md or .pdf (through "
-                   "LibreOffice). Without it, --format md prints to stdout.")
+              help="Tệp báo cáo; đuôi tệp cho biết định dạng: .docx, .md hoặc .pdf (qua "
+                   "LibreOffice). Không có -o thì --format md in báo cáo ra màn hình.")
 @click.option("--format", "fmt", type=click.Choice(["docx", "md", "pdf"]), default=None,
-              help="Optional; must agree with the output file's suffix.")
-@click.option("--compare-with", default=None, help="An archived earlier period, e.g. 2021S1.")
+              help="Không bắt buộc; phải khớp với đuôi của tệp báo cáo.")
+@click.option("--compare-with", default=None,
+              help="So sánh với một kỳ trước đã lưu, ví dụ 2021S1.")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Your own .docx with docxtpl placeholders (see docs/report.md).")
+              help="Mẫu .docx riêng của bạn, có chỗ điền kiểu docxtpl (xem docs/report.md).")
 @_boundary
 def report(config_file: str | None, period_code: str | None, output: str | None,
            fmt: str | None, compare_with: str | None, template: str | None) -> None:
-    """The coordinator's report draft, every figure from the archive.
-
-    The draft is read back and checked (totals, rates, repeated figures); one that
-    contradicts itself is not written: exit 1 with the list."""
+    """The coordinator's report draft, every figure from the archive, checked before it is
+    written."""
     fmt = report_format(output, fmt)
     with command_workspace(config_file) as ws:
         code = period_code or ws.period.code
@@ -270,15 +291,17 @@ def report(config_file: str | None, period_code: str | None, output: str | None,
         click.echo(f"Đã ghi báo cáo: {path}")
 
 
-@cli.group()
+@cli.group(help="Mở kỳ báo cáo tiếp theo, mở lại cho một đơn vị sau hạn, xem nhật ký.")
 def period() -> None:
     """Open the next period, reopen a unit after the deadline."""
 
 
-@period.command("open")
-@click.argument("code")
+@period.command("open", help="Mở kỳ tiếp theo: bảng tính mới cho các đơn vị, mang theo những "
+                             "gì chuyển sang kỳ sau.")
+@click.argument("code", metavar="MÃ_KỲ")
 @config_option
-@click.option("--by", "actor", default=None, help="Who does it (audit log); default: you.")
+@click.option("--by", "actor", default=None,
+              help="Người thực hiện (ghi vào nhật ký); mặc định: bạn.")
 @_boundary
 def period_open(code: str, config_file: str | None, actor: str | None) -> None:
     """Open the next period: new unit sheets with what carries forward."""
@@ -287,12 +310,14 @@ def period_open(code: str, config_file: str | None, actor: str | None) -> None:
         click.echo(render.period_opened(view))
 
 
-@period.command("reopen")
-@click.argument("code")
-@click.option("--unit", required=True, help="Unit code.")
-@click.option("--until", "until", required=True, help="Last day of editing (YYYY-MM-DD).")
+@period.command("reopen", help="Cho một đơn vị sửa lại một kỳ đã đóng, đến hết một ngày.")
+@click.argument("code", metavar="MÃ_KỲ")
+@click.option("--unit", required=True, help="Mã đơn vị.")
+@click.option("--until", "until", required=True,
+              help="Ngày cuối cùng được sửa (YYYY-MM-DD).")
 @config_option
-@click.option("--by", "actor", default=None, help="Who does it (audit log); default: you.")
+@click.option("--by", "actor", default=None,
+              help="Người thực hiện (ghi vào nhật ký); mặc định: bạn.")
 @_boundary
 def period_reopen(code: str, unit: str, until: str, config_file: str | None,
                   actor: str | None) -> None:
@@ -310,10 +335,10 @@ def period_reopen(code: str, unit: str, until: str, config_file: str | None,
                    f"{day:%d/%m/%Y}.")
 
 
-@period.command("log")
-@click.argument("code", required=False)
+@period.command("log", help="Nhật ký: ai đã mở, đóng, mở lại, phê duyệt, và vào lúc nào.")
+@click.argument("code", metavar="[MÃ_KỲ]", required=False)
 @config_option
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Một tài liệu JSON (khoá cố định).")
 @_boundary
 def period_log(code: str | None, config_file: str | None, as_json: bool) -> None:
     """The audit log: who opened, closed, reopened, approved, and when."""
@@ -325,37 +350,41 @@ def period_log(code: str | None, config_file: str | None, as_json: bool) -> None
             click.echo(render.audit_table(entries))
 
 
-@cli.command()
-@click.argument("code")
-@click.option("--unit", required=True, help="Unit code.")
+@cli.command(help="Phê duyệt số liệu một kỳ của một đơn vị: số liệu bị khoá và hiện là đã "
+                  "phê duyệt. Chỉ đơn vị đã xác nhận \"Hoàn thành\", trừ khi có --force "
+                  "--reason.")
+@click.argument("code", metavar="MÃ_KỲ")
+@click.option("--unit", required=True, help="Mã đơn vị.")
 @config_option
-@click.option("--by", "actor", default=None, help="Who approves (audit log); default: you.")
-@click.option("--force", is_flag=True, help="Approve a unit that has not signed off.")
-@click.option("--reason", default="", help="Why (logged; required with --force).")
+@click.option("--by", "actor", default=None,
+              help="Người phê duyệt (ghi vào nhật ký); mặc định: bạn.")
+@click.option("--force", is_flag=True, help="Phê duyệt cả đơn vị chưa xác nhận hoàn thành.")
+@click.option("--reason", default="", help="Lý do (ghi vào nhật ký; bắt buộc khi có --force).")
 @_boundary
 def approve(code: str, unit: str, config_file: str | None, actor: str | None, force: bool,
             reason: str) -> None:
-    """Approve a unit's figures for a period: they are locked and shown as approved.
-    Only a unit that signed off ("Hoàn thành"), unless --force --reason."""
+    """Approve a unit's figures for a period: they are locked and shown as approved."""
     with command_workspace(config_file) as ws:
         unit = resolve_unit(unit, unit_codes(ws))
         approve_unit(ws, code.upper(), unit, actor, force=force, reason=reason)
         click.echo(f"Đã phê duyệt số liệu kỳ {code.upper()} của đơn vị {unit}.")
 
 
-@cli.command()
-@click.argument("directory", required=False, default=None, type=click.Path(file_okay=False))
-@click.option("--backend", type=click.Choice(["local", "google"]), default="local")
+@cli.command(help="Một tỉnh mẫu sau cải cách năm 2025 (sở, ban, ngành và xã, phường, đặc "
+                  "khu): số liệu như thật, vài lỗi thường gặp, một lượt đồng bộ, bản tóm tắt "
+                  "bằng tiếng Việt.\n\nTHƯ_MỤC mặc định là ./cchc-sync-demo "
+                  "(./cchc-sync-demo-google với --backend google).")
+@click.argument("directory", metavar="[THƯ_MỤC]", required=False, default=None,
+                type=click.Path(file_okay=False))
+@click.option("--backend", type=click.Choice(["local", "google"]), default="local",
+              help="local: tệp Excel (mặc định); google: bản giả lập Google Trang tính chạy "
+                   "ngay trên máy này.")
 @click.option("--district", is_flag=True,
-              help="The 2022-style district (huyện, phòng and xã) instead of today's province.")
+              help="Một huyện kiểu năm 2022 (huyện, phòng và xã) thay cho tỉnh hiện nay.")
 @click.pass_context
 @_boundary
 def demo(ctx: click.Context, directory: str | None, backend: str, district: bool) -> None:
-    """A sample province after the 2025 reform (sở, ban, ngành and xã/phường/đặc khu):
-    realistic figures, a few typical mistakes, one cycle, a Vietnamese summary.
-
-    DIRECTORY defaults to ./cchc-sync-demo (./cchc-sync-demo-google with --backend google).
-    """
+    """A sample province after the 2025 reform, one cycle, a Vietnamese summary."""
     folder = Path(directory) if directory else default_demo_folder(backend)
     if backend == "local":
         click.echo(run_demo(folder, district=district))
@@ -375,9 +404,10 @@ def main() -> None:
     cli.main(prog_name="cchc-sync")
 
 
-@cli.command()
+@cli.command(help="Kiểm tra lần lượt phần cài đặt: cấu hình, danh sách đơn vị, kho lưu trữ, "
+                  "thư mục hoặc tài khoản Google.")
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
+@click.option("--json", "as_json", is_flag=True, help="Một tài liệu JSON (khoá cố định).")
 def doctor(config_file: str | None, as_json: bool) -> None:
     """Check the setup (config, registry, archive, folder or Google account) in order."""
     checks = run_doctor(config_file)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from cchc_sync.app.cli_help import group
 from cchc_sync.app.cli_support import boundary, config_option
 from cchc_sync.app.service import hold_archive_lock
 from cchc_sync.domain.clock import VIETNAM, utcnow
@@ -88,12 +89,13 @@ def restore_text(config: Config, source: Path | None, now: dt.datetime | None = 
             "sau bản sao này.")
 
 
-@click.group("archive")
+@group("archive", help="Chính kho lưu trữ: kiểm tra, khôi phục bản sao lưu.")
 def archive_group() -> None:
     """The archive itself: check it, restore a backup."""
 
 
-@archive_group.command("check")
+@archive_group.command("check", help="Kiểm tra toàn vẹn (SQLite) và phiên bản lược đồ của kho "
+                                "lưu trữ (mã thoát 0: nguyên vẹn, 1: hỏng).")
 @config_option
 @boundary
 def check(config_file: str | None) -> None:
@@ -103,12 +105,14 @@ def check(config_file: str | None) -> None:
     sys.exit(code)
 
 
-@archive_group.command("restore")
+@archive_group.command("restore", help="Đặt một bản sao lưu vào chỗ kho lưu trữ; tệp bị thay "
+                                  "được giữ lại bên cạnh. Không làm khi tiến trình chạy nền "
+                                  "đang giữ kho (hãy dừng nó trước).")
 @config_option
 @click.option("--from", "source", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="A backup file to put back (checked first).")
+              help="Tệp sao lưu cần đặt lại (được kiểm tra trước).")
 @click.option("--latest", is_flag=True,
-              help="The newest backup that passes the integrity check (the default).")
+              help="Bản sao lưu mới nhất còn nguyên vẹn (mặc định).")
 @boundary
 def restore(config_file: str | None, source: Path | None, latest: bool) -> None:
     """Put a backup in place of the archive; the replaced file is kept beside it. Refused

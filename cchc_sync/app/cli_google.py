@@ -14,6 +14,7 @@ import click
 from google.auth.exceptions import RefreshError, TransportError
 from google.auth.transport.requests import Request
 
+from cchc_sync.app.cli_help import group
 from cchc_sync.domain.config import DEFAULT_TOKEN_NAME, ConfigError, config_path, load_config
 from cchc_sync.sources.base import SourceError
 from cchc_sync.sources.google.signin import (
@@ -24,24 +25,30 @@ from cchc_sync.sources.google.signin import (
     save_user_credentials,
 )
 
-CLIENT_SECRETS_HELP = ("The office's OAuth client (Google Cloud Console > APIs & Services > "
+CLIENT_SECRETS_HELP = ("Tệp OAuth client của cơ quan (Google Cloud Console > APIs & Services > "
                        "Credentials > Create OAuth client ID > Desktop app > Download JSON).")
 
+NO_BROWSER_HELP = "In địa chỉ ra thay vì tự mở trình duyệt."
 
-@click.group("google")
+
+@group("google", help='Đăng nhập Google bằng tài khoản của cán bộ tổng hợp (auth = "user").')
 def google_group() -> None:
     """Sign in to Google as the coordinator (auth = "user")."""
 
 
-@google_group.command("login")
-@click.option("--config", "config_file", default=None, help="cchc-sync.toml (its token path).")
+@google_group.command("login", help="Đăng nhập một lần; thông tin đăng nhập được giữ lại (quyền "
+                                "0600) cho tiến trình chạy nền.")
+@click.option("--config", "config_file", default=None,
+              help="Tệp cchc-sync.toml (nơi nó ghi tệp đăng nhập).")
 @click.option("--client-secrets", type=click.Path(path_type=Path), required=True,
               help=CLIENT_SECRETS_HELP)
 @click.option("--token", "token_file", type=click.Path(path_type=Path), default=None,
-              help="Where to keep the sign-in (default: the config's, else ./google-token.json).")
-@click.option("--no-browser", is_flag=True, help="Print the address instead of opening it.")
+              help="Nơi giữ thông tin đăng nhập (mặc định: theo tệp cấu hình, không có thì "
+                   "./google-token.json).")
+@click.option("--no-browser", is_flag=True, help=NO_BROWSER_HELP)
 @click.option("--headless", is_flag=True,
-              help="No browser here: paste the line `cchc-sync google authorize` printed.")
+              help="Máy này không có trình duyệt: dán dòng mà `cchc-sync google authorize` "
+                   "đã in ra.")
 def login(config_file: str | None, client_secrets: Path, token_file: Path | None,
           no_browser: bool, headless: bool) -> None:
     """Sign in once; the refresh token is kept (mode 0600) for the daemon."""
@@ -65,10 +72,11 @@ def login(config_file: str | None, client_secrets: Path, token_file: Path | None
                "chạy cchc-sync đọc được). Dịch vụ sẽ dùng nó từ lượt đồng bộ sau.")
 
 
-@google_group.command("authorize")
+@google_group.command("authorize", help="Trên máy có trình duyệt: đăng nhập rồi in một dòng "
+                                    "để dán vào `google login --headless`.")
 @click.option("--client-secrets", type=click.Path(path_type=Path), required=True,
               help=CLIENT_SECRETS_HELP)
-@click.option("--no-browser", is_flag=True, help="Print the address instead of opening it.")
+@click.option("--no-browser", is_flag=True, help=NO_BROWSER_HELP)
 def authorize(client_secrets: Path, no_browser: bool) -> None:
     """On a laptop with a browser: sign in and print one line for `google login --headless`."""
     try:

@@ -17,7 +17,7 @@ from cchc_sync.app.workflow import archived_period_view
 from cchc_sync.domain.config import load_config
 
 period_option = click.option("--period", "period_code", default=None,
-                             help="Period code (default: the current one).")
+                             help="Mã kỳ báo cáo (mặc định: kỳ hiện tại).")
 
 
 @contextlib.contextmanager

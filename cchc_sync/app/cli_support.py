@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 import click
 
+from cchc_sync.app.cli_help import VietnameseGroup
 from cchc_sync.app.workspace import Workspace
 from cchc_sync.domain.config import ConfigError
 from cchc_sync.domain.periods import PeriodError
@@ -101,7 +102,7 @@ config_option = click.option(
     type=click.Path(dir_okay=False),
     default=None,
     callback=_config_from_group,
-    help="Config file (default ./cchc-sync.toml, or $CCHC_SYNC_CONFIG).",
+    help="Tệp cấu hình (mặc định ./cchc-sync.toml, hoặc biến môi trường CCHC_SYNC_CONFIG).",
 )
 
 
@@ -151,9 +152,11 @@ def hoist_global_flags(args: list[str]) -> list[str]:
     return flags + rest
 
 
-class CommandLine(click.Group):
+class CommandLine(VietnameseGroup):
     """The top-level group: global flags anywhere; click's own usage errors in Vietnamese
-    (its English text follows as the detail)."""
+    (its English text follows as the detail); help in Vietnamese (cli_help)."""
+
+    group_class = VietnameseGroup  # subgroups need none of the top level's parsing
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_flags(args))

@@ -11,18 +11,21 @@ import json
 
 import click
 
+from cchc_sync.app.cli_help import command
 from cchc_sync.app.cli_options import command_workspace, period_option
 from cchc_sync.app.cli_support import boundary, config_option, resolve_unit
 from cchc_sync.app.history_view import history_text, row_versions_of
 from cchc_sync.app.workflow import unapprove_unit
 
 
-@click.command()
-@click.argument("code")
-@click.option("--unit", required=True, help="Unit code.")
-@click.option("--reason", required=True, help="Why the approval is withdrawn (logged).")
+@command(help="Rút lại phê duyệt số liệu một kỳ của một đơn vị (ghi vào nhật ký kèm lý do). "
+              "Bảng tính vẫn chỉ đọc khi kỳ đã đóng: `period reopen` cho đơn vị sửa lại.")
+@click.argument("code", metavar="MÃ_KỲ")
+@click.option("--unit", required=True, help="Mã đơn vị.")
+@click.option("--reason", required=True, help="Lý do rút lại phê duyệt (ghi vào nhật ký).")
 @config_option
-@click.option("--by", "actor", default=None, help="Who does it (audit log); default: you.")
+@click.option("--by", "actor", default=None,
+              help="Người thực hiện (ghi vào nhật ký); mặc định: bạn.")
 @boundary
 def unapprove(code: str, unit: str, reason: str, config_file: str | None,
               actor: str | None) -> None:
@@ -34,12 +37,14 @@ def unapprove(code: str, unit: str, reason: str, config_file: str | None,
         click.echo(f"Đã bỏ phê duyệt số liệu kỳ {code.upper()} của đơn vị {unit}.")
 
 
-@click.command()
-@click.option("--unit", required=True, help="Unit code.")
-@click.option("--table", "table", required=True, help="Table key, e.g. tthc")
+@command(help="Mọi phiên bản đã lưu của các dòng của một đơn vị: giá trị, lúc thấy, lượt "
+              "đồng bộ nào, ai đã lưu (người sửa cuối theo Google Drive; chủ tệp nếu là tệp "
+              "trên máy).")
+@click.option("--unit", required=True, help="Mã đơn vị.")
+@click.option("--table", "table", required=True, help="Mã bảng, ví dụ tthc.")
 @click.option("--row", "row_key", default=None,
-              help="One row: its key as archived or as typed (e.g. the Lĩnh vực).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document (stable keys).")
+              help="Chỉ một dòng: khoá của nó như đã lưu hoặc như đã gõ (ví dụ Lĩnh vực).")
+@click.option("--json", "as_json", is_flag=True, help="Một tài liệu JSON (khoá cố định).")
 @period_option
 @config_option
 @boundary

@@ -56,6 +56,7 @@ from cchc_sync.sources.xlsx.master import build_empty_master, build_master_workb
 from cchc_sync.sources.xlsx.master_update import render_master
 from cchc_sync.sources.xlsx.read import read_workbook
 from cchc_sync.sources.xlsx.unit_book import build_unit_workbook, fill_rows
+from cchc_sync.sources.xlsx.unit_books import UnitBooks
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class LocalBackend:
     def __init__(self, root: str | Path, limits: ReadLimits | None = None) -> None:
         self.root = Path(root)
         self.limits = limits or ReadLimits()
+        # New workbooks from a prototype of the templates (init makes one per unit).
+        self._unit_books = UnitBooks()
 
     # -- where things are ---------------------------------------------------------------------
 
@@ -112,10 +115,14 @@ class LocalBackend:
         if path.exists():
             log.info("unit workbook %s exists; left as it is", path)
             return self._ref(path)
-        wb = build_unit_workbook(unit, period, templates, created_at=dt.datetime.now(dt.UTC))
+        created_at = dt.datetime.now(dt.UTC)
         if prefill:
+            wb = build_unit_workbook(unit, period, templates, created_at=created_at)
             fill_rows(wb, templates, prefill)
-        self._write_new(path, workbook_bytes(wb))
+            data = workbook_bytes(wb)
+        else:
+            data = self._unit_books.make(unit, period, templates, created_at)
+        self._write_new(path, data)
         return self._ref(path)
 
     def set_read_only(self, sheet: SheetRef, read_only: bool) -> None:

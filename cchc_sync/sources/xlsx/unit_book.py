@@ -84,7 +84,7 @@ def build_unit_workbook(
     wb = Workbook()
     instructions = wb.active
     instructions.title = INSTRUCTIONS_TAB
-    _write_instructions(instructions, unit, period, templates)
+    write_instructions(instructions, unit, period, templates)
     meta = _write_meta(wb, unit, period, templates, created_at)
     for spec in templates.tables.values():
         _write_table_tab(wb, spec, meta)
@@ -127,7 +127,7 @@ def write_check_placeholder(ws: Worksheet) -> None:
 # -- instructions ---------------------------------------------------------------------------
 
 
-def _write_instructions(ws: Worksheet, unit: Unit, period: Period, templates: TemplateSet) -> None:
+def write_instructions(ws: Worksheet, unit: Unit, period: Period, templates: TemplateSet) -> None:
     lines = instruction_lines(unit, period, templates, save_line=EXCEL_SAVE_LINE)
     ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
     for row, (kind, text) in enumerate(lines, start=1):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import gspread
 import pytest
 
-from cchc_sync.sources.google.client import build_gspread_client
+from cchc_sync.sources.google.client import SPREADSHEETS_SCOPE, build_gspread_client
 from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.keys import make_service_account_key
 
@@ -21,6 +21,39 @@ def site(tmp_path_factory):
         client = build_gspread_client(key, fake.url)
         sid = fake.create_spreadsheet("Thử", tabs=[{"title": "Data", "rows": 10, "cols": 5}])
         yield fake, client, sid
+
+
+DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
+
+
+def test_a_permission_is_raised_by_create_but_never_lowered(site, tmp_path):
+    """Drive's permissions.create gives a user a higher role, but asked for a lower one than
+    they have it answers their permission unchanged (lowering takes permissions.update): a
+    file's owner listed among its readers keeps owning it."""
+    fake = site[0]
+    key, account = tmp_path / "key.json", "chia-se@du-an.iam.gserviceaccount.com"
+    fake.register_key(make_service_account_key(key, fake.token_uri, email=account))
+    sid = fake.create_spreadsheet("Chia sẻ", share_with=account)
+    # The full drive scope: the spreadsheet was made by a person, not by this app.
+    client = build_gspread_client(key, fake.url, scopes=(SPREADSHEETS_SCOPE, DRIVE_SCOPE))
+    owner = fake.store.files[sid].owner
+    url = f"https://www.googleapis.com/drive/v3/files/{sid}/permissions"
+
+    def create(email, role):
+        return client.http_client.request(
+            "post", url, params={"sendNotificationEmail": "false"},
+            json={"type": "user", "role": role, "emailAddress": email}).json()
+
+    def role_of(email):
+        return next(p["role"] for p in fake.store.files[sid].permissions
+                    if p.get("emailAddress") == email)
+
+    assert create("ai.do@example.gov.vn", "reader")["role"] == "reader"
+    assert create("ai.do@example.gov.vn", "writer")["role"] == "writer"
+    assert create("ai.do@example.gov.vn", "reader")["role"] == "writer"
+    assert role_of("ai.do@example.gov.vn") == "writer"
+    assert create(owner, "reader")["role"] == "owner"
+    assert role_of(owner) == "owner" and fake.store.files[sid].owner == owner
 
 
 def _status_and_message(call):

@@ -100,6 +100,27 @@ def test_a_free_account_office_goes_from_sign_in_to_flags_and_master(fake, tmp_p
                          owner=COORDINATOR)
 
 
+def test_a_coordinator_who_lists_their_own_address_among_the_readers_keeps_the_master(
+        fake, tmp_path):
+    """The signed-in coordinator's own e-mail among `--coordinator` (a reader of the master):
+    Drive never lowers the owner to reader through permissions.create, so the master stays
+    theirs and writable, and an idle cycle is still one request."""
+    token = login(fake, tmp_path)
+    root = tmp_path / "cchc"
+    ids = _init_sync_and_check(fake, root, "--auth", "user", "--token", str(token),
+                               "--coordinator", COORDINATOR, owner=COORDINATOR)
+    roles = {p.get("emailAddress"): p["role"]
+             for p in fake.store.files[ids["master"]].permissions}
+    assert roles[COORDINATOR] == "owner"
+    assert roles["chuyenvien@songmay.example.gov.vn"] == "reader"
+    config = str(root / "cchc-sync.toml")
+    assert _cli("sync", "--config", config).returncode == 0  # re-reads our own flag writes
+    fake.reset_stats()
+    idle = _cli("sync", "--config", config)
+    assert idle.returncode == 0, idle.stderr
+    assert _api_requests(fake) == {"GET drive.files.list": 1}
+
+
 def test_init_before_signing_in_says_what_to_run(fake, tmp_path):
     done = _cli("init", str(tmp_path / "cchc"), "--units", str(_units(tmp_path)),
                 "--period", "2026S2", "--backend", "google", "--auth", "user",

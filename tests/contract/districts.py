@@ -49,8 +49,8 @@ COORDINATOR = "phongnoivu@example.gov.vn"
 """A coordinator who reads the master."""
 SIGNED_IN = "chuyenvien.tonghop@example.gov.vn"
 """The coordinator the software acts as in "user" and "delegation" modes: the owner of every
-file, so not among the master's readers (a reader's permission for the owner would take
-the owner's rights away in the fake)."""
+file. (Listing them among the master's readers too changes nothing, as on Drive:
+test_google_modes.py.)"""
 KEY_FILE, TOKEN_FILE = "service-account.json", "google-token.json"
 STATUS_TITLE = "Kết quả kiểm tra"
 SOFTWARE_TABS = {"Kiểm tra", "_cchc", "Hướng dẫn"}

@@ -382,6 +382,11 @@ def create_permission(ctx: Ctx, file_id: str) -> Response:
                             "permission role is 'owner'.", reason="forbidden")
     perm = ctx.store.make_permission(kind, role, email, body.get("domain"))
     existing = next((p for p in file.permissions if p["id"] == perm["id"]), None)
+    if existing is not None and ROLES.index(role) >= ROLES.index(existing["role"]):
+        # Drive raises a role through permissions.create but never lowers one (that takes
+        # permissions.update): the existing permission is answered, unchanged — the owner
+        # listed among a file's readers stays its owner.
+        return ok(_perm_out(ctx, existing, ("kind", "id", "type", "role")))
     if existing is not None:
         existing["role"] = role
         perm = existing

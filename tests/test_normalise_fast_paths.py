@@ -64,3 +64,17 @@ def test_cached_readings_equal_fresh_ones(s):
     parsed = parse_docno(s)
     if isinstance(parsed, DocNo) and not is_blank(s) and formula_error(s) is None:
         assert normalise_cell(RawCell(value=s), DOCNO).value == parsed.text
+
+
+ZERO_FLOOR = ColumnSpec(key="so_luong", title="Số lượng", type=ColumnType.INT, minimum=0)
+"""COUNT with its implicit floor written out: _int_range's fast path (no bounds of the
+column's own) is skipped for it, so it reads every value through the general checks."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.one_of(st.integers(min_value=-10**17, max_value=10**17),
+                   st.integers(min_value=2**50 - 5, max_value=2**50 + 5),
+                   st.integers(min_value=10**15 - 5, max_value=10**15 + 5)))
+def test_a_count_without_bounds_reads_as_with_its_floor_written(n):
+    assert numbers._int_range(n, COUNT, n) == numbers._int_range(n, ZERO_FLOOR, n)
+

@@ -14,7 +14,7 @@ from typing import Any
 
 from cchc_sync.checks.suite import checks_for
 from cchc_sync.domain.records import Finding, Period, RawRow, RawTable, Severity, TypedRow, UnitRead
-from cchc_sync.domain.templates import ColumnType, TableSpec, TemplateSet
+from cchc_sync.domain.templates import ColumnSpec, ColumnType, TableSpec, TemplateSet
 from cchc_sync.domain.vnformat import format_int
 from cchc_sync.normalise import fold, normalise_cell
 
@@ -92,7 +92,8 @@ def check_table(
     found = layout.columns if layout else {}
     unknown_titles = layout.unknown_titles if layout else ()
     unknown = [t for t in unknown_titles if fold(t) not in ORDINAL_TITLES]
-    spec_by_title = {fold(c.title): c for c in spec.columns}
+    # Only a sheet with titles the template lacks needs the folded titles (most have none).
+    spec_by_title = {fold(c.title): c for c in spec.columns} if unknown else {}
     for title in unknown:
         col = spec_by_title.get(fold(title))
         if col is not None:
@@ -118,10 +119,11 @@ def check_table(
             )
 
     rows: list[TypedRow] = []
+    key_columns = spec.key_columns  # a property that builds its tuple: once per table
     for raw_row in raw.rows:
         values, row_findings = _normalise_row(raw_row, spec, unit)
         findings.extend(row_findings)
-        key = _row_key(values, spec, raw_row.sheet_row)
+        key = _row_key(values, spec, raw_row.sheet_row, key_columns)
         rows.append(
             TypedRow(
                 table=spec.key,
@@ -222,11 +224,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _row_key(values: dict[str, Any], spec: TableSpec, sheet_row: int) -> str:
+def _row_key(values: dict[str, Any], spec: TableSpec, sheet_row: int,
+             key_columns: tuple[ColumnSpec, ...]) -> str:
     if spec.single_row:
         return ""
     parts = []
-    for col in spec.key_columns:
+    for col in key_columns:
         v = values.get(col.key)
         if v is None:
             return f"#dong-{sheet_row}"

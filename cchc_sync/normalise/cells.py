@@ -14,7 +14,7 @@ from cchc_sync.domain.templates import ColumnSpec, ColumnType
 from cchc_sync.domain.vnformat import format_date, format_datetime
 from cchc_sync.normalise.base import BLANK, Parsed, error, quote, warning
 from cchc_sync.normalise.dates import normalise_date
-from cchc_sync.normalise.docno import FORM, DocNo, parse_docno
+from cchc_sync.normalise.docno import FORM, DocNo, parse_docno, parse_docno_cached
 from cchc_sync.normalise.legacy import detect_legacy
 from cchc_sync.normalise.numbers import normalise_int, normalise_pct
 from cchc_sync.normalise.text import (
@@ -38,6 +38,15 @@ def normalise_cell(cell: RawCell, column: ColumnSpec) -> Parsed:
     and no issue; an error -> value None and an error Issue; warnings keep the value."""
     try:
         value = cell.value
+        if value is None:
+            return BLANK
+        # Blanks and formula errors are text: a stored number, date or bool is neither
+        # (is_blank and formula_error say so too; not calling them saves two calls a cell).
+        if type(value) is not str:
+            handler = _HANDLERS.get(column.type)
+            if handler is None:
+                return _unreadable(column, value)
+            return handler(value, cell.fmt, column)
         if is_blank(value):
             return BLANK
         if code := formula_error(value):
@@ -101,8 +110,6 @@ _CACHED_TEXT = 200
 """Texts up to this long are read once per process: field names, levels, document types
 and agencies repeat in every unit's sheet, and cleaning them is most of a text cell's cost."""
 _text_reading = lru_cache(maxsize=8192)(_read_text)
-# Document numbers too: the provincial documents every unit cites are the same texts.
-_parse_docno_cached = lru_cache(maxsize=4096)(parse_docno)
 
 
 def normalise_text(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> Parsed:
@@ -156,7 +163,7 @@ def normalise_choice(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> 
 
 def normalise_docno(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> Parsed:
     if isinstance(value, str):
-        parsed = _parse_docno_cached(value) if len(value) <= _CACHED_TEXT else \
+        parsed = parse_docno_cached(value) if len(value) <= _CACHED_TEXT else \
             parse_docno(value)
         if isinstance(parsed, DocNo):
             return Parsed(value=parsed.text)

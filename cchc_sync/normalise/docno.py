@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cchc_sync.domain.records import Severity
 from cchc_sync.normalise.base import Issue, quote
@@ -125,3 +126,9 @@ def parse_docno(text: str) -> DocNo | Issue:
     full = f"{number}/{year}/{symbol}" if year is not None else f"{number}/{symbol}"
     return DocNo(text=full, number=number, year=year, type_code=type_code, issuer=issuer,
                  drafter=drafter)
+
+
+parse_docno_cached = lru_cache(maxsize=4096)(parse_docno)
+"""parse_docno, once per process for each text up to a few hundred characters (callers
+check the length): the provincial documents every unit cites are the same texts, and the
+row check `docno_type` parses each normalised number again. Its results are frozen."""

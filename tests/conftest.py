@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import os
 import resource
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -63,23 +65,27 @@ def current_period() -> str:
 
 
 _BUILT: dict[tuple, tuple[Path, dt.datetime]] = {}
-"""Districts already made in this test process, by (fill, style, period, cycles): `init`
-writes a dozen workbooks with openpyxl and a first cycle flags them (seconds of CPU each),
-and most tests start from the same few states. A test gets a copy of the one built first
-(file times kept), opened afresh."""
+"""Districts already made in this test process, by (fill, style, period, cycles, registry,
+successions): `init` writes a dozen workbooks with openpyxl and a first cycle flags them
+(seconds of CPU each), and most tests start from the same few states. A test gets a copy
+of the one built first (file times kept), opened afresh."""
 _BUILT_ROOT = Path(tempfile.mkdtemp(prefix="cchc-built-districts-"))
 atexit.register(shutil.rmtree, _BUILT_ROOT, ignore_errors=True)
 
 
-def _built_district(fill: bool, style: int | None, period: str,
-                    cycles: int) -> tuple[Path, dt.datetime]:
-    key = (fill, style, period, cycles)
+def _built_district(fill: bool, style: int | None, period: str, cycles: int,
+                    units_csv: str, successors_csv: str | None) -> tuple[Path, dt.datetime]:
+    key = (fill, style, period, cycles, units_csv, successors_csv)
     if key not in _BUILT:
         root = _BUILT_ROOT / f"d{len(_BUILT)}"
         root.mkdir()
         units = root / "units-source.csv"
-        units.write_text(UNITS_CSV, encoding="utf-8")
-        ws = init_workspace(root, units_csv=units, period=period, name=DISTRICT)
+        units.write_text(units_csv, encoding="utf-8")
+        init = {}
+        if successors_csv:
+            init["successors_csv"] = root / "successors-source.csv"
+            init["successors_csv"].write_text(successors_csv, encoding="utf-8")
+        ws = init_workspace(root, units_csv=units, period=period, name=DISTRICT, **init)
         ws.clock = clock = Clock()
         if fill:
             fill_demo_workbooks(ws, style=style)
@@ -93,17 +99,31 @@ def _built_district(fill: bool, style: int | None, period: str,
 
 def make_district(root: Path, *, fill: bool = True, style: int | None = None,
                   clock: Clock | None = None, period: str = PERIOD,
-                  cycles: int = 0) -> Workspace:
-    """The sample district in `root`: init, optionally filled as clerks would, after
-    `cycles` cycles ten minutes apart (a copy of one built once per test process; `clock`
-    is set to the time of the last cycle). Tests on the default period 2022S1 pass a Clock
-    in June 2022; real processes use current_period()."""
-    built, now = _built_district(fill, style, period, cycles)
+                  cycles: int = 0, units_csv: str = UNITS_CSV,
+                  successors_csv: str | None = None) -> Workspace:
+    """The sample district (or one of `units_csv`, with `successors_csv`) in `root`: init,
+    optionally filled as clerks would, after `cycles` cycles ten minutes apart (a copy of one
+    built once per test process; `clock` is set to the time of the last cycle). Tests on the
+    default period 2022S1 pass a Clock in June 2022; real processes use current_period().
+
+    Before any cycle, the archive's links to the sheets and the master are made this
+    copy's, as `init` in `root` would have made them. (After cycles they stay the built
+    district's: a changed link would change the next cycle's master.)"""
+    built, now = _built_district(fill, style, period, cycles, units_csv, successors_csv)
     shutil.copytree(built, root, symlinks=True, dirs_exist_ok=True)
     if clock is not None and cycles:
         clock.now = now
-    return open_workspace(load_config(root / DEFAULT_CONFIG_NAME),
-                          clock=clock if clock is not None else utcnow)
+    config = load_config(root / DEFAULT_CONFIG_NAME)
+    if not cycles:
+        _relink(config.archive_file, built, root)
+    return open_workspace(config, clock=clock if clock is not None else utcnow)
+
+
+def _relink(archive: Path, built: Path, root: Path) -> None:
+    was, now = str(built.resolve()), str(root.resolve())
+    with contextlib.closing(sqlite3.connect(archive)) as db, db:
+        for table in ("sheets", "masters"):
+            db.execute(f"UPDATE {table} SET url = replace(url, ?, ?)", (was, now))
 
 
 @pytest.fixture

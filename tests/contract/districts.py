@@ -40,7 +40,7 @@ from cchc_sync.testing.fake_google import FakeGoogle
 from cchc_sync.testing.fake_google.server import FakeState
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
 from cchc_sync.testing.typist import set_cell, type_rows
-from tests.conftest import Clock
+from tests.conftest import Clock, make_district
 
 __all__ = ["PERIOD", "BACKENDS", "GoogleDistrict", "LocalDistrict", "MemoryDistrict", "make"]
 
@@ -117,9 +117,11 @@ class LocalDistrict(District):
 
     def __init__(self, root: Path, units_csv: str = UNITS_CSV, fill: bool = True,
                  period: str = PERIOD, successors_csv: str | None = None):
-        self._init(root, units_csv, period, successors_csv)
-        if fill:
-            self.fill_demo()
+        # A copy of the district init (and the clerks' typing) made once per test process
+        # (conftest.make_district): what `init` and fill_demo would make here.
+        self.clock = Clock()
+        self.ws = make_district(root, fill=fill, clock=self.clock, period=period,
+                                units_csv=units_csv, successors_csv=successors_csv)
 
     def fill_demo(self) -> None:
         fill_demo_workbooks(self.ws)

@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cchc_sync.testing.fake_google import FakeGoogle, a1, cellvalues, fieldmask, formula
 from cchc_sync.testing.fake_google.drive_query import parse as parse_query
@@ -324,3 +326,47 @@ def test_concurrent_writes_are_serialised(api):
     dump = fake.spreadsheet(sid)
     assert int(dump["version"]) == start + 15
     assert dump["sheets"][0]["values"] == [[str(r)] * 3 for r in range(1, 6)]
+
+
+def _json_dumps_reference(body):
+    """What the fake wrote before jsonwire: json's indented encoder over the body with each
+    whole float made an int (Google writes 5, not 5.0)."""
+    import json
+
+    def whole(obj):
+        if isinstance(obj, float) and obj.is_integer() and abs(obj) < 2**53:
+            return int(obj)
+        if isinstance(obj, dict):
+            return {k: whole(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [whole(v) for v in obj]
+        return obj
+
+    return json.dumps(whole(body), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_answers_are_written_byte_for_byte_as_json_would(body):
+    from cchc_sync.testing.fake_google.jsonwire import encode_json
+
+    assert encode_json(body) == _json_dumps_reference(body)
+
+
+def test_answer_bytes_edge_cases():
+    from cchc_sync.testing.fake_google.jsonwire import encode_json
+
+    for body in [{}, [], {"a": {}, "b": []}, -0.0, 2.0**53, 2.0**53 - 1, 1e300, 1.5e-9,
+                 float("nan"), float("inf"), -float("inf"), 12345678901234567890,
+                 "Hòa \u2028 \"q\" \\ \n\t\x00", {1: 2, 3.0: 3, 2.5: 4, False: 5, None: 6},
+                 {"rows": [{"values": [{"numberValue": 27554.0}, {"stringValue": "ngày"}]}]}]:
+        assert encode_json(body) == _json_dumps_reference(body), body
+    with pytest.raises(TypeError):
+        encode_json({"a": object()})

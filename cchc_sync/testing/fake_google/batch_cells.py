@@ -55,30 +55,95 @@ def cell_dict(cell: Cell | None) -> dict[str, Any]:
     return out
 
 
-def store_cell(sheet: Sheet, r: int, c: int, data: dict[str, Any]) -> None:
-    cell = sheet.cell(r, c)
-    uev = data.get("userEnteredValue")
+def _stored_value(uev: Any) -> dict[str, Any] | None:
     uev = {k: v for k, v in uev.items() if v is not None} if isinstance(uev, dict) else None
-    cell.uev = uev or None
-    cell.ev = None if not cell.uev or "formulaValue" in cell.uev else dict(cell.uev)
-    cell.fmt = render.shared_format(render.normalize_format(data.get("userEnteredFormat")))
-    cell.note = data.get("note") or None
-    dv = data.get("dataValidation")
-    cell.dv = {k: v for k, v in dv.items() if v is not None} if dv else None
-    sheet.drop_if_empty(r, c)
+    return uev or None
+
+
+def _stored_note(note: Any) -> Any:
+    return note or None
+
+
+def _stored_rule(dv: Any) -> dict[str, Any] | None:
+    return {k: v for k, v in dv.items() if v is not None} if dv else None
+
+
+CELL_FIELDS = ("userEnteredValue", "userEnteredFormat", "note", "dataValidation")
+"""The parts of a CellData the fake stores (the rest Google works out: effectiveValue,
+formattedValue, effectiveFormat)."""
+_STORED = (_stored_value, render.stored_format, _stored_note, _stored_rule)
+"""How each of CELL_FIELDS is kept (store_cell)."""
+
+
+def _put(sheet: Sheet, r: int, c: int, uev: dict[str, Any] | None, fmt: dict[str, Any] | None,
+         note: str | None, dv: dict[str, Any] | None) -> None:
+    """Set a cell's stored parts; a cell left with nothing is dropped (the grid is sparse).
+    The effective value of a plain value is its user-entered value, the same dict: stored
+    dicts are never changed in place."""
+    if uev is None and not fmt and not note and not dv:
+        sheet.cells.pop((r, c), None)
+        return
+    cell = sheet.cell(r, c)
+    cell.uev = uev
+    cell.ev = None if not uev or "formulaValue" in uev else uev
+    cell.fmt, cell.note, cell.dv = fmt, note, dv
+
+
+def store_cell(sheet: Sheet, r: int, c: int, data: dict[str, Any]) -> None:
+    _put(sheet, r, c, *(keep(data.get(name)) for name, keep in zip(CELL_FIELDS, _STORED,
+                                                                      strict=True)))
+
+
+def _merged(name: str, current: Any, given: dict[str, Any], sub: fieldmask.Tree) -> Any:
+    """One stored part of a cell after an update whose field mask has `sub` for it (None:
+    the whole part), exactly what fieldmask.merge does to that part of the whole CellData."""
+    source = given.get(name)
+    if sub is None:
+        return source
+    child = copy.deepcopy(current) if isinstance(current, dict) else {}
+    if name == "userEnteredFormat" and child and "backgroundColor" in sub \
+            and "backgroundColorStyle" not in sub:
+        # the style twin follows its colour when only the colour is masked
+        child.pop("backgroundColorStyle", None)
+    fieldmask.merge(child, source if isinstance(source, dict) else None, sub)
+    return child
+
+
+Memo = dict[tuple[int, int, int], tuple[Any, Any, Any]]
+"""Per request: (field, id(stored part) or 0, id(given part)) -> (the two parts, kept alive
+so that their ids stay theirs; the part to store). A repeatCell gives every cell of its
+range the same parts, over cells that mostly share one stored format."""
 
 
 def apply_cell(sheet: Sheet, r: int, c: int, given: dict[str, Any] | None,
-               tree: fieldmask.Tree) -> None:
-    current = copy.deepcopy(cell_dict(sheet.cells.get((r, c))))
-    fmt_mask = None if tree is None else tree.get("userEnteredFormat", False)
-    if isinstance(fmt_mask, dict) and current.get("userEnteredFormat"):
-        # the style twins follow their colour when only one of them is masked
-        for plain, style in (("backgroundColor", "backgroundColorStyle"),):
-            if plain in fmt_mask and style not in fmt_mask:
-                current["userEnteredFormat"].pop(style, None)
-    fieldmask.merge(current, given or {}, tree)
-    store_cell(sheet, r, c, current)
+               tree: fieldmask.Tree, memo: Memo | None = None) -> None:
+    """Write `given` into a cell under a field mask (fieldmask.merge on the whole CellData),
+    part by part: a part the mask leaves out stays the stored object; with a `memo`, a
+    written part is worked out once per distinct (stored, given) pair of the request."""
+    given = given or {}
+    cell = sheet.cells.get((r, c))
+    current = (None, None, None, None) if cell is None else (cell.uev, cell.fmt, cell.note,
+                                                            cell.dv)
+    parts: list[Any] = list(current)
+    for i, name in enumerate(CELL_FIELDS):
+        if tree is None or "*" in tree:
+            sub: fieldmask.Tree = None
+        elif name in tree:
+            sub = tree[name]
+        else:  # left alone by the mask
+            continue
+        if memo is None:
+            parts[i] = _STORED[i](_merged(name, current[i], given, sub))
+            continue
+        source = given.get(name)
+        key = (i, 0 if sub is None else id(current[i]), id(source))
+        found = memo.get(key)
+        if found is None or found[1] is not source or sub is not None \
+                and found[0] is not current[i]:
+            found = memo[key] = (current[i], source,
+                                 _STORED[i](_merged(name, current[i], given, sub)))
+        parts[i] = found[2]
+    _put(sheet, r, c, *parts)
 
 
 def _mask(req: dict[str, Any], prefix: str) -> fieldmask.Tree:
@@ -120,20 +185,22 @@ def do_update_cells(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any)
 def do_repeat_cell(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any) -> dict:
     tree = _mask(req, prefix)
     sheet, (r0, c0, r1, c1) = grid_rect(ss, req.get("range"), prefix)
+    given = req.get("cell") or {}
+    memo: Memo = {}
     for r in range(r0, r1):
         for c in range(c0, c1):
-            apply_cell(sheet, r, c, req.get("cell") or {}, tree)
+            apply_cell(sheet, r, c, given, tree, memo)
     return {}
 
 
 def do_set_validation(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any) -> dict:
     sheet, (r0, c0, r1, c1) = grid_rect(ss, req.get("range"), prefix)
     rule = req.get("rule")
-    if rule is not None:
+    if rule is not None:  # one rule dict for the whole range: stored dicts never change
         rule = {k: v for k, v in rule.items() if v is not None}
     for r in range(r0, r1):
         for c in range(c0, c1):
-            sheet.cell(r, c).dv = copy.deepcopy(rule) if rule else None
+            sheet.cell(r, c).dv = rule or None
             sheet.drop_if_empty(r, c)
     return {}
 
@@ -159,7 +226,7 @@ def do_update_borders(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: An
                 cell = sheet.cell(r, c)
                 fmt = copy.deepcopy(cell.fmt or {})
                 fmt.setdefault("borders", {}).update(copy.deepcopy(sides))
-                cell.fmt = render.shared_format(render.normalize_format(fmt))
+                cell.fmt = render.stored_format(fmt)
     return {}
 
 

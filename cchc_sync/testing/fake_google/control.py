@@ -16,7 +16,14 @@ from typing import Any
 
 from cchc_sync.testing.fake_google import a1, cellvalues, metadata, render
 from cchc_sync.testing.fake_google.errors import ApiError
-from cchc_sync.testing.fake_google.model import FOLDER_MIME, SHEETS_MIME, DriveFile, Store, rfc3339
+from cchc_sync.testing.fake_google.model import (
+    FOLDER_MIME,
+    SHEETS_MIME,
+    DriveFile,
+    Store,
+    json_copy,
+    rfc3339,
+)
 from cchc_sync.testing.fake_google.sheets import can_edit_cell, resolve, set_cell
 
 
@@ -180,9 +187,9 @@ def dump(store: Store, file_id: str) -> dict[str, Any]:
             grid = sheet.props["gridProperties"]
             cells = {}
             for (r, c), cell in sorted(sheet.cells.items()):
-                entry = render.cell_data(ss, cell)
-                entry.pop("effectiveFormat", None)
-                cells[f"{a1.col_letters(c)}{r + 1}"] = entry
+                # a copy of its own: the caller may change what it gets
+                cells[f"{a1.col_letters(c)}{r + 1}"] = json_copy(
+                    render.cell_data(ss, cell, effective=False))
             sheets.append({
                 "sheetId": sheet.sheet_id, "title": sheet.title, "index": sheet.props["index"],
                 "rowCount": sheet.rows, "columnCount": sheet.cols,

@@ -71,6 +71,16 @@ SPREADSHEET_THEME: dict[str, Any] = {
 }
 
 
+def json_copy(obj: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, scalars): what copy.deepcopy gives for it,
+    without deepcopy's bookkeeping."""
+    if isinstance(obj, dict):
+        return {k: json_copy(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [json_copy(v) for v in obj]
+    return obj
+
+
 @dataclass(slots=True)
 class Cell:
     uev: dict[str, Any] | None = None  # userEnteredValue
@@ -78,6 +88,10 @@ class Cell:
     fmt: dict[str, Any] | None = None  # userEnteredFormat
     note: str | None = None
     dv: dict[str, Any] | None = None  # dataValidation
+
+    def copy(self) -> Cell:
+        """A copy sharing the value and format dicts (never changed in place)."""
+        return Cell(self.uev, self.ev, self.fmt, self.note, self.dv)
 
     def is_empty(self) -> bool:
         return self.uev is None and not self.fmt and not self.note and not self.dv
@@ -171,16 +185,16 @@ class Spreadsheet:
                 sheets.append(s)
                 continue
             sheets.append(Sheet(
-                props=copy.deepcopy(s.props),
-                cells={k: copy.copy(v) for k, v in s.cells.items()},
-                merges=copy.deepcopy(s.merges), protected=copy.deepcopy(s.protected),
-                basic_filter=copy.deepcopy(s.basic_filter),
-                row_groups=copy.deepcopy(s.row_groups), col_groups=copy.deepcopy(s.col_groups),
-                row_meta=copy.deepcopy(s.row_meta), col_meta=copy.deepcopy(s.col_meta),
+                props=json_copy(s.props),
+                cells={k: v.copy() for k, v in s.cells.items()},
+                merges=json_copy(s.merges), protected=json_copy(s.protected),
+                basic_filter=json_copy(s.basic_filter),
+                row_groups=json_copy(s.row_groups), col_groups=json_copy(s.col_groups),
+                row_meta=json_copy(s.row_meta), col_meta=json_copy(s.col_meta),
             ))
-        return Spreadsheet(id=self.id, props=copy.deepcopy(self.props), sheets=sheets,
-                           named_ranges=copy.deepcopy(self.named_ranges),
-                           developer_metadata=copy.deepcopy(self.developer_metadata),
+        return Spreadsheet(id=self.id, props=json_copy(self.props), sheets=sheets,
+                           named_ranges=json_copy(self.named_ranges),
+                           developer_metadata=json_copy(self.developer_metadata),
                            metadata_seq=self.metadata_seq)
 
     def sheet_by_id(self, sheet_id: int) -> Sheet | None:

@@ -17,6 +17,7 @@ conditional formatting); auto-resized column widths are an estimate from the tex
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import struct
@@ -29,6 +30,7 @@ ROW_PX = 21
 COL_PX = 100
 
 
+@functools.lru_cache(maxsize=4096)
 def f32(x: float) -> float:
     y = struct.unpack("f", struct.pack("f", float(x)))[0]
     for digits in range(1, 10):
@@ -71,6 +73,23 @@ def shared_format(fmt: dict[str, Any] | None) -> dict[str, Any] | None:
     if fmt is None:
         return None
     return _FORMATS.setdefault(json.dumps(fmt, sort_keys=True), fmt)
+
+
+_BY_GIVEN: dict[str, dict[str, Any] | None] = {}
+"""A format as a request sent it (its repr: equal only for equal JSON) -> the stored one."""
+
+
+def stored_format(fmt: Any) -> dict[str, Any] | None:
+    """A userEnteredFormat as the fake keeps it: normalised like Google (normalize_format)
+    and shared (shared_format), worked out once per distinct format sent."""
+    if not fmt:
+        return None
+    key = repr(fmt)
+    if key not in _BY_GIVEN:
+        if len(_BY_GIVEN) > 100_000:  # a bound: dropping entries only costs recomputing
+            _BY_GIVEN.clear()
+        _BY_GIVEN[key] = shared_format(normalize_format(fmt))
+    return _BY_GIVEN[key]
 
 
 def normalize_format(fmt: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -127,39 +146,70 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _alignment(ev: dict[str, Any] | None) -> str | None:
+    """The horizontal alignment Sheets shows a value with when the cell sets none."""
+    if not ev:
+        return None
+    if "numberValue" in ev:
+        return "RIGHT"
+    if "boolValue" in ev or "errorValue" in ev:
+        return "CENTER"
+    return "LEFT"
+
+
 def effective_format(ss: Spreadsheet, cell: Cell) -> dict[str, Any]:
     fmt = copy.deepcopy(ss.props.get("defaultFormat") or {})
-    ev = cell.ev or {}
-    if "numberValue" in ev:
-        fmt["horizontalAlignment"] = "RIGHT"
-    elif "boolValue" in ev or "errorValue" in ev:
-        fmt["horizontalAlignment"] = "CENTER"
-    elif ev:
-        fmt["horizontalAlignment"] = "LEFT"
+    align = _alignment(cell.ev)
+    if align is not None:
+        fmt["horizontalAlignment"] = align
     fmt["hyperlinkDisplayType"] = "PLAIN_TEXT"
     return _deep_merge(fmt, cell.fmt or {})
 
 
-def cell_data(ss: Spreadsheet, cell: Cell | None) -> dict[str, Any]:
+class EffectiveFormats:
+    """effective_format for the cells of one answer, each distinct (alignment, stored
+    format) worked out once: a template gives hundreds of cells the same format. The
+    dicts handed out are shared between cells of the answer, which is serialised before
+    anything can change (server._serve), and never stored."""
+
+    def __init__(self, ss: Spreadsheet):
+        self.ss = ss
+        # (alignment, id(format)) -> (the format, kept alive so its id stays its own; result)
+        self.known: dict[tuple[str | None, int], tuple[Any, dict[str, Any]]] = {}
+
+    def of(self, cell: Cell) -> dict[str, Any]:
+        key = (_alignment(cell.ev), id(cell.fmt))
+        found = self.known.get(key)
+        if found is None or found[0] is not cell.fmt:
+            found = self.known[key] = (cell.fmt, effective_format(self.ss, cell))
+        return found[1]
+
+
+def cell_data(ss: Spreadsheet, cell: Cell | None,
+              formats: EffectiveFormats | None = None, effective: bool = True
+              ) -> dict[str, Any]:
+    """A CellData as Google answers it. It shares the stored value, format and rule dicts
+    (never changed in place: an edit stores new ones): an HTTP answer is copied as JSON
+    before the store's lock is released (server._serve), control.dump copies its own."""
     if cell is None or cell.is_empty():
         return {}
     out: dict[str, Any] = {}
     if cell.uev is not None:
-        out["userEnteredValue"] = copy.deepcopy(cell.uev)
+        out["userEnteredValue"] = cell.uev
     if cell.ev is not None:
-        out["effectiveValue"] = copy.deepcopy(cell.ev)
+        out["effectiveValue"] = cell.ev
         text = cellvalues.formatted_value(cell.ev, cell.number_format(),
                                           ss.props.get("locale"))
         if text is not None:
             out["formattedValue"] = text
     if cell.fmt:
-        out["userEnteredFormat"] = copy.deepcopy(cell.fmt)
-    if cell.uev is not None or cell.fmt:
-        out["effectiveFormat"] = effective_format(ss, cell)
+        out["userEnteredFormat"] = cell.fmt
+    if effective and (cell.uev is not None or cell.fmt):
+        out["effectiveFormat"] = (formats or EffectiveFormats(ss)).of(cell)
     if cell.note:
         out["note"] = cell.note
     if cell.dv:
-        out["dataValidation"] = copy.deepcopy(cell.dv)
+        out["dataValidation"] = cell.dv
     return out
 
 
@@ -172,7 +222,9 @@ def column_width(sheet: Sheet, col: int) -> int:
 
 
 def grid_data(ss: Spreadsheet, sheet: Sheet, r0: int, c0: int, r1: int, c1: int,
-              meta: dict[metadata.Key, list[dict[str, Any]]] | None = None) -> dict:
+              meta: dict[metadata.Key, list[dict[str, Any]]] | None = None,
+              formats: EffectiveFormats | None = None) -> dict:
+    formats = formats or EffectiveFormats(ss)
     out: dict[str, Any] = {}
     if r0:
         out["startRow"] = r0
@@ -189,7 +241,7 @@ def grid_data(ss: Spreadsheet, sheet: Sheet, r0: int, c0: int, r1: int, c1: int,
                 row_data.append({})
                 continue
             row_data.append({"values": [
-                cell_data(ss, sheet.cells.get((r, c))) for c in range(c0, rows[r] + 1)
+                cell_data(ss, sheet.cells.get((r, c)), formats) for c in range(c0, rows[r] + 1)
             ]})
         out["rowData"] = row_data
     meta = meta or {}
@@ -245,18 +297,21 @@ def protected_range(pr: dict[str, Any], caller: str, owner: str,
 
 def sheet_json(ss: Spreadsheet, sheet: Sheet, caller: str, owner: str,
                data: list[tuple[int, int, int, int]] | None,
-               meta: dict[metadata.Key, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+               meta: dict[metadata.Key, list[dict[str, Any]]] | None = None,
+               formats: EffectiveFormats | None = None) -> dict[str, Any]:
+    """A Sheet resource; like cell_data it shares stored dicts (see there)."""
     meta = meta or {}
-    out: dict[str, Any] = {"properties": copy.deepcopy(sheet.props)}
+    out: dict[str, Any] = {"properties": sheet.props}
     if data is not None:
-        out["data"] = [grid_data(ss, sheet, *rect, meta=meta) for rect in data]
+        formats = formats or EffectiveFormats(ss)
+        out["data"] = [grid_data(ss, sheet, *rect, meta=meta, formats=formats)
+                       for rect in data]
     if sheet.merges:
         out["merges"] = [grid_range(m) for m in sheet.merges]
     if sheet.protected:
         out["protectedRanges"] = [protected_range(p, caller, owner) for p in sheet.protected]
     if sheet.basic_filter is not None:
-        bf = copy.deepcopy(sheet.basic_filter)
-        bf["range"] = grid_range(bf["range"])
+        bf = {**sheet.basic_filter, "range": grid_range(sheet.basic_filter["range"])}
         out["basicFilter"] = bf
     if meta.get(("SHEET", sheet.sheet_id)):
         out["developerMetadata"] = meta[("SHEET", sheet.sheet_id)]
@@ -268,9 +323,7 @@ def sheet_json(ss: Spreadsheet, sheet: Sheet, caller: str, owner: str,
 
 
 def _group(group: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(group)
-    out["range"] = dim_range(out["range"])
-    return out
+    return {**group, "range": dim_range(group["range"])}
 
 
 def named_range(nr: dict[str, Any]) -> dict[str, Any]:
@@ -283,15 +336,16 @@ def spreadsheet_json(ss: Spreadsheet, caller: str, owner: str,
                      only_sheets: set[int] | None = None) -> dict[str, Any]:
     """``data`` maps sheetId -> rectangles of grid data to include (None: metadata only)."""
     meta = metadata.by_location(ss, metadata.project_of(caller))
+    formats = EffectiveFormats(ss)
     sheets = []
     for sheet in ss.sheets:
         if only_sheets is not None and sheet.sheet_id not in only_sheets:
             continue
         rects = None if data is None else data.get(sheet.sheet_id, [])
-        sheets.append(sheet_json(ss, sheet, caller, owner, rects, meta))
+        sheets.append(sheet_json(ss, sheet, caller, owner, rects, meta, formats))
     out: dict[str, Any] = {
         "spreadsheetId": ss.id,
-        "properties": copy.deepcopy(ss.props),
+        "properties": ss.props,
         "sheets": sheets,
     }
     if ss.named_ranges:

@@ -55,6 +55,7 @@ from cchc_sync.testing.fake_google.accounts import account_refusal
 from cchc_sync.testing.fake_google.ctx import Ctx
 from cchc_sync.testing.fake_google.errors import ApiError
 from cchc_sync.testing.fake_google.faults import HTML_PAGE, Faults, Stats
+from cchc_sync.testing.fake_google.jsonwire import encode_json
 from cchc_sync.testing.fake_google.model import SHEETS_MIME, Store
 
 DEFAULT_PERSON = "clerk@example.com"
@@ -62,14 +63,7 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """Google refuses a request body larger than this (HTTP 400)."""
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, float) and obj.is_integer() and abs(obj) < 2**53:
-        return int(obj)
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    return obj
+JSON_TYPE = "application/json; charset=UTF-8"
 
 
 def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
@@ -202,8 +196,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(body, bytes):
             data = body
         else:
-            data = json.dumps(_jsonable(body), ensure_ascii=False, indent=2).encode("utf-8")
-            headers.setdefault("Content-Type", "application/json; charset=UTF-8")
+            data = encode_json(body)
+            headers.setdefault("Content-Type", JSON_TYPE)
         declared = len(data)
         if cut in ("truncated", "short"):
             data = data[: len(data) // 2]
@@ -312,6 +306,12 @@ class _Handler(BaseHTTPRequestHandler):
                       caller=caller, scopes=scopes, headers=dict(self.headers.items()))
             with fake.store.lock:
                 status, out, headers = hit[2](ctx, *hit[3])
+                # Encoded before the lock is released: an answer shares the stored state's
+                # dicts (render.cell_data), which another request may replace meanwhile.
+                if out is not None and not isinstance(out, bytes):
+                    out = encode_json(out)
+                    headers = {**headers}
+                    headers.setdefault("Content-Type", JSON_TYPE)
             return status, out, headers, False
         except ApiError as err:
             body_out = err.drive_body() if family == "drive" else err.sheets_body()

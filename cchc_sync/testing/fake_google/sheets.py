@@ -154,7 +154,8 @@ def set_cell(sheet: Sheet, r: int, c: int, raw: Any, input_option: str,
         uev, number_format = cellvalues.parse_user_entered(
             raw, locale=locale, number_format=cell.number_format())
     cell.uev = uev
-    cell.ev = None if uev is None or "formulaValue" in uev else dict(uev)
+    # a plain value is its own effective value: one dict (stored dicts never change)
+    cell.ev = None if uev is None or "formulaValue" in uev else uev
     if number_format and _takes_format(cell.number_format(), number_format):
         cell.fmt = {**(cell.fmt or {}), "numberFormat": number_format}
     sheet.drop_if_empty(r, c)

@@ -82,6 +82,55 @@ def test_a_key_systemd_delivered_is_accepted_despite_its_acl_mask(tmp_path, monk
         check_key_file(elsewhere)
 
 
+def test_a_key_is_parsed_once_per_process_and_a_rotated_key_is_used_at_once(tmp_path):
+    """Parsing the PEM was 3 % of the suite's CPU (every backend made parsed it again): the
+    signer is kept per key content, so a key rotated in place is another content."""
+    from cryptography.hazmat.primitives import serialization
+    from google.auth.crypt import RSAVerifier
+
+    from cchc_sync.sources.google.client import (
+        DEFAULT_SCOPES,
+        READONLY_DRIVE_SCOPES,
+        read_service_account_key,
+    )
+
+    def public_pem(info):
+        private = serialization.load_pem_private_key(info["private_key"].encode(), None)
+        return private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    key = tmp_path / "sa.json"
+    old = make_service_account_key(key, "http://127.0.0.1:9/token", fresh=True)
+    first = read_service_account_key(key, DEFAULT_SCOPES)
+    again = read_service_account_key(key, READONLY_DRIVE_SCOPES)
+    assert again.signer is first.signer  # parsed once
+    assert list(again.scopes) == list(READONLY_DRIVE_SCOPES)  # each its own scopes
+    assert again.service_account_email == old["client_email"]
+    new = make_service_account_key(key, "http://127.0.0.1:9/token", fresh=True)  # rotated
+    rotated = read_service_account_key(key, DEFAULT_SCOPES)
+    assert rotated.signer is not first.signer
+    assert rotated.signer.key_id == new["private_key_id"] != old["private_key_id"]
+    signature = rotated.signer.sign(b"jwt")
+    assert RSAVerifier.from_string(public_pem(new)).verify(b"jwt", signature)
+    assert not RSAVerifier.from_string(public_pem(old)).verify(b"jwt", signature)
+
+
+@pytest.mark.parametrize("content", [
+    "not json", "[]", "{}", '{"client_email": "a@b.c", "token_uri": "http://x"}',
+    '{"client_email": "a@b.c", "token_uri": "http://x", "private_key": "-----BEGIN x"}',
+    '{"client_email": "a@b.c", "token_uri": "http://x", "private_key": 7}',
+])
+def test_a_file_that_is_not_a_key_is_one_line(tmp_path, content):
+    from cchc_sync.sources.google.client import DEFAULT_SCOPES, read_service_account_key
+
+    key = tmp_path / "sa.json"
+    key.write_text(content, encoding="utf-8")
+    os.chmod(key, 0o600)
+    with pytest.raises(SourceError, match="không phải tệp khoá tài khoản dịch vụ") as exc:
+        read_service_account_key(key, DEFAULT_SCOPES)
+    assert "\n" not in str(exc.value)
+
+
 # -- no secret in the logs ------------------------------------------------------------------
 
 

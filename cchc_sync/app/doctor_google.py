@@ -15,7 +15,6 @@ import json
 from typing import Any
 
 from google.auth.exceptions import RefreshError, TransportError
-from google.oauth2 import service_account
 
 from cchc_sync.app.doctor import Check, bad_emails, cycle_minutes, fail, key_file_problem, ok
 from cchc_sync.domain.config import Config
@@ -25,6 +24,7 @@ from cchc_sync.sources.google.client import (
     DEFAULT_SCOPES,
     READONLY_DRIVE_SCOPES,
     EndpointAuthorizedSession,
+    credentials_from_info,
 )
 from cchc_sync.sources.google.signin import load_user_credentials
 from cchc_sync.store.archive import Archive
@@ -56,8 +56,7 @@ def google_checks(config: Config, units: list[Unit]) -> list[Check]:
         checks = [ok("google.credentials", f"Tệp khoá {g.credentials} hợp lệ (tài khoản {who}).")]
         scopes = READONLY_DRIVE_SCOPES if g.folder else DEFAULT_SCOPES
         try:
-            creds = service_account.Credentials.from_service_account_info(info,
-                                                                          scopes=list(scopes))
+            creds = credentials_from_info(info, scopes)
         except (ValueError, KeyError) as exc:
             return [*checks, fail("google.credentials", "Tệp khoá thiếu thông tin cần thiết.",
                                   "Tải lại khoá JSON từ Google Cloud Console.", str(exc))]

@@ -33,6 +33,8 @@ app-created).
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shlex
 import stat
@@ -42,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import gspread
+from google.auth import crypt
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 from gspread.http_client import HTTPClient
@@ -165,8 +168,8 @@ def read_service_account_key(key_file: str | Path, scopes: Sequence[str]) -> Any
     cannot be read or is not a key is one line (SourceError), never a traceback."""
     key = check_key_file(key_file)
     try:
-        return service_account.Credentials.from_service_account_file(str(key),
-                                                                      scopes=list(scopes))
+        info = json.loads(key.read_text(encoding="utf-8"))
+        return credentials_from_info(info, scopes)
     except OSError as exc:  # unreadable (permissions), vanished since the check
         raise SourceError(
             f"không đọc được tệp khoá {key} / cannot read the key file {key}: "
@@ -174,6 +177,36 @@ def read_service_account_key(key_file: str | Path, scopes: Sequence[str]) -> Any
         ) from None
     except (ValueError, KeyError) as exc:
         raise SourceError(f"{key} không phải tệp khoá tài khoản dịch vụ ({exc})") from None
+
+
+def credentials_from_info(info: Any, scopes: Sequence[str]) -> Any:
+    """Service-account credentials from a key file's content, as
+    ``service_account.Credentials.from_service_account_info`` makes them (the same checks,
+    ValueError when one fails), with the private key parsed once per process (_signer)."""
+    if not isinstance(info, dict):
+        raise ValueError("not a JSON object")
+    missing = {"client_email", "token_uri"} - info.keys()
+    if missing:
+        raise ValueError("Service account info was not in the expected format, missing "
+                         f"fields {', '.join(sorted(missing))}.")
+    pem, key_id = info.get("private_key"), info.get("private_key_id")
+    if isinstance(pem, str) and (key_id is None or isinstance(key_id, str)):
+        signer = _signer(pem, key_id)
+    else:  # missing or odd: google-auth says what is wrong
+        signer = crypt.RSASigner.from_service_account_info(info)
+    return service_account.Credentials._from_signer_and_info(  # see _signer
+        signer, info, scopes=list(scopes))
+
+
+@functools.lru_cache(maxsize=8)
+def _signer(pem: str, key_id: str | None) -> crypt.RSASigner:
+    """The parsed private key of a key file's content. Parsing a PEM costs milliseconds of
+    CPU, and every backend made in a process (each test's district, each ``doctor`` check)
+    would parse the same key again; a rotated key is another text, parsed at once. The
+    signer holds no state between signatures, so credentials may share it. Credentials are
+    then built from it as google-auth's own from_service_account_info/_file build them
+    (``_from_signer_and_info``: private, but what both public constructors call)."""
+    return crypt.RSASigner.from_string(pem, key_id)
 
 
 def check_key_file(key_file: str | Path) -> Path:

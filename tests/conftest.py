@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import datetime as dt
 import os
 import resource
 import shutil
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +21,7 @@ from cchc_sync.app.pipeline import Workspace, open_workspace, sync_once
 from cchc_sync.domain.clock import VIETNAM, utcnow
 from cchc_sync.domain.config import DEFAULT_CONFIG_NAME, load_config
 from cchc_sync.domain.periods import half_year_containing
+from tests import shared_builds
 
 
 class Clock:
@@ -64,21 +63,14 @@ def current_period() -> str:
     return half_year_containing(dt.datetime.now(VIETNAM).date())
 
 
-_BUILT: dict[tuple, tuple[Path, dt.datetime]] = {}
-"""Districts already made in this test process, by (fill, style, period, cycles, registry,
-successions): `init` writes a dozen workbooks with openpyxl and a first cycle flags them
-(seconds of CPU each), and most tests start from the same few states. A test gets a copy
-of the one built first (file times kept), opened afresh."""
-_BUILT_ROOT = Path(tempfile.mkdtemp(prefix="cchc-built-districts-"))
-atexit.register(shutil.rmtree, _BUILT_ROOT, ignore_errors=True)
-
-
 def _built_district(fill: bool, style: int | None, period: str, cycles: int,
                     units_csv: str, successors_csv: str | None) -> tuple[Path, dt.datetime]:
-    key = (fill, style, period, cycles, units_csv, successors_csv)
-    if key not in _BUILT:
-        root = _BUILT_ROOT / f"d{len(_BUILT)}"
-        root.mkdir()
+    """The folder of the district of these arguments, built once per test run
+    (tests/shared_builds.py: `init` writes a dozen workbooks with openpyxl and a first cycle
+    flags them, seconds of CPU each, and most tests start from the same few states), and the
+    time of its last cycle. Tests get copies (file times kept), opened afresh."""
+
+    def build(root: Path) -> dt.datetime:
         units = root / "units-source.csv"
         units.write_text(units_csv, encoding="utf-8")
         init = {}
@@ -93,8 +85,10 @@ def _built_district(fill: bool, style: int | None, period: str, cycles: int,
             clock.tick()
             sync_once(ws)
         ws.close()
-        _BUILT[key] = (root, clock.now)
-    return _BUILT[key]
+        return clock.now
+
+    key = (fill, style, period, cycles, units_csv, successors_csv)
+    return shared_builds.built("local", key, build)
 
 
 def make_district(root: Path, *, fill: bool = True, style: int | None = None,
@@ -175,6 +169,18 @@ def pytest_runtest_protocol(item, nextitem):
     yield
     with open(_CPU_LOG, "a", encoding="utf-8") as log:
         log.write(f"{_cpu_now() - start:.3f}\t{item.nodeid}\n")
+
+
+def pytest_configure(config) -> None:
+    """The pytest process that starts the workers (or runs the tests itself) makes the run's
+    folder of built districts before any worker starts (tests/shared_builds.py)."""
+    if not hasattr(config, "workerinput"):
+        config.cchc_builds = shared_builds.start_run()
+
+
+def pytest_unconfigure(config) -> None:
+    if getattr(config, "cchc_builds", None) is not None:
+        shared_builds.end_run(config.cchc_builds)
 
 
 def pytest_xdist_auto_num_workers(config) -> int:

@@ -9,12 +9,11 @@ time whose token_uri is the fake's), `MemoryDistrict` on the reference MemoryBac
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
+import functools
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -37,9 +36,11 @@ from cchc_sync.sources.google.create import LOCK_DESCRIPTION
 from cchc_sync.sources.google.signin import USER_SCOPES, save_user_credentials
 from cchc_sync.sources.memory import MemoryBackend
 from cchc_sync.testing.fake_google import FakeGoogle
+from cchc_sync.testing.fake_google.auth import load_public_key
 from cchc_sync.testing.fake_google.server import FakeState
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
 from cchc_sync.testing.typist import set_cell, type_rows
+from tests import shared_builds
 from tests.conftest import Clock, make_district
 
 __all__ = ["PERIOD", "BACKENDS", "GoogleDistrict", "LocalDistrict", "MemoryDistrict", "make"]
@@ -181,11 +182,11 @@ class LocalDistrict(District):
 class GoogleDistrict(District):
     """A district on the fake Google APIs. Building one (init's spreadsheets, the clerks'
     typing, a first cycle) costs seconds of CPU in the fake and the client: the first of
-    each kind in a test process is built for real and snapshotted (its folder and the
-    fake's state), and later ones start a fresh fake from a copy of that snapshot."""
+    each kind in a test run is built for real and snapshotted (its folder and the fake's
+    state, shared by the run's workers: tests/shared_builds.py), and every district of
+    that kind starts a fresh fake from a copy of that snapshot."""
 
     kind = "google"
-    _built: dict[tuple, _BuiltGoogle] = {}
 
     def __init__(self, root: Path, units_csv: str = UNITS_CSV, fill: bool = True,
                  data_rows: int = 10, period: str = PERIOD, successors_csv: str | None = None,
@@ -201,13 +202,11 @@ class GoogleDistrict(District):
         shaping = tuple(sorted((k, repr(v)) for k, v in backend.items()
                                if k not in ("clock", "sleep")))
         key = (units_csv, fill, data_rows, period, successors_csv, cycles, auth, shaping)
-        if key not in self._built:
-            self._built[key] = self._build(units_csv, fill, data_rows, period, successors_csv,
-                                           cycles, backend, auth)
-        built = self._built[key]
-        shutil.copytree(built.root, root, symlinks=True, dirs_exist_ok=True)
+        folder, built = shared_builds.built("google", key, lambda home: self._build(
+            home, units_csv, fill, data_rows, period, successors_csv, cycles, backend, auth))
+        shutil.copytree(folder, root, symlinks=True, dirs_exist_ok=True)
         self.fake = FakeGoogle().start()
-        self.fake.restore(built.state)
+        self.fake.restore(FakeState(built.store, _public_keys(built.key_info)))
         self.folder = built.folder
         self.auth = auth
         # The copy names this fake (config endpoint, the key's or the sign-in's token_uri)
@@ -232,12 +231,9 @@ class GoogleDistrict(District):
             return made
         return factory
 
-    def _build(self, units_csv: str, fill: bool, data_rows: int, period: str,
+    def _build(self, root: Path, units_csv: str, fill: bool, data_rows: int, period: str,
                successors_csv: str | None, cycles: int, backend: dict[str, Any],
                auth: str) -> _BuiltGoogle:
-        root = Path(tempfile.mkdtemp(prefix="cchc-built-google-")) / "d"
-        atexit.register(shutil.rmtree, root.parent, ignore_errors=True)
-        root.mkdir()
         self.fake = FakeGoogle().start()
         self.backends = []
         google = self._acting_as(auth, root)
@@ -249,8 +245,12 @@ class GoogleDistrict(District):
             self.clock.tick()
             sync_once(self.ws)
         self.ws.close()
-        built = _BuiltGoogle(root, self.fake.snapshot(), self.fake.url, self.key_info,
-                             self.folder, self.clock.now)
+        state = self.fake.snapshot()
+        # The public keys are not picklable: the copy makes them again from the key file's
+        # contents, the only key the fake was given.
+        assert set(state.keys) == set(_public_keys(self.key_info)), state.keys
+        built = _BuiltGoogle(root, state.store, self.fake.url, self.key_info, self.folder,
+                             self.clock.now)
         self.fake.stop()
         assert not self.fake.errors, self.fake.errors[0]
         return built
@@ -343,7 +343,8 @@ class GoogleDistrict(District):
 
 class _BuiltGoogle(NamedTuple):
     root: Path
-    state: FakeState
+    store: bytes
+    """FakeState.store of the fake's snapshot."""
     url: str
     key_info: dict[str, Any]
     folder: str
@@ -419,6 +420,19 @@ def sign_in(fake: FakeGoogle, token_file: Path, user: str = SIGNED_IN) -> Path:
         token=None, refresh_token=answer.json()["refresh_token"], token_uri=fake.token_uri,
         client_id=client_id, client_secret=secret, scopes=list(USER_SCOPES)), token_file)
     return token_file
+
+
+@functools.cache
+def _public_key(email: str, private_key: str) -> Any:
+    return load_public_key({"client_email": email, "private_key": private_key})[1]
+
+
+def _public_keys(key_info: Mapping[str, Any]) -> dict[str, Any]:
+    """FakeState.keys of a fake given the service account `key_info` (none: {})."""
+    if not key_info:
+        return {}
+    email = key_info["client_email"]
+    return {email: _public_key(email, key_info["private_key"])}
 
 
 def make(kind: str, root: Path, **kwargs: Any) -> Any:

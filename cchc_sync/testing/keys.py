@@ -22,34 +22,36 @@ from urllib.parse import quote
 
 DEFAULT_EMAIL = "cchc-sync@test-project.iam.gserviceaccount.com"
 
-_PEMS: dict[str, str] = {}  # e-mail -> the private key made for it in this process
+_KEYS: dict[str, tuple[str, str]] = {}
+"""e-mail -> (private key PEM, its id) made for it in this process: Google gives each key
+one id, so a key file of the same key carries the same private_key_id."""
 
 
-def _private_key_pem(email: str, fresh: bool) -> str:
+def _private_key(email: str, fresh: bool) -> tuple[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    if fresh or email not in _PEMS:
+    if fresh or email not in _KEYS:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        _PEMS[email] = key.private_bytes(
+        _KEYS[email] = (key.private_bytes(
             encoding=serialization.Encoding.PEM,
             format=serialization.PrivateFormat.PKCS8,
             encryption_algorithm=serialization.NoEncryption(),
-        ).decode("ascii")
-    return _PEMS[email]
+        ).decode("ascii"), secrets.token_hex(20))
+    return _KEYS[email]
 
 
 def make_service_account_key(path: str | Path, token_uri: str,
                              email: str = DEFAULT_EMAIL, fresh: bool = False) -> dict[str, Any]:
     """Write a real-shaped service-account key file (mode 0600) and return its content:
     this process's key for `email`, or a new one with `fresh` (it becomes the process's)."""
-    pem = _private_key_pem(email, fresh)
+    pem, key_id = _private_key(email, fresh)
     domain = email.split("@", 1)[1] if "@" in email else "test-project.iam.gserviceaccount.com"
     project = domain.split(".", 1)[0]
     info: dict[str, Any] = {
         "type": "service_account",
         "project_id": project,
-        "private_key_id": secrets.token_hex(20),
+        "private_key_id": key_id,
         "private_key": pem,
         "client_email": email,
         "client_id": str(secrets.randbelow(10**21 - 10**20) + 10**20),

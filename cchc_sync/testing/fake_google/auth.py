@@ -18,6 +18,7 @@ tokens.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import secrets
 import time
@@ -149,7 +150,13 @@ def _unauthenticated(message: str, reason: str, service: str) -> ApiError:
 
 def load_public_key(info: dict[str, Any]) -> tuple[str, Any]:
     """A service-account JSON (as a dict) -> (email, public key of its private key)."""
+    return info["client_email"], _public_key(info["private_key"])
+
+
+@functools.lru_cache(maxsize=8)
+def _public_key(pem: str) -> Any:
+    """Parsing a private key costs milliseconds; tests register the same key again and
+    again (testing.keys makes one per e-mail per process). Public keys are immutable."""
     from cryptography.hazmat.primitives import serialization
 
-    private = serialization.load_pem_private_key(info["private_key"].encode(), password=None)
-    return info["client_email"], private.public_key()
+    return serialization.load_pem_private_key(pem.encode(), password=None).public_key()

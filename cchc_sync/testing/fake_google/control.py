@@ -19,7 +19,9 @@ from cchc_sync.testing.fake_google.errors import ApiError
 from cchc_sync.testing.fake_google.model import (
     FOLDER_MIME,
     SHEETS_MIME,
+    Cell,
     DriveFile,
+    Spreadsheet,
     Store,
     json_copy,
     rfc3339,
@@ -160,6 +162,21 @@ def _rect_a1(title: str, rng: dict[str, Any], rows: int, cols: int) -> str:
                            rng.get("endRowIndex", rows), rng.get("endColumnIndex", cols))
 
 
+def _dumped(ss: Spreadsheet, cell: Cell, copies: dict[int, tuple[Any, Any]]) -> dict[str, Any]:
+    """A cell's entry in a dump, a copy of its own (the caller may change what it gets):
+    each distinct stored dict is copied once per dump (`copies`: id -> (the stored dict,
+    kept alive so that its id stays its own; its copy)), so that cells sharing a format
+    share its copy within the dump, never the fake's own."""
+    entry = render.cell_data(ss, cell, effective=False)
+    for key, value in entry.items():
+        if isinstance(value, dict):
+            found = copies.get(id(value))
+            if found is None:
+                found = copies[id(value)] = (value, json_copy(value))
+            entry[key] = found[1]
+    return entry
+
+
 def dump(store: Store, file_id: str) -> dict[str, Any]:
     """Everything about one spreadsheet, for assertions."""
     with store.lock:
@@ -183,13 +200,11 @@ def dump(store: Store, file_id: str) -> dict[str, Any]:
              "range": _rect_a1((ss.sheet_by_id(n["range"].get("sheetId", 0)) or ss.sheets[0])
                                .title, n["range"], 0, 0)} for n in ss.named_ranges]
         sheets = []
+        copies: dict[int, tuple[Any, Any]] = {}
         for sheet in ss.sheets:
             grid = sheet.props["gridProperties"]
-            cells = {}
-            for (r, c), cell in sorted(sheet.cells.items()):
-                # a copy of its own: the caller may change what it gets
-                cells[f"{a1.col_letters(c)}{r + 1}"] = json_copy(
-                    render.cell_data(ss, cell, effective=False))
+            cells = {f"{a1.col_letters(c)}{r + 1}": _dumped(ss, cell, copies)
+                     for (r, c), cell in sorted(sheet.cells.items())}
             sheets.append({
                 "sheetId": sheet.sheet_id, "title": sheet.title, "index": sheet.props["index"],
                 "rowCount": sheet.rows, "columnCount": sheet.cols,

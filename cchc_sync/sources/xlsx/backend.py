@@ -52,7 +52,7 @@ from cchc_sync.sources.xlsx.flag_patch import PatchUnsupported, patch_flags
 from cchc_sync.sources.xlsx.flags import apply_flag_plan
 from cchc_sync.sources.xlsx.formula_cache import formula_cells, read_caches, restore_caches
 from cchc_sync.sources.xlsx.limits import RowBudget, check_package
-from cchc_sync.sources.xlsx.master import build_empty_master, build_master_workbook
+from cchc_sync.sources.xlsx.master import build_empty_master, master_bytes
 from cchc_sync.sources.xlsx.master_update import render_master
 from cchc_sync.sources.xlsx.read import read_workbook
 from cchc_sync.sources.xlsx.unit_book import build_unit_workbook, fill_rows
@@ -322,7 +322,7 @@ class LocalBackend:
         if self._is_open(path):
             log.info("master %s is open; not written this cycle", sheet.ref)
             return False
-        return self._replace_master(sheet, path, workbook_bytes(build_master_workbook(book)))
+        return self._replace_master(sheet, path, master_bytes(book))
 
     @staticmethod
     def _replace_master(sheet: SheetRef, path: Path, data: bytes) -> bool:

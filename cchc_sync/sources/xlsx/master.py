@@ -13,8 +13,10 @@ and no binary rounding noise on the way).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import textwrap
+import zipfile
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from copy import copy
@@ -55,7 +57,9 @@ from cchc_sync.sources.xlsx.common import (
     WRAP,
     clean_text,
     set_text,
+    workbook_bytes,
 )
+from cchc_sync.sources.xlsx.master_rows import render_rows
 
 SUMMARY_TAB = "Tổng hợp"
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
@@ -88,9 +92,29 @@ def print_landscape(ws: WriteOnlyWorksheet) -> None:
     ws.print_title_rows = "1:1"
 
 
+def master_bytes(book: MasterBook, only: Mapping[int, Sequence[range]] | None = None,
+                 frames: Sequence[MasterFrame] | None = None) -> bytes:
+    """The .xlsx bytes of build_master_workbook(book, only, frames), its data rows written
+    by master_rows (the same bytes, without a cell object each) where it can."""
+    rows: dict[str, bytes] = {}
+    data = workbook_bytes(build_master_workbook(book, only, frames, rows))
+    if not rows:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as dst:
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename in rows:
+                part = part.replace(b"</sheetData>", rows[info.filename] + b"</sheetData>", 1)
+            dst.writestr(info, part)
+    return out.getvalue()
+
+
 def build_master_workbook(book: MasterBook,
                           only: Mapping[int, Sequence[range]] | None = None,
-                          frames: Sequence[MasterFrame] | None = None) -> Workbook:
+                          frames: Sequence[MasterFrame] | None = None,
+                          direct: dict[str, bytes] | None = None) -> Workbook:
     """The master workbook for `book` (write-only: rows are streamed, memory stays flat).
 
     `only` (tab index -> ranges of the frame's row positions) writes, in those tabs, the
@@ -98,7 +122,8 @@ def build_master_workbook(book: MasterBook,
     the whole frame: master_update splices them between rows it keeps from the master
     already written. Every cell style the master uses is registered first, in one order,
     so a cell's style id does not depend on which rows were written. `frames`: the
-    tabs' master_tab, when the caller has them already."""
+    tabs' master_tab, when the caller has them already. `direct`: a tab's data rows are
+    left out of its sheet and put there as XML, by sheet part (see master_bytes)."""
     wb = Workbook(write_only=True)
     _register_styles(wb)
     wb.properties.title = clean_text(book.title)[:255]
@@ -109,10 +134,13 @@ def build_master_workbook(book: MasterBook,
         title = _sheet_title(name, used)
         framed = frames[index] if frames is not None else master_tab(
             df, set(book.percent_columns.get(name, ())))
-        _write_frame(wb.create_sheet(title), framed,
-                     set(book.hidden_columns.get(name, ())),
-                     set(book.wrapped_columns.get(name, ())),
-                     rows=None if only is None else only.get(index))
+        rows = _write_frame(wb.create_sheet(title), framed,
+                            set(book.hidden_columns.get(name, ())),
+                            set(book.wrapped_columns.get(name, ())),
+                            rows=None if only is None else only.get(index),
+                            direct=direct is not None)
+        if direct is not None and rows is not None:
+            direct[f"xl/worksheets/sheet{index + 1}.xml"] = rows
     if not book.tabs:
         ws = wb.create_sheet(SUMMARY_TAB)
         print_landscape(ws)
@@ -147,13 +175,7 @@ def _register_styles(wb: Workbook) -> None:
     for wraps in (False, True):
         for quoted in (False, True):
             for number_format in _NUMBER_FORMATS:
-                cell = WriteOnlyCell(holder, value=None)
-                if number_format is not None:
-                    cell.number_format = number_format
-                if quoted:
-                    cell.quotePrefix = True
-                if wraps:
-                    cell.alignment = WRAP
+                cell = _styled_cell(holder, number_format, quoted, wraps)
                 if cell.has_style:  # the plain style is the table's first already
                     wb._cell_styles.add(cell._style)
 
@@ -174,7 +196,9 @@ def _sheet_title(name: str, used: set[str]) -> str:
 def _write_frame(ws: WriteOnlyWorksheet, framed: MasterFrame,
                  hidden: AbstractSet[str] = frozenset(),
                  wrapped: AbstractSet[str] = frozenset(),
-                 rows: Sequence[range] | None = None) -> None:
+                 rows: Sequence[range] | None = None, direct: bool = False) -> bytes | None:
+    """Stream the tab; with `direct`, its data rows are returned as XML (master_rows)
+    instead, when they can be."""
     titles, kinds, columns = framed.titles, framed.kinds, framed.columns
     # Widths, the frozen header and the print setup must be set before the first row is
     # streamed.
@@ -198,8 +222,16 @@ def _write_frame(ws: WriteOnlyWorksheet, framed: MasterFrame,
         header.append(cell)
     ws.append(header)
     wrap = [title in wrapped for title in titles]
+    last_col = get_column_letter(max(len(titles), 1))
+    ws.auto_filter.ref = f"A1:{last_col}{len(framed) + 1}"
+    parts = [range(len(framed))] if rows is None else rows
+    if direct:
+        rendered = render_rows(framed, wrap, lambda *how: _style_id(ws, *how), parts,
+                               _wrapped_lines, LINE_POINTS)
+        if rendered is not None:
+            return rendered[0]
     number = 1
-    for part in [range(len(framed))] if rows is None else rows:
+    for part in parts:
         for values in framed.rows(part):
             number += 1
             cells = [_cell(ws, value, kind) for value, kind in zip(values, kinds, strict=True)]
@@ -213,8 +245,32 @@ def _write_frame(ws: WriteOnlyWorksheet, framed: MasterFrame,
                 # opening a file: without a height the lines overlap on screen and in print.
                 ws.row_dimensions[number].height = LINE_POINTS * lines
             ws.append(cells)
-    last_col = get_column_letter(max(len(titles), 1))
-    ws.auto_filter.ref = f"A1:{last_col}{len(framed) + 1}"
+    return None
+
+
+def _style_id(ws: WriteOnlyWorksheet, number_format: str | None, quoted: bool,
+              wraps: bool) -> int | None:
+    """The style id _cell gives a cell so styled (None: the plain style, no "s"), from
+    the workbook's table, where _register_styles put every such style."""
+    memo: dict[tuple[str | None, bool, bool], int | None] = ws.parent.__dict__.setdefault(
+        "_cchc_style_ids", {})
+    key = (number_format, quoted, wraps)
+    if key not in memo:
+        cell = _styled_cell(ws, number_format, quoted, wraps)
+        memo[key] = cell.style_id if cell.has_style else None
+    return memo[key]
+
+
+def _styled_cell(parent: Any, number_format: str | None, quoted: bool,
+                 wraps: bool) -> WriteOnlyCell:
+    cell = WriteOnlyCell(parent, value=None)
+    if number_format is not None:
+        cell.number_format = number_format
+    if quoted:
+        cell.quotePrefix = True
+    if wraps:
+        cell.alignment = WRAP
+    return cell
 
 
 LINE_POINTS = 15

@@ -38,8 +38,7 @@ from typing import Any
 
 from cchc_sync.sources.base import MasterBook
 from cchc_sync.sources.sheet_layout import Link, MasterFrame, PercentPoints, master_tab
-from cchc_sync.sources.xlsx.common import workbook_bytes
-from cchc_sync.sources.xlsx.master import build_master_workbook, master_titles
+from cchc_sync.sources.xlsx.master import master_bytes, master_titles
 
 WRITER_VERSION = 2
 """Part of every layout digest: a change to how rows are rendered makes the next write
@@ -74,7 +73,7 @@ def render_master(book: MasterBook, old_shape: str | None, old_file: bytes | Non
         if spliced is not None:
             data, rendered = spliced
             return MasterRender(data, shape, rendered)
-    data = workbook_bytes(build_master_workbook(book, frames=frames))
+    data = master_bytes(book, frames=frames)
     return MasterRender(data, shape, sum(sum(n for _, n in t["blocks"]) for t in tabs))
 
 
@@ -195,7 +194,7 @@ def _splice(book: MasterBook, frames: Sequence[MasterFrame], plans: list[_TabPla
     """The new master's bytes, rows kept from `old_file` and the rest rendered; None
     when the old file is not what its shape says (the caller renders the whole book)."""
     only = {index: plan.render for index, plan in enumerate(plans)}
-    rendered = workbook_bytes(build_master_workbook(book, only, frames))
+    rendered = master_bytes(book, only, frames)
     sheets = {f"xl/worksheets/sheet{index + 1}.xml": plan for index, plan in enumerate(plans)}
     out = io.BytesIO()
     try:

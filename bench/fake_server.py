@@ -25,11 +25,9 @@ JSON line ``{"url": ...}`` on start, then answers one JSON line per command read
 Everything else goes over HTTP, as in tests: the Google endpoints the backend uses, and the
 fake's control endpoints (stats, faults, a person's edits), which are never counted.
 
-Speed, in this process only (nothing the API answers changes): `Spreadsheet.clone` (the copy
-every batchUpdate edits, to be atomic) is replaced by `copy_spreadsheet`, the same copy (each
-cell copied, its dicts shared, as `clone` does) four times faster; and `render.f32` (a
-colour channel as float32 shows it, a pure function of one number, called for every cell a
-flag write colours) is memoised. Together they were half of the fake's time per flag write.
+Each unit's sheet is a copy of the snapshot (`Spreadsheet.clone`, the copy every edit
+makes): it shares every cell the clerk's typing does not change, as copies of a sheet do in
+the fake (copy on write), so the fake holds each template's blank formatted cells once.
 
 Why a process of its own: the daemon's CPU time and peak RSS are measured without the fake
 in them (Google is someone else's computer), and the two share the two cores as a daemon
@@ -39,9 +37,6 @@ and Google would.
 from __future__ import annotations
 
 import argparse
-import copy
-import dataclasses
-import functools
 import json
 import os
 import resource
@@ -52,8 +47,7 @@ import bench.synth as synth
 from cchc_sync.app.demo_google import typed
 from cchc_sync.domain.templates import load_template_set
 from cchc_sync.testing.fake_google import FakeGoogle, shared_drives
-from cchc_sync.testing.fake_google import render as fake_render
-from cchc_sync.testing.fake_google.model import SHEETS_MIME, Cell, DriveFile, Sheet, Spreadsheet
+from cchc_sync.testing.fake_google.model import SHEETS_MIME, DriveFile, Spreadsheet
 from cchc_sync.testing.fake_google.sheets import set_cell
 
 
@@ -82,24 +76,11 @@ def type_unit(fake: FakeGoogle, templates, file_id: str, unit: synth.SynthUnit, 
             store.bump(file, unit.email)
 
 
-def copy_spreadsheet(src: Spreadsheet, new_id: str, only: set[int] | None = None
-                     ) -> Spreadsheet:
-    """A deep copy, cells included (`Spreadsheet.clone` does the same with copy.copy per
-    cell, four times slower). Like the fake's own edits, seeding replaces a cell's value and
-    format dicts, never mutates them, so copies may share them."""
-    sheets = []
-    for sheet in src.sheets:
-        if only is not None and sheet.sheet_id not in only:
-            sheets.append(sheet)  # as Spreadsheet.clone(only): tabs the edit cannot touch
-            continue
-        others = {f.name: copy.deepcopy(getattr(sheet, f.name)) for f in dataclasses.fields(sheet)
-                  if f.name != "cells"}
-        cells = {k: Cell(uev=c.uev, ev=c.ev, fmt=c.fmt, note=c.note, dv=c.dv)
-                 for k, c in sheet.cells.items()}
-        sheets.append(Sheet(cells=cells, **others))
-    others = {f.name: copy.deepcopy(getattr(src, f.name)) for f in dataclasses.fields(src)
-              if f.name not in ("id", "sheets")}
-    return Spreadsheet(id=new_id, sheets=sheets, **others)
+def copy_spreadsheet(src: Spreadsheet, new_id: str) -> Spreadsheet:
+    """A copy of `src` under another id, sharing its cells until they change."""
+    copied = src.clone()
+    copied.id = new_id
+    return copied
 
 
 def snapshot(fake: FakeGoogle, source: str) -> str:
@@ -150,9 +131,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     templates = load_template_set(None)
-    Spreadsheet.clone = lambda self, only=None: copy_spreadsheet(  # type: ignore[method-assign]
-        self, self.id, only)
-    fake_render.f32 = functools.lru_cache(maxsize=4096)(fake_render.f32)
     fake = FakeGoogle(seed=args.seed).start()
     if args.latency_ms:
         fake.set_faults(latency_ms=args.latency_ms)

@@ -751,8 +751,8 @@ def _method() -> str:
         "(the fake has no quota; time at Google's quota is computed above). The HTTP timeout "
         f"is {HTTP_TIMEOUT:.0f} s instead of 30 s: with 30 s, the 5,000-unit master write "
         "times out on the fake, is retried six times and never lands, and every later cycle "
-        "tries again. In the fake's process only, `Spreadsheet.clone` is swapped for an "
-        "equivalent copy four times faster (it is most of the fake's time per batchUpdate).",
+        "tries again. Each unit's sheet is a copy of the first (`Spreadsheet.clone`): it "
+        "shares the cells its typing leaves alone, as copies of a sheet do in the fake.",
         "- **Local**: `init` as in production; each workbook is made by the backend's own "
         "`create_unit_sheet` with the unit's rows as starting rows (the carried-forward "
         "path), stored as a clerk's typing stores them. The changes of the 1 % cycle are made "

@@ -258,8 +258,9 @@ def do_merge(ss: Spreadsheet, req: dict[str, Any], prefix: str, **_: Any) -> dic
                     raise ApiError(400, f"{prefix}You can't merge cells that are partially "
                                         "merged.")
                 sheet.merges.remove(existing)
-        for (r, c), cell in list(sheet.cells.items()):
+        for r, c in list(sheet.cells):
             if piece[0] <= r < piece[2] and piece[1] <= c < piece[3] and (r, c) != piece[:2]:
+                cell = sheet.cell(r, c)
                 cell.uev = cell.ev = None
                 sheet.drop_if_empty(r, c)
         sheet.merges.append({"sheetId": sheet.sheet_id, "startRowIndex": piece[0],

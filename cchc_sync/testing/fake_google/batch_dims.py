@@ -22,7 +22,7 @@ from typing import Any
 
 from cchc_sync.testing.fake_google import metadata, render
 from cchc_sync.testing.fake_google.errors import ApiError
-from cchc_sync.testing.fake_google.model import Cell, Sheet, Spreadsheet
+from cchc_sync.testing.fake_google.model import Sheet, Spreadsheet
 
 _KEYS = {
     "ROWS": ("startRowIndex", "endRowIndex"),
@@ -156,7 +156,7 @@ def insert_dimension(ss: Spreadsheet, sheet: Sheet, dim: str, start: int, end: i
             if key[axis] == source and cell.fmt:
                 for k in range(start, end):
                     new = (k, key[1]) if axis == 0 else (key[0], k)
-                    sheet.cells.setdefault(new, Cell()).fmt = dict(cell.fmt)
+                    sheet.cell(*new).fmt = dict(cell.fmt)
 
 
 def delete_dimension(ss: Spreadsheet, sheet: Sheet, dim: str, start: int, end: int,

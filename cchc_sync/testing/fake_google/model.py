@@ -88,6 +88,9 @@ class Cell:
     fmt: dict[str, Any] | None = None  # userEnteredFormat
     note: str | None = None
     dv: dict[str, Any] | None = None  # dataValidation
+    owner: Any = field(default=None, compare=False, repr=False)
+    """The token of the Sheet that may change this cell in place (Sheet.cell); a cell
+    shared by copies of a sheet belongs to none of them."""
 
     def copy(self) -> Cell:
         """A copy sharing the value and format dicts (never changed in place)."""
@@ -114,6 +117,10 @@ class Sheet:
     col_groups: list[dict[str, Any]] = field(default_factory=list)
     row_meta: dict[int, dict[str, Any]] = field(default_factory=dict)
     col_meta: dict[int, dict[str, Any]] = field(default_factory=dict)
+    token: Any = field(default_factory=object, compare=False, repr=False)
+    """Owner mark of the cells this sheet may change in place (Cell.owner). A copy of the
+    sheet (Spreadsheet.clone) shares every Cell, and both copies get new tokens: the first
+    change of a cell in either copies that cell alone (copy on write)."""
 
     @property
     def sheet_id(self) -> int:
@@ -132,9 +139,13 @@ class Sheet:
         return self.props["gridProperties"]["columnCount"]
 
     def cell(self, r: int, c: int) -> Cell:
+        """The cell at (r, c) to change in place: made if absent, copied first if it is
+        shared with another copy of the sheet. Every change of a cell goes through here."""
         found = self.cells.get((r, c))
-        if found is None:
-            found = self.cells[(r, c)] = Cell()
+        if found is None or found.owner is not self.token:
+            found = Cell() if found is None else found.copy()
+            found.owner = self.token
+            self.cells[(r, c)] = found
         return found
 
     def drop_if_empty(self, r: int, c: int) -> None:
@@ -175,18 +186,20 @@ class Spreadsheet:
     metadata_seq: int = 0  # how many metadata ids were drawn (ids derive from it)
 
     def clone(self, only: set[int] | None = None) -> Spreadsheet:
-        """A copy to edit atomically. Cells are copied one level deep: the edit code replaces
-        a cell's value/format dicts and never mutates them in place. `only`: the sheet ids
-        the edit can change; the other sheets are shared with this spreadsheet, not copied
-        (a batchUpdate into two tabs of a big master copies those two)."""
+        """A copy to edit atomically. The cells are shared (copy on write: Sheet.cell), and
+        their dicts too: the edit code replaces a cell's value/format dicts and never
+        mutates them in place. `only`: the sheet ids the edit can change; the other sheets
+        are shared with this spreadsheet, not copied (a batchUpdate into two tabs of a big
+        master copies those two)."""
         sheets = []
         for s in self.sheets:
             if only is not None and s.sheet_id not in only:
                 sheets.append(s)
                 continue
+            s.token = object()  # its cells are shared from now on: neither copy owns them
             sheets.append(Sheet(
                 props=json_copy(s.props),
-                cells={k: v.copy() for k, v in s.cells.items()},
+                cells=dict(s.cells),
                 merges=json_copy(s.merges), protected=json_copy(s.protected),
                 basic_filter=json_copy(s.basic_filter),
                 row_groups=json_copy(s.row_groups), col_groups=json_copy(s.col_groups),
@@ -215,13 +228,13 @@ class Spreadsheet:
     def recalc(self) -> None:
         """Re-evaluate every formula (a few passes, enough for chains of references)."""
         formula_cells = [
-            (sheet, cell, cell.uev["formulaValue"])
-            for sheet in self.sheets for cell in sheet.cells.values()
+            (sheet, key, cell.uev["formulaValue"])
+            for sheet in self.sheets for key, cell in sheet.cells.items()
             if cell.uev and "formulaValue" in cell.uev
         ]
         for _ in range(3 if formula_cells else 0):
-            for sheet, cell, text in formula_cells:
-                cell.ev = formula.evaluate(text, self._resolver(sheet))
+            for sheet, (r, c), text in formula_cells:
+                sheet.cell(r, c).ev = formula.evaluate(text, self._resolver(sheet))
 
     def _resolver(self, home: Sheet) -> formula.Resolver:
         def resolve(title: str | None, r0: int, c0: int, r1: int | None, c1: int | None

@@ -220,7 +220,7 @@ def _clear(ss: Spreadsheet, text: str, who: str, owner: str) -> str:
             if r0 <= r < r1 and c0 <= c < c1 and cell.uev is not None]
     check_protection(ss, sheet, hits, who, owner)
     for r, c in hits:
-        cell = sheet.cells[(r, c)]
+        cell = sheet.cell(r, c)
         cell.uev = cell.ev = None
         sheet.drop_if_empty(r, c)
     return a1.format_range(sheet.title, *rect)

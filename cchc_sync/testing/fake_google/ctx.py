@@ -10,6 +10,9 @@ from cchc_sync.testing.fake_google.errors import ApiError
 from cchc_sync.testing.fake_google.model import Store
 
 Response = tuple[int, Any, dict[str, str]]
+_UNPARSED: Any = object()
+NOT_JSON: Any = object()
+"""Ctx.parsed() of a body that is not JSON."""
 
 
 @dataclass
@@ -23,6 +26,17 @@ class Ctx:
     caller: str = ""
     scopes: set[str] = field(default_factory=set)
     headers: dict[str, str] = field(default_factory=dict)
+    _parsed: Any = field(default=_UNPARSED, repr=False)
+
+    def parsed(self) -> Any:
+        """The body parsed as JSON, once per request (the strict checks and the handler
+        both read it); None when it is empty, NOT_JSON when it does not parse."""
+        if self._parsed is _UNPARSED:
+            try:
+                self._parsed = json.loads(self.body) if self.body.strip() else None
+            except (ValueError, UnicodeDecodeError):
+                self._parsed = NOT_JSON
+        return self._parsed
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -40,10 +54,9 @@ class Ctx:
     def json(self) -> dict[str, Any]:
         if not self.body or not self.body.strip():
             return {}
-        try:
-            data = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "Invalid JSON payload received. Unexpected token.") from None
+        data = self.parsed()
+        if data is NOT_JSON:
+            raise ApiError(400, "Invalid JSON payload received. Unexpected token.")
         if not isinstance(data, dict):
             raise ApiError(400, "Invalid JSON payload received. Expected an object.")
         return data

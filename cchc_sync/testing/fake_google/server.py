@@ -294,16 +294,16 @@ class _Handler(BaseHTTPRequestHandler):
                                                    service)
             else:
                 caller, scopes = fake.default_account, set(fake.default_scopes)
-            if fake.strict:
-                strict.check(kind, query, body)
-            refused = account_refusal(
-                fake, family, kind, caller,
-                into_shared_drive=shared_drives.creates_in_shared_drive(fake.store, kind, body))
-            if refused is not None:
-                return refused.code, refused.raw_body(), {}, False
             ctx = Ctx(store=fake.store, method=method, parts=parts.path.split("/")[1:],
                       raw_parts=parts.path.split("/")[1:], query=query, body=body,
                       caller=caller, scopes=scopes, headers=dict(self.headers.items()))
+            if fake.strict:
+                strict.check(kind, query, ctx.parsed())
+            refused = account_refusal(
+                fake, family, kind, caller, into_shared_drive=shared_drives
+                .creates_in_shared_drive(fake.store, kind, ctx.parsed()))
+            if refused is not None:
+                return refused.code, refused.raw_body(), {}, False
             with fake.store.lock:
                 status, out, headers = hit[2](ctx, *hit[3])
                 # Encoded before the lock is released: an answer shares the stored state's

@@ -26,7 +26,6 @@ drive cannot be deleted through the API.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cchc_sync.testing.fake_google.ctx import Ctx, Response, ok
@@ -56,14 +55,11 @@ def drive_of_parents(store: Any, parents: list[str]) -> str | None:
     return None
 
 
-def creates_in_shared_drive(store: Any, kind: str, body: bytes | str | None) -> bool:
+def creates_in_shared_drive(store: Any, kind: str, data: Any) -> bool:
     """Whether a files.create / files.copy request puts its file in a shared drive (its
-    storage is the drive's, not the caller's: accounts.py lets a service account do it)."""
-    if kind not in ("POST drive.files.create", "POST drive.files.copy") or not body:
-        return False
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    storage is the drive's, not the caller's: accounts.py lets a service account do it).
+    `data`: the request's body parsed (Ctx.parsed)."""
+    if kind not in ("POST drive.files.create", "POST drive.files.copy"):
         return False
     parents = data.get("parents") if isinstance(data, dict) else None
     if not isinstance(parents, list) or not parents:

@@ -21,7 +21,6 @@ Google would refuse.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cchc_sync.testing.fake_google.errors import ApiError
@@ -130,8 +129,9 @@ def _invalid(message: str) -> ApiError:
                               "fieldViolations": [{"description": message}]}])
 
 
-def check(kind: str, query: dict[str, list[str]], body: bytes) -> None:
-    """Raise Google's 400 for an unknown parameter, body field or mask name."""
+def check(kind: str, query: dict[str, list[str]], data: Any) -> None:
+    """Raise Google's 400 for an unknown parameter, body field or mask name (`data`: the
+    body parsed, anything but a dict when it is empty or not JSON: the handler answers that)."""
     allowed = PARAMS.get(kind)
     if allowed is None:
         return
@@ -142,16 +142,11 @@ def check(kind: str, query: dict[str, list[str]], body: bytes) -> None:
                 f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query '
                 f"parameter. Field '{name}' could not be found in request message.")
     fields = None if drive else BODY.get(kind)
-    if fields is not None and body.strip():
-        try:
-            data: Any = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            data = None  # the handler answers the parse error
-        if isinstance(data, dict):
-            for name in data:
-                if name not in fields:
-                    raise _invalid(f'Invalid JSON payload received. Unknown name "{name}": '
-                                   "Cannot find field.")
+    if fields is not None and isinstance(data, dict):
+        for name in data:
+            if name not in fields:
+                raise _invalid(f'Invalid JSON payload received. Unknown name "{name}": '
+                               "Cannot find field.")
     mask = (query.get("fields") or [""])[-1]
     known = ANSWER.get(kind)
     if mask and known is not None:

@@ -468,8 +468,17 @@ def _memory(google: list[dict], local: list[dict]) -> str:
     ])
 
 
-def _rss_growth(r: dict[str, Any]) -> str:
-    stages = r["cycles"]["cold"]["stages"]
+def _peak_cycle(r: dict[str, Any]) -> str:
+    """The first cycle whose end saw the run's peak RSS (the cold one when none says)."""
+    peak = r.get("peak_rss_mb", 0)
+    for name, c in r["cycles"].items():
+        if c.get("peak_rss_mb", 0) >= peak:
+            return name
+    return "cold"
+
+
+def _rss_growth(r: dict[str, Any], cycle: str = "cold") -> str:
+    stages = r["cycles"][cycle]["stages"]
     grown = sorted(((v.get("rss_growth_mb", 0), k) for k, v in stages.items()
                     if v.get("rss_growth_mb", 0) >= 5), reverse=True)
     labels = {k: label.split("`")[1] if "`" in label else k for k, _, label in STAGES}
@@ -540,12 +549,15 @@ FIXES = {
                   "template set, removes most of it — in both backends, whose readers share "
                   "`find_header`",
     "check_unit": "`check_unit` normalises every cell in Python; the fast paths (a stored "
-                  "int, a digit string, a cell not blank by its first character, no '#' "
-                  "for a formula error) and the per-process caches of text readings and "
-                  "document numbers are in (tests/test_normalise_fast_paths.py); what is "
-                  "left is a Python call chain per cell (normalise_cell, its handler, "
-                  "`Parsed`, the row's `Finding`s and checks): per-column normalisers "
-                  "compiled once per table, or the row checks vectorised, would cut it",
+                  "int, a digit string, a count with no bounds of its column's own, a stored "
+                  "number that skips the text-only blank and formula-error tests, a cell not "
+                  "blank by its first character) and the per-process caches of text readings "
+                  "and document numbers (shared with the `docno_type` row check) are in "
+                  "(tests/test_normalise_fast_paths.py); what is left is a Python call chain "
+                  "per cell (normalise_cell, its handler, `Parsed`, the row's `Finding`s and "
+                  "checks) and babel's strict parse of numbers written with separators as "
+                  "text: per-column normalisers compiled once per table, or the row checks "
+                  "vectorised, would cut it",
     "record_rows": "`Archive.record_rows` sends its versions and positions with "
                    "`executemany` now; what is left is SQLite's own work per row (the "
                    "indexes and the change counter's triggers) and one JSON encoding per "
@@ -559,10 +571,11 @@ FIXES = {
                     "blocks that changed (`xlsx/master_update.py`) but still compresses the "
                     "whole zip again: computing figures and tabs per changed unit would "
                     "make the rest O(k) too",
-    "master_requests": "the master's batchUpdates are built as Python dicts for every cell "
-                       "(`google_master.master_batches`), then encoded to JSON: ~50 bytes "
-                       "and several objects per cell; RAW `values.batchUpdate` rows would "
-                       "cut both",
+    "master_requests": "the master's parts are CellData dicts for every cell, made when "
+                       "each part is sent (`google_master.master_batches`, a generator: "
+                       "one part alive at a time) and once more for the shape's block "
+                       "digests, then encoded to JSON: ~50 bytes and several objects per "
+                       "cell; RAW `values.batchUpdate` rows would cut both",
     "http": "`GoogleTransport.request`'s own CPU: requests/urllib3 per call (two calls a "
             "unit), `json.dumps` of each body and decoding the answers: a session reused as "
             "it is shrinks it",
@@ -646,12 +659,16 @@ def _misses(default: dict[str, Any] | None, google: list[dict], local: list[dict
                  + ". Fixes: " + "; ".join(FIXES[k] for k, _ in tops if k in FIXES) + "."
                  + (f" The echo cycle that follows re-reads every sheet for another "
                     f"{sec(echo['cpu'])} CPU, most of it `read_table` again "
-                    f"({sec(echo['stages'].get('read_table', {}).get('cpu'))})." if echo else "")]
+                    f"({sec(echo['stages'].get('read_table', {}).get('cpu'))})."
+                    if echo and echo.get("reads", 0) > big["units"] // 2 else "")
+                 + _load_note(big)]
     for r in [x for x in google + local if x["units"] >= 5000]:
         if r["peak_rss_mb"] >= RSS_TARGET:
+            cycle = _peak_cycle(r)
             text += ["", f"**Peak RSS at {n(r['units'])} units ({r['backend']}): "
-                     f"{mb(r['peak_rss_mb'])}.** Raised by: {_rss_growth(r)}. "
-                     + _memory_fix(r)]
+                     f"{mb(r['peak_rss_mb'])}**, reached in the {CYCLE_NAMES[cycle]} (after "
+                     f"the cold cycle: {mb(r['cycles']['cold']['peak_rss_mb'])}). Raised there "
+                     f"by: {_rss_growth(r, cycle)}. " + _memory_fix(r, cycle)]
     over = [(r, r["cycles"]["cold"]["bodies"]["master_max"]) for r in google
             if r["cycles"]["cold"].get("bodies", {}).get("master_max", 0) > PAYLOAD_LIMIT]
     if over:
@@ -682,6 +699,19 @@ def _misses(default: dict[str, Any] | None, google: list[dict], local: list[dict
     return "\n".join(text)
 
 
+def _load_note(r: dict[str, Any]) -> str:
+    """Why a CPU time measured on a busy machine reads higher than on a quiet one."""
+    load = [x for x in r.get("loadavg") or [] if x is not None]
+    cores = (r.get("machine") or {}).get("cores") or 0
+    if not load or not cores or max(load) <= cores:
+        return ""
+    return (f" This run shared the machine (load {max(load):.1f} on {cores} cores, the cold "
+            f"cycle {sec(r['cycles']['cold']['wall'])} of wall): the two cores are two "
+            "threads of one, so a process's CPU time grows with the other work beside it "
+            "(docs/testing.md measures 1.6× for the same test); compare the stages' shares "
+            "rather than their seconds with a run on a quiet machine.")
+
+
 def _cells_per_row(r: dict[str, Any]) -> float:
     floor = r.get("floor") or {}
     rows = r["cycles"]["cold"]["rows_changed"] or 1
@@ -689,8 +719,8 @@ def _cells_per_row(r: dict[str, Any]) -> float:
     return max(1.0, floor.get("cells", 0) / rows) if floor.get("cells") else 7.0
 
 
-def _memory_fix(r: dict[str, Any]) -> str:
-    stages = r["cycles"]["cold"]["stages"]
+def _memory_fix(r: dict[str, Any], cycle: str = "cold") -> str:
+    stages = r["cycles"][cycle]["stages"]
     out = []
     if stages.get("current_rows", {}).get("rss_growth_mb", 0) >= 50:
         out.append("`Archive.current_rows` holds every current row of the period as a "
@@ -700,16 +730,20 @@ def _memory_fix(r: dict[str, Any]) -> str:
                    "figures and the master at once: computing the figures and the "
                    "cross-unit checks in SQL, or over rows streamed per table, bounds it")
     if r["backend"] == "google":
-        out.append("the master dominates: `master.build_master` makes a pandas book of "
-                   "every current row, `google_master.master_batches` turns every cell into "
-                   "dicts (every part before the first is sent), and `GoogleTransport.request` "
-                   "encodes a part at a time; building each part only when it is sent would "
-                   "bound it")
+        if stages.get("backend_master", {}).get("rss_growth_mb", 0) >= 50:
+            out.append("the master: `master.build_master` makes a pandas book of every "
+                       "current row; its parts are made one at a time as they are sent "
+                       "(`google_master.master_batches`)")
+    elif stages.get("backend_master", {}).get("rss_growth_mb", 0) >= 50 and cycle != "cold":
+        out.append("the local master's incremental write (`xlsx/master_update.py`): it "
+                   "reads the master last written from disk to copy the rows of the blocks "
+                   "that did not change, and the rendered and copied XML of a tab is held "
+                   "while the new zip is written; a cycle that renders the whole master "
+                   "(the cold one) stays lower. Streaming each tab's rows from the old zip "
+                   "into the new one would bound it")
     elif stages.get("write_master", {}).get("rss_growth_mb", 0) >= 50:
-        out.append("the local master's pandas book holds every current row again, and the "
-                   "file is assembled in memory (the zip of every tab's XML) before it "
-                   "replaces the old one: building each tab's frame only when it is written "
-                   "would bound it")
+        out.append("the local master's pandas book holds every current row again, and each "
+                   "tab's XML is rendered in memory before it goes into the zip")
     return ("Where: " + "; ".join(out) + ".") if out else ""
 
 

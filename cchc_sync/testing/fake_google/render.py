@@ -75,6 +75,7 @@ def shared_format(fmt: dict[str, Any] | None) -> dict[str, Any] | None:
     return _FORMATS.setdefault(json.dumps(fmt, sort_keys=True), fmt)
 
 
+_UNSEEN: Any = object()
 _BY_GIVEN: dict[str, dict[str, Any] | None] = {}
 """A format as a request sent it (its repr: equal only for equal JSON) -> the stored one."""
 
@@ -85,11 +86,12 @@ def stored_format(fmt: Any) -> dict[str, Any] | None:
     if not fmt:
         return None
     key = repr(fmt)
-    if key not in _BY_GIVEN:
+    found = _BY_GIVEN.get(key, _UNSEEN)
+    if found is _UNSEEN:  # (two fakes in one process share the table: no check-then-read)
         if len(_BY_GIVEN) > 100_000:  # a bound: dropping entries only costs recomputing
             _BY_GIVEN.clear()
-        _BY_GIVEN[key] = shared_format(normalize_format(fmt))
-    return _BY_GIVEN[key]
+        found = _BY_GIVEN[key] = shared_format(normalize_format(fmt))
+    return found
 
 
 def normalize_format(fmt: dict[str, Any] | None) -> dict[str, Any] | None:

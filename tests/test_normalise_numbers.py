@@ -69,6 +69,17 @@ def test_int_blank_is_not_reported(value):
 # --- int: the traps ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("value", ["0.123", "00.123", "0.123.456", "0.5"])
+def test_a_dot_after_a_leading_zero_is_said_never_read_as_zero(value):
+    """ "0.123" is no Vietnamese number (a thousands group cannot lead with 0): an English
+    Excel's decimal, or a mistyped count. It used to be stored as 0 without a word."""
+    parsed = parse(value)
+    assert parsed.value is None
+    issue = only_error(parsed, "cell.int.ambiguous")
+    assert value in issue.message and "dấu chấm" in issue.message
+    assert "ví dụ 0" not in issue.message  # the suggestion is a number, not "0123"
+
+
 def test_comma_decimal_is_not_fifteen():
     issue = only_error(parse("1,5"), "cell.int.decimal")
     assert '"1,5"' in issue.message

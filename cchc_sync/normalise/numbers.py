@@ -262,11 +262,16 @@ def _int_body(body: str, typed: str, column: ColumnSpec, raw: str) -> int | Pars
     it is not one."""
     title = column.title
     if "," not in body and "." not in body:
-        return int(_vi_decimal(body) or 0)
+        return int(body)  # digits only (_NUM)
     if "," not in body:
         if _GROUPED.fullmatch(body):
-            return int(_vi_decimal(body) or 0)
-        guess = body.replace(".", "")
+            grouped = _vi_decimal(body)
+            if grouped is not None:
+                return int(grouped)
+            # Grouped in threes but no Vietnamese number: the first group is or starts
+            # with 0 ("0.123", "00.123.456"), as an English-language Excel writes a
+            # decimal. Never read as 0 nor guessed: said like any other ambiguous dot.
+        guess = str(int(body.replace(".", "")))
         return error(
             "cell.int.ambiguous",
             f'Không rõ "{typed}" ở ô "{title}" là số nào: dấu chấm chỉ dùng để tách hàng '

@@ -37,7 +37,7 @@ import pytest
 import requests
 
 from cchc_sync.testing.fake_google import FakeGoogle
-from cchc_sync.testing.fake_google.server import route
+from cchc_sync.testing.fake_google.routes import route
 
 SHARED_RECORDINGS = (Path(__file__).resolve().parents[1].parent / "shared" / "reference"
                      / "google-api-recordings")

@@ -1,5 +1,6 @@
-"""HTTP server of the fake Google APIs: routing, authentication, faults, stats, control
-endpoints, and the ``FakeGoogle`` object tests use.
+"""HTTP server of the fake Google APIs: the ``FakeGoogle`` object tests use (start and stop,
+state, faults, stats, control endpoints). A request is routed by routes.py and served by
+handler.py.
 
 Serves, on one loopback port, what ``https://sheets.googleapis.com``,
 ``https://www.googleapis.com`` (Drive v3) and
@@ -25,304 +26,30 @@ Errors raised by a handler bug answer 500 INTERNAL and are kept in ``FakeGoogle.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import pickle
-import socket
-import sys
 import threading
-import time
-import traceback
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
 from cchc_sync.testing.fake_google import (
     auth,
-    batch,
     control,
-    drive,
-    metadata,
     shared_drives,
     sheets,
-    strict,
     user_oauth,
-    values,
 )
-from cchc_sync.testing.fake_google.accounts import account_refusal
-from cchc_sync.testing.fake_google.ctx import Ctx
-from cchc_sync.testing.fake_google.errors import ApiError
-from cchc_sync.testing.fake_google.faults import HTML_PAGE, Faults, Stats
-from cchc_sync.testing.fake_google.jsonwire import encode_json
+from cchc_sync.testing.fake_google.faults import Faults, Stats
+from cchc_sync.testing.fake_google.handler import Handler
 from cchc_sync.testing.fake_google.model import SHEETS_MIME, Store
 
 DEFAULT_PERSON = "clerk@example.com"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """Google refuses a request body larger than this (HTTP 400)."""
 
-
-JSON_TYPE = "application/json; charset=UTF-8"
-
-
-def route(method: str, raw_path: str) -> tuple[str, str, Any, list[str]] | None:
-    """-> (kind, family, handler, args) for a Google API path, or None."""
-    raw = raw_path.split("/")[1:]
-    seg = [unquote(s) for s in raw]
-    n = len(seg)
-    if raw_path in ("/token", "/oauth2/v4/token") and method == "POST":
-        return "POST token", "token", None, []
-    if raw_path in ("/o/oauth2/auth", "/o/oauth2/v2/auth") and method == "GET":
-        return "GET oauth.authorize", "oauth", None, []
-    if raw_path in ("/revoke", "/o/oauth2/revoke") and method == "POST":
-        return "POST oauth.revoke", "oauth", None, []
-    if n >= 2 and seg[0] == "v4" and seg[1] == "spreadsheets":
-        if n == 2 and method == "POST":
-            return "POST spreadsheets.create", "sheets", sheets.create, []
-        if n == 3:
-            sid, _, verb = seg[2].partition(":")
-            if verb == "batchUpdate" and method == "POST":
-                return "POST spreadsheets.batchUpdate", "sheets", batch.batch_update, [sid]
-            if not verb and method == "GET":
-                return "GET spreadsheets.get", "sheets", sheets.get, [sid]
-            return None
-        sid = seg[2]
-        if n == 4 and seg[3].startswith("values:"):
-            verb = seg[3].split(":", 1)[1]
-            by_verb = {("GET", "batchGet"): ("values.batchGet", values.batch_get),
-                       ("POST", "batchUpdate"): ("values.batchUpdate", values.batch_update),
-                       ("POST", "batchClear"): ("values.batchClear", values.batch_clear)}
-            hit = by_verb.get((method, verb))
-            return (f"{method} {hit[0]}", "sheets", hit[1], [sid]) if hit else None
-        if n == 5 and seg[3] == "values":
-            last = raw[4]
-            for suffix, name, fn in ((":clear", "values.clear", values.clear),
-                                     (":append", "values.append", values.append)):
-                if last.endswith(suffix) and method == "POST":
-                    return f"POST {name}", "sheets", fn, [sid, unquote(last[: -len(suffix)])]
-            if method == "GET":
-                return "GET values.get", "sheets", values.get, [sid, seg[4]]
-            if method == "PUT":
-                return "PUT values.update", "sheets", values.update, [sid, seg[4]]
-            return None
-        if n == 5 and seg[3] == "sheets" and seg[4].endswith(":copyTo") and method == "POST":
-            return "POST sheets.copyTo", "sheets", sheets.copy_to, [sid, seg[4][:-7]]
-        if n == 4 and seg[3] == "developerMetadata:search" and method == "POST":
-            return "POST developerMetadata.search", "sheets", metadata.search, [sid]
-        if n == 5 and seg[3] == "developerMetadata" and method == "GET":
-            return "GET developerMetadata.get", "sheets", metadata.get, [sid, seg[4]]
-        return None
-    if seg[:3] == ["drive", "v3", "drives"]:
-        if n == 3 and method == "GET":
-            return "GET drive.drives.list", "drive", shared_drives.list_drives, []
-        if n == 3 and method == "POST":
-            return "POST drive.drives.create", "drive", shared_drives.create_drive, []
-        if n == 4 and method == "GET":
-            return "GET drive.drives.get", "drive", shared_drives.get_drive, [seg[3]]
-        return None
-    if seg[:3] == ["drive", "v3", "files"]:
-        table: dict[str, tuple[str, Callable[..., Any]]]
-        if n == 3:
-            table = {"GET": ("drive.files.list", drive.list_files),
-                     "POST": ("drive.files.create", drive.create_file)}
-            hit = table.get(method)
-            return (f"{method} {hit[0]}", "drive", hit[1], []) if hit else None
-        fid = seg[3]
-        if n == 4:
-            table = {"GET": ("drive.files.get", drive.get_file),
-                     "PATCH": ("drive.files.update", drive.update_file),
-                     "DELETE": ("drive.files.delete", drive.delete_file)}
-            hit = table.get(method)
-            return (f"{method} {hit[0]}", "drive", hit[1], [fid]) if hit else None
-        sub: dict[tuple[str, str], tuple[str, Callable[..., Any]]] = {
-            ("POST", "copy"): ("drive.files.copy", drive.copy_file),
-            ("GET", "permissions"): ("drive.permissions.list", drive.list_permissions),
-            ("POST", "permissions"): ("drive.permissions.create", drive.create_permission),
-        }
-        if n == 5 and (method, seg[4]) in sub:
-            name, fn = sub[(method, seg[4])]
-            return f"{method} {name}", "drive", fn, [fid]
-        if n == 6 and seg[4] == "permissions":
-            table = {"GET": ("drive.permissions.get", drive.get_permission),
-                     "DELETE": ("drive.permissions.delete", drive.delete_permission)}
-            hit = table.get(method)
-            return (f"{method} {hit[0]}", "drive", hit[1], [fid, seg[5]]) if hit else None
-        return None
-    return None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "ESF"
-    sys_version = ""
-    fake: FakeGoogle  # set on the subclass made per server
-    # http.server's own buffer of the answer's head (not in its type stubs): _send adds the
-    # body to it so head and body leave in one write.
-    _headers_buffer: list[bytes]
-    _cut: str | None
-
-    def setup(self) -> None:
-        super().setup()
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        if self.fake.verbose:
-            super().log_message(format, *args)
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._handle("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._handle("POST")
-
-    def do_PUT(self) -> None:  # noqa: N802
-        self._handle("PUT")
-
-    def do_PATCH(self) -> None:  # noqa: N802
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._handle("DELETE")
-
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None, *,
-              cut: str | None = None) -> None:
-        """`cut`: "truncated" sends the first half of the body as if it were all of it,
-        "short" declares the whole body, sends half and closes the connection."""
-        headers = dict(headers or {})
-        if body is None:
-            data = b""
-        elif isinstance(body, bytes):
-            data = body
-        else:
-            data = encode_json(body)
-            headers.setdefault("Content-Type", JSON_TYPE)
-        declared = len(data)
-        if cut in ("truncated", "short"):
-            data = data[: len(data) // 2]
-            declared = len(data) if cut == "truncated" else declared
-            self.close_connection = cut == "short"
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(declared))
-        # one write for head and body: no Nagle / delayed-ACK stall on keep-alive sockets
-        self._headers_buffer.append(b"\r\n")
-        if data and self.command != "HEAD":
-            self._headers_buffer.append(data)
-        self.flush_headers()
-
-    def _handle(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        parts = urlsplit(self.path)
-        query = parse_qs(parts.query, keep_blank_values=True)
-        fake = self.fake
-        if parts.path.startswith("/_fake/"):
-            status, out = fake._control(method, parts.path, body)
-            self._send(status, out)
-            return
-        hit = route(method, parts.path)
-        kind = hit[0] if hit else f"{method} unknown"
-        family = hit[1] if hit else "sheets"
-        fake.stats_.count(kind)
-        if fake.faults.latency():
-            time.sleep(fake.faults.latency())
-        for hook in list(fake.hooks):
-            hook(kind, parts.path)
-        if fake.faults.drop_connection():
-            fake.stats_.record(kind, method, parts.path, 0, True, size=len(body))
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._cut = None
-        status, out, headers, faulted = self._serve(method, kind, family, hit, parts, query, body)
-        fake.stats_.record(kind, method, parts.path, status, faulted, size=len(body),
-                           query=parts.query, body=body)
-        self._send(status, out, headers, cut=self._cut)
-
-    def _serve(self, method: str, kind: str, family: str, hit: Any, parts: SplitResult,
-               query: dict[str, list[str]], body: bytes
-               ) -> tuple[int, Any, dict[str, str], bool]:
-        fake = self.fake
-        if hit is None:
-            err = ApiError(404, f"Method not found: {method} {parts.path}")
-            return 404, err.sheets_body(), {}, False
-        if family != "token" and len(body) > fake.max_request_bytes:
-            # Google's front end refuses it before authentication or the API look at it.
-            err = ApiError(400, "Request payload size exceeds the limit: "
-                                f"{fake.max_request_bytes} bytes.")
-            return 400, err.drive_body() if family == "drive" else err.sheets_body(), {}, False
-        if family == "oauth":
-            with fake.store.lock:
-                if kind == "GET oauth.authorize":
-                    status, out, headers = user_oauth.authorize(fake.store.oauth, query)
-                else:
-                    form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-                    token = (query.get("token") or [form.get("token", "")])[-1]
-                    status, out, headers = user_oauth.revoke(fake.store, fake.store.oauth, token)
-            return status, out, headers, False
-        if family == "token":
-            failing = fake.faults.token_failure()
-            if failing:
-                error = "internal_failure" if failing >= 429 else "invalid_grant"
-                return failing, {"error": error,
-                                 "error_description": "Injected token endpoint failure."}, {}, True
-            status, out, headers = auth.token(
-                fake.store, auth.with_basic_client(body, self.headers.get("Authorization")))
-            return status, out, headers, False
-        failing = fake.faults.api_failure(kind)
-        shape = fake.faults.shape() if failing else None
-        if failing and shape == "html":  # a shape is drawn only for a failing request
-            return failing, HTML_PAGE, {"Content-Type": "text/html; charset=utf-8"}, True
-        refusal = fake.faults.refusal(family) if failing else None
-        if refusal is not None:
-            return 403, refusal, {}, True
-        if shape in ("truncated", "short"):
-            self._cut = shape  # served for real below, its answer cut on the way out
-            failing = None
-        if failing:
-            err = fake.faults.error(failing, method, family)
-            return (err.code, err.drive_body() if family == "drive" else err.sheets_body(),
-                    err.headers, True)
-        try:
-            service = "drive.googleapis.com" if family == "drive" else "sheets.googleapis.com"
-            if fake.require_auth:
-                caller, scopes = auth.authenticate(fake.store, self.headers.get("Authorization"),
-                                                   service)
-            else:
-                caller, scopes = fake.default_account, set(fake.default_scopes)
-            ctx = Ctx(store=fake.store, method=method, parts=parts.path.split("/")[1:],
-                      raw_parts=parts.path.split("/")[1:], query=query, body=body,
-                      caller=caller, scopes=scopes, headers=dict(self.headers.items()))
-            if fake.strict:
-                strict.check(kind, query, ctx.parsed())
-            refused = account_refusal(
-                fake, family, kind, caller, into_shared_drive=shared_drives
-                .creates_in_shared_drive(fake.store, kind, ctx.parsed()))
-            if refused is not None:
-                return refused.code, refused.raw_body(), {}, False
-            with fake.store.lock:
-                status, out, headers = hit[2](ctx, *hit[3])
-                # Encoded before the lock is released: an answer shares the stored state's
-                # dicts (render.cell_data), which another request may replace meanwhile.
-                if out is not None and not isinstance(out, bytes):
-                    out = encode_json(out)
-                    headers = {**headers}
-                    headers.setdefault("Content-Type", JSON_TYPE)
-            return status, out, headers, False
-        except ApiError as err:
-            body_out = err.drive_body() if family == "drive" else err.sheets_body()
-            return err.code, body_out, err.headers, False
-        except Exception:  # a bug in the fake: answer like Google's 500, keep the traceback
-            text = traceback.format_exc()
-            fake.errors.append(text)
-            print(text, file=sys.stderr)
-            internal = ApiError(500, "Internal error encountered.")
-            answer = internal.drive_body() if family == "drive" else internal.sheets_body()
-            return 500, answer, {}, False
 
 
 class FakeState(NamedTuple):
@@ -368,7 +95,7 @@ class FakeGoogle:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> FakeGoogle:
-        handler = type("Handler", (_Handler,), {"fake": self})
+        handler = type("Handler", (Handler,), {"fake": self})
         self._server = ThreadingHTTPServer((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]

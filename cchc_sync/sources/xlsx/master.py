@@ -15,13 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import shutil
 import textwrap
 import zipfile
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from copy import copy
 from types import SimpleNamespace
-from typing import Any
+from typing import IO, Any
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import TIME_FORMATS
@@ -96,25 +97,36 @@ def master_bytes(book: MasterBook, only: Mapping[int, Sequence[range]] | None = 
                  frames: Sequence[MasterFrame] | None = None) -> bytes:
     """The .xlsx bytes of build_master_workbook(book, only, frames), its data rows written
     by master_rows (the same bytes, without a cell object each) where it can."""
-    rows: dict[str, bytes] = {}
-    data = workbook_bytes(build_master_workbook(book, only, frames, rows))
-    if not rows:
-        return data
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as dst:
-        for info in src.infolist():
-            part = src.read(info)
-            if info.filename in rows:
-                part = part.replace(b"</sheetData>", rows[info.filename] + b"</sheetData>", 1)
-            dst.writestr(info, part)
-    return out.getvalue()
+    rows: dict[str, IO[bytes]] = {}
+    try:
+        data = workbook_bytes(build_master_workbook(book, only, frames, rows))
+        if not rows:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as src, \
+                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as dst:
+            for info in src.infolist():
+                part = src.read(info)
+                if info.filename not in rows:
+                    dst.writestr(info, part)
+                    continue
+                # The rendered rows stream from their file into the compressed part: never
+                # a copy of them all in memory.
+                head, end, tail = part.partition(b"</sheetData>")
+                with dst.open(info, "w", force_zip64=True) as stream:
+                    stream.write(head)
+                    shutil.copyfileobj(rows[info.filename], stream, 1024 * 1024)
+                    stream.write(end + tail)
+        return out.getvalue()
+    finally:
+        for spooled in rows.values():
+            spooled.close()
 
 
 def build_master_workbook(book: MasterBook,
                           only: Mapping[int, Sequence[range]] | None = None,
                           frames: Sequence[MasterFrame] | None = None,
-                          direct: dict[str, bytes] | None = None) -> Workbook:
+                          direct: dict[str, IO[bytes]] | None = None) -> Workbook:
     """The master workbook for `book` (write-only: rows are streamed, memory stays flat).
 
     `only` (tab index -> ranges of the frame's row positions) writes, in those tabs, the
@@ -196,7 +208,8 @@ def _sheet_title(name: str, used: set[str]) -> str:
 def _write_frame(ws: WriteOnlyWorksheet, framed: MasterFrame,
                  hidden: AbstractSet[str] = frozenset(),
                  wrapped: AbstractSet[str] = frozenset(),
-                 rows: Sequence[range] | None = None, direct: bool = False) -> bytes | None:
+                 rows: Sequence[range] | None = None, direct: bool = False
+                 ) -> IO[bytes] | None:
     """Stream the tab; with `direct`, its data rows are returned as XML (master_rows)
     instead, when they can be."""
     titles, kinds, columns = framed.titles, framed.kinds, framed.columns

@@ -18,8 +18,9 @@ tests/test_master_rows.py holds the two writers to the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
@@ -41,6 +42,9 @@ StyleOf = Callable[[str | None, bool, bool], int | None]
 the plain style, written without an "s" attribute)."""
 
 _QUOTED = ("=", "+", "-", "@")
+SPOOL_BYTES = 1024 * 1024
+"""Rendered rows beyond this go to a temporary file: a 5,000-unit master's rows are
+hundreds of MB of XML, which the process need not hold (issue 17: peak RSS)."""
 
 
 class _GiveUp(Exception):
@@ -55,12 +59,15 @@ def _text(text: str) -> str:
 
 def render_rows(framed: MasterFrame, wrap: Sequence[bool], style_of: StyleOf,
                 parts: Iterable[range], line_count: Callable[[str], int],
-                line_points: int) -> tuple[bytes, int] | None:
-    """The `<row>` elements of the frame's rows in `parts`, numbered from 2, and how many
-    rows they are; None when a value needs openpyxl (see the module's doc)."""
+                line_points: int) -> tuple[IO[bytes], int] | None:
+    """The `<row>` elements of the frame's rows in `parts`, numbered from 2, in a file
+    positioned at its start (in memory up to SPOOL_BYTES, then on disk; the caller closes
+    it), and how many rows they are; None when a value needs openpyxl (see the module's
+    doc)."""
     letters = [get_column_letter(i + 1) for i in range(len(framed.titles))]
     kinds = framed.kinds
-    out: list[str] = []
+    out: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES,  # noqa: SIM115
+                                                   prefix="cchc-master-rows-")
     number = 1
     try:
         for part in parts:
@@ -79,11 +86,13 @@ def render_rows(framed: MasterFrame, wrap: Sequence[bool], style_of: StyleOf,
                         lines = max(lines, line_count(shown))
                 head = (f'<row r="{number}" ht="{line_points * lines}" customHeight="1">'
                         if lines > 1 else f'<row r="{number}">')
-                out.append(head + "".join(cells) + "</row>")
+                out.write((head + "".join(cells) + "</row>").encode("ascii",
+                                                                  "xmlcharrefreplace"))
     except _GiveUp:
+        out.close()
         return None
-    text = "".join(out)
-    return text.encode("ascii", "xmlcharrefreplace"), number - 1
+    out.seek(0)
+    return out, number - 1
 
 
 def _cell(ref: str, value: Any, kind: str, wraps: bool,

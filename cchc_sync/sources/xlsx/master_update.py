@@ -30,7 +30,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import groupby
@@ -208,41 +208,59 @@ def _splice(book: MasterBook, frames: Sequence[MasterFrame], plans: list[_TabPla
                 if plan is None:
                     zf.writestr(info, new.read(info.filename))
                     continue
-                # One tab at a time: only its old, rendered and spliced XML are held.
-                part = _splice_tab(plan, old.read(info.filename), new.read(info.filename))
-                if part is None:
+                # One tab at a time, its old and rendered XML held, the spliced one
+                # streamed into the compressed part piece by piece (a 5,000-unit tab is
+                # ~100 MB of XML: joined, it was held twice more).
+                old_xml, new_xml = old.read(info.filename), new.read(info.filename)
+                spans = _tab_spans(plan, old_xml, new_xml)
+                if spans is None:
                     return None
-                zf.writestr(info, part)
+                with zf.open(info, "w", force_zip64=True) as stream:
+                    for piece in _spliced(plan, old_xml, new_xml, spans):
+                        stream.write(piece)
     except (KeyError, zipfile.BadZipFile):
         return None
     return out.getvalue(), sum(len(r) for plan in plans for r in plan.render)
 
 
-def _splice_tab(plan: _TabPlan, old_xml: bytes, new_xml: bytes) -> bytes | None:
+_BAND_ROWS = 2_000
+_Spans = tuple[tuple[list[int], int], tuple[list[int], int]]
+
+
+def _tab_spans(plan: _TabPlan, old_xml: bytes, new_xml: bytes) -> _Spans | None:
+    """Where the old and the rendered tab's rows are; None when they are not where the
+    plan says (row 1 is the header; every data row must be where the shape says)."""
     old_rows = _row_spans(old_xml)
     new_rows = _row_spans(new_xml)
     rendered = sum(len(r) for r in plan.render)
-    # Row 1 is the header; every data row must be where the shape says.
     if old_rows is None or new_rows is None or len(old_rows[0]) != plan.old_rows + 1 \
             or len(new_rows[0]) != rendered + 1:
         return None
-    (old_starts, old_end), (new_starts, new_end) = old_rows, new_rows
-    out = [new_xml[:new_starts[1] if len(new_starts) > 1 else new_end]]
+    return old_rows, new_rows
+
+
+def _spliced(plan: _TabPlan, old_xml: bytes, new_xml: bytes, spans: _Spans
+             ) -> Iterator[bytes]:
+    """The spliced tab's XML, piece by piece: rows kept from the old tab, renumbered, and
+    the rendered ones in their places."""
+    (old_starts, old_end), (new_starts, new_end) = spans
+    yield new_xml[:new_starts[1] if len(new_starts) > 1 else new_end]
     row = 2  # the next row number in the new tab
     taken = 1  # rendered rows already used (after the header)
     for step in plan.steps:
         if step[0] == "keep":
             _, first, count = step
-            out.append(_renumber(_rows(old_xml, old_starts, old_end, first + 1, count),
-                                 row - (first + 2)))
+            xml, starts, end, at, delta = old_xml, old_starts, old_end, first + 1, row - (first + 2)
         else:
             count = step[1]
-            out.append(_renumber(_rows(new_xml, new_starts, new_end, taken, count),
-                                 row - (taken + 1)))
+            xml, starts, end, at, delta = new_xml, new_starts, new_end, taken, row - (taken + 1)
             taken += count
+        # In bands of rows: a block kept whole may be most of a 100 MB tab.
+        for offset in range(0, count, _BAND_ROWS):
+            yield _renumber(_rows(xml, starts, end, at + offset,
+                                  min(_BAND_ROWS, count - offset)), delta)
         row += count
-    out.append(new_xml[new_end:])
-    return b"".join(out)
+    yield new_xml[new_end:]
 
 
 def _row_spans(xml: bytes) -> tuple[list[int], int] | None:

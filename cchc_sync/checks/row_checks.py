@@ -13,7 +13,7 @@ from cchc_sync.checks.base import Param, ParamKind, RowCheck, register
 from cchc_sync.domain.records import Finding, Period, TypedRow
 from cchc_sync.domain.templates import ColumnType, RuleSpec, TableSpec, TemplateError
 from cchc_sync.domain.vnformat import format_date, format_int, format_number, format_percent
-from cchc_sync.normalise import DocNo, parse_docno, parse_docno_cached
+from cchc_sync.normalise import DocNo, parse_docno_cached
 
 RATE_TOLERANCE = 0.01
 """A stated rate may differ from its own numbers by this many percent points (rounding)."""
@@ -134,7 +134,7 @@ class DocnoType(_OneRow):
         if number is None or code is None:
             return
         # Cached: the number is already normalised text, the same for every unit citing it.
-        parsed = parse_docno_cached(number) if len(number) <= 300 else parse_docno(number)
+        parsed = parse_docno_cached(number)
         if not isinstance(parsed, DocNo):
             return
         col = self.table.column(choice_key)

@@ -14,7 +14,7 @@ from cchc_sync.domain.templates import ColumnSpec, ColumnType
 from cchc_sync.domain.vnformat import format_date, format_datetime
 from cchc_sync.normalise.base import BLANK, Parsed, error, quote, warning
 from cchc_sync.normalise.dates import normalise_date
-from cchc_sync.normalise.docno import FORM, DocNo, parse_docno, parse_docno_cached
+from cchc_sync.normalise.docno import FORM, DocNo, parse_docno_cached
 from cchc_sync.normalise.legacy import detect_legacy
 from cchc_sync.normalise.numbers import normalise_int, normalise_pct
 from cchc_sync.normalise.text import (
@@ -163,8 +163,7 @@ def normalise_choice(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> 
 
 def normalise_docno(value: Any, fmt: CellFormat | None, column: ColumnSpec) -> Parsed:
     if isinstance(value, str):
-        parsed = parse_docno_cached(value) if len(value) <= _CACHED_TEXT else \
-            parse_docno(value)
+        parsed = parse_docno_cached(value)
         if isinstance(parsed, DocNo):
             return Parsed(value=parsed.text)
         return Parsed(value=None, issues=(parsed,))

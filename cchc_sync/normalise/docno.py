@@ -128,7 +128,13 @@ def parse_docno(text: str) -> DocNo | Issue:
                  drafter=drafter)
 
 
-parse_docno_cached = lru_cache(maxsize=4096)(parse_docno)
-"""parse_docno, once per process for each text up to a few hundred characters (callers
-check the length): the provincial documents every unit cites are the same texts, and the
-row check `docno_type` parses each normalised number again. Its results are frozen."""
+_CACHED_DOCNO = 300
+_parse_docno_once = lru_cache(maxsize=4096)(parse_docno)
+
+
+def parse_docno_cached(text: str) -> DocNo | Issue:
+    """parse_docno, once per process for each text up to a few hundred characters: the
+    provincial documents every unit cites are the same texts, and the row check
+    `docno_type` parses each normalised number again. Its results are frozen; a longer
+    text (no document number) is parsed without filling the cache."""
+    return _parse_docno_once(text) if len(text) <= _CACHED_DOCNO else parse_docno(text)

@@ -45,14 +45,14 @@ from typing import Any
 
 import bench.synth as synth
 from cchc_sync.app.demo_google import typed
-from cchc_sync.domain.templates import load_template_set
+from cchc_sync.domain.templates import TemplateSet, load_template_set
 from cchc_sync.testing.fake_google import FakeGoogle, shared_drives
-from cchc_sync.testing.fake_google.model import SHEETS_MIME, DriveFile, Spreadsheet
+from cchc_sync.testing.fake_google.model import SHEETS_MIME, DriveFile, Sheet, Spreadsheet
 from cchc_sync.testing.fake_google.sheets import set_cell
 
 
-def type_unit(fake: FakeGoogle, templates, file_id: str, unit: synth.SynthUnit, seed: int,
-              revision: int = 0) -> None:
+def type_unit(fake: FakeGoogle, templates: TemplateSet, file_id: str,
+              unit: synth.SynthUnit, seed: int, revision: int = 0) -> None:
     """Type a unit's rows into its sheet as its clerk: one edit per tab, columns in template
     order, each value parsed as USER_ENTERED in the spreadsheet's locale and the cell's
     format (`FakeGoogle.edit_cells` stores cells the same way; it also copies the whole
@@ -62,11 +62,11 @@ def type_unit(fake: FakeGoogle, templates, file_id: str, unit: synth.SynthUnit, 
     store = fake.store
     with store.lock:
         file = store.files[file_id]
-        ss = file.spreadsheet
+        ss = _spreadsheet(file)
         locale = ss.props.get("locale")  # vi_VN: "27.554" is 27554, "07/6/2022" 7 June
         for key, table_rows in rows.items():
             spec = templates.table(key)
-            sheet = ss.sheet_by_title(spec.tab)
+            sheet = _sheet(ss, spec.tab)
             keys = [c.key for c in spec.columns]
             for r, row in enumerate(table_rows, start=1):
                 for c, k in enumerate(keys):
@@ -88,8 +88,21 @@ def snapshot(fake: FakeGoogle, source: str) -> str:
     with store.lock:
         src = store.files[source]
         file = store.create_file(src.name, SHEETS_MIME, _maker(src), app_created=True)
-        file.spreadsheet = copy_spreadsheet(src.spreadsheet, file.id)
+        file.spreadsheet = copy_spreadsheet(_spreadsheet(src), file.id)
         return file.id
+
+
+def _spreadsheet(file: DriveFile) -> Spreadsheet:
+    if file.spreadsheet is None:
+        raise ValueError(f"{file.id} is not a spreadsheet")
+    return file.spreadsheet
+
+
+def _sheet(ss: Spreadsheet, title: str) -> Sheet:
+    sheet = ss.sheet_by_title(title)
+    if sheet is None:
+        raise ValueError(f"{ss.id} has no tab {title!r}")
+    return sheet
 
 
 def _maker(file: DriveFile) -> str:
@@ -98,7 +111,7 @@ def _maker(file: DriveFile) -> str:
     return file.owner or file.creator
 
 
-def seed(fake: FakeGoogle, templates, command: dict[str, Any]) -> str:
+def seed(fake: FakeGoogle, templates: TemplateSet, command: dict[str, Any]) -> str:
     unit = synth.SynthUnit(**command["unit"])
     file_id = command.get("file_id")
     store = fake.store
@@ -112,11 +125,11 @@ def seed(fake: FakeGoogle, templates, command: dict[str, Any]) -> str:
             if drive_id:  # the drive's file, as the backend's files.create there makes it
                 shared_drives.place_in_drive(store, file, drive_id, maker)
             file.permissions.append(store.make_permission("user", "writer", unit.email))
-            file.spreadsheet = copy_spreadsheet(src.spreadsheet, file.id)
-            file.spreadsheet.props["title"] = command["name"]
+            file.spreadsheet = copied = copy_spreadsheet(_spreadsheet(src), file.id)
+            copied.props["title"] = command["name"]
             # The software's own metadata: unit code and name (B1:B2 of "_cchc"), written
             # as the backend writes it (stored strings), by the service account.
-            meta = file.spreadsheet.sheet_by_title("_cchc")
+            meta = _sheet(copied, "_cchc")
             set_cell(meta, 0, 1, unit.code, "RAW")
             set_cell(meta, 1, 1, unit.name, "RAW")
             store.bump(file, maker)

@@ -3,6 +3,7 @@ machine is shared: absolute times move with its load, ratios within one run much
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 OPENPYXL_FLOOR_TARGET = 2.0
@@ -30,7 +31,7 @@ def _mark(ok: bool) -> str:
 
 
 def goals_section(google: list[dict[str, Any]], local: list[dict[str, Any]],
-                  pipeline) -> str:
+                  pipeline: Callable[[dict[str, Any]], dict[str, Any]]) -> str:
     rows: list[list[str]] = []
     for r in local:
         cold, floors = r["cycles"]["cold"], r.get("floors")

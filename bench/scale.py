@@ -167,7 +167,7 @@ def profile_pipeline(b: Bench, capture: Capture, workdir: Path, sample: int = PR
     by_ref = {s.ref: code for code, s in ws.archive.sheets(ws.period.code).items()}
     units = ws.units_by_code
     specs = list(ws.templates.tables.values())
-    reads = []
+    reads: list[UnitRead] = []
     for sid, data in capture.payloads():
         if len(reads) >= sample:
             break

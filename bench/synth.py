@@ -73,7 +73,7 @@ SUBJECTS = [
     "kiểm tra công tác cải cách hành chính năm {y}", "thực hiện cơ chế một cửa năm {y}",
 ]
 # Documents of the province every unit cites, always with the same date.
-PROVINCIAL = [
+PROVINCIAL: list[dict[str, Any]] = [
     {"so_ky_hieu": "125/KH-UBND", "ngay_ban_hanh": dt.date(YEAR - 1, 12, 28),
      "loai_van_ban": "Kế hoạch", "trich_yeu": f"Kế hoạch cải cách hành chính tỉnh năm {YEAR}"},
     {"so_ky_hieu": "18/CT-UBND", "ngay_ban_hanh": dt.date(YEAR, 1, 6),

@@ -28,7 +28,10 @@ import bench.synth as synth
 from bench.fakeproc import FakeProcess
 from cchc_sync.app.initialise import init_workspace
 from cchc_sync.app.pipeline import Workspace, open_workspace
-from cchc_sync.domain.config import GoogleSettings, load_config
+from cchc_sync.domain.config import Config, GoogleSettings, load_config
+from cchc_sync.domain.records import Period, Unit
+from cchc_sync.domain.templates import TemplateSet
+from cchc_sync.sources.base import Prefill, SheetRef
 from cchc_sync.sources.google.backend import GoogleBackend
 from cchc_sync.sources.xlsx.backend import LocalBackend
 from cchc_sync.testing.keys import DEFAULT_EMAIL, make_service_account_key
@@ -92,7 +95,8 @@ class SeedingBackend(GoogleBackend):
         self._seed = seed
         self._snapshot: str | None = None
 
-    def create_unit_sheet(self, unit, period, templates, prefill=None):
+    def create_unit_sheet(self, unit: Unit, period: Period, templates: TemplateSet,
+                          prefill: Prefill | None = None) -> SheetRef:
         info = self._synth[unit.code]
         if self._snapshot is None:
             ref = super().create_unit_sheet(unit, period, templates, prefill)
@@ -131,7 +135,7 @@ def google_bench(root: Path, n: int, *, latency_ms: float = 0.0, seed: int = syn
         by_code = {u.code: {"index": u.index, "code": u.code, "name": u.name,
                             "level": u.level, "email": u.email} for u in units}
 
-        def factory(config):
+        def factory(config: Config) -> GoogleBackend:
             return SeedingBackend.from_config(config, data_rows=DATA_ROWS, fake=fake,
                                               synth_units=by_code, seed=seed)
 
@@ -162,7 +166,8 @@ class PrefillingBackend(LocalBackend):
         self._synth = synth_units
         self._seed = seed
 
-    def create_unit_sheet(self, unit, period, templates, prefill=None):
+    def create_unit_sheet(self, unit: Unit, period: Period, templates: TemplateSet,
+                          prefill: Prefill | None = None) -> SheetRef:
         rows = synth.unit_rows(self._synth[unit.code], self._seed)
         return super().create_unit_sheet(unit, period, templates, rows)
 

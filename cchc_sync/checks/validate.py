@@ -7,23 +7,18 @@ data. Checks across units and periods run later, on the archive's rows (`suite.p
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from cchc_sync.checks.row_cells import table_reader
 from cchc_sync.checks.suite import checks_for
-from cchc_sync.domain.records import Finding, Period, RawRow, RawTable, Severity, TypedRow, UnitRead
+from cchc_sync.domain.records import Finding, Period, RawTable, Severity, TypedRow, UnitRead
 from cchc_sync.domain.templates import ColumnSpec, ColumnType, TableSpec, TemplateSet
-from cchc_sync.domain.vnformat import format_int
-from cchc_sync.normalise import fold, normalise_cell
+from cchc_sync.normalise import fold
 
 ORDINAL_TITLES = {"stt", "tt", "số thứ tự"}
 """Header titles clerks add for row numbers; never reported as unknown columns."""
-
-MAX_CELL_TEXT = 32_767
-"""Excel's limit for one cell: longer text cannot reach the master whole."""
-
 
 @dataclass(kw_only=True, slots=True)
 class UnitCheck:
@@ -120,8 +115,9 @@ def check_table(
 
     rows: list[TypedRow] = []
     key_columns = spec.key_columns  # a property that builds its tuple: once per table
+    reader = table_reader(spec)
     for raw_row in raw.rows:
-        values, row_findings = _normalise_row(raw_row, spec, unit)
+        values, row_findings = reader.normalise_row(raw_row, unit)
         findings.extend(row_findings)
         key = _row_key(values, spec, raw_row.sheet_row, key_columns)
         rows.append(
@@ -159,69 +155,6 @@ def _replace(f: Finding, **changes: Any) -> Finding:
     data = {name: getattr(f, name) for name in Finding.__slots__}
     data.update(changes)
     return Finding(**data)
-
-
-def _normalise_row(raw: RawRow, spec: TableSpec, unit: str) -> tuple[dict[str, Any], list[Finding]]:
-    values: dict[str, Any] = {}
-    findings: list[Finding] = []
-    for col in spec.columns:
-        cell = raw.cells.get(col.key)
-        if cell is None:
-            continue
-        parsed = normalise_cell(cell, col)
-        for issue in parsed.issues:
-            findings.append(
-                Finding(
-                    rule=issue.rule,
-                    severity=issue.severity,
-                    message=issue.message,
-                    unit=unit,
-                    table=spec.key,
-                    row=raw.sheet_row,
-                    column=col.key,
-                    value=_jsonable(issue.value if issue.value is not None else cell.value),
-                )
-            )
-        if isinstance(parsed.value, str) and len(parsed.value) > MAX_CELL_TEXT:
-            findings.append(
-                Finding(
-                    rule="cell.text.too-long",
-                    severity=Severity.WARNING,
-                    message=f'Ô "{col.title}" dài {format_int(len(parsed.value))} ký tự, quá '
-                    f"giới hạn {format_int(MAX_CELL_TEXT)} ký tự của một ô bảng tính: bảng "
-                    "tổng hợp chỉ hiện phần đầu. Hãy rút gọn nội dung.",
-                    unit=unit,
-                    table=spec.key,
-                    row=raw.sheet_row,
-                    column=col.key,
-                    value=parsed.value[:80] + "…",
-                )
-            )
-        if parsed.value is not None:
-            values[col.key] = parsed.value
-        elif col.required and not parsed.issues:
-            findings.append(
-                Finding(
-                    rule="row.required",
-                    severity=Severity.ERROR,
-                    message=f'Dòng {raw.sheet_row}: chưa ghi "{col.title}". Cột này bắt buộc '
-                    "khi dòng có số liệu.",
-                    unit=unit,
-                    table=spec.key,
-                    row=raw.sheet_row,
-                    column=col.key,
-                )
-            )
-    return values, findings
-
-
-def _jsonable(value: Any) -> Any:
-    """A cell value as a finding carries it (stored as JSON in the archive)."""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def _row_key(values: dict[str, Any], spec: TableSpec, sheet_row: int,

@@ -172,12 +172,12 @@ def _decimal_point_hint(d: Decimal) -> str:
     return "Hãy ghi lại bằng số nguyên, ví dụ 15."
 
 
-_PLAIN_COUNT = min(10**MAX_DIGITS, 2**50)
+PLAIN_COUNT = min(10**MAX_DIGITS, 2**50)
 """Counts below this pass every size check of _int_range."""
 
 
 def _int_range(n: int, column: ColumnSpec, value: Any) -> Parsed:
-    if 0 <= n < _PLAIN_COUNT and column.minimum is None and column.maximum is None:
+    if 0 <= n < PLAIN_COUNT and column.minimum is None and column.maximum is None:
         # The common case, a count of a column with no bounds of its own: nothing below
         # can apply (bit_length <= 50, fewer than MAX_DIGITS digits, not negative).
         return Parsed(value=n)

@@ -13,16 +13,20 @@ with `formattedValue` in its mask (the fallback's does; the flag write's does no
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 
 from cchc_sync.domain.records import CellFormat
 from cchc_sync.sources.base import SheetRef
+from cchc_sync.sources.google.basis import flag_basis
 from cchc_sync.sources.google.cells import quote_title
 from cchc_sync.sources.google.flag_write import SHEETS
 from cchc_sync.sources.google.read import ALL_VALUES_FIELDS, grid_values, read_table
-from cchc_sync.sources.google.rows import RESPONSE_FIELDS, tab_prints
+from cchc_sync.sources.google.rows import RESPONSE_FIELDS, tab_prints, unmoved
 from tests.contract.districts import GoogleDistrict
 from tests.test_google_budget import registry
 
@@ -129,3 +133,41 @@ def test_the_flag_writes_answer_prints_dates_elsewhere_as_the_read(district):
     read = district.reads["U001"]
     assert tab_prints(grid_tables(district, FLAG_WRITE_FIELDS, "U001")) == \
         tab_prints(read.tables)
+
+
+def answer_of(district, unit: str) -> tuple[dict, dict, dict]:
+    """(the grid data of every template tab as a flag write's answer holds it, a plan-like
+    table key -> tab, table key -> sheet id)."""
+    specs = list(district.ws.templates.tables.values())
+    data = district.backend.transport.call(
+        "GET", f"{SHEETS}/{district.sheet_id(unit)}",
+        params={"ranges": [quote_title(s.tab) for s in specs], "fields": FLAG_WRITE_FIELDS})
+    ids = {s["properties"]["title"]: s["properties"]["sheetId"] for s in data["sheets"]}
+    plan = SimpleNamespace(tabs={s.key: SimpleNamespace(tab=s.tab) for s in specs})
+    return {"updatedSpreadsheet": data}, plan, ids
+
+
+@pytest.mark.parametrize("unit", ["U000", "U001"])
+def test_an_answer_showing_the_rows_read_is_unmoved_without_parsing_it(district, unit):
+    """The shortcut of the row check (rows.unmoved): the read's raw digest per tab, kept in
+    its basis, equals the digest of the answer's grid data of the untouched sheet (dates,
+    times, percentages, text shaped like dates included); one cell changed, it does not."""
+    prints = flag_basis(district.reads[unit].basis, district.sheet_id(unit)).prints
+    assert prints and all(p.raw is not None for p in prints.values())
+    answer, plan, ids = answer_of(district, unit)
+    assert unmoved(answer, plan, ids, prints)
+    for sheet in answer["updatedSpreadsheet"]["sheets"]:
+        key = next(k for k, t in plan.tabs.items() if t.tab == sheet["properties"]["title"])
+        if key not in prints or not prints[key].rows:
+            continue
+        row = prints[key].rows[-1][0]
+        cells = sheet["data"][0]["rowData"][row - 1]["values"]
+        changed = copy.deepcopy(answer)
+        target = next(s for s in changed["updatedSpreadsheet"]["sheets"]
+                      if s["properties"]["sheetId"] == sheet["properties"]["sheetId"])
+        target["data"][0]["rowData"][row - 1]["values"][len(cells) - 1] = {
+            "effectiveValue": {"stringValue": "sửa"}}
+        assert not unmoved(changed, plan, ids, prints), key
+    # A basis kept before raw digests were: the prints are compared, as before.
+    old = {k: dataclasses.replace(p, raw=None) for k, p in prints.items()}
+    assert not unmoved(answer, plan, ids, old)

@@ -58,6 +58,7 @@ from cchc_sync.sources.google.rows import (
     response_ranges,
     row_moves,
     unflagged_plan,
+    unmoved,
 )
 from cchc_sync.sources.google.transport import GoogleApiError, GoogleTransport
 from cchc_sync.sources.google.unit_sheet import UnitSheets, grid_rows, unit_sheet_ids
@@ -203,7 +204,7 @@ class FlagWriter:
         (or, when they keep moving or cannot be followed, take them off). Returns the state
         left."""
         before = dict(prints)
-        if not before or self.sheets.templates is None:
+        if not before or self.sheets.templates is None or unmoved(answer, plan, ids, before):
             return state
         specs = self.sheets.templates.tables
         for attempt in range(MAX_MOVES + 1):

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from openpyxl.utils import get_column_letter
@@ -35,6 +36,7 @@ from cchc_sync.domain.templates import TableSpec
 from cchc_sync.sources.base import FlagPlan, TabFlags
 from cchc_sync.sources.google.cells import FlagState, quote_title
 from cchc_sync.sources.google.read import grid_values, read_table
+from cchc_sync.sources.sheet_layout import HEADER_SEARCH_ROWS
 
 ANCHOR_KEY = "cchc-sync.status-column"
 """Developer metadata key of the status-column anchors."""
@@ -57,6 +59,20 @@ class TabPrint:
     status_col: int | None
     rows: tuple[tuple[int, bytes], ...]
     """(sheet row, digest of the row's template cells and explanation), in sheet order."""
+    raw: bytes | None = None
+    """`raw_digest` of the rows the read gave for this tab (None: not known, as in a print
+    made from a write's answer): the row check's shortcut, `unmoved`."""
+
+    @property
+    def width(self) -> int:
+        """Columns from A to the last one the layout uses (the write's answer shows these)."""
+        return max([c for _, c in self.columns]
+                   + [c for c in (self.explanation_col, self.status_col) if c is not None])
+
+    @property
+    def span(self) -> int:
+        """Rows from 1 that decide this print: the header search's and every data row."""
+        return max([HEADER_SEARCH_ROWS, *(r for r, _ in self.rows)])
 
 
 def tab_print(table: RawTable) -> TabPrint | None:
@@ -69,6 +85,22 @@ def tab_print(table: RawTable) -> TabPrint | None:
         status_col=layout.status_col,
         rows=tuple((row.sheet_row, _digest(row)) for row in table.rows),
     )
+
+
+def raw_digest(rows: Sequence[Sequence[Any]], width: int, span: int) -> bytes:
+    """Digest of rows 1..span, columns 1..width, as values.batchGet gives them (or
+    `grid_values` from grid data): an empty cell inside a row ("") and one past its end are
+    alike, as are a short row and a missing one. Two tabs with the same digest give the
+    same TabPrint: read_table sees nothing else of a tab's rows (its header among the first
+    HEADER_SEARCH_ROWS rows, which match no column past `width` that it keeps)."""
+    h = hashlib.blake2b(digest_size=16)
+    for row in itertools.islice(itertools.chain(rows, itertools.repeat(())), span):
+        cells = [None if c == "" else c for c in row[:width]]
+        while cells and cells[-1] is None:
+            cells.pop()
+        h.update(repr(cells).encode())
+        h.update(b"\x1e")
+    return h.digest()
 
 
 def tab_prints(tables: Mapping[str, RawTable]) -> dict[str, TabPrint]:
@@ -234,8 +266,7 @@ def response_ranges(plan: FlagPlan, prints: Mapping[str, TabPrint], ids: Mapping
         tab = prints.get(key)
         if tab is None:
             continue
-        width = max([c for _, c in tab.columns]
-                    + [c for c in (tab.explanation_col, tab.status_col) if c is not None])
+        width = tab.width
         read = max([r for r, _ in tab.rows], default=1)
         known = grid_rows.get(ids.get(flags.tab, -1))
         last = read + RANGE_MARGIN if known is None else max(read, min(read + RANGE_MARGIN,
@@ -244,11 +275,33 @@ def response_ranges(plan: FlagPlan, prints: Mapping[str, TabPrint], ids: Mapping
     return out
 
 
+def _answer_sheets(answer: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
+    return {int(s.get("properties", {}).get("sheetId", -1)): s
+            for s in (answer.get("updatedSpreadsheet") or {}).get("sheets") or []}
+
+
+def unmoved(answer: Mapping[str, Any], plan: FlagPlan, ids: Mapping[str, int],
+            prints: Mapping[str, TabPrint]) -> bool:
+    """True when every tab of the plan that was read shows in the write's answer the very
+    rows the read gave (`TabPrint.raw`): then every row is where it was, without parsing
+    the answer into prints (`prints_after`, which a sheet nobody touched made cost a
+    third of a flag write). False says only "compare the prints"."""
+    by_id = _answer_sheets(answer)
+    for key, tab in prints.items():
+        flags = plan.tabs.get(key)
+        if flags is None:
+            continue
+        sheet = by_id.get(ids.get(flags.tab, -2))
+        if tab.raw is None or sheet is None or \
+                raw_digest(grid_values(sheet), tab.width, tab.span) != tab.raw:
+            return False
+    return True
+
+
 def prints_after(answer: Mapping[str, Any], plan: FlagPlan, ids: Mapping[str, int],
                  specs: Mapping[str, TableSpec]) -> dict[str, TabPrint | None]:
     """Table key -> print of the tab as the write's response shows it."""
-    by_id = {int(s.get("properties", {}).get("sheetId", -1)): s
-             for s in (answer.get("updatedSpreadsheet") or {}).get("sheets") or []}
+    by_id = _answer_sheets(answer)
     out: dict[str, TabPrint | None] = {}
     for key, flags in plan.tabs.items():
         sheet = by_id.get(ids.get(flags.tab, -2))

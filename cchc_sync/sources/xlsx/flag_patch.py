@@ -18,8 +18,10 @@ it), no "Kiểm tra" tab (it would need a new part in the workbook's lists).
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import posixpath
+import threading
 import zipfile
 from typing import Any
 
@@ -28,8 +30,10 @@ from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.utils import quote_sheetname
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import tostring
 
 from cchc_sync.domain.records import Severity
@@ -44,6 +48,7 @@ from cchc_sync.sources.xlsx.common import (
 )
 from cchc_sync.sources.xlsx.flags import MARK_FILL, OWNED_RGB, STATUS_STYLES, write_check_tab
 from cchc_sync.sources.xlsx.formula_cache import sheet_parts
+from cchc_sync.sources.xlsx.zip_copy import replace_parts
 
 M = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -97,11 +102,7 @@ def patch_flags(data: bytes, plan: FlagPlan) -> bytes:
     out["xl/workbook.xml"] = _with_defined_names(src.read("xl/workbook.xml"),
                                                  order.index(check_title), names_xml)
     out["xl/styles.xml"] = styles.to_bytes()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            dst.writestr(info, out.get(info.filename) or src.read(info.filename))
-    return buf.getvalue()
+    return replace_parts(data, src, out)
 
 
 def _find_title(parts: dict[str, str], title: str) -> str | None:
@@ -379,13 +380,16 @@ def _status_column(sheet: Sheet, flags: TabFlags) -> int | None:
 
 
 class Notes:
-    """A tab's comments part and its VML drawing."""
+    """A tab's comments part and its VML drawing. The comments are parsed into records only
+    when they change: most tabs carry template notes and none of ours, and building
+    openpyxl's comment objects for them was a third of a flag write."""
 
     def __init__(self, comments_part: str | None, vml_part: str | None,
-                 records: list[CommentRecord]) -> None:
+                 xml: bytes | None = None) -> None:
         self.comments_part, self.vml_part = comments_part, vml_part
-        self.records = records
-        self.refs = {r.ref for r in records}
+        self._xml = xml
+        self._records: list[CommentRecord] | None = None if xml else []
+        self._refs: set[str] | None = None
         self.changed = False
 
     @classmethod
@@ -402,19 +406,43 @@ class Notes:
                                                                    target)))
         comments, vml = targets.get("comments"), targets.get("vmlDrawing")
         if comments is None or vml is None or comments not in names or vml not in names:
-            return cls(None, None, [])
-        tree = CommentSheet.from_tree(etree.fromstring(src.read(comments)))
-        authors = tree.authors.author
-        records = list(tree.commentList)
-        for record in records:
-            record.author = authors[record.authorId]
-        return cls(comments, vml, records)
+            return cls(None, None)
+        return cls(comments, vml, src.read(comments))
+
+    @property
+    def records(self) -> list[CommentRecord]:
+        if self._records is None:
+            assert self._xml is not None
+            tree = CommentSheet.from_tree(etree.fromstring(self._xml))
+            authors = tree.authors.author
+            records = list(tree.commentList)
+            for record in records:
+                record.author = authors[record.authorId]
+            self._records = records
+        return self._records
+
+    @property
+    def refs(self) -> set[str]:
+        if self._refs is None:
+            self._refs = {r.ref for r in self.records}
+        return self._refs
+
+    def _has_ours(self) -> bool:
+        """Whether a note of ours may be there: our name among the part's authors (every
+        note names its author by index into that list)."""
+        if self._records is not None or self._xml is None:
+            return self._records is not None and any(
+                r.author == NOTE_AUTHOR for r in self._records)
+        authors = etree.fromstring(self._xml).find(q("authors"))
+        return authors is None or any(a.text == NOTE_AUTHOR for a in authors)
 
     def drop_ours(self) -> None:
+        if not self._has_ours():
+            return
         kept = [r for r in self.records if r.author != NOTE_AUTHOR]
         self.changed |= len(kept) != len(self.records)
-        self.records = kept
-        self.refs = {r.ref for r in kept}
+        self._records = kept
+        self._refs = {r.ref for r in kept}
 
     def add(self, ref: str, text: str) -> None:
         if ref in self.refs:
@@ -430,12 +458,13 @@ class Notes:
         self.changed = True
 
     def to_parts(self) -> dict[str, bytes]:
-        if not self.records:
+        records = self.records
+        if not records:
             raise PatchUnsupported("a comments part left empty")
         if self.comments_part is None or self.vml_part is None:
             raise PatchUnsupported("notes on a tab without a comments or drawing part")
-        self.records.sort(key=lambda r: _row_col(r.ref))
-        sheet = CommentSheet.from_comments(self.records)
+        records.sort(key=lambda r: _row_col(r.ref))
+        sheet = CommentSheet.from_comments(records)
         return {self.comments_part: tostring(sheet.to_tree()),
                 self.vml_part: sheet.write_shapes(None)}
 
@@ -452,11 +481,35 @@ def _check_tab(plan: FlagPlan, titles: dict[tuple[str, str], tuple[str, int]],
                real_titles: dict[str, str], check_title: str,
                old: etree._Element, styles: StyleBook) -> tuple[bytes, list]:
     """The check tab's new XML (its styles added to `styles`) and its defined names."""
+    with _SCRATCH_LOCK:
+        scratch = _scratch(tuple(dict.fromkeys(real_titles.values())))
+        scratch.shared_strings = IndexedList()  # this tab's strings only
+        ws = scratch.create_sheet(check_title)
+        try:
+            return _fill_check_tab(scratch, ws, plan, titles, check_title, old, styles)
+        finally:
+            scratch.remove(ws)
+
+
+_SCRATCH_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=8)
+def _scratch(titles: tuple[str, ...]) -> Workbook:
+    """A workbook of empty tabs with these titles, where the check tab is written (its links
+    find their tabs there). Made once per set of titles and reused, the check tab removed
+    after each use: a new workbook and its tabs cost more than the check tab itself. Only
+    styles are left behind, a handful of combinations, found again by index."""
     scratch = Workbook()
     scratch.remove(scratch.active)
-    for title in dict.fromkeys(real_titles.values()):
+    for title in titles:
         scratch.create_sheet(title)
-    ws = scratch.create_sheet(check_title)
+    return scratch
+
+
+def _fill_check_tab(scratch: Workbook, ws: Worksheet, plan: FlagPlan,
+                    titles: dict[tuple[str, str], tuple[str, int]], check_title: str,
+                    old: etree._Element, styles: StyleBook) -> tuple[bytes, list]:
     view = old.find(f"{q('sheetViews')}/{q('sheetView')}")
     if view is not None and view.get("tabSelected") is not None:
         ws.sheet_view.tabSelected = view.get("tabSelected") in ("1", "true")

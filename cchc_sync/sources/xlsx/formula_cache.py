@@ -21,6 +21,8 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook import Workbook
 
+from cchc_sync.sources.xlsx.zip_copy import replace_parts
+
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -79,11 +81,7 @@ def restore_caches(data: bytes, caches: Caches, epoch: dt.datetime) -> bytes:
         part = parts.get(title)
         if part and values:
             patched[part] = _patch_sheet(src.read(part), values, epoch)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            dst.writestr(info, patched.get(info.filename) or src.read(info.filename))
-    return out.getvalue()
+    return replace_parts(data, src, patched)
 
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:

@@ -63,7 +63,11 @@ CREATE TABLE IF NOT EXISTS row_versions (
     run_id INTEGER,
     UNIQUE (period, unit, tbl, row_key, version)
 );
-CREATE INDEX IF NOT EXISTS row_versions_current ON row_versions (period, unit, tbl, row_key);
+-- Archives before 2026-12 also had row_versions_current on (period, unit, tbl, row_key):
+-- the UNIQUE index above starts with the same columns and serves every query it served, and
+-- a second index cost every row version written one more b-tree insert. An older cchc-sync
+-- that opens the archive recreates it (IF NOT EXISTS), harmlessly.
+DROP INDEX IF EXISTS row_versions_current;
 CREATE TABLE IF NOT EXISTS row_positions (
     period TEXT NOT NULL, unit TEXT NOT NULL, tbl TEXT NOT NULL, row_key TEXT NOT NULL,
     sheet_row INTEGER, explanation TEXT,

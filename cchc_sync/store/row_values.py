@@ -29,10 +29,21 @@ def _iso(value: object) -> str:
 # What json.dumps(values, ensure_ascii=False, sort_keys=True, default=_iso) builds for each
 # call, built once (an encoder keeps no state between calls).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_iso)
+# JSONEncoder.encode still makes a new C encoder object on every call: a row costs that
+# more than its few values. This is the one it makes, made once (the same arguments, but no
+# circular-reference markers: a row's values are scalars). tests/test_row_values_encoding.py
+# holds it to json.dumps.
+_make_c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE = _make_c_encoder(
+    None, _iso, json.encoder.encode_basestring, None, _ENCODER.key_separator,
+    _ENCODER.item_separator, True, False, True,
+) if _make_c_encoder is not None else None
 
 
 def encode_values(values: Mapping[str, Any]) -> str:
     """The stored JSON of a row's values (sorted keys, dates as ISO text)."""
+    if _C_ENCODE is not None:
+        return "".join(_C_ENCODE(values, 0))
     return _ENCODER.encode(values)
 
 

@@ -106,17 +106,15 @@ class RowStore:
                      run_id, source_modified_at),
                 )
                 added += 1
-            for table, layout in layouts.items():
-                if layout is None:
-                    db.execute(
-                        "DELETE FROM layouts WHERE period = ? AND unit = ? AND tbl = ?",
-                        (period, unit, table),
-                    )
-                    continue
-                db.execute(
-                    "INSERT OR REPLACE INTO layouts VALUES (?, ?, ?, ?)",
-                    (period, unit, table, _layout_json(layout)),
-                )
+            db.executemany(
+                "DELETE FROM layouts WHERE period = ? AND unit = ? AND tbl = ?",
+                [(period, unit, table) for table, layout in layouts.items() if layout is None],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO layouts VALUES (?, ?, ?, ?)",
+                [(period, unit, table, _layout_json(layout))
+                 for table, layout in layouts.items() if layout is not None],
+            )
         return added
 
     def count_current_rows(self, period: str) -> int:

@@ -1,7 +1,8 @@
 """Reading a unit's workbook into RawTables: stored values and formats, columns by title.
 
-One streaming pass per tab (openpyxl read-only mode, cached values of formulas), so a tab
-of tens of thousands of rows reads in seconds and is never loaded twice.
+One streaming pass per tab (openpyxl read-only mode, opened by values_load; cached values
+of formulas), so a tab of tens of thousands of rows reads in seconds and is never loaded
+twice.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.cell.read_only import EmptyCell, ReadOnlyCell
 from openpyxl.styles.numbers import is_timedelta_format
 from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
@@ -26,6 +26,7 @@ from cchc_sync.sources.base import CHECK_TAB, MASTER_SIGNATURE_TABS, META_TAB
 from cchc_sync.sources.sheet_layout import HEADER_SEARCH_ROWS, find_header, row_explanation
 from cchc_sync.sources.xlsx.common import find_sheet
 from cchc_sync.sources.xlsx.limits import RowBudget
+from cchc_sync.sources.xlsx.values_load import load_values_workbook
 
 # Quoted literals and backslash-escaped characters of a number format: a "%" there is a
 # literal sign (the value is in percent points), not Excel's multiply-by-100 percent.
@@ -39,7 +40,7 @@ def read_workbook(
     """Every template table of the workbook at `path`, its identity marks (the metadata
     tab; {"kind": "master"} for a master workbook) and whether the software's "Kiểm tra"
     tab is still there. Exceptions from opening or parsing propagate to the caller."""
-    wb = load_workbook(path, read_only=True, data_only=True)
+    wb = load_values_workbook(path)
     # openpyxl turns date serials into datetimes while parsing, and a serial no datetime
     # can hold into "#VALUE!", indistinguishable from a broken formula; Excel's 29/02/1900
     # (serial 60) becomes 28/02/1900. Serials arrive as numbers here and `_cell_value`

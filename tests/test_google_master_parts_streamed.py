@@ -14,16 +14,19 @@ import tracemalloc
 from collections.abc import Callable
 
 import pandas as pd
+import pytest
 
 from cchc_sync.sources.base import MasterBook
 from cchc_sync.sources.google.cells import fixed_sheet_ids
 from cchc_sync.sources.google.master import (
     STAGING_PREFIX,
+    MasterTab,
     json_size,
     master_batches,
     master_tab_titles,
     master_tabs,
 )
+from cchc_sync.sources.google.master_update import _digest, master_shape
 
 BUDGET = 40_000
 """Bytes per part: the ~2 MB of text below becomes ~60 parts."""
@@ -84,3 +87,48 @@ def test_small_master_is_one_request_with_every_row() -> None:
     # Each tab's whole grid, the header and every row of its frame.
     assert [len(c["rows"]) for c in cells] == [4, 51]
     assert cells[1]["rows"][1]["values"][0] == {"userEnteredValue": {"stringValue": "XA0000"}}
+
+
+def test_rows_the_shape_spooled_are_sent_as_made_and_never_made_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """master_shape makes each row once and spools its JSON (master_spool.py); the write
+    takes the rows back from the spool: the same parts as rows made from the frame, the
+    same sizes, and no row made a second time. The blocks' digests are those of the rows'
+    cells as before the spool (a shape an archive recorded still matches)."""
+    for rows, budget in ((50, 2_000_000), (6_000, BUDGET)):
+        book = big_book(rows)
+        ids = ids_of(book)
+        made = list(master_batches(book, ids, budget=budget, tabs=master_tabs(book, ids)))
+        tabs = master_tabs(book, ids)
+        shape = master_shape(tabs)
+        assert all(tab.spool.done for tab in tabs)
+        for tab, shaped in zip(tabs, shape["tabs"], strict=True):
+            rows_made = [r["values"] for r in tab.made_rows(1, tab.height)]
+            at = 0
+            for digest, height in shaped["blocks"]:
+                assert digest == _digest(rows_made[at:at + height])
+                at += height
+            assert at == len(rows_made)
+        with monkeypatch.context() as m:
+            m.setattr(MasterTab, "made_rows", lambda *a: pytest.fail("a row made again"))
+            spooled = list(master_batches(book, ids, budget=budget, tabs=tabs))
+            assert all(tab.rows_size(budget) for tab in tabs)
+        assert spooled == made
+        assert max(json_size({"requests": p}) for p in spooled) <= budget
+        for tab in tabs:
+            tab.spool.close()
+
+
+def test_spooled_parts_are_held_one_at_a_time() -> None:
+    book = big_book()
+    ids = ids_of(book)
+
+    def send_each() -> None:
+        tabs = master_tabs(book, ids)
+        master_shape(tabs)
+        for _ in master_batches(book, ids, budget=BUDGET, tabs=tabs):
+            pass
+
+    held = peak_while(lambda: list(master_batches(book, ids, budget=BUDGET)))
+    streamed = peak_while(send_each)
+    assert streamed < held / 4, (streamed, held)

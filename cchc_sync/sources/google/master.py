@@ -27,7 +27,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -46,6 +46,7 @@ from cchc_sync.sources.google.cells import (
     text_value,
     update_cells,
 )
+from cchc_sync.sources.google.master_spool import RowSpool
 from cchc_sync.sources.sheet_layout import (
     HEADER_FILL,
     SUMMARY_WIDTH,
@@ -167,8 +168,7 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
         target = staging[tab.sheet_id]
         band: list[list[dict[str, Any]]] = []  # the rows of the band being filled
         start = band_size = 0
-        for row, data in enumerate(tab.iter_rows()):
-            n = json_size(data)
+        for row, (data, n) in enumerate(tab.sized_rows()):
             if band and size + 1 + band_size + n + 1 <= budget:
                 band.append(data["values"])
                 band_size += n + 1
@@ -199,14 +199,13 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
 
 def _fits(tabs: list[MasterTab], skeleton: int, budget: int) -> bool:
     """Whether the tabs' rows fit one request of `budget` bytes with the rest (skeleton
-    bytes): each row adds its bytes and a comma. Stops at the first row over, so a large
-    master costs only the rows up to the budget here."""
+    bytes): each row adds its bytes and a comma. Rows not spooled yet are made only up to
+    the first row over, so a large master costs only the rows up to the budget here."""
     size = skeleton
     for tab in tabs:
-        for data in tab.iter_rows():
-            size += json_size(data) + 1
-            if size > budget:
-                return False
+        size += tab.rows_size(budget - size)
+        if size > budget:
+            return False
     return True
 
 
@@ -252,6 +251,8 @@ class MasterTab:
     """Columns hidden from the reader."""
     wrapped: tuple[int, ...] = ()
     """Columns whose text wraps (a fixed width)."""
+    spool: RowSpool = field(default_factory=RowSpool)
+    """The data rows as JSON once the shape made them (master_spool.py)."""
 
     @property
     def grid_rows(self) -> int:
@@ -268,13 +269,41 @@ class MasterTab:
                       "gridProperties.frozenRowCount"}}
 
     def iter_rows(self, start: int = 0, end: int | None = None) -> Iterator[dict[str, Any]]:
-        """RowData of rows [start, end) of the grid (0: the header), made one at a time."""
+        """RowData of rows [start, end) of the grid (0: the header), one at a time: from the
+        spool once the shape made it (master_spool.py), else made from the frame."""
+        for data, _ in self.sized_rows(start, end):
+            yield data
+
+    def sized_rows(self, start: int = 0, end: int | None = None
+                   ) -> Iterator[tuple[dict[str, Any], int]]:
+        """(RowData, its bytes as JSON) of rows [start, end) of the grid (0: the header)."""
         end = self.height if end is None else min(end, self.height)
         if start >= end:
             return
         if start == 0:
-            yield self.header
+            yield self.header, json_size(self.header)
             start = 1
+        if self.spool.done:
+            yield from self.spool.rows(start - 1, end - 1)
+            return
+        for data in self.made_rows(start, end):
+            yield data, json_size(data)
+
+    def rows_size(self, budget: int) -> int:
+        """Bytes of every row as RowData with a comma after each; counted only up to just
+        past `budget` when the rows must be made to know it."""
+        if self.spool.done:
+            return json_size(self.header) + 1 + self.spool.total()
+        size = 0
+        for _, n in self.sized_rows():
+            size += n + 1
+            if size > budget:
+                break
+        return size
+
+    def made_rows(self, start: int, end: int) -> Iterator[dict[str, Any]]:
+        """RowData of data rows [start, end) (1 = the first below the header), made from the
+        frame one at a time."""
         kinds = self.kinds
         for values in self.frame.iloc[start - 1:end - 1].itertuples(index=False, name=None):
             yield {"values": [_value_cell(v, k) for v, k in zip(values, kinds, strict=True)]}

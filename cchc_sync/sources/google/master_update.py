@@ -38,11 +38,11 @@ from __future__ import annotations
 import hashlib
 import json
 from difflib import SequenceMatcher
-from itertools import groupby
 from typing import Any
 
 from cchc_sync.sources.google.cells import grid, update_cells
 from cchc_sync.sources.google.master import CELL_FIELDS, MasterTab, column_formats
+from cchc_sync.sources.google.master_spool import cells_json
 
 MARKER_KEY = "cchc-master"
 """Developer metadata key of the master's marker (one entry, on the spreadsheet)."""
@@ -53,26 +53,51 @@ def _digest(obj: Any) -> str:
     return hashlib.blake2b(data.encode("utf-8"), digest_size=8).hexdigest()
 
 
-def _block_key(row: dict[str, Any]) -> str:
-    values = row["values"]
-    return json.dumps(values[0], sort_keys=True) if values else ""
+def _spool_rows(tab: MasterTab) -> list[list[Any]]:
+    """Make the tab's data rows once: each row's JSON into the tab's spool (the write takes
+    them back from there, master_spool.py) and into its block's digest. Returns the blocks:
+    [digest, rows] per run of rows with the same first cell. A block's digest is `_digest`
+    of its rows' cells, fed a row at a time (only one row is held at once)."""
+    spool = tab.spool
+    spool.close()
+    blocks: list[list[Any]] = []
+    digest: Any = None
+    key: str | None = None
+    count = 0
+    for data in tab.made_rows(1, tab.height):
+        values = data["values"]
+        row_key = json.dumps(values[0], sort_keys=True) if values else ""
+        raw = cells_json(values)
+        spool.add(raw)
+        if digest is not None and row_key == key:
+            digest.update(b",")
+            count += 1
+        else:
+            if digest is not None:
+                digest.update(b"]")
+                blocks.append([digest.hexdigest(), count])
+            digest, key, count = hashlib.blake2b(b"[", digest_size=8), row_key, 1
+        digest.update(raw)
+    if digest is not None:
+        digest.update(b"]")
+        blocks.append([digest.hexdigest(), count])
+    spool.blocks = blocks
+    spool.done = True
+    return blocks
 
 
 def master_shape(tabs: list[MasterTab]) -> dict[str, Any]:
-    """What the master written from these tabs looks like, for the next write to compare."""
+    """What the master written from these tabs looks like, for the next write to compare.
+    Leaves each tab's rows spooled for the write (`_spool_rows`)."""
     shaped = []
     for tab in tabs:
-        blocks = []
-        # Rows made one at a time (MasterTab.iter_rows): only a block's are held at once.
-        for _, group in groupby(tab.iter_rows(1), key=_block_key):
-            rows = [r["values"] for r in group]
-            blocks.append([_digest(rows), len(rows)])
+        blocks = tab.spool.blocks if tab.spool.done else _spool_rows(tab)
         shaped.append({
             "id": tab.sheet_id,
             "layout": _digest([tab.title, tab.index, tab.width, tab.header, tab.numbers,
                                tab.hidden, tab.wrapped, tab.sheet_id]),
             "widths": list(tab.widths),
-            "blocks": blocks,
+            "blocks": [list(b) for b in blocks],
         })
     shape: dict[str, Any] = {"tabs": shaped}
     shape["marker"] = int(_digest(shaped)[:8], 16) & 0x7FFFFFFF or 1

@@ -63,8 +63,9 @@ class MasterWriter:
         titles = master_tab_titles(list(book.tabs))
         ids = self._tab_ids.get(sid) or fixed_sheet_ids(titles)
         tabs = master_tabs(book, ids)
-        new = master_shape(tabs)
         try:
+            # The shape spools every row; the write below takes them back from there.
+            new = master_shape(tabs)
             try:
                 if self._write_changes(sid, tabs, shape, new):
                     return json.dumps(new, separators=(",", ":"))
@@ -76,15 +77,17 @@ class MasterWriter:
                     raise
                 log.info("master %s: tabs differ from the book (%s); reading its tabs", sid,
                          exc.message)
-                ids = self._write_after_metadata(sid, book, titles)
-                new = master_shape(master_tabs(book, ids))
-                # The marker went with the tabs' rewrite (the same batchUpdates).
+                # The marker goes with the tabs' rewrite (the same batchUpdates).
+                new = self._write_after_metadata(sid, book, titles)
         except GoogleApiError as exc:
             log.error("master %s not written: %s", sid, unreachable_reason(sid, exc))
             return None
         except GoogleUnavailable as exc:
             log.warning("master %s not written this cycle: %s", sid, exc)
             return None
+        finally:
+            for tab in tabs:
+                tab.spool.close()
         return json.dumps(new, separators=(",", ":"))
 
     def _write_changes(self, sid: str, tabs: list[MasterTab], shape: str | None,
@@ -105,9 +108,10 @@ class MasterWriter:
         return True
 
     def _write_after_metadata(self, sid: str, book: MasterBook, titles: list[str]
-                              ) -> dict[str, int]:
+                              ) -> dict[str, Any]:
         """Every tab rewritten after one metadata read: the tabs a person deleted made
-        again (ids clear of every id in use), the ones the book no longer has deleted."""
+        again (ids clear of every id in use), the ones the book no longer has deleted.
+        Returns the shape written."""
         props = [s.get("properties", {}) for s in sheet_tabs(self.transport, sid, META_FIELDS)]
         existing = {p.get("title", ""): int(p.get("sheetId", 0)) for p in props}
         used = set(existing.values())
@@ -128,9 +132,14 @@ class MasterWriter:
         # staging tabs a write in parts left behind go first (master_batches).
         stale = {t: i for t, i in existing.items() if t not in ids}
         tabs = master_tabs(book, ids)
-        for requests in master_batches(book, ids, budget=self.request_bytes,
-                                       first=adds, stale=stale, taken=used,
-                                       tail=marker_reset(master_shape(tabs)), tabs=tabs):
-            self.transport.batch_update(sid, {"requests": requests})
+        try:
+            shape = master_shape(tabs)
+            for requests in master_batches(book, ids, budget=self.request_bytes,
+                                           first=adds, stale=stale, taken=used,
+                                           tail=marker_reset(shape), tabs=tabs):
+                self.transport.batch_update(sid, {"requests": requests})
+        finally:
+            for tab in tabs:
+                tab.spool.close()
         self._tab_ids[sid] = ids
-        return ids
+        return shape

@@ -50,6 +50,25 @@ def test_versions_tombstones_and_history(tmp_path):
     assert a.count_current_rows("2022S2") == 0
 
 
+def test_the_row_count_is_remembered_only_while_no_row_changed(tmp_path):
+    """count_current_rows answers from memory at an unmoved data_version (an idle cycle
+    does not count the rows in SQL), and counts again after a row changes, in this
+    connection or in another process's."""
+    a = Archive(tmp_path / "a.sqlite")
+    run = a.start_run("2022S1")
+    a.record_rows("2022S1", "XA", {"tthc": [row("ho tich", 10), row("dat dai", 5, 3)]},
+                  {"tthc": LAYOUT}, run)
+    assert a.count_current_rows("2022S1") == 2
+    a.remember_row_count("2022S1", 7)  # a caller's word: believed at this version only
+    assert a.count_current_rows("2022S1") == 7
+    other = Archive(tmp_path / "a.sqlite")  # another process, writing through the file
+    other.record_rows("2022S1", "XB", {"tthc": [row("ho tich", 1)]}, {"tthc": LAYOUT}, run)
+    other.close()
+    assert a.count_current_rows("2022S1") == 3
+    a.record_rows("2022S1", "XA", {"tthc": [row("ho tich", 10)]}, {"tthc": LAYOUT}, run)
+    assert a.count_current_rows("2022S1") == 2  # a tombstone is a change too
+    assert a.count_current_rows("2022S2") == 0
+
 def test_a_missing_tab_keeps_its_rows(tmp_path):
     a = Archive(tmp_path / "a.sqlite")
     run = a.start_run("2022S1")

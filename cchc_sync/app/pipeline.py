@@ -335,4 +335,8 @@ def _sync_period(
     result.errors += sum(1 for f in findings if f.severity is Severity.ERROR)
     result.warnings += sum(1 for f in findings if f.severity is Severity.WARNING)
     result.master_written |= write_master(ws, rows, findings)
+    if rows is not None:
+        # Loaded after the last record_rows, and nothing since writes rows: the count of
+        # now, for the next idle cycle's summary without counting them in SQL.
+        archive.remember_row_count(period, len(rows))
 

@@ -73,6 +73,7 @@ class LocalBackend:
 
     def __init__(self, root: str | Path, limits: ReadLimits | None = None) -> None:
         self.root = Path(root)
+        self._root = str(self.root)  # os.path.join(_root, ref) is sheet_path(ref), as text
         self.limits = limits or ReadLimits()
         # New workbooks from a prototype of the templates (init makes one per unit).
         self._unit_books = UnitBooks()
@@ -218,20 +219,22 @@ class LocalBackend:
         """The workbook's stat; UnitUnreachable unless it is a regular file of its own: a
         link (symbolic, or hard to the master) would have the unit read, and its flags
         written into, a file that is not the unit's."""
-        path = self.sheet_path(sheet)
+        # One lstat, on a string path: the scan does this for every workbook each cycle
+        # (pathlib's objects and a second stat were most of an idle cycle's scan). lstat
+        # is the file's own stat when it is not a link.
         try:
-            if path.is_symlink():
-                raise UnitUnreachable(
-                    f"{sheet.ref} là một liên kết (shortcut) tới tệp khác, không phải bảng tính "
-                    "của đơn vị: hãy đặt đúng tệp của đơn vị vào chỗ này"
-                )
-            st = path.stat()
+            st = os.lstat(os.path.join(self._root, sheet.ref))
         except FileNotFoundError:
             raise UnitUnreachable(f"Không tìm thấy tệp {sheet.ref}") from None
         except PermissionError:
             raise UnitUnreachable(f"Không có quyền truy cập tệp {sheet.ref}") from None
         except OSError as exc:
             raise UnitUnreachable(f"Không truy cập được tệp {sheet.ref}: {exc}") from None
+        if stat.S_ISLNK(st.st_mode):
+            raise UnitUnreachable(
+                f"{sheet.ref} là một liên kết (shortcut) tới tệp khác, không phải bảng tính "
+                "của đơn vị: hãy đặt đúng tệp của đơn vị vào chỗ này"
+            )
         if not stat.S_ISREG(st.st_mode):
             raise UnitUnreachable(f"{sheet.ref} không phải là một tệp")
         if st.st_nlink > 1 and self._is_a_master(st):

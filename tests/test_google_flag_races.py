@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from cchc_sync.app.pipeline import sync_once
+from cchc_sync.sources.google import flag_write
 from cchc_sync.testing.fake_google import batch
 from cchc_sync.testing.fake_google.control import get_file
 from cchc_sync.testing.fake_google.server import DEFAULT_PERSON
@@ -258,3 +259,33 @@ def test_rows_that_keep_moving_lose_their_flags_until_the_next_read(site, tmp_pa
 
     assert got == reference_flags(tmp_path, signed_and_sorted)
     assert any(str(text).startswith("✖") for text in got[TAB][0].values())
+
+
+def test_a_flag_write_nobody_raced_is_checked_without_parsing_its_answer(site, monkeypatch):
+    """The row check's shortcut (rows.unmoved) holds for the answer of a real flag write
+    on a sheet nobody touched: the statuses the write put in the status column are no
+    change. So the answer is not parsed into prints (prints_after); a sort during the next
+    write is still seen and followed (the prints compared as before)."""
+    parsed: list[int] = []
+    real = flag_write.prints_after
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        parsed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(flag_write, "prints_after", counted)
+    ws = site.open()
+    try:
+        sync_once(ws)
+        assert google_flags(site)[TAB][0]  # statuses written
+        sync_once(ws)
+        assert parsed == []
+        sign(site)
+        mark = len(site.fake.requests())
+        clerk = after_writes_to(site, "VP", mark, [lambda: sort_rows(site)])
+        sync_once(ws)
+        clerk.finish()
+        assert _flag_writes(site, mark) == 2  # the write, and the one that moved the flags
+        assert parsed
+    finally:
+        ws.close()

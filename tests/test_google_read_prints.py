@@ -156,16 +156,28 @@ def test_an_answer_showing_the_rows_read_is_unmoved_without_parsing_it(district,
     assert prints and all(p.raw is not None for p in prints.values())
     answer, plan, ids = answer_of(district, unit)
     assert unmoved(answer, plan, ids, prints)
+    # The statuses a flag write puts below the header are no change (its own column).
+    written = copy.deepcopy(answer)
+    for sheet in written["updatedSpreadsheet"]["sheets"]:
+        key = next(k for k, t in plan.tabs.items() if t.tab == sheet["properties"]["title"])
+        tab = prints.get(key)
+        if tab is None or tab.status_col is None:
+            continue
+        for row in sheet["data"][0]["rowData"][tab.header_row:tab.span]:
+            values = row.setdefault("values", [])
+            values += [{}] * (tab.status_col - len(values))
+            values[tab.status_col - 1] = {"effectiveValue": {"stringValue": "✔ Hợp lệ"}}
+    assert written != answer and unmoved(written, plan, ids, prints)
     for sheet in answer["updatedSpreadsheet"]["sheets"]:
         key = next(k for k, t in plan.tabs.items() if t.tab == sheet["properties"]["title"])
         if key not in prints or not prints[key].rows:
             continue
         row = prints[key].rows[-1][0]
-        cells = sheet["data"][0]["rowData"][row - 1]["values"]
         changed = copy.deepcopy(answer)
         target = next(s for s in changed["updatedSpreadsheet"]["sheets"]
                       if s["properties"]["sheetId"] == sheet["properties"]["sheetId"])
-        target["data"][0]["rowData"][row - 1]["values"][len(cells) - 1] = {
+        column = min(c for _, c in prints[key].columns)  # a typed column, not the status
+        target["data"][0]["rowData"][row - 1]["values"][column - 1] = {
             "effectiveValue": {"stringValue": "sửa"}}
         assert not unmoved(changed, plan, ids, prints), key
     # A basis kept before raw digests were: the prints are compared, as before.

@@ -18,9 +18,10 @@ the read returns them and the write is given them back, so a restart changes not
 - "prints": {table key: {"columns": [[column key, 1-based index], ...],
   "explanation_col", "status_col", "rows": [[sheet row, hex digest], ...]}}: each found
   tab's columns and each data row's content digest (rows.TabPrint), to tell in the write's
-  answer whether rows moved since the read (sort, insert, delete) and follow them; "raw":
-  one digest of the tab's rows as read (rows.raw_digest; absent in bases kept before it),
-  so an answer showing those very rows needs no parsing (rows.unmoved).
+  answer whether rows moved since the read (sort, insert, delete) and follow them;
+  "header_row" and "raw": the header's row and one digest of the tab's rows as read
+  (rows.raw_digest; absent in bases kept before it), so an answer showing those very rows
+  needs no parsing (rows.unmoved).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 
 from cchc_sync.domain.records import RawTable, ReadBasis
 from cchc_sync.sources.google.cells import FlagState
-from cchc_sync.sources.google.rows import TabPrint, raw_digest, tab_prints
+from cchc_sync.sources.google.rows import TabPrint, tab_prints
 
 KIND = "google"
 
@@ -63,7 +64,7 @@ def google_basis(sid: str, tables: Mapping[str, RawTable],
     prints = {
         key: {"columns": [list(c) for c in p.columns], "explanation_col": p.explanation_col,
               "status_col": p.status_col, "rows": [[row, digest.hex()] for row, digest in p.rows],
-              "raw": raw_digest(ranges.get(key) or (), p.width, p.span).hex()}
+              "header_row": p.header_row, "raw": p.raw_digest(ranges.get(key) or ()).hex()}
         for key, p in tab_prints(tables).items()
     }
     return ReadBasis(backend=KIND, ref=sid, detail={
@@ -90,7 +91,8 @@ def flag_basis(basis: ReadBasis | None, sid: str) -> FlagBasis | None:
                 columns=tuple((str(c), int(i)) for c, i in p["columns"]),
                 explanation_col=p.get("explanation_col"), status_col=p.get("status_col"),
                 rows=tuple((int(r), bytes.fromhex(h)) for r, h in p["rows"]),
-                raw=bytes.fromhex(p["raw"]) if p.get("raw") else None)
+                header_row=int(p.get("header_row") or 1),
+                raw=bytes.fromhex(p["raw"]) if p.get("raw") and p.get("header_row") else None)
             for key, p in (d.get("prints") or {}).items()
         }
         return FlagBasis(state=state, headers=headers,

@@ -59,9 +59,15 @@ class TabPrint:
     status_col: int | None
     rows: tuple[tuple[int, bytes], ...]
     """(sheet row, digest of the row's template cells and explanation), in sheet order."""
+    header_row: int = 1
+    """The header's sheet row."""
     raw: bytes | None = None
     """`raw_digest` of the rows the read gave for this tab (None: not known, as in a print
     made from a write's answer): the row check's shortcut, `unmoved`."""
+
+    def raw_digest(self, rows: Sequence[Sequence[Any]]) -> bytes:
+        """`raw_digest` of a tab's rows over what decides this print."""
+        return raw_digest(rows, self.width, self.span, self.status_col, self.header_row)
 
     @property
     def width(self) -> int:
@@ -84,18 +90,27 @@ def tab_print(table: RawTable) -> TabPrint | None:
         explanation_col=layout.explanation_col,
         status_col=layout.status_col,
         rows=tuple((row.sheet_row, _digest(row)) for row in table.rows),
+        header_row=layout.header_row,
     )
 
 
-def raw_digest(rows: Sequence[Sequence[Any]], width: int, span: int) -> bytes:
+def raw_digest(rows: Sequence[Sequence[Any]], width: int, span: int, status_col: int | None,
+               header_row: int) -> bytes:
     """Digest of rows 1..span, columns 1..width, as values.batchGet gives them (or
-    `grid_values` from grid data): an empty cell inside a row ("") and one past its end are
-    alike, as are a short row and a missing one. Two tabs with the same digest give the
-    same TabPrint: read_table sees nothing else of a tab's rows (its header among the first
-    HEADER_SEARCH_ROWS rows, which match no column past `width` that it keeps)."""
+    `grid_values` from grid data), the status column below the header left out: the flag
+    write itself writes it (a protected column only the software edits), and a print
+    never reads it. An empty cell inside a row ("") and one past its end are alike, as are
+    a short row and a missing one. Two tabs with the same digest give the same TabPrint:
+    read_table sees nothing else of a tab's rows (its header among the first
+    HEADER_SEARCH_ROWS rows, which match no column past `width` that it keeps; a status
+    text is no column's title)."""
     h = hashlib.blake2b(digest_size=16)
-    for row in itertools.islice(itertools.chain(rows, itertools.repeat(())), span):
+    status = status_col - 1 if status_col is not None else width
+    padded = itertools.chain(rows, itertools.repeat(()))
+    for number, row in enumerate(itertools.islice(padded, span), start=1):
         cells = [None if c == "" else c for c in row[:width]]
+        if number > header_row and status < len(cells):
+            cells[status] = None
         while cells and cells[-1] is None:
             cells.pop()
         h.update(repr(cells).encode())
@@ -292,8 +307,7 @@ def unmoved(answer: Mapping[str, Any], plan: FlagPlan, ids: Mapping[str, int],
         if flags is None:
             continue
         sheet = by_id.get(ids.get(flags.tab, -2))
-        if tab.raw is None or sheet is None or \
-                raw_digest(grid_values(sheet), tab.width, tab.span) != tab.raw:
+        if tab.raw is None or sheet is None or tab.raw_digest(grid_values(sheet)) != tab.raw:
             return False
     return True
 

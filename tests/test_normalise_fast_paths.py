@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from cchc_sync.domain.records import RawCell
 from cchc_sync.domain.templates import ColumnSpec, ColumnType
-from cchc_sync.normalise import numbers
+from cchc_sync.normalise import docno, numbers
 from cchc_sync.normalise.base import Parsed
 from cchc_sync.normalise.cells import _read_text, _text_reading, normalise_cell
 from cchc_sync.normalise.docno import DocNo, parse_docno
@@ -78,3 +78,14 @@ column's own) is skipped for it, so it reads every value through the general che
 def test_a_count_without_bounds_reads_as_with_its_floor_written(n):
     assert numbers._int_range(n, COUNT, n) == numbers._int_range(n, ZERO_FLOOR, n)
 
+
+
+DOCNO_TYPING = "0123456789/-\u2013\u2215KHQĐUBNDkhđ sốSố:.,\t\n\u00a0\u2009"
+
+
+@settings(max_examples=500, deadline=None)
+@given(s=st.text(alphabet=DOCNO_TYPING, max_size=24))
+def test_a_document_number_without_spaces_skips_the_separator_substitution(s):
+    """The substitution runs only where a space is: what it would still change is nothing."""
+    compact = docno._compact(s)
+    assert docno._AROUND_SEPARATORS.sub(r"\1", compact) == compact

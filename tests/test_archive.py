@@ -69,6 +69,28 @@ def test_the_row_count_is_remembered_only_while_no_row_changed(tmp_path):
     assert a.count_current_rows("2022S1") == 2  # a tombstone is a change too
     assert a.count_current_rows("2022S2") == 0
 
+def test_sheet_states_are_read_again_after_any_write(tmp_path):
+    """sheets() keeps what it read until a sheet is written through this archive, another
+    connection commits, or a transaction is rolled back; callers get their own dict."""
+    a = Archive(tmp_path / "a.sqlite")
+    a.register_sheet("2022S1", "XA", "local", "a.xlsx", "/a.xlsx", None)
+    first = a.sheets("2022S1")
+    first.pop("XA")  # the caller's copy
+    assert a.sheets("2022S1")["XA"].token is None
+    a.update_sheet("2022S1", "XA", token="1:2")
+    assert a.sheets("2022S1")["XA"].token == "1:2"
+    other = Archive(tmp_path / "a.sqlite")
+    other.update_sheet("2022S1", "XA", token="3:4", flags_hash="f")
+    other.register_sheet("2022S1", "XB", "local", "b.xlsx", "/b.xlsx", None)
+    other.close()
+    states = a.sheets("2022S1")
+    assert states["XA"].token == "3:4" and states["XA"].flags_hash == "f" and "XB" in states
+    with pytest.raises(RuntimeError), a.transaction():
+        a.update_sheet("2022S1", "XA", token="5:6")
+        assert a.sheets("2022S1")["XA"].token == "5:6"
+        raise RuntimeError
+    assert a.sheets("2022S1")["XA"].token == "3:4"
+
 def test_a_missing_tab_keeps_its_rows(tmp_path):
     a = Archive(tmp_path / "a.sqlite")
     run = a.start_run("2022S1")

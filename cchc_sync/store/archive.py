@@ -63,6 +63,8 @@ class Archive(RowStore):
         self.db.row_factory = sqlite3.Row
         # period -> (data_version, number of current rows) at that version: count_current_rows
         self._row_counts: dict[str, tuple[int, int]] = {}
+        # period -> (PRAGMA data_version, its sheet states): sheets()
+        self._sheets_known: dict[str, tuple[int, dict[str, SheetState]]] = {}
         try:
             # WAL: readers (status, findings, export) never block the daemon's writes.
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -92,6 +94,10 @@ class Archive(RowStore):
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
+            # What was remembered inside the transaction is undone with it (the change
+            # counter too: its next values will name other contents).
+            self._sheets_known.clear()
+            self._row_counts.clear()
             raise
         else:
             self.db.execute("COMMIT")
@@ -216,6 +222,7 @@ class Archive(RowStore):
         self, period: str, unit: str, backend: str, ref: str, url: str,
         template_version: str | None,
     ) -> None:
+        self._sheets_known.pop(period, None)
         self.db.execute(
             "INSERT INTO sheets (period, unit, backend, ref, url, template_version) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (period, unit) DO UPDATE SET "
@@ -225,9 +232,23 @@ class Archive(RowStore):
         )
 
     def sheets(self, period: str) -> dict[str, SheetState]:
-        # Columns by position, not by name through sqlite3.Row: a cycle calls this a few
-        # times, each over every unit, and the name lookups were most of an idle cycle's
-        # share of it.
+        """Every sheet state of the period, by unit (a new dict at each call)."""
+        # A cycle asks for them six times or more, each over every unit: the states are kept
+        # until this connection writes a sheet (register_sheet, update_sheet: the only
+        # writes to the table) or another connection commits anything (SQLite's own
+        # `PRAGMA data_version` moves then).
+        stamp = self._foreign_commits()
+        known = self._sheets_known.get(period)
+        if known is None or known[0] != stamp:
+            known = self._sheets_known[period] = (stamp, self._read_sheets(period))
+        return dict(known[1])
+
+    def _foreign_commits(self) -> int:
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    def _read_sheets(self, period: str) -> dict[str, SheetState]:
+        # Columns by position, not by name through sqlite3.Row (the name lookups cost more
+        # than the query).
         cursor = self.db.execute(
             "SELECT unit, backend, ref, url, template_version, token, content_hash, "
             "modified_at, read_at, checked_at, reachable, reason, flags_hash, repaired_for "
@@ -248,6 +269,7 @@ class Archive(RowStore):
         if not fields:
             return
         sets = ", ".join(f"{k} = ?" for k in fields)
+        self._sheets_known.pop(period, None)
         self.db.execute(
             f"UPDATE sheets SET {sets} WHERE period = ? AND unit = ?",
             (*fields.values(), period, unit),

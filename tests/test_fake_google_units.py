@@ -328,9 +328,9 @@ def test_concurrent_writes_are_serialised(api):
     assert dump["sheets"][0]["values"] == [[str(r)] * 3 for r in range(1, 6)]
 
 
-def _json_dumps_reference(body):
+def _json_dumps_reference(body, pretty=True):
     """What the fake wrote before jsonwire: json's indented encoder over the body with each
-    whole float made an int (Google writes 5, not 5.0)."""
+    whole float made an int (Google writes 5, not 5.0); compact for prettyPrint=false."""
     import json
 
     def whole(obj):
@@ -342,6 +342,8 @@ def _json_dumps_reference(body):
             return [whole(v) for v in obj]
         return obj
 
+    if not pretty:
+        return json.dumps(whole(body), ensure_ascii=False, separators=(",", ":")).encode()
     return json.dumps(whole(body), ensure_ascii=False, indent=2).encode("utf-8")
 
 
@@ -358,6 +360,7 @@ def test_answers_are_written_byte_for_byte_as_json_would(body):
     from cchc_sync.testing.fake_google.jsonwire import encode_json
 
     assert encode_json(body) == _json_dumps_reference(body)
+    assert encode_json(body, pretty=False) == _json_dumps_reference(body, pretty=False)
 
 
 def test_answer_bytes_edge_cases():
@@ -368,5 +371,6 @@ def test_answer_bytes_edge_cases():
                  "Hòa \u2028 \"q\" \\ \n\t\x00", {1: 2, 3.0: 3, 2.5: 4, False: 5, None: 6},
                  {"rows": [{"values": [{"numberValue": 27554.0}, {"stringValue": "ngày"}]}]}]:
         assert encode_json(body) == _json_dumps_reference(body), body
+        assert encode_json(body, pretty=False) == _json_dumps_reference(body, False), body
     with pytest.raises(TypeError):
         encode_json({"a": object()})

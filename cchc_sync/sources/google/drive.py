@@ -182,6 +182,8 @@ class DriveFolder:
         params: dict[str, Any] = {
             "q": query, "fields": LIST_FIELDS, "pageSize": 1000,
             "supportsAllDrives": "true", "includeItemsFromAllDrives": "true",
+            # A page of 1,000 files is about a third of the bytes without Google's indents.
+            "prettyPrint": "false",
         }
         files: dict[str, dict[str, Any]] = {}
         incomplete = False

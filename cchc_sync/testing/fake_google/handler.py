@@ -186,7 +186,7 @@ class Handler(BaseHTTPRequestHandler):
                 # Encoded before the lock is released: an answer shares the stored state's
                 # dicts (render.cell_data), which another request may replace meanwhile.
                 if out is not None and not isinstance(out, bytes):
-                    out = encode_json(out)
+                    out = encode_json(out, pretty=ctx.query.get("prettyPrint") != ["false"])
                     headers = {**headers}
                     headers.setdefault("Content-Type", JSON_TYPE)
             return status, out, headers, False

@@ -32,6 +32,9 @@ def _cells(wb) -> dict:
 
 
 def _book(path, percent_format: str = "0.00%") -> None:
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Thủ tục hành chính"
@@ -43,6 +46,14 @@ def _book(path, percent_format: str = "0.00%") -> None:
     ws["D2"].number_format = ws["D3"].number_format = "@"
     ws["F2"].data_type = "e"
     ws["A2"].number_format = '#,##0" người"'
+    # Parts of a tab the row parser skips: they must not change what the rows read.
+    rule = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0")
+    ws.add_data_validation(rule)
+    rule.add("A2:A500")
+    ws.conditional_formatting.add("B2:B500", CellIsRule(operator="greaterThan",
+                                                        formula=["1"]))
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = "A1:G3"
     other = wb.create_sheet("_cchc")
     other.append(["unit", "TP"])
     other.sheet_state = "hidden"
@@ -60,6 +71,47 @@ def test_the_same_cells_as_openpyxls_read_only_load(tmp_path):
         assert ours["Thủ tục hành chính"][1][1][2] == (
             "0.00%" if path == first else "0%")
     assert ours["Thủ tục hành chính"][1][2][3] is True  # a date format is a date
+
+
+INLINE = [
+    '<is><t>Đã kiểm tra</t></is>',
+    '<is><t xml:space="preserve">  cách  </t></is>',
+    '<is><r><t>Số </t></r><r><rPr><b/></rPr><t>27.554</t></r></is>',
+    '<is><t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh></is>',
+    '<is><t/></is>',
+    '<is></is>',
+    '<is><t>a_x0007_b</t></is>',
+]
+
+
+def test_inline_strings_read_as_openpyxl_reads_them(tmp_path):
+    from openpyxl.cell.text import Text
+    from openpyxl.xml.functions import fromstring
+
+    from cchc_sync.sources.xlsx.values_load import inline_text
+
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    for xml in INLINE:
+        element = fromstring(xml.replace("<is>", f"<is {ns}>", 1))
+        assert inline_text(element) == Text.from_tree(element).content, xml
+    # And whole: a tab whose text cells are inline strings (as the flag patch writes them).
+    path = tmp_path / "a.xlsx"
+    _book(path)
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    styled = ' s="1"'  # a styled inline string keeps its style
+    cells = "".join(f'<c r="{col}4" t="inlineStr"{styled if col == "B" else ""}>{xml}</c>'
+                    for col, xml in zip("ABCDEFG", INLINE, strict=True))
+    parts[sheet] = parts[sheet].replace(b"</sheetData>",
+                                        f'<row r="4">{cells}</row></sheetData>'.encode())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    ours = _cells(load_values_workbook(path))
+    assert ours == _cells(load_workbook(path, read_only=True, data_only=True))
+    assert [c[0] for c in ours["Thủ tục hành chính"][3]][:3] == [
+        "Đã kiểm tra", "  cách  ", "Số 27.554"]
 
 
 def test_a_wrong_dimension_does_not_hide_rows(tmp_path):

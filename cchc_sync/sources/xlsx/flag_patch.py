@@ -203,11 +203,18 @@ class StyleBook:
 
 def _element(style: Any) -> etree._Element:
     """An openpyxl style object as an lxml element in the main namespace."""
+    return etree.fromstring(_element_xml(style))
+
+
+@functools.lru_cache(maxsize=256)
+def _element_xml(style: Any) -> bytes:
+    # openpyxl's style objects compare and hash by value; the same few are serialised
+    # for every unit's styles part.
     element = etree.fromstring(tostring(style.to_tree()))
     for e in element.iter():
         if isinstance(e.tag, str) and not e.tag.startswith("{"):
             e.tag = q(e.tag)
-    return element
+    return bytes(etree.tostring(element))
 
 
 def _key(element: etree._Element) -> bytes:
@@ -244,10 +251,9 @@ class Sheet:
                 ref = c.get("r")
                 if ref is None:
                     raise PatchUnsupported("a cell without its coordinate")
-                letters, row_number = coordinate_from_string(ref)
+                row_number, col = _row_col(ref)
                 if row_number != number:
                     raise PatchUnsupported("a cell outside its row")
-                col = column_index_from_string(letters)
                 self.cells[(number, col)] = c
                 columns.append(col)
             if columns != sorted(columns):
@@ -303,6 +309,14 @@ class Sheet:
     def to_bytes(self) -> bytes:
         return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8",
                               standalone=True)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _row_col(ref: str) -> tuple[int, int]:
+    """(row, column) of a cell reference: the same few thousand references come back in
+    every unit's tabs, and parsing them was a fifth of reading a tab's cells."""
+    letters, row = coordinate_from_string(ref)
+    return row, column_index_from_string(letters)
 
 
 def _set_text(c: etree._Element, text: str) -> bool:

@@ -9,6 +9,7 @@ it starts with "=", "+", "-" or "@": nothing the software writes can become a fo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import zlib
@@ -48,9 +49,16 @@ def clean(text: object) -> str:
 
 
 def rgb(hex_colour: str) -> dict[str, float]:
+    red, green, blue = _channels(hex_colour)
+    return {"red": red, "green": green, "blue": blue}
+
+
+@functools.cache
+def _channels(hex_colour: str) -> tuple[float, float, float]:
+    """Parsed once per colour: a flag write colours up to a hundred status cells."""
     hex_colour = hex_colour.lstrip("#")[-6:]
     red, green, blue = (int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4))
-    return {"red": red, "green": green, "blue": blue}
+    return red, green, blue
 
 
 def text_value(text: object) -> dict[str, Any]:

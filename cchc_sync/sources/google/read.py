@@ -92,12 +92,16 @@ def grid_values(sheet: dict[str, Any]) -> list[list[Any]]:
         for offset, row in enumerate(block.get("rowData") or []):
             while len(rows) < start + offset:
                 rows.append([])
-            rows.append([None] * left + [_cell_value(c) for c in row.get("values") or []])
+            rows.append([None] * left + [_cell_value(c) if c else None
+                                         for c in row.get("values") or []])
     return rows
 
 
 def _cell_value(cell: dict[str, Any]) -> Any:
-    value = _effective(cell.get("effectiveValue"))
+    effective = cell.get("effectiveValue")
+    if not effective:
+        return None  # a cell with a format and no value: most of a template's grid
+    value = _effective(effective)
     if isinstance(value, int | float) and not isinstance(value, bool):
         kind = ((cell.get("effectiveFormat") or {}).get("numberFormat") or {}).get("type")
         if kind in _SHOWN_TYPES:

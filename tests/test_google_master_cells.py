@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cchc_sync.sources.google.master import _cell_maker, _value_cell
+from cchc_sync.sources.google.master_spool import sorted_json
 from cchc_sync.sources.sheet_layout import Link, PercentPoints
 
 KINDS = ("percent", "int", "float", "date", "isodate", "datetime", "auto")
@@ -40,3 +41,17 @@ def test_every_kind_and_type_is_made_as_value_cell_makes_it() -> None:
        st.none() | st.text() | st.integers() | st.booleans() | st.floats() | st.dates())
 def test_any_value_is_made_alike(kind: str, value: Any) -> None:
     assert _cell_maker(kind)(value) == _value_cell(value, kind)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=20))
+def test_sorted_json_is_json_dumps(value: Any) -> None:
+    """The spool's C encoder, made once, writes what json.dumps writes with its
+    arguments (the shape's digests and the parts' bytes depend on it)."""
+    import json
+
+    assert sorted_json(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                                            sort_keys=True)

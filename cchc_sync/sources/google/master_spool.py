@@ -29,10 +29,30 @@ ROW_WRAPPING = len('{"values":}')
 """Bytes a RowData's JSON adds to its cells' list."""
 
 
+_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+# json.dumps with arguments builds a JSONEncoder, and its encode() a C encoder, on every
+# call: more than a row's few cells cost to encode, twice a row (its cells, its block
+# key). This is the C encoder encode() makes, made once (the same arguments; no
+# circular-reference markers: a row is a few levels of dicts and lists).
+# tests/test_google_master_cells.py holds it to json.dumps.
+_make_c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_SORTED = _make_c_encoder(
+    None, _SORTED.default, json.encoder.encode_basestring, None, _SORTED.key_separator,
+    _SORTED.item_separator, True, False, True,
+) if _make_c_encoder is not None else None
+
+
+def sorted_json(obj: Any) -> str:
+    """`obj` as json.dumps(obj, ensure_ascii=False, separators=(",", ":"),
+    sort_keys=True) writes it."""
+    if _C_SORTED is not None:
+        return "".join(_C_SORTED(obj, 0))
+    return _SORTED.encode(obj)
+
+
 def cells_json(values: list[dict[str, Any]]) -> bytes:
     """A row's cells as the shape digests them (compact, keys sorted, UTF-8)."""
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"),
-                      sort_keys=True).encode("utf-8")
+    return sorted_json(values).encode("utf-8")
 
 
 READ_BYTES = 1 << 20

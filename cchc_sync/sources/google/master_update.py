@@ -42,7 +42,7 @@ from typing import Any
 
 from cchc_sync.sources.google.cells import grid, update_cells
 from cchc_sync.sources.google.master import CELL_FIELDS, MasterTab, column_formats
-from cchc_sync.sources.google.master_spool import cells_json
+from cchc_sync.sources.google.master_spool import cells_json, sorted_json
 
 MARKER_KEY = "cchc-master"
 """Developer metadata key of the master's marker (one entry, on the spreadsheet)."""
@@ -66,7 +66,8 @@ def _spool_rows(tab: MasterTab) -> list[list[Any]]:
     count = 0
     for data in tab.made_rows(1, tab.height):
         values = data["values"]
-        row_key = json.dumps(values[0], sort_keys=True) if values else ""
+        # Rows group by their first cell, compared as JSON (as they always were).
+        row_key = sorted_json(values[0]) if values else ""
         raw = cells_json(values)
         spool.add(raw)
         if digest is not None and row_key == key:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 import tracemalloc
 from collections.abc import Callable
 
@@ -26,6 +27,7 @@ from cchc_sync.sources.google.master import (
     master_tab_titles,
     master_tabs,
 )
+from cchc_sync.sources.google.master_spool import encode_body
 from cchc_sync.sources.google.master_update import _digest, master_shape
 
 BUDGET = 40_000
@@ -111,10 +113,14 @@ def test_rows_the_shape_spooled_are_sent_as_made_and_never_made_again(
             assert at == len(rows_made)
         with monkeypatch.context() as m:
             m.setattr(MasterTab, "made_rows", lambda *a: pytest.fail("a row made again"))
-            spooled = list(master_batches(book, ids, budget=budget, tabs=tabs))
+            bodies = [encode_body(p) for p in master_batches(book, ids, budget=budget,
+                                                               tabs=tabs)]
             assert all(tab.rows_size(budget) for tab in tabs)
-        assert spooled == made
-        assert max(json_size({"requests": p}) for p in spooled) <= budget
+        # The bodies sent: the rows spliced in as spooled, the very requests made from the
+        # frame, each the size the budget counted (as the transport would encode them).
+        assert [json.loads(b) for b in bodies] == [{"requests": p} for p in made]
+        assert [len(b) for b in bodies] == [json_size({"requests": p}) for p in made]
+        assert max(len(b) for b in bodies) <= budget
         for tab in tabs:
             tab.spool.close()
 

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -49,7 +49,7 @@ from cchc_sync.sources.google.cells import (
     text_value,
     update_cells,
 )
-from cchc_sync.sources.google.master_spool import RowSpool
+from cchc_sync.sources.google.master_spool import RawRow, RowSpool
 from cchc_sync.sources.sheet_layout import (
     HEADER_FILL,
     SUMMARY_WIDTH,
@@ -149,7 +149,8 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
         whole += [tab.properties(), tab.cells(rows=False), *tab.finish]
     whole += old_tabs + tail
     if _fits(tabs, _list_size(whole), budget):
-        everything = [r for tab in tabs for r in (tab.properties(), tab.cells(), *tab.finish)]
+        everything = [r for tab in tabs
+                      for r in (tab.properties(), tab.cells(raw=True), *tab.finish)]
         yield [*first, *leftovers, *everything, *old_tabs, *tail]
         return
 
@@ -169,24 +170,24 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
     size = _list_size(batch)
     for tab in tabs:
         target = staging[tab.sheet_id]
-        band: list[list[dict[str, Any]]] = []  # the rows of the band being filled
+        band: list[dict[str, Any] | RawRow] = []  # the RowData of the band being filled
         start = band_size = 0
-        for row, (data, n) in enumerate(tab.sized_rows()):
+        for row, (data, n) in enumerate(tab.sized_rows(raw=True)):
             if band and size + 1 + band_size + n + 1 <= budget:
-                band.append(data["values"])
+                band.append(data)
                 band_size += n + 1
                 continue
             if band:
-                batch.append(update_cells(target, start, 0, band, CELL_FIELDS))
+                batch.append(_band(target, start, band))
                 size += 1 + band_size
-            skeleton = json_size(update_cells(target, row, 0, [], CELL_FIELDS))
+            skeleton = json_size(_band(target, row, []))
             if batch and size + 1 + skeleton + n + 1 > budget:
                 yield batch
                 batch, size = [], _list_size([])
             # At least one row per band, even one alone over the budget.
-            band, start, band_size = [data["values"]], row, skeleton + n + 1
+            band, start, band_size = [data], row, skeleton + n + 1
         if band:
-            batch.append(update_cells(target, start, 0, band, CELL_FIELDS))
+            batch.append(_band(target, start, band))
             size += 1 + band_size
     if batch:
         yield batch
@@ -198,6 +199,12 @@ def master_batches(book: MasterBook, ids: dict[str, int], *, budget: int = MASTE
             "pasteType": "PASTE_NORMAL"}}, *tab.finish]
     swap += [{"deleteSheet": {"sheetId": i}} for i in staging.values()]
     yield swap + old_tabs + tail
+
+
+def _band(sheet_id: int, row: int, rows: list[dict[str, Any] | RawRow]) -> dict[str, Any]:
+    """updateCells of these RowData from `row` (0-based), every column from A."""
+    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": 0},
+                            "rows": rows, "fields": CELL_FIELDS}}
 
 
 def _fits(tabs: list[MasterTab], skeleton: int, budget: int) -> bool:
@@ -275,11 +282,12 @@ class MasterTab:
         """RowData of rows [start, end) of the grid (0: the header), one at a time: from the
         spool once the shape made it (master_spool.py), else made from the frame."""
         for data, _ in self.sized_rows(start, end):
-            yield data
+            yield cast(dict[str, Any], data)  # never a RawRow unless asked
 
-    def sized_rows(self, start: int = 0, end: int | None = None
-                   ) -> Iterator[tuple[dict[str, Any], int]]:
-        """(RowData, its bytes as JSON) of rows [start, end) of the grid (0: the header)."""
+    def sized_rows(self, start: int = 0, end: int | None = None, *, raw: bool = False
+                   ) -> Iterator[tuple[dict[str, Any] | RawRow, int]]:
+        """(RowData, its bytes as JSON) of rows [start, end) of the grid (0: the header);
+        `raw`: spooled rows as the JSON they are (RawRow, for master_spool.encode_body)."""
         end = self.height if end is None else min(end, self.height)
         if start >= end:
             return
@@ -287,7 +295,7 @@ class MasterTab:
             yield self.header, json_size(self.header)
             start = 1
         if self.spool.done:
-            yield from self.spool.rows(start - 1, end - 1)
+            yield from (self.spool.raw_rows if raw else self.spool.rows)(start - 1, end - 1)
             return
         for data in self.made_rows(start, end):
             yield data, json_size(data)
@@ -311,10 +319,11 @@ class MasterTab:
         for values in self.frame.iloc[start - 1:end - 1].itertuples(index=False, name=None):
             yield {"values": [make(v) for make, v in zip(makers, values, strict=True)]}
 
-    def cells(self, *, rows: bool = True) -> dict[str, Any]:
-        """The whole grid: cells the rows do not cover are cleared."""
+    def cells(self, *, rows: bool = True, raw: bool = False) -> dict[str, Any]:
+        """The whole grid: cells the rows do not cover are cleared. `raw`: spooled rows as
+        RawRow (master_spool.encode_body)."""
         return {"updateCells": {"range": grid(self.sheet_id),
-                                "rows": list(self.iter_rows()) if rows else [],
+                                "rows": [d for d, _ in self.sized_rows(raw=raw)] if rows else [],
                                 "fields": CELL_FIELDS}}
 
 

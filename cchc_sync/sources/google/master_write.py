@@ -8,6 +8,8 @@ import json
 import logging
 from typing import Any
 
+from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
+
 from cchc_sync.sources.base import MasterBook, SheetRef
 from cchc_sync.sources.google.cells import fixed_sheet_ids
 from cchc_sync.sources.google.master import (
@@ -18,6 +20,7 @@ from cchc_sync.sources.google.master import (
     master_tab_titles,
     master_tabs,
 )
+from cchc_sync.sources.google.master_spool import encode_body
 from cchc_sync.sources.google.master_update import marker_reset, master_shape, update_requests
 from cchc_sync.sources.google.reasons import unreachable_reason
 from cchc_sync.sources.google.transport import (
@@ -28,6 +31,8 @@ from cchc_sync.sources.google.transport import (
 )
 
 log = logging.getLogger(__name__)
+
+JSON_TYPE = "application/json; charset=UTF-8"
 
 META_FIELDS = "sheets.properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount))"
 
@@ -71,7 +76,7 @@ class MasterWriter:
                     return json.dumps(new, separators=(",", ":"))
                 for requests in master_batches(book, ids, budget=self.request_bytes,
                                                tail=marker_reset(new), tabs=tabs):
-                    self.transport.batch_update(sid, {"requests": requests})
+                    self._send(sid, requests)
             except GoogleApiError as exc:
                 if exc.status != 400:
                     raise
@@ -89,6 +94,12 @@ class MasterWriter:
             for tab in tabs:
                 tab.spool.close()
         return json.dumps(new, separators=(",", ":"))
+
+    def _send(self, sid: str, requests: list[dict[str, Any]]) -> None:
+        """One batchUpdate of a whole rewrite: its spooled rows go into the body as the
+        JSON they are (master_spool.encode_body), not decoded and encoded again."""
+        self.transport.request("post", f"{SPREADSHEETS_API_V4_BASE_URL}/{sid}:batchUpdate",
+                               data=encode_body(requests), headers={"Content-Type": JSON_TYPE})
 
     def _write_changes(self, sid: str, tabs: list[MasterTab], shape: str | None,
                        new: dict[str, Any]) -> bool:
@@ -137,7 +148,7 @@ class MasterWriter:
             for requests in master_batches(book, ids, budget=self.request_bytes,
                                            first=adds, stale=stale, taken=used,
                                            tail=marker_reset(shape), tabs=tabs):
-                self.transport.batch_update(sid, {"requests": requests})
+                self._send(sid, requests)
         finally:
             for tab in tabs:
                 tab.spool.close()

@@ -106,7 +106,11 @@ def test_a_restart_between_read_and_flag_write_changes_nothing(tmp_path):
     assert RETYPED in body
 
 
-@pytest.mark.parametrize("text", [None, "", "{", '{"backend": "google"}', "[1, 2]"])
+@pytest.mark.parametrize("text", [
+    None, "", "{", '{"backend": "google"}', "[1, 2]",
+    '{"backend": "google", "ref": "a", "detail": {"x": NaN}}',
+    '{"backend": "google", "ref": "a", "detail": {"x": [Infinity]}}',
+    '{"backend": "google", "ref": "a", "detail": [1]}'])
 def test_an_unreadable_basis_is_none(text):
     assert ReadBasis.from_json(text) is None
 
@@ -121,3 +125,17 @@ def test_a_basis_round_trips_and_is_frozen():
     with pytest.raises(TypeError):
         ReadBasis(backend="google", ref="abc", detail={"when": object()})
     assert not basis.usable_for("local", "abc") and not basis.usable_for("google", "xyz")
+
+
+def test_a_basis_with_a_detail_set_keeps_the_rest_and_refuses_what_json_cannot_hold():
+    basis = ReadBasis(backend="google", ref="abc", token="7",
+                      detail={"state": None, "prints": {"t": {"rows": [[2, "00ff"]]}}})
+    again = ReadBasis.from_json(basis.to_json())
+    changed = again.with_detail(state='{"marks": {}}')
+    assert changed.token is None and changed.ref == "abc"
+    assert dict(changed.detail) == {"state": '{"marks": {}}', "prints": basis.detail["prints"]}
+    assert ReadBasis.from_json(changed.to_json()) == changed
+    with pytest.raises(TypeError):
+        basis.with_detail(state=object())
+    with pytest.raises(ValueError):
+        basis.with_detail(state=float("nan"))

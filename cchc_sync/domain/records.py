@@ -109,9 +109,23 @@ class ReadBasis:
 
     def __post_init__(self) -> None:
         # Canonical and immutable: a basis must survive the archive unchanged, so anything
-        # JSON cannot hold is refused here, at the read, not at the write.
-        frozen = json.loads(json.dumps(dict(self.detail), sort_keys=True, allow_nan=False))
+        # JSON cannot hold is refused here, at the read, not at the write. A detail that is
+        # JSON values already (_JsonValues: parsed from a basis's text, or a basis's detail
+        # with canonical values set) is not encoded and decoded again: that was most of
+        # what a basis cost a cycle (three times a unit).
+        if isinstance(self.detail, _JsonValues):
+            frozen = dict(self.detail)
+        else:
+            frozen = json.loads(json.dumps(dict(self.detail), sort_keys=True,
+                                           allow_nan=False))
         object.__setattr__(self, "detail", MappingProxyType(frozen))
+
+    def with_detail(self, token: str | None = None, **changes: Any) -> ReadBasis:
+        """This basis (its `token` replaced) with these detail keys set; only the new
+        values are made canonical."""
+        fresh = json.loads(json.dumps(changes, sort_keys=True, allow_nan=False))
+        return ReadBasis(backend=self.backend, ref=self.ref, token=token,
+                         detail=_JsonValues({**self.detail, **fresh}))
 
     def to_json(self) -> str:
         return json.dumps({"backend": self.backend, "ref": self.ref, "token": self.token,
@@ -124,11 +138,14 @@ class ReadBasis:
         if not text:
             return None
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_not_json)
             token = data.get("token")
+            detail = data.get("detail") or {}
+            if not isinstance(detail, dict):
+                return None
             return cls(backend=str(data["backend"]), ref=str(data["ref"]),
                        token=None if token is None else str(token),
-                       detail=dict(data.get("detail") or {}))
+                       detail=_JsonValues(detail))
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
 
@@ -143,6 +160,17 @@ class ReadBasis:
 
     def __hash__(self) -> int:
         return hash(self.to_json())
+
+
+class _JsonValues(dict[str, Any]):
+    """A basis's detail known to hold JSON values only (decoded from JSON text that had no
+    NaN or Infinity, or a basis's detail with canonical values set)."""
+
+    __slots__ = ()
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON a basis can hold")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -81,8 +81,7 @@ def own_token(listed: Mapping[str, Any], basis: ReadBasis, state: FlagState
         token = f"{OWN_WRITE}{int(str(listed.get('version'))) + 1}"
     except ValueError:
         return ""  # not Drive's numbering: read it again
-    detail = {**basis.detail, "state": state.to_json()}
-    return OwnWrite(token, ReadBasis(backend=basis.backend, ref=basis.ref, detail=detail))
+    return OwnWrite(token, basis.with_detail(state=state.to_json()))
 
 
 class ColumnsMoved(Exception):

@@ -6,7 +6,8 @@ The cost is counted, not timed: the Python lines the cycle executes (sys.settrac
 events, one per line and per loop iteration, comprehensions included), which does not move
 with the machine's load. Workbooks are real files (one made by the backend, copied for the
 other units: an idle cycle only stats them) and their tokens are those of the files, so
-the cycle finds nothing changed.
+the cycle finds nothing changed. SQL is not Python lines: the second test counts SQLite's
+own steps, so that an idle cycle cannot go back to walking every row version.
 """
 
 from __future__ import annotations
@@ -95,3 +96,40 @@ def test_the_idle_cycle_grows_linearly_with_the_units(tmp_path):
     first_step, second_step = lines[1] - lines[0], lines[2] - lines[1]
     assert first_step > 0
     assert abs(second_step - first_step) < 200
+
+
+def test_an_idle_cycle_does_not_walk_the_row_versions(tmp_path, clock, synced_template):
+    """Counted in SQLite's own steps (a progress handler every 100 virtual-machine
+    instructions: deterministic, not timed): a whole idle cycle does less SQL work than
+    counting the current rows once. The cycle's summary names the row count; counting it
+    in SQL every idle cycle was half an idle cycle's CPU at 1,000 units, growing with the
+    rows, where this cycle has nothing to read (Archive.count_current_rows remembers it at
+    the change counter's value)."""
+    from cchc_sync.store.row_store import RowStore
+    from tests.conftest import synced_copy
+
+    ws = synced_copy(synced_template, tmp_path / "d", clock)
+    try:
+        first = sync_once(ws)  # the copy's first cycle: nothing to read
+        db, steps = ws.archive.db, 0
+
+        def step() -> int:
+            nonlocal steps
+            steps += 1
+            return 0
+
+        db.set_progress_handler(step, 100)
+        try:
+            clock.tick()
+            result = sync_once(ws)
+            idle, steps = steps, 0
+            rows = RowStore.count_current_rows(ws.archive, ws.period.code)  # uncached
+            one_count = steps
+        finally:
+            db.set_progress_handler(None, 100)
+    finally:
+        ws.close()
+    assert first.units_read == 0 and result.units_read == 0 and not result.master_written
+    assert result.rows == rows > 100
+    print(f"idle cycle: {idle} steps of 100 SQLite instructions; one row count: {one_count}")
+    assert 0 < idle < one_count, (idle, one_count)

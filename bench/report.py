@@ -577,14 +577,18 @@ FIXES = {
                     "blocks that changed (`xlsx/master_update.py`) but still compresses the "
                     "whole zip again: computing figures and tabs per changed unit would "
                     "make the rest O(k) too",
-    "master_requests": "the master's parts are CellData dicts for every cell, made when "
-                       "each part is sent (`google_master.master_batches`, a generator: "
-                       "one part alive at a time) and once more for the shape's block "
-                       "digests, then encoded to JSON: ~50 bytes and several objects per "
-                       "cell; RAW `values.batchUpdate` rows would cut both",
-    "http": "`GoogleTransport.request`'s own CPU: requests/urllib3 per call (two calls a "
-            "unit), `json.dumps` of each body and decoding the answers: a session reused as "
-            "it is shrinks it",
+    "master_requests": "the master's parts (`google_master.master_batches`, a generator: "
+                       "one part alive at a time) are assembled from the rows' JSON the "
+                       "shape spooled (`master_spool.py`: each row's CellData made and "
+                       "encoded once, in `update_master`'s shape); ~50 bytes a cell. RAW "
+                       "`values.batchUpdate` rows would be fewer bytes but cannot share an "
+                       "atomic request with the row inserts and deletes "
+                       "(`master_update.py`)",
+    "http": "`GoogleTransport.request`'s own CPU: requests/urllib3/google-auth per call "
+            "(two calls a unit: preparing the request and its URL, the connection pool), "
+            "`json.dumps` of each body and decoding each answer once (compact: "
+            "`prettyPrint=false`); a lighter HTTP client than requests' Session would "
+            "shrink it",
     "backend_flags": "one batchUpdate per unit, most of it the fake's own work",
     "read_unit": "one batchGet per unit, most of it waiting for the fake",
     "progress": "`publish.unit_progress` runs one query per submitted unit (`_signoff_time`)",

@@ -188,3 +188,23 @@ def test_the_redundant_row_index_of_older_archives_is_dropped_and_lookups_stay_i
         assert "USING" in plan and "INDEX" in plan, plan
     a.record_rows("p", "u", {"tthc": [row("ho tich", 10)]}, {"tthc": LAYOUT}, a.start_run("p"))
     assert a.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_layouts_read_back_as_written_when_many_units_share_them(tmp_path):
+    """Layouts are encoded once per distinct layout: a layout equal but for its columns'
+    order, a title, or a status column is its own, and each unit reads back its own."""
+    a = Archive(tmp_path / "a.sqlite")
+    run = a.start_run("2022S1")
+    variants = [
+        LAYOUT,
+        TabLayout(columns={"tong_tiep_nhan": 2, "linh_vuc": 1}),
+        TabLayout(columns={"linh_vuc": 1, "tong_tiep_nhan": 2}, unknown_titles=("Ghi chú",)),
+        TabLayout(columns={"linh_vuc": 1, "tong_tiep_nhan": 2}, status_col=9, header_row=3),
+    ]
+    for i in range(12):
+        layout = variants[i % len(variants)]
+        a.record_rows("2022S1", f"U{i}", {"tthc": [row("ho tich", i)]}, {"tthc": layout}, run)
+    for i in range(12):
+        got = a.layouts("2022S1", f"U{i}")["tthc"]
+        assert got == variants[i % len(variants)]
+        assert list(got.columns) == list(variants[i % len(variants)].columns)

@@ -218,7 +218,24 @@ def _interned(values: dict[str, Any]) -> dict[str, Any]:
             for k, v in values.items()}
 
 
+_LAYOUT_JSON: dict[tuple[Any, ...], str] = {}
+"""Each tab's layout is written with every read of its unit, and thousands of units share a
+handful of layouts (one per template tab, with the same columns): each encoded once."""
+
+
 def _layout_json(layout: TabLayout) -> str:
+    # Items, not the dict: the JSON keeps the columns' order, so the key must too.
+    seen = (tuple(layout.columns.items()), layout.explanation_col, layout.status_col,
+            layout.header_row, layout.unknown_titles)
+    text = _LAYOUT_JSON.get(seen)
+    if text is None:
+        if len(_LAYOUT_JSON) >= 1024:
+            _LAYOUT_JSON.clear()
+        text = _LAYOUT_JSON[seen] = _encode_layout(layout)
+    return text
+
+
+def _encode_layout(layout: TabLayout) -> str:
     return json.dumps(
         {
             "columns": layout.columns,

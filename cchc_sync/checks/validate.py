@@ -118,7 +118,8 @@ def check_table(
     reader = table_reader(spec)
     for raw_row in raw.rows:
         values, row_findings = reader.normalise_row(raw_row, unit)
-        findings.extend(row_findings)
+        if row_findings:
+            findings.extend(row_findings)
         key = _row_key(values, spec, raw_row.sheet_row, key_columns)
         rows.append(
             TypedRow(

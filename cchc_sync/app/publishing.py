@@ -17,6 +17,7 @@ from cchc_sync.app.workspace import Workspace
 from cchc_sync.domain.clock import vietnam_day
 from cchc_sync.domain.digest import json_digest
 from cchc_sync.domain.records import CurrentRow, Finding
+from cchc_sync.domain.templates import TemplateSet
 from cchc_sync.domain.vnformat import format_date, format_datetime
 from cchc_sync.publish import progress
 from cchc_sync.publish.figures import compute_figures, rows_with_errors
@@ -208,12 +209,27 @@ def master_inputs(ws: Workspace, master: sqlite3.Row, *, closed: bool = False) -
         # Where the workspace folder is does not shape the book: a workspace moved to
         # another server or disk (or restored from a copy) keeps its master.
         "config": repr(ws.config).replace(str(ws.config.root), "<workspace>"),
-        "templates": repr(ws.templates),
+        "templates": _templates_repr(ws.templates),
         "master": [master["backend"], master["ref"], master["url"]],
         "backend": ws.backend.kind,
         "software": _software_digest(),
     }
     return json_digest(payload)
+
+
+_TEMPLATES_SEEN: list[tuple[TemplateSet, str]] = []
+
+
+def _templates_repr(templates: TemplateSet) -> str:
+    """repr(templates), made once per template set: a TemplateSet is frozen and loaded once
+    per workspace, and its repr (about 30 kB) was the largest fixed cost of an idle cycle.
+    Kept by identity (its dicts make it unhashable), for the last few sets seen."""
+    for seen, text in _TEMPLATES_SEEN:
+        if seen is templates:
+            return text
+    text = repr(templates)
+    _TEMPLATES_SEEN[:] = [(templates, text), *_TEMPLATES_SEEN[:3]]
+    return text
 
 
 @functools.cache

@@ -5,10 +5,10 @@ per table (issue 17 item 5).
 picks a handler by column type and builds a `Parsed`. Most cells of a sheet are clean and
 repeat from unit to unit (field names, choice labels, document types, small counts), so a
 table's columns are compiled once into readers that take the common cases without that
-chain: a count stored as a plain int in a column with no bounds of its own is its own value,
-and a text or int the general path once read clean in this column is read from a memo of
-that result. Everything else — blanks, every finding, floats, dates — goes through
-`normalise_cell` as before. `normalise_row_per_cell` is that general path for every cell:
+chain: a blank (None or "") in an optional column is nothing, a count stored as a plain int
+in a column with no bounds of its own is its own value, and a text or int the general path
+once read clean in this column is read from a memo of that result. Everything else — other
+blanks, every finding, floats, dates — goes through `normalise_cell` as before. `normalise_row_per_cell` is that general path for every cell:
 tests/test_row_cells.py asserts both give the same values and findings.
 """
 
@@ -56,6 +56,8 @@ class TableReader:
             if cell is None:
                 continue
             value: Any = cell.value  # Any: the type tests below go by `kind`
+            if (value is None or value == "") and not col.required:
+                continue  # blank, as normalise_cell reads it: no value, nothing to say
             kind = type(value)
             if kind is int:
                 # The same test as normalise_int's and _int_range's fast paths.

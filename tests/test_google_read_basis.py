@@ -110,6 +110,8 @@ def test_a_restart_between_read_and_flag_write_changes_nothing(tmp_path):
     None, "", "{", '{"backend": "google"}', "[1, 2]",
     '{"backend": "google", "ref": "a", "detail": {"x": NaN}}',
     '{"backend": "google", "ref": "a", "detail": {"x": [Infinity]}}',
+    '{"backend": "google", "ref": "a", "detail": {"x": [1e400]}}',
+    '{"backend": "google", "ref": "a", "detail": {"x": -1.5e999}}',
     '{"backend": "google", "ref": "a", "detail": [1]}'])
 def test_an_unreadable_basis_is_none(text):
     assert ReadBasis.from_json(text) is None

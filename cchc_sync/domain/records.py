@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -138,7 +139,7 @@ class ReadBasis:
         if not text:
             return None
         try:
-            data = json.loads(text, parse_constant=_not_json)
+            data = json.loads(text, parse_constant=_not_json, parse_float=_finite)
             token = data.get("token")
             detail = data.get("detail") or {}
             if not isinstance(detail, dict):
@@ -171,6 +172,15 @@ class _JsonValues(dict[str, Any]):
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON a basis can hold")
+
+
+def _finite(text: str) -> float:
+    # A number too large for a float (1e400) is read as inf without any NaN or Infinity
+    # in the text: to_json would then write Infinity, which from_json refuses.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a number a basis can hold")
+    return value
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

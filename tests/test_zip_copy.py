@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 import pytest
 
-from cchc_sync.sources.xlsx.zip_copy import replace_parts
+from cchc_sync.sources.xlsx.zip_copy import REWRITE_LEVEL, replace_parts
 
 
 class _Stream(io.RawIOBase):
@@ -77,3 +78,18 @@ def test_a_member_cut_short_is_refused():
     info.compress_size += 10 ** 6  # claims more bytes than the file holds
     with pytest.raises(zipfile.BadZipFile):
         replace_parts(data, src, {})
+
+
+def test_a_replaced_part_is_deflated_at_the_rewrite_level():
+    # ZipFile.writestr given a ZipInfo ignores the ZipFile's compresslevel (zlib's default
+    # 6 then): the level must be passed with the part, or the cheap level is never used.
+    data = _package(False)
+    src = zipfile.ZipFile(io.BytesIO(data))
+    new = b"".join(b'<c r="A%d"><v>%d</v></c>' % (i, i * 7 % 13) for i in range(5000))
+    out = replace_parts(data, src, {"xl/worksheets/sheet1.xml": new})
+    deflate = zlib.compressobj(REWRITE_LEVEL, zlib.DEFLATED, -15)
+    expected = deflate.compress(new) + deflate.flush()
+    default = zlib.compressobj(6, zlib.DEFLATED, -15)
+    assert expected != default.compress(new) + default.flush()  # the levels differ here
+    assert _raw(out, zipfile.ZipFile(io.BytesIO(out)).getinfo("xl/worksheets/sheet1.xml")) \
+        == expected

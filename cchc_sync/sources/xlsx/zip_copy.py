@@ -29,11 +29,13 @@ def replace_parts(data: bytes, src: zipfile.ZipFile, parts: Mapping[str, bytes])
     replaced; every other member copied byte for byte, in the same order."""
     view = memoryview(data)
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=REWRITE_LEVEL) as dst:
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             new = parts.get(info.filename)
             if new is not None:
-                dst.writestr(_fresh(info, info.compress_type), new)
+                # The level given here: writestr of a ZipInfo ignores the ZipFile's own.
+                dst.writestr(_fresh(info, info.compress_type), new,
+                             compresslevel=REWRITE_LEVEL)
             else:
                 _copy_raw(view, info, dst)
     return buf.getvalue()

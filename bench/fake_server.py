@@ -19,6 +19,9 @@ JSON line ``{"url": ...}`` on start, then answers one JSON line per command read
   Answers ``{"id": FOLDER}``.
 - ``{"op": "register_key", "info": {...}}`` — verify the JWT signatures of this service
   account from now on (as the tests do).
+- ``{"op": "shift_time", "ms": N}`` — move the fake's clock by N ms (`Store.shift_clock`):
+  the bench's clock (`bench.workspaces.Clock`) is in its period's window, set back once
+  before any file is made, and moves ten minutes on a cycle.
 - ``{"op": "rss"}`` — ``{"peak_rss_mb": ...}`` of this process.
 - ``{"op": "quit"}``.
 
@@ -165,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
                     out = {"id": fake.create_shared_drive_folder(command["member"])}
                 elif op == "register_key":
                     fake.register_key(command["info"])
+                    out = {}
+                elif op == "shift_time":
+                    fake.store.shift_clock(int(command["ms"]))
                     out = {}
                 elif op == "rss":
                     out = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

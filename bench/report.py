@@ -802,7 +802,11 @@ def _method() -> str:
         "path), stored as a clerk's typing stores them. The changes of the 1 % cycle are made "
         "with `cchc_sync.testing.typist.set_cell`.",
         "- **Cycles**: `sync_once` on a workspace opened afresh after setup (a new backend, "
-        "nothing cached), each cycle 10 minutes after the previous on the workspace's clock. "
+        "nothing cached), each cycle 10 minutes after the previous on the bench's clock: the "
+        "real clock set back into the period's window when the bench starts, moved ten "
+        "minutes on at each cycle; the fake's clock moves with it and the workbooks the bench "
+        "writes are dated by it, so file times are believable as in service (no cycle "
+        "refuses one: `untrusted_times` in the results). "
         "Each backend and scale runs in its own process (`python -m bench.scale`), so its "
         "peak RSS is its own.",
         "- **Counting**: the fake's own counters, reset before each cycle.",

@@ -90,8 +90,9 @@ def change_units(b: Bench, k: int) -> list[str]:
         else:
             from cchc_sync.testing.typist import set_cell
 
-            set_cell(b.ws.config.root / b.sheet(u.code), "Thông tin", 2, "Người lập biểu",
-                     CHANGED_SIGNER)
+            path = b.ws.config.root / b.sheet(u.code)
+            set_cell(path, "Thông tin", 2, "Người lập biểu", CHANGED_SIGNER)
+            b.clock.date_file(path)
     return [u.code for u in chosen]
 
 
@@ -265,6 +266,9 @@ def run(backend: str, n: int, *, latency_ms: float, workdir: Path, naive: bool,
         cycles["idle_again"] = run_cycle(b)
         out["cycles"] = cycles
         out["changed_units"] = changed[:5]
+        # File times the cycles refused (bench time and file times out of step): 0.
+        out["untrusted_times"] = b.ws.archive.db.execute(
+            "SELECT COUNT(*) FROM audit WHERE action = 'untrusted-time'").fetchone()[0]
         out["peak_rss_mb"] = round(peak_rss_mb(), 1)
         if capture is not None:
             out["floor"] = decode_floor(capture)

@@ -208,3 +208,38 @@ def test_layouts_read_back_as_written_when_many_units_share_them(tmp_path):
         got = a.layouts("2022S1", f"U{i}")["tthc"]
         assert got == variants[i % len(variants)]
         assert list(got.columns) == list(variants[i % len(variants)].columns)
+
+
+def test_row_positions_are_those_of_the_current_rows(tmp_path):
+    """The flag plan's positions come from row_positions without decoding any row: the same
+    lists, in the same order, as the current rows' sheet_row give, through changes,
+    tombstones, moved and unpositioned rows and other units' rows."""
+    a = Archive(tmp_path / "a.sqlite")
+    run = a.start_run("2022S1")
+
+    def in_tab(table, key, total, sheet_row):
+        return TypedRow(table=table, key=key, sheet_row=sheet_row,
+                        values={"linh_vuc": key, "tong_tiep_nhan": total})
+
+    def from_current(unit):
+        out: dict[str, list[int]] = {}
+        for r in a.current_rows("2022S1", unit=unit):
+            if r.sheet_row is not None:
+                out.setdefault(r.table, []).append(r.sheet_row)
+        return out
+
+    layouts = {"tthc": LAYOUT, "mot_cua": LAYOUT}
+    steps = [
+        {"tthc": [in_tab("tthc", "b", 1, 5), in_tab("tthc", "a", 2, 3)],
+         "mot_cua": [in_tab("mot_cua", "x", 1, 2), in_tab("mot_cua", "y", 1, None)]},
+        {"tthc": [in_tab("tthc", "a", 7, 9)],  # changed and moved; "b" deleted
+         "mot_cua": [in_tab("mot_cua", "x", 1, 4), in_tab("mot_cua", "z", 3, 2)]},
+        {"tthc": [in_tab("tthc", "b", 1, 2), in_tab("tthc", "a", 7, 9)], "mot_cua": []},
+    ]
+    a.record_rows("2022S1", "XB", {"tthc": [in_tab("tthc", "a", 1, 7)]}, layouts, run)
+    for step in steps:
+        a.record_rows("2022S1", "XA", step, layouts, run)
+        assert a.row_positions("2022S1", "XA") == from_current("XA")
+    assert a.row_positions("2022S1", "XA") == {"tthc": [2, 9]}
+    assert a.row_positions("2022S1", "XB") == {"tthc": [7]}
+    assert a.row_positions("2022S2", "XA") == {}

@@ -88,10 +88,6 @@ def write_flags(ws: Workspace, touched: set[str]) -> tuple[int, list[str]]:
 def flag_plan(ws: Workspace, code: str, state: SheetState, notice: str = "") -> FlagPlan:
     """What the software writes into one checked unit's sheet, from the archive."""
     period = ws.period.code
-    positions: dict[str, list[int]] = {}
-    for r in ws.archive.current_rows(period, unit=code):
-        if r.sheet_row is not None:
-            positions.setdefault(r.table, []).append(r.sheet_row)
     assert state.checked_at is not None  # only checked units get flags
     return plan_flags(
         unit=code,
@@ -100,7 +96,7 @@ def flag_plan(ws: Workspace, code: str, state: SheetState, notice: str = "") -> 
         checked_at=dt.datetime.fromisoformat(state.checked_at),
         templates=ws.templates,
         layouts=ws.archive.layouts(period, code),
-        row_positions=positions,
+        row_positions=ws.archive.row_positions(period, code),
         findings=ws.archive.open_findings(period, code),
         notice=notice,
     )

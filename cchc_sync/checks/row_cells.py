@@ -8,8 +8,9 @@ table's columns are compiled once into readers that take the common cases withou
 chain: a blank (None or "") in an optional column is nothing, a count stored as a plain int
 in a column with no bounds of its own is its own value, and a text or int the general path
 once read clean in this column is read from a memo of that result. Everything else — other
-blanks, every finding, floats, dates — goes through `normalise_cell` as before. `normalise_row_per_cell` is that general path for every cell:
-tests/test_row_cells.py asserts both give the same values and findings.
+blanks, every finding, floats, dates — goes through `normalise_cell` as before.
+`normalise_row_per_cell` is that general path for every cell: tests/test_row_cells.py
+asserts both give the same values and findings.
 """
 
 from __future__ import annotations

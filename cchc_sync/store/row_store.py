@@ -131,6 +131,28 @@ class RowStore:
             (period, period),
         ).fetchone()[0])
 
+    def row_positions(self, period: str, unit: str) -> dict[str, list[int]]:
+        """Per table, the sheet rows of the unit's current rows that have one, in order: what
+        current_rows gives as sheet_row, without reading or decoding the rows' data (the
+        flags need only where rows are; decoding every row was a flag plan's largest cost)."""
+        positions: dict[str, list[int]] = {}
+        for table, sheet_row in self.db.execute(
+            """
+            SELECT v.tbl, p.sheet_row
+            FROM row_versions v
+            JOIN (SELECT tbl, row_key, MAX(version) AS version FROM row_versions
+                  WHERE period = ? AND unit = ? GROUP BY tbl, row_key) m
+              ON v.tbl = m.tbl AND v.row_key = m.row_key AND v.version = m.version
+            JOIN row_positions p ON p.period = v.period AND p.unit = v.unit
+             AND p.tbl = v.tbl AND p.row_key = v.row_key
+            WHERE v.period = ? AND v.unit = ? AND v.deleted = 0 AND p.sheet_row IS NOT NULL
+            ORDER BY v.tbl, p.sheet_row, v.row_key
+            """,
+            (period, unit, period, unit),
+        ):
+            positions.setdefault(table, []).append(sheet_row)
+        return positions
+
     def current_rows(
         self, period: str, as_of: str | None = None, unit: str | None = None
     ) -> list[CurrentRow]:

@@ -557,9 +557,10 @@ FIXES = {
                   "(tests/test_normalise_fast_paths.py); what is left is the first reading "
                   "of each distinct value (every unit's own document numbers and dates, "
                   "numbers typed with separators as text through babel's strict parse: most "
-                  "of a small run, where few values repeat yet) and, per row, a `TypedRow`, "
-                  "its key and the row checks (a generator per check per row): the row "
-                  "checks run over a table's columns at once would cut the second",
+                  "of a small run, where few values repeat yet) and, per row, a `TypedRow` "
+                  "and its key; the row checks run as one loop per check over a table's "
+                  "rows (`RowCheck.rows_to_check`, operands resolved once; "
+                  "tests/test_row_checks_loop.py holds it to `check_row` on every row)",
     "record_rows": "`Archive.record_rows` sends versions, positions and layouts with "
                    "`executemany`, encodes each row with one C JSON encoder built once, and "
                    "no longer updates a second index that repeated the UNIQUE one; what is "

@@ -6,12 +6,12 @@ never zero).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from cchc_sync.checks.base import Param, ParamKind, RowCheck, register
 from cchc_sync.domain.records import Finding, Period, TypedRow
-from cchc_sync.domain.templates import ColumnType, RuleSpec, TableSpec, TemplateError
+from cchc_sync.domain.templates import Choice, ColumnType, RuleSpec, TableSpec, TemplateError
 from cchc_sync.domain.vnformat import format_date, format_int, format_number, format_percent
 from cchc_sync.normalise import DocNo, parse_docno_cached
 
@@ -45,6 +45,17 @@ class SumEquals(_OneRow):
         Param(name="parts", kind=ParamKind.COLUMNS, types=(ColumnType.INT,)),
     )
 
+    def rows_to_check(self, rows: Sequence[TypedRow], period: Period) -> Iterator[int]:
+        keys = (self.args["total"], *self.args["parts"])
+        total: Any
+        parts: list[Any]
+        for i, row in enumerate(rows):
+            total, *parts = map(row.values.get, keys)
+            if total is None or None in parts:
+                continue
+            if sum(parts) != total:
+                yield i
+
     def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
         v, total, parts = row.values, self.args["total"], self.args["parts"]
         if _any_blank(v, (total, *parts)):
@@ -70,6 +81,13 @@ class LessOrEqual(_OneRow):
         Param(name="right", kind=ParamKind.COLUMN, types=_NUMBERS),
     )
 
+    def rows_to_check(self, rows: Sequence[TypedRow], period: Period) -> Iterator[int]:
+        left, right = self.args["left"], self.args["right"]
+        for i, row in enumerate(rows):
+            a, b = row.values.get(left), row.values.get(right)
+            if a is not None and b is not None and a > b:
+                yield i
+
     def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
         v, left, right = row.values, self.args["left"], self.args["right"]
         if _any_blank(v, (left, right)):
@@ -94,6 +112,19 @@ class StatedRate(_OneRow):
         Param(name="denominator", kind=ParamKind.COLUMN, types=(ColumnType.INT,)),
         Param(name="tolerance", kind=ParamKind.NUMBER, required=False, default=RATE_TOLERANCE),
     )
+
+    def rows_to_check(self, rows: Sequence[TypedRow], period: Period) -> Iterator[int]:
+        keys = tuple(self.args[k] for k in ("rate", "numerator", "denominator"))
+        tolerance = float(self.args["tolerance"]) + 1e-9
+        for i, row in enumerate(rows):
+            rate, num, den = map(row.values.get, keys)
+            if rate is None or num is None or den is None:
+                continue
+            if den == 0:
+                if rate != 0:
+                    yield i
+            elif abs(rate - round(num * 100 / den, 2)) > tolerance:
+                yield i
 
     def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
         v = row.values
@@ -130,22 +161,41 @@ class DocnoType(_OneRow):
         Param(name="choice", kind=ParamKind.COLUMN, types=(ColumnType.CHOICE,)),
     )
 
-    def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
-        number_key, choice_key = self.args["number"], self.args["choice"]
-        number, code = row.values.get(number_key), row.values.get(choice_key)
+    def __init__(self, rule: RuleSpec, table: TableSpec, args: dict[str, Any]):
+        super().__init__(rule, table, args)
+        self._choices: dict[Any, Choice] = {}  # code -> its first choice, as .choice() finds
+        for c in table.column(args["choice"]).choices:
+            self._choices.setdefault(c.code, c)
+
+    def _disagreeing(self, values: Mapping[str, Any]) -> tuple[Any, Any, Choice, DocNo] | None:
+        """(number, code, choice, parsed number) when the number's type code is not the
+        chosen type's; None when they agree or either is blank or unreadable."""
+        number, code = values.get(self.args["number"]), values.get(self.args["choice"])
         if number is None or code is None:
-            return
+            return None
         # Cached: the number is already normalised text, the same for every unit citing it.
         parsed = parse_docno_cached(number)
         if not isinstance(parsed, DocNo):
+            return None
+        choice = self._choices.get(code)
+        if choice is None or choice.doc_type == parsed.type_code:
+            return None
+        return number, code, choice, parsed
+
+    def rows_to_check(self, rows: Sequence[TypedRow], period: Period) -> Iterator[int]:
+        disagreeing = self._disagreeing
+        for i, row in enumerate(rows):
+            if disagreeing(row.values) is not None:
+                yield i
+
+    def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
+        found = self._disagreeing(row.values)
+        if found is None:
             return
+        number, code, choice, parsed = found
+        choice_key = self.args["choice"]
         col = self.table.column(choice_key)
-        choice = col.choice(code)
-        if choice is None:
-            return
         expected, actual = choice.doc_type, parsed.type_code
-        if expected == actual:
-            return
         if expected is None and actual is not None:
             owner = next((c for c in col.choices if c.doc_type == actual), None)
             shown = f"{actual} ({owner.label})" if owner else actual
@@ -174,6 +224,13 @@ class DateInPeriod(_OneRow):
     kind = "date_in_period"
     params = (Param(name="column", kind=ParamKind.COLUMN, types=(ColumnType.DATE,)),)
 
+    def rows_to_check(self, rows: Sequence[TypedRow], period: Period) -> Iterator[int]:
+        col, end = self.args["column"], period.end
+        for i, row in enumerate(rows):
+            d = row.values.get(col)
+            if d is not None and d > end:
+                yield i
+
     def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
         col = self.args["column"]
         d = row.values.get(col)
@@ -195,6 +252,13 @@ class Requires(_OneRow):
         Param(name="when", kind=ParamKind.COLUMN, types=(ColumnType.BOOL,)),
         Param(name="then", kind=ParamKind.COLUMNS),
     )
+
+    def rows_to_check(self, rows: Sequence[TypedRow], period: Period) -> Iterator[int]:
+        when, then = self.args["when"], self.args["then"]
+        for i, row in enumerate(rows):
+            v = row.values
+            if v.get(when) is True and None in map(v.get, then):
+                yield i
 
     def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
         v, when = row.values, self.args["when"]
@@ -228,6 +292,15 @@ class ExpectedRange(_OneRow):
             raise TemplateError(f"{rule.origin}: a range needs min, max or both")
         if low is not None and high is not None and low > high:
             raise TemplateError(f"{rule.origin}: min {low} is above max {high}")
+
+    def rows_to_check(self, rows: Sequence[TypedRow], period: Period) -> Iterator[int]:
+        col, low, high = self.args["column"], self.args["min"], self.args["max"]
+        for i, row in enumerate(rows):
+            value = row.values.get(col)
+            if value is None:
+                continue
+            if (low is not None and value < low) or (high is not None and value > high):
+                yield i
 
     def check_row(self, row: TypedRow, unit: str, period: Period) -> Iterator[Finding]:
         col, low, high = self.args["column"], self.args["min"], self.args["max"]

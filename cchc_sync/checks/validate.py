@@ -7,10 +7,11 @@ data. Checks across units and periods run later, on the archive's rows (`suite.p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cchc_sync.checks.base import RowCheck
 from cchc_sync.checks.row_cells import table_reader
 from cchc_sync.checks.suite import checks_for
 from cchc_sync.domain.records import Finding, Period, RawTable, Severity, TypedRow, UnitRead
@@ -132,11 +133,11 @@ def check_table(
         )
     rows = _check_identity(rows, spec, finding)
     checks = checks_for(spec)
-    for row in rows:
-        for row_check in checks.row:
-            findings.extend(row_check.check_row(row, unit, period))
+    findings.extend(row_check_findings(rows, checks.row, unit, period))
     for table_check in checks.table:
         findings.extend(table_check.check_table(rows, unit, period))
+    if not findings:
+        return rows, findings  # most tables of most units: no need to index the rows
     # Every finding learns its row key; warnings learn the unit's explanation.
     by_row = {r.sheet_row: r for r in rows}
     out = []
@@ -150,6 +151,20 @@ def check_table(
         )
         out.append(_replace(f, row_key=of_row.key, explained=explained))
     return rows, out
+
+
+def row_check_findings(rows: Sequence[TypedRow], checks: Sequence[RowCheck], unit: str,
+                       period: Period) -> list[Finding]:
+    """The row checks' findings, row by row and check by check (the order of calling every
+    check's check_row on every row, which tests/test_row_checks_loop.py compares with this).
+    Each check picks its candidate rows in one loop over the table; only those are checked
+    row by row, and check_row writes every finding."""
+    hits = [(i, n) for n, c in enumerate(checks) for i in c.rows_to_check(rows, period)]
+    hits.sort()
+    out: list[Finding] = []
+    for i, n in hits:
+        out.extend(checks[n].check_row(rows[i], unit, period))
+    return out
 
 
 def _replace(f: Finding, **changes: Any) -> Finding:

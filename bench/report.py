@@ -24,6 +24,8 @@ DRIVE_PAGE = 1000
 TARGET_MINUTES = 5
 RUN_MINUTES = 10
 CPU_TARGET = 60.0
+LOCAL_CPU_TARGET = 120.0
+"""Issue 17: a 5,000-unit cold cycle in seconds of CPU, Google (fake latency 0) and local."""
 RSS_TARGET = 500.0
 RATIO_TARGET = 5.0
 TEMPLATE_TABS = 9
@@ -219,6 +221,15 @@ def _targets(default: dict[str, Any] | None, google: list[dict], local: list[dic
                      mark(cold["cpu"] < CPU_TARGET) if not latency else "– (latency ≠ 0)"])
     if not big:
         rows.append([f"5,000-unit cold cycle < {CPU_TARGET:.0f} s CPU", "google 5,000",
+                     "not measured", "–"])
+    big_local = [r for r in local if r["units"] >= 5000]
+    for r in big_local:
+        cold = r["cycles"]["cold"]
+        rows.append([f"{n(r['units'])}-unit cold cycle < {LOCAL_CPU_TARGET:.0f} s CPU",
+                     f"local {n(r['units'])}", f"{sec(cold['cpu'])} CPU ({sec(cold['wall'])} wall)",
+                     mark(cold["cpu"] < LOCAL_CPU_TARGET)])
+    if not big_local:
+        rows.append([f"5,000-unit cold cycle < {LOCAL_CPU_TARGET:.0f} s CPU", "local 5,000",
                      "not measured", "–"])
     for r in [x for x in google + local if x["units"] >= 5000]:
         rows.append([f"peak RSS < {RSS_TARGET:.0f} MB at 5,000 units",

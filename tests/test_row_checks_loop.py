@@ -6,6 +6,7 @@ row its check_row would report fails here."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,13 @@ from hypothesis import strategies as st
 
 from cchc_sync.checks.base import RowCheck
 from cchc_sync.checks.suite import checks_for
-from cchc_sync.checks.validate import row_check_findings
+from cchc_sync.checks.validate import (
+    _check_identity,
+    check_identity_each,
+    key_plan,
+    row_check_findings,
+    row_key,
+)
 from cchc_sync.domain.records import Finding, Period, Severity, TypedRow
 from cchc_sync.domain.templates import (
     Choice,
@@ -23,6 +30,7 @@ from cchc_sync.domain.templates import (
     TableSpec,
     load_template_set,
 )
+from cchc_sync.normalise import fold
 
 PERIOD = Period(code="2022Q2", start=dt.date(2022, 4, 1), end=dt.date(2022, 6, 30))
 CHOICES = (
@@ -112,3 +120,55 @@ def test_the_default_templates_rows_with_findings_of_every_row_kind() -> None:
         assert found == each_row_each_check(rows, checks)
         kinds_found |= {f.rule for f in found}
     assert len(kinds_found) >= 3  # the samples do break rules: sums, parts, rates
+
+
+# Row identity: the key plan resolved once per table, and the shortcut for tables whose keys
+# are all distinct, against the general forms.
+KEYED = TableSpec(key="ds", tab="Danh sách", columns=(
+    ColumnSpec(key="co_quan", title="Cơ quan", type=ColumnType.TEXT, is_key=True),
+    ColumnSpec(key="loai", title="Loại", type=ColumnType.CHOICE, choices=CHOICES, is_key=True),
+    ColumnSpec(key="so", title="Số", type=ColumnType.INT),
+))
+ONE_KEY = TableSpec(key="mot", tab="Một khoá", columns=KEYED.columns[:1] + KEYED.columns[2:])
+ONE_INT_KEY = TableSpec(key="so", tab="Số", columns=(
+    ColumnSpec(key="so", title="Số", type=ColumnType.INT, is_key=True),))
+NO_KEY = TableSpec(key="tu_do", tab="Tự do", columns=KEYED.columns[2:])
+SINGLE = TableSpec(key="mot_dong", tab="Một dòng", columns=KEYED.columns, single_row=True)
+KEY_VALUES = {
+    "co_quan": st.sampled_from(["Phòng Nội vụ", "phòng nội vụ", "PHÒNG NỘI VỤ ", "UBND xã",
+                                "Ủy ban nhân dân xã", "#dong-5", "a|b", "", "7"]),
+    "loai": st.sampled_from(["ke_hoach", "khac", "a|b"]),
+    "so": st.one_of(st.integers(0, 3), st.integers()),
+}
+key_rows = st.lists(st.fixed_dictionaries({}, optional=KEY_VALUES), max_size=10)
+
+
+def key_by_spec(values: dict[str, Any], spec: TableSpec, sheet_row: int) -> str:
+    """The row key as the spec reads it, column by column (what row_key must equal)."""
+    if spec.single_row:
+        return ""
+    cols = spec.key_columns
+    if any(values.get(c.key) is None for c in cols):
+        return f"#dong-{sheet_row}"
+    return "|".join(fold(str(values[c.key])) if c.type is ColumnType.TEXT
+                    else str(values[c.key]) for c in cols)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key_rows, st.sampled_from([KEYED, ONE_KEY, ONE_INT_KEY, NO_KEY, SINGLE]))
+def test_row_keys_and_identity_as_the_general_forms(values_list: list[dict[str, Any]],
+                                                     spec: TableSpec) -> None:
+    plan = key_plan(spec)
+    rows = [TypedRow(table=spec.key, key=row_key(v, plan, 5 + i), sheet_row=5 + i, values=v)
+            for i, v in enumerate(values_list)]
+    assert [r.key for r in rows] == [key_by_spec(r.values, spec, r.sheet_row) for r in rows]
+    fast: list[Any] = []
+    general: list[Any] = []
+    assert _check_identity(rows, spec, recorder(fast)) == \
+        check_identity_each(rows, spec, recorder(general))
+    assert fast == general
+
+
+def recorder(into: list[Any]) -> Callable[..., Any]:
+    """A `finding` callback that keeps what it was asked to report."""
+    return lambda *args, **kw: into.append((args, kw))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from cchc_sync.domain.records import RawCell, Severity
 from cchc_sync.domain.templates import ColumnSpec, ColumnType
-from cchc_sync.normalise import DocNo, Issue, Parsed, normalise_cell, parse_docno
+from cchc_sync.normalise import DocNo, Issue, Parsed, docno, normalise_cell, parse_docno
 
 DOCNO = ColumnSpec(key="so_ky_hieu", title="Số, ký hiệu", type=ColumnType.DOCNO)
 
@@ -116,3 +118,22 @@ def test_stored_number(value):
 def test_stored_non_docno(value):
     parsed = normalise_cell(RawCell(value=value), DOCNO)
     assert [i.rule for i in parsed.issues] == ["cell.docno.format"]
+
+
+# `_compact` returns a plain number as typed, without cleaning it: it must be exactly what
+# the general cleaning gives, for every text the shortcut takes and every one near it.
+NEAR_PLAIN = st.lists(
+    st.sampled_from([*"0123456789/-KHUBNDQĐđÐðaz.,; ", "\u00a0", "\u200b", "\u2013",
+                     "\u2215", "O\u0302", "s\u1ed1 ", "no", "So", "NO"]),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@example("no12/KH-UBND")  # a prefix glued on: the general cleaning drops it
+@example("175/KH-UBND.")
+@given(st.one_of(NEAR_PLAIN, st.text(max_size=16), st.from_regex(docno._PLAIN, fullmatch=True)))
+def test_the_plain_shortcut_compacts_as_the_general_cleaning(text: str) -> None:
+    assert docno._compact(text) == docno._compact_general(text)
+    if docno._PLAIN.fullmatch(text):
+        assert docno._compact_general(text) == text  # the shortcut's premise

@@ -560,8 +560,8 @@ FIXES = {
                   "template set, removes most of it — in both backends, whose readers share "
                   "`find_header`",
     "check_unit": "`check_unit` reads each row through column readers compiled once per "
-                  "table (`checks/row_cells.py`: a plain int in a count column with no bounds "
-                  "of its own is its value; a text or int read clean once in a column comes "
+                  "table (`checks/row_cells.py`: a plain int within its count column's "
+                  "bounds is its value; a text or int read clean once in a column comes "
                   "from a memo, with no `Parsed` or `Finding`; tests/test_row_cells.py holds "
                   "them to `normalise_cell`), over the per-cell fast paths and the "
                   "per-process caches of text readings and document numbers "

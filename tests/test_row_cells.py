@@ -25,6 +25,9 @@ COLUMNS = tuple(
 ) + (
     ColumnSpec(key="diem", title="Điểm", type=ColumnType.INT, minimum=1, maximum=99),
     ColumnSpec(key="am", title="Chênh lệch", type=ColumnType.INT, minimum=-5),
+    ColumnSpec(key="khong", title="Số lượng", type=ColumnType.INT, minimum=0),  # as shipped
+    ColumnSpec(key="lon", title="Số lớn", type=ColumnType.INT, minimum=0, maximum=10**16),
+    ColumnSpec(key="nua", title="Điểm lẻ", type=ColumnType.INT, minimum=0.5, maximum=7.5),
 )
 TABLE = TableSpec(key="bang", tab="Bảng", columns=COLUMNS)
 
@@ -37,7 +40,8 @@ TYPED = [
     "KH-UBND", "Có", "có", "x", "✓", "✗", "Không", "chưa", "yes", "Toàn trình", "toàn trình",
     "mức 2", "2", "4", "Mức độ 3", "Phßng Néi vô", "Phòng Nội vụ", "Pho\u0300ng Nô\u0323i vu\u0323",
     "=1+1", "@SUM(A1)", "a" * 199, "a" * 201, "b" * 40_000, "x\x00y", "\u202eabc", "😀",
-    0, 1, 2, 3, 4, 15, 27554, -1, -7, 99, 100, 10**15, 2**50, 2**50 - 1, 10**300,
+    0, 1, 2, 3, 4, 7, 8, 15, 27554, -1, -5, -6, -7, 99, 100, 10**15 - 1, 10**15, 2**50,
+    2**50 - 1, 10**16, 10**300,
     0.0, -0.0, 1.0, 0.5, 27.554, 1e300, float("nan"), float("inf"),
     Decimal("1.0"), Decimal("1.50"), Decimal("NaN"), True, False,
     dt.date(2022, 6, 7), dt.datetime(2022, 6, 7), dt.datetime(2022, 6, 7, 8, 30), dt.time(8),
@@ -108,4 +112,4 @@ def test_a_column_of_unique_texts_stops_memoising():
         values, _ = reader.normalise_row(
             RawRow(sheet_row=2, cells={spec.columns[0].key: RawCell(value=f"văn bản {i}")}), "U")
         assert values == {spec.columns[0].key: f"văn bản {i}"}
-    assert len(reader.columns[0][3]) == 4096
+    assert len(reader.columns[0][-1]) == 4096  # the memo

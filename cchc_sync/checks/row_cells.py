@@ -6,7 +6,7 @@ picks a handler by column type and builds a `Parsed`. Most cells of a sheet are 
 repeat from unit to unit (field names, choice labels, document types, small counts), so a
 table's columns are compiled once into readers that take the common cases without that
 chain: a blank (None or "") in an optional column is nothing, a count stored as a plain int
-in a column with no bounds of its own is its own value, and a text or int the general path
+within its column's bounds is its own value, and a text or int the general path
 once read clean in this column is read from a memo of that result. Everything else — other
 blanks, every finding, floats, dates — goes through `normalise_cell` as before.
 `normalise_row_per_cell` is that general path for every cell: tests/test_row_cells.py
@@ -35,24 +35,34 @@ MEMO_SIZE = 4096
 has them); a column of unique texts stops growing here."""
 
 
+def plain_ints(col: ColumnSpec) -> tuple[float, float]:
+    """(lo, hi): a stored int n with lo <= n <= hi is its own reading in this column; an
+    empty range (1, 0) for a column that is not a count. _int_range gives such an n back
+    untouched: 0 <= n < PLAIN_COUNT passes its size checks, and the column's own bounds
+    (the shipped templates give every count `minimum: 0`) are folded in."""
+    if col.type is not ColumnType.INT:
+        return 1, 0
+    lo = 0 if col.minimum is None else max(0, col.minimum)
+    hi = PLAIN_COUNT - 1 if col.maximum is None else min(PLAIN_COUNT - 1, col.maximum)
+    return lo, hi
+
+
 class TableReader:
-    """The compiled columns of one table: (key, spec, plain-int fast path, memo)."""
+    """The compiled columns of one table: (key, spec, plain-int range, memo)."""
 
     __slots__ = ("columns", "spec")
 
     def __init__(self, spec: TableSpec) -> None:
         self.spec = spec  # held: the reader is cached by id(spec), which must stay its own
-        self.columns: tuple[tuple[str, ColumnSpec, bool, dict[Any, Any]], ...] = tuple(
-            (c.key, c, c.type is ColumnType.INT and c.minimum is None and c.maximum is None,
-             {})
-            for c in spec.columns
+        self.columns: tuple[tuple[str, ColumnSpec, float, float, dict[Any, Any]], ...] = tuple(
+            (c.key, c, *plain_ints(c), {}) for c in spec.columns
         )
 
     def normalise_row(self, raw: RawRow, unit: str) -> tuple[dict[str, Any], list[Finding]]:
         values: dict[str, Any] = {}
         findings: list[Finding] = []
         cells = raw.cells
-        for key, col, plain_int, memo in self.columns:
+        for key, col, int_lo, int_hi, memo in self.columns:
             cell = cells.get(key)
             if cell is None:
                 continue
@@ -61,8 +71,7 @@ class TableReader:
                 continue  # blank, as normalise_cell reads it: no value, nothing to say
             kind = type(value)
             if kind is int:
-                # The same test as normalise_int's and _int_range's fast paths.
-                if plain_int and 0 <= value < PLAIN_COUNT and cell.fmt is not CellFormat.DATE:
+                if int_lo <= value <= int_hi and cell.fmt is not CellFormat.DATE:
                     values[key] = value
                     continue
             elif kind is not str or len(value) > MEMO_TEXT:

@@ -45,14 +45,18 @@ TYPED = [
     0.0, -0.0, 1.0, 0.5, 27.554, 1e300, float("nan"), float("inf"),
     Decimal("1.0"), Decimal("1.50"), Decimal("NaN"), True, False,
     dt.date(2022, 6, 7), dt.datetime(2022, 6, 7), dt.datetime(2022, 6, 7, 8, 30), dt.time(8),
+    dt.datetime(1850, 1, 1), dt.datetime(2022, 6, 7, 23, 30, tzinfo=dt.UTC),
+    dt.datetime(2022, 6, 8, 6, 30, tzinfo=dt.timezone(dt.timedelta(hours=7))),  # same instant
     None,
 ]
 FORMATS = [None, *CellFormat]
+TZ_PLUS_7 = dt.timezone(dt.timedelta(hours=7))
 
 cell_values = st.one_of(
     st.sampled_from(TYPED), st.text(max_size=30), st.text(alphabet="0123456789.,/-% ",
                                                           max_size=12),
     st.integers(min_value=-10**17, max_value=10**17), st.floats(), st.booleans(), st.dates(),
+    st.datetimes(), st.datetimes(timezones=st.sampled_from([dt.UTC, TZ_PLUS_7])),
 )
 
 SETTINGS = settings(max_examples=300, deadline=None,

@@ -7,7 +7,8 @@ repeat from unit to unit (field names, choice labels, document types, small coun
 table's columns are compiled once into readers that take the common cases without that
 chain: a blank (None or "") in an optional column is nothing, a count stored as a plain int
 within its column's bounds is its own value, and a text or int the general path
-once read clean in this column is read from a memo of that result. Everything else — other
+once read clean in this column is read from a memo of that result (likewise a naive
+datetime: the dates a backend reads from date cells). Everything else — other
 blanks, every finding, floats, dates — goes through `normalise_cell` as before.
 `normalise_row_per_cell` is that general path for every cell: tests/test_row_cells.py
 asserts both give the same values and findings.
@@ -74,11 +75,14 @@ class TableReader:
                 if int_lo <= value <= int_hi and cell.fmt is not CellFormat.DATE:
                     values[key] = value
                     continue
-            elif kind is not str or len(value) > MEMO_TEXT:
+            elif (len(value) > MEMO_TEXT if kind is str
+                  else kind is not dt.datetime or value.tzinfo is not None):
                 add_cell(values, findings, normalise_cell(cell, col), cell, col, raw, unit,
                          self.spec)
                 continue
-            # A str or an int (exact types: True == 1 and 1.0 == 1 must not share a key).
+            # A str, an int or a naive datetime (a date cell as a backend reads it: a few
+            # distinct dates fill a column). Exact types: True == 1 and 1.0 == 1 must not
+            # share a key; aware datetimes are equal across zones whose dates differ.
             seen = (value, cell.fmt)
             known = memo.get(seen)
             if known is not None:

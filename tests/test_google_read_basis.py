@@ -19,6 +19,7 @@ import pytest
 
 from cchc_sync.app.pipeline import sync_once
 from cchc_sync.domain.records import ReadBasis
+from cchc_sync.sources.base import SheetRef
 from cchc_sync.sources.google.basis import flag_basis
 from tests import cli_process
 from tests.conftest import Clock
@@ -141,3 +142,33 @@ def test_a_basis_with_a_detail_set_keeps_the_rest_and_refuses_what_json_cannot_h
         basis.with_detail(state=object())
     with pytest.raises(ValueError):
         basis.with_detail(state=float("nan"))
+
+
+def test_a_google_read_basis_is_canonical_as_made(tmp_path):
+    """google_basis builds its detail of the values a JSON round trip gives and skips that
+    round trip (ReadBasis.of_json_values): the detail must be exactly what the round trip
+    would make, key order and types included (a tuple, a float or a key left unsorted
+    fails here), and must survive the archive unchanged."""
+    site = GoogleSite(tmp_path)
+    ws = site.open()
+    try:
+        sid = site.sheets[UNIT]
+        read = ws.backend.read_unit(UNIT, SheetRef(ref=sid, url=""), ws.templates)
+        assert read.basis is not None
+        detail = dict(read.basis.detail)
+        assert detail["prints"] and detail["headers"]
+        text = json.dumps(detail, sort_keys=True, allow_nan=False)
+        again = json.loads(text)
+
+        def typed(value: Any) -> Any:  # == alone takes 1 for 1.0 and True
+            if isinstance(value, dict):
+                return [(k, typed(v)) for k, v in value.items()]
+            if isinstance(value, list):
+                return [typed(v) for v in value]
+            return (type(value).__name__, value)
+
+        assert typed(detail) == typed(again)
+        assert ReadBasis.from_json(read.basis.to_json()) == read.basis
+    finally:
+        ws.close()
+        site.close()

@@ -121,6 +121,15 @@ class ReadBasis:
                                            allow_nan=False))
         object.__setattr__(self, "detail", MappingProxyType(frozen))
 
+    @classmethod
+    def of_json_values(cls, *, backend: str, ref: str, detail: Mapping[str, Any],
+                       token: str | None = None) -> ReadBasis:
+        """A basis whose `detail` its maker built of JSON values only, as a JSON round trip
+        gives them (str keys; str, int, bool, None, lists, dicts: no tuples, no floats),
+        which is not checked: the encode and decode that make any other detail canonical
+        are skipped (a Google read built one per unit)."""
+        return cls(backend=backend, ref=ref, token=token, detail=_JsonValues(detail))
+
     def with_detail(self, token: str | None = None, **changes: Any) -> ReadBasis:
         """This basis (its `token` replaced) with these detail keys set; only the new
         values are made canonical."""

@@ -60,19 +60,27 @@ def google_basis(sid: str, tables: Mapping[str, RawTable],
         head = rows[table.layout.header_row - 1] if len(rows) >= table.layout.header_row else []
         for column, index in table.layout.columns.items():
             if index <= len(head) and str(head[index - 1]).strip():
-                headers.append([key, column, str(head[index - 1]).strip()])
+                headers.append([str(key), str(column), str(head[index - 1]).strip()])
+    # Built of the very values a JSON round trip gives (str keys, str and int, lists; keys
+    # in sorted order), so the basis skips that round trip (ReadBasis.of_json_values).
     prints = {
-        key: {"columns": [list(c) for c in p.columns], "explanation_col": p.explanation_col,
-              "status_col": p.status_col, "rows": [[row, digest.hex()] for row, digest in p.rows],
-              "header_row": p.header_row, "raw": p.raw_digest(ranges.get(key) or ()).hex()}
-        for key, p in tab_prints(tables).items()
+        key: {"columns": [[str(c), int(i)] for c, i in p.columns],
+              "explanation_col": _int(p.explanation_col), "header_row": int(p.header_row),
+              "raw": p.raw_digest(ranges.get(key) or ()).hex(),
+              "rows": [[int(row), digest.hex()] for row, digest in p.rows],
+              "status_col": _int(p.status_col)}
+        for key, p in sorted(tab_prints(tables).items())
     }
-    return ReadBasis(backend=KIND, ref=sid, detail={
-        "state": state_text,
+    return ReadBasis.of_json_values(backend=KIND, ref=sid, detail={
         "headers": sorted(headers),
-        "missing": sorted(k for k, t in tables.items() if not t.tab_found),
+        "missing": sorted(str(k) for k, t in tables.items() if not t.tab_found),
         "prints": prints,
+        "state": None if state_text is None else str(state_text),
     })
+
+
+def _int(value: int | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def flag_basis(basis: ReadBasis | None, sid: str) -> FlagBasis | None:

@@ -13,7 +13,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cchc_sync.sources.google.master import _cell_maker, _value_cell
+from cchc_sync.sources.google.master import _cell_json_maker, _cell_maker, _value_cell
 from cchc_sync.sources.google.master_spool import sorted_json
 from cchc_sync.sources.sheet_layout import Link, PercentPoints
 
@@ -55,3 +55,21 @@ def test_sorted_json_is_json_dumps(value: Any) -> None:
 
     assert sorted_json(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                                             sort_keys=True)
+
+
+def test_every_kind_and_type_is_written_as_its_cell_encodes() -> None:
+    """The spool's row JSON, written at once for the common types, is the CellData's
+    sorted_json (the shape's digests and the write's bytes depend on it)."""
+    for kind in KINDS:
+        make, make_json = _cell_maker(kind), _cell_json_maker(kind)
+        for value in EDGES:
+            if kind == "isodate" and isinstance(value, str) and value != "2026-06-15":
+                continue
+            assert make_json(value) == sorted_json(make(value)), (kind, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([k for k in KINDS if k != "isodate"]),
+       st.none() | st.text() | st.integers() | st.booleans() | st.floats() | st.dates())
+def test_any_value_is_written_as_its_cell_encodes(kind: str, value: Any) -> None:
+    assert _cell_json_maker(kind)(value) == sorted_json(_cell_maker(kind)(value))

@@ -49,7 +49,7 @@ from cchc_sync.sources.google.cells import (
     text_value,
     update_cells,
 )
-from cchc_sync.sources.google.master_spool import RawRow, RowSpool
+from cchc_sync.sources.google.master_spool import RawRow, RowSpool, sorted_json
 from cchc_sync.sources.sheet_layout import (
     HEADER_FILL,
     SUMMARY_WIDTH,
@@ -319,6 +319,13 @@ class MasterTab:
         for values in self.frame.iloc[start - 1:end - 1].itertuples(index=False, name=None):
             yield {"values": [make(v) for make, v in zip(makers, values, strict=True)]}
 
+    def made_row_texts(self, start: int, end: int) -> Iterator[list[str]]:
+        """Each data row of [start, end) as its cells' JSON (`sorted_json` of each CellData
+        `made_rows` makes), without making the dicts."""
+        makers = [_cell_json_maker(k) for k in self.kinds]
+        for values in self.frame.iloc[start - 1:end - 1].itertuples(index=False, name=None):
+            yield [make(v) for make, v in zip(makers, values, strict=True)]
+
     def cells(self, *, rows: bool = True, raw: bool = False) -> dict[str, Any]:
         """The whole grid: cells the rows do not cover are cleared. `raw`: spooled rows as
         RawRow (master_spool.encode_body)."""
@@ -417,6 +424,34 @@ def _cell_maker(kind: str) -> Callable[[Any], dict[str, Any]]:
         return _value_cell(value, kind)
 
     return make
+
+
+_encode_text: Callable[[str], str] = json.encoder.encode_basestring
+"""A JSON string as the spool's C encoder writes one (ensure_ascii=False)."""
+
+
+def _cell_json_maker(kind: str) -> Callable[[Any], str]:
+    """`sorted_json` of `_cell_maker(kind)`'s CellData, written at once for the commonest
+    exact types (text, whole numbers in a number column, blanks): a cold master makes one
+    per data cell, and building each dict only to encode it was most of that
+    (tests/test_google_master_cells.py holds it to sorted_json)."""
+    make = _cell_maker(kind)
+    numbered = kind in _NUMBER_FORMAT
+    text = kind != "isodate"
+
+    def make_json(value: Any) -> str:
+        kind_of = type(value)
+        if kind_of is str and text:
+            return ('{"userEnteredValue":{"stringValue":'
+                    + _encode_text(value[:MAX_CELL_TEXT] if value.isprintable()
+                                   else clean(value)) + "}}")
+        if kind_of is int and numbered:
+            return '{"userEnteredValue":{"numberValue":' + int.__repr__(value) + "}}"
+        if value is None:
+            return "{}"
+        return sorted_json(make(value))
+
+    return make_json
 
 
 def _value_cell(value: Any, kind: str) -> dict[str, Any]:

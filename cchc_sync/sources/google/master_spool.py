@@ -50,11 +50,6 @@ def sorted_json(obj: Any) -> str:
     return _SORTED.encode(obj)
 
 
-def cells_json(values: list[dict[str, Any]]) -> bytes:
-    """A row's cells as the shape digests them (compact, keys sorted, UTF-8)."""
-    return sorted_json(values).encode("utf-8")
-
-
 class RawRow(bytes):
     """A RowData as JSON, taken from the spool as it is: `encode_body` puts it into the
     request body without decoding and encoding it again."""

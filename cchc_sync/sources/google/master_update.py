@@ -42,7 +42,6 @@ from typing import Any
 
 from cchc_sync.sources.google.cells import grid, update_cells
 from cchc_sync.sources.google.master import CELL_FIELDS, MasterTab, column_formats
-from cchc_sync.sources.google.master_spool import cells_json, sorted_json
 
 MARKER_KEY = "cchc-master"
 """Developer metadata key of the master's marker (one entry, on the spreadsheet)."""
@@ -64,11 +63,10 @@ def _spool_rows(tab: MasterTab) -> list[list[Any]]:
     digest: Any = None
     key: str | None = None
     count = 0
-    for data in tab.made_rows(1, tab.height):
-        values = data["values"]
+    for cells in tab.made_row_texts(1, tab.height):
         # Rows group by their first cell, compared as JSON (as they always were).
-        row_key = sorted_json(values[0]) if values else ""
-        raw = cells_json(values)
+        row_key = cells[0] if cells else ""
+        raw = ("[" + ",".join(cells) + "]").encode("utf-8")  # sorted_json(values), UTF-8
         spool.add(raw)
         if digest is not None and row_key == key:
             digest.update(b",")

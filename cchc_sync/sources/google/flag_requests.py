@@ -42,12 +42,15 @@ from cchc_sync.sources.google.cells import (
     grid,
     update_cells,
 )
+from cchc_sync.sources.google.flag_body import status_cell
 from cchc_sync.sources.google.unit_sheet import SMALL_GRID, status_base
 from cchc_sync.sources.sheet_layout import (
     CHECK_COLUMNS,
     CHECK_HEADER_ROW,
     HEADER_FILL,
     OK_TEXT,
+    OWNED_FILL,
+    OWNED_TEXT,
     SEVERITY_COLUMN,
     STATUS_STYLE,
     StatusStyle,
@@ -180,14 +183,15 @@ def _status_requests(flags: TabFlags, sheet_id: int, status_col: int, previous: 
             "range": grid(sheet_id, header, styled, status_col - 1, status_col),
             "cell": status_base(), "fields": "userEnteredFormat"}})
     if rows:
-        block = []
+        block: list[list[dict[str, Any]]] = []
+        base = status_cell(None, OWNED_TEXT, OWNED_FILL, False, italic=True)  # status_base()
         for row in range(rows[0], rows[-1] + 1):
             text = flags.row_status.get(row)
             if text is None:
-                block.append([status_base()])
+                block.append([base])
             else:
                 style = STATUS_STYLE[_severity(flags.row_severity.get(row))]
-                block.append([cell(text, **_style(style))])
+                block.append([status_cell(text, style.colour, style.fill, style.bold)])
         out.append(update_cells(sheet_id, rows[0] - 1, status_col - 1, block,
                                 "userEnteredValue,userEnteredFormat"))
         state.status_rows[sheet_id] = rows[-1]

@@ -39,6 +39,7 @@ from cchc_sync.sources.google.cells import (
     unit_tab_titles,
 )
 from cchc_sync.sources.google.drive import GONE_REASON, OWN_WRITE, DriveFolder, listed_as
+from cchc_sync.sources.google.flag_body import body_json
 from cchc_sync.sources.google.flag_requests import SheetInfo, flag_requests
 from cchc_sync.sources.google.read import read_meta
 from cchc_sync.sources.google.reasons import unit_errors
@@ -194,8 +195,8 @@ class FlagWriter:
             params["fields"] = RESPONSE_FIELDS
         # By hand, not gspread's batch_update: the answer's `fields` mask is a query
         # parameter, which that method does not take.
-        answer = self.transport.call("POST", f"{SHEETS}/{sid}:batchUpdate", json=body,
-                                     params=params)
+        answer = self.transport.call("POST", f"{SHEETS}/{sid}:batchUpdate",
+                                     body=body_json(body), params=params)
         return state, answer
 
     def _follow_rows(self, sid: str, plan: FlagPlan, state: FlagState, answer: dict[str, Any],

@@ -177,11 +177,14 @@ class GoogleTransport(HTTPClient):
         self.retries = 0
 
     def call(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
-             json: Any = None) -> dict[str, Any]:
+             json: Any = None, body: bytes | None = None) -> dict[str, Any]:
         """One API call gspread has no method for; returns the decoded JSON body ({} if
-        none)."""
+        none). `body`: the request's JSON already encoded (UTF-8), instead of `json`."""
+        headers = None
+        if body is not None:
+            headers = {"Content-Type": "application/json; charset=UTF-8"}
         response = self.request(method, url, params=dict(params) if params else None,
-                                json=json)
+                                json=json, data=body, headers=headers)
         if response.status_code == 204 or not response.content:
             return {}
         answer: dict[str, Any] = response.json()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from sys import intern
 from typing import Any
@@ -27,9 +27,8 @@ class RowStore:
     """Row versions, positions and layouts, on the archive's connection."""
 
     db: sqlite3.Connection
-
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # Archive's: BEGIN IMMEDIATE ... COMMIT
+    transaction: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    """Archive's: BEGIN IMMEDIATE ... COMMIT, the archive's caches undone on a rollback."""
 
     def record_rows(
         self,
